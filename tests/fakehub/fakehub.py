@@ -1,0 +1,1177 @@
+#!/usr/bin/env python3
+"""Fake Hugging Face Hub and LFS CDN for hubfetch tests (Python standard library only).
+
+Two HTTP servers on 127.0.0.1: the HUB (resolve URLs, /api/*, fault control) and the CDN
+(signed LFS object URLs). The protocol follows /work/shared/reference/hf-protocol.md
+§1, §2, §8; the fixture format, fault rules and log format are described in README.md.
+
+Importable: tests use `load_fixtures()` to compute the bytes and digests they expect.
+"""
+
+import argparse
+import base64
+import fcntl
+import gzip
+import hashlib
+import hmac
+import json
+import mimetypes
+import os
+import random
+import re
+import secrets
+import signal
+import socket
+import struct
+import sys
+import termios
+import threading
+import time
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+
+BLOCK_SIZE = 1 << 20
+LFS_POINTER = "version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize {size}\n"
+REPO_TYPES = ("model", "dataset", "space")
+URL_PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
+FIRST_COMMIT_DATE = 1704067200  # 2024-01-01T00:00:00Z; commit i of a repo is i days later
+RANGE_UNSATISFIABLE = "unsatisfiable"
+
+
+class FixtureError(Exception):
+    pass
+
+
+def git_blob_sha1(data):
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def iso_date(ts):
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(ts))
+
+
+# --------------------------------------------------------------------------- content
+
+
+class BytesContent:
+    """Content held in memory (git files are small by construction)."""
+
+    def __init__(self, data):
+        self.data = data
+        self.size = len(data)
+
+    def chunks(self, start, end):
+        yield memoryview(self.data)[start:end]
+
+
+class GeneratedContent:
+    """Deterministic pseudo-random content of any size, never materialised in full.
+
+    Block i (1 MiB) is a base block from random.Random(seed).randbytes(min(size, 1 MiB))
+    whose first 8 bytes are replaced by i as little-endian u64: every block differs, so
+    bytes served at a wrong offset change the digest.
+    """
+
+    def __init__(self, size, seed):
+        self.size = size
+        self.seed = seed
+        self._base = None
+        self._sha256 = None
+        self._lock = threading.Lock()
+
+    def _block(self, index):
+        if self._base is None:
+            self._base = random.Random(self.seed).randbytes(min(self.size, BLOCK_SIZE))
+        length = min(BLOCK_SIZE, self.size - index * BLOCK_SIZE)
+        return (index.to_bytes(8, "little") + self._base[8:])[:length]
+
+    def chunks(self, start, end):
+        pos = start
+        while pos < end:
+            index, offset = divmod(pos, BLOCK_SIZE)
+            stop = min(end - index * BLOCK_SIZE, BLOCK_SIZE)
+            yield memoryview(self._block(index))[offset:stop]
+            pos = index * BLOCK_SIZE + stop
+
+    def sha256(self):
+        # Locked so that concurrent first requests for a multi-GiB file hash it only once.
+        with self._lock:
+            if self._sha256 is None:
+                digest = hashlib.sha256()
+                for chunk in self.chunks(0, self.size):
+                    digest.update(chunk)
+                self._sha256 = digest.hexdigest()
+            return self._sha256
+
+
+class RepoFile:
+    """One file of a commit: a git file (etag = git blob sha1) or an LFS file (etag = sha256)."""
+
+    def __init__(self, path, content, lfs, registry):
+        self.path = path
+        self.content = content
+        self.lfs = lfs
+        self.size = content.size
+        self._registry = registry  # sha256 -> RepoFile, what the CDN can serve
+        self._git_sha1 = None if lfs else git_blob_sha1(content.data)
+
+    @property
+    def sha256(self):
+        sha = self.content.sha256()
+        self._registry.setdefault(sha, self)
+        return sha
+
+    @property
+    def pointer(self):
+        """The LFS pointer file stored in git in place of the content."""
+        return LFS_POINTER.format(oid=self.sha256, size=self.size).encode()
+
+    @property
+    def oid(self):
+        """git object id of the file as stored in git (the pointer for LFS files)."""
+        return git_blob_sha1(self.pointer) if self.lfs else self._git_sha1
+
+    @property
+    def etag(self):
+        """Blob name in the huggingface_hub cache."""
+        return self.sha256 if self.lfs else self._git_sha1
+
+    def chunks(self, start, end):
+        return self.content.chunks(start, end)
+
+    def read(self, start=0, end=None):
+        end = self.size if end is None else end
+        return b"".join(bytes(c) for c in self.chunks(start, end))
+
+
+# --------------------------------------------------------------------------- repos
+
+
+def _parent(path):
+    return path.rsplit("/", 1)[0] if "/" in path else ""
+
+
+class Commit:
+    def __init__(self, sha, date, files):
+        self.sha = sha
+        self.date = date
+        self.files = dict(sorted(files.items()))
+        # Every proper prefix of a file path is a directory. Empty prefixes (from hostile
+        # paths such as "/abs/path.txt") are the root and not listed.
+        self.dirs = set()
+        for path in self.files:
+            parts = path.split("/")
+            for i in range(1, len(parts)):
+                prefix = "/".join(parts[:i])
+                if prefix:
+                    self.dirs.add(prefix)
+        self._tree_oids = {}
+        self._listings = {}
+
+    def tree_oid(self, directory):
+        """git tree object id of a directory (real git encoding, recursive)."""
+        if directory not in self._tree_oids:
+            entries = []
+            for path in self.dirs:
+                if _parent(path) == directory:
+                    name = path.rsplit("/", 1)[-1]
+                    entries.append((name + "/", b"40000 ", name, self.tree_oid(path)))
+            for path, f in self.files.items():
+                if _parent(path) == directory:
+                    name = path.rsplit("/", 1)[-1]
+                    entries.append((name, b"100644 ", name, f.oid))
+            data = b"".join(
+                mode + name.encode() + b"\0" + bytes.fromhex(oid)
+                for _, mode, name, oid in sorted(entries, key=lambda e: e[0].encode())
+            )
+            self._tree_oids[directory] = hashlib.sha1(b"tree %d\0" % len(data) + data).hexdigest()
+        return self._tree_oids[directory]
+
+    def listing(self, directory, recursive):
+        """Tree API entries (§1.4) under `directory`, sorted by path; cached."""
+        key = (directory, recursive)
+        if key not in self._listings:
+
+            def wanted(path):
+                if recursive:
+                    return not directory or path.startswith(directory + "/")
+                return _parent(path) == directory
+
+            entries = [
+                {"type": "directory", "path": d, "oid": self.tree_oid(d), "size": 0}
+                for d in self.dirs
+                if wanted(d)
+            ]
+            for path, f in self.files.items():
+                if wanted(path):
+                    entry = {"type": "file", "path": path, "oid": f.oid, "size": f.size}
+                    if f.lfs:
+                        entry["lfs"] = {"oid": f.sha256, "size": f.size, "pointerSize": len(f.pointer)}
+                    entries.append(entry)
+            self._listings[key] = sorted(entries, key=lambda e: e["path"])
+        return self._listings[key]
+
+
+class Repo:
+    def __init__(self, repo_type, repo_id, private, gated):
+        self.type = repo_type
+        self.id = repo_id
+        self.private = private
+        self.gated = gated
+        self.commits = []
+        self.refs = []  # (kind, name, commit), kind in branch|tag|pr|convert
+        self._names = {}  # every accepted spelling of a ref -> commit
+
+    def add_ref(self, ref, commit):
+        if ref.startswith("refs/pr/"):
+            kind, name, spellings = "pr", ref, [ref]
+        elif ref.startswith("refs/convert/"):
+            kind, name, spellings = "convert", ref[len("refs/convert/"):], [ref]
+        elif ref.startswith("refs/tags/"):
+            kind, name = "tag", ref[len("refs/tags/"):]
+            spellings = [ref, name]
+        else:
+            kind = "branch"
+            name = ref[len("refs/heads/"):] if ref.startswith("refs/heads/") else ref
+            spellings = ["refs/heads/" + name, name]
+        if any(kind == k and name == n for k, n, _ in self.refs):
+            raise FixtureError(f"{self.id}: ref {ref!r} defined twice")
+        self.refs.append((kind, name, commit))
+        for spelling in spellings:
+            # A branch wins over a tag of the same short name, as in git.
+            if kind == "branch" or spelling not in self._names:
+                self._names[spelling] = commit
+
+    def resolve(self, rev):
+        """Commit for a branch, tag, PR/convert ref, full or >=7-hex commit prefix; else None."""
+        if rev in self._names:
+            return self._names[rev]
+        if re.fullmatch(r"[0-9a-fA-F]{7,40}", rev):
+            hits = [c for c in self.commits if c.sha.startswith(rev.lower())]
+            if len(hits) == 1:
+                return hits[0]
+        return None
+
+
+class Fixtures:
+    """All repos and tokens of a fixture directory (one JSON file per repo + tokens.json)."""
+
+    def __init__(self, directory):
+        self.repos = {}
+        self.tokens = {}
+        self._lfs_objects = {}
+        self._generated = {}  # (size, seed) -> GeneratedContent, shared so each is hashed once
+        for name in sorted(os.listdir(directory)):
+            if not name.endswith(".json"):
+                continue
+            with open(os.path.join(directory, name), encoding="utf-8") as fh:
+                try:
+                    spec = json.load(fh)
+                except ValueError as e:
+                    raise FixtureError(f"{name}: {e}") from None
+            if name == "tokens.json":
+                self._load_tokens(spec)
+            else:
+                try:
+                    repo = self._load_repo(spec)
+                except (KeyError, TypeError, ValueError) as e:
+                    raise FixtureError(f"{name}: invalid fixture ({e!r})") from None
+                if (repo.type, repo.id) in self.repos:
+                    raise FixtureError(f"{name}: repo {repo.type}/{repo.id} defined twice")
+                self.repos[(repo.type, repo.id)] = repo
+
+    def _load_tokens(self, spec):
+        for token, grant in spec.items():
+            allowed = set()
+            for entry in grant.get("repos", []):
+                repo_type = "model"
+                for t in ("dataset", "space"):
+                    if entry.startswith(URL_PREFIX[t]):
+                        repo_type, entry = t, entry[len(URL_PREFIX[t]):]
+                allowed.add((repo_type, entry))
+            self.tokens[token] = allowed
+
+    def _load_repo(self, spec):
+        repo_type = spec.get("type", "model")
+        if repo_type not in REPO_TYPES:
+            raise ValueError(f"unknown repo type {repo_type!r}")
+        gated = spec.get("gated", False)
+        if gated not in (False, "auto", "manual"):
+            raise ValueError(f"gated must be false, 'auto' or 'manual', not {gated!r}")
+        repo = Repo(repo_type, spec["id"], bool(spec.get("private", False)), gated)
+        for index, cspec in enumerate(spec["commits"]):
+            files = {}
+            if "extends" in cspec:
+                files.update(repo.commits[cspec["extends"]].files)
+            for path in cspec.get("delete", []):
+                del files[path]
+            for fspec in cspec.get("files", []):
+                for f in self._load_files(fspec):
+                    files[f.path] = f
+            sha = cspec.get("sha") or self._derive_sha(repo, index, files)
+            if not re.fullmatch(r"[0-9a-f]{40}", sha):
+                raise ValueError(f"commit sha {sha!r} is not 40 lowercase hex")
+            commit = Commit(sha, FIRST_COMMIT_DATE + 86400 * index, files)
+            repo.commits.append(commit)
+            for ref in cspec.get("refs", []):
+                repo.add_ref(ref, commit)
+        if repo.resolve("main") is None:
+            raise ValueError("no commit carries the 'main' ref")
+        return repo
+
+    @staticmethod
+    def _derive_sha(repo, index, files):
+        # From cheap descriptors (no sha256 of big LFS files at startup), content-sensitive.
+        desc = [
+            [p, f"lfs:{f.size}:{f.content.seed}" if f.lfs else f.oid] for p, f in files.items()
+        ]
+        blob = json.dumps([repo.type, repo.id, index, desc]).encode()
+        return hashlib.sha1(blob).hexdigest()
+
+    def _lfs_content(self, size, seed):
+        key = (size, seed)
+        if key not in self._generated:
+            self._generated[key] = GeneratedContent(size, seed)
+        return self._generated[key]
+
+    def _load_files(self, fspec):
+        if "generate" in fspec:
+            g = fspec["generate"]
+            sizes = random.Random(g["seed"])
+            for i in range(g["count"]):
+                path = f"{g['prefix']}{i:04d}{g.get('suffix', '')}"
+                size = sizes.randint(g["min_size"], g["max_size"])
+                seed = f"{g['seed']}/{i}"
+                if g.get("lfs", False):
+                    yield RepoFile(path, self._lfs_content(size, seed), True, self._lfs_objects)
+                else:
+                    data = random.Random(seed).randbytes(size)
+                    yield RepoFile(path, BytesContent(data), False, self._lfs_objects)
+            return
+        path = fspec["path"]
+        if "lfs" in fspec:
+            content = self._lfs_content(int(fspec["lfs"]["size"]), fspec["lfs"]["seed"])
+            yield RepoFile(path, content, True, self._lfs_objects)
+        elif "text" in fspec:
+            yield RepoFile(path, BytesContent(fspec["text"].encode()), False, self._lfs_objects)
+        elif "base64" in fspec:
+            data = base64.b64decode(fspec["base64"], validate=True)
+            yield RepoFile(path, BytesContent(data), False, self._lfs_objects)
+        else:
+            raise ValueError(f"file {path!r} needs one of text, base64, lfs")
+
+    def repo(self, repo_id, repo_type="model"):
+        return self.repos.get((repo_type, repo_id))
+
+    def lfs_object(self, sha256):
+        """LFS file whose content has this sha256, once the hub has computed it."""
+        return self._lfs_objects.get(sha256)
+
+    def lfs_files(self):
+        """One RepoFile per distinct LFS content."""
+        seen = {}
+        for repo in self.repos.values():
+            for commit in repo.commits:
+                for f in commit.files.values():
+                    if f.lfs:
+                        seen.setdefault(id(f.content), f)
+        return list(seen.values())
+
+
+def load_fixtures(directory):
+    return Fixtures(directory)
+
+
+# --------------------------------------------------------------------------- HTTP model
+
+
+class Request:
+    def __init__(self, handler, ignore_range, expire_links):
+        split = urlsplit(handler.path)
+        self.method = handler.command
+        self.target = handler.path
+        self.path = split.path
+        self.query_pairs = parse_qsl(split.query, keep_blank_values=True)
+        self.query = dict(self.query_pairs)
+        self.headers = handler.headers
+        self.host = handler.headers.get("Host")
+        self.range = None if ignore_range else handler.headers.get("Range")
+        self.expire_links = expire_links
+
+    def accepts_gzip(self):
+        for item in (self.headers.get("Accept-Encoding") or "").split(","):
+            coding, _, params = item.strip().partition(";")
+            if coding.strip().lower() == "gzip":
+                q = params.strip()
+                return not re.fullmatch(r"q\s*=\s*0(\.0*)?", q)
+        return False
+
+
+class Response:
+    """Status, headers and a body given as bytes or as a byte range of a RepoFile.
+
+    Content-Length / Transfer-Encoding are added when sending (faults may change them).
+    `offset` is the file offset of the first body byte (for corrupt_at).
+    """
+
+    def __init__(self, status, headers, body=b"", file=None, start=0, end=0, chunked=False):
+        self.status = status
+        self.headers = headers
+        self.chunked = chunked
+        if file is not None:
+            self.length = end - start
+            self.offset = start
+            self.pieces = lambda: file.chunks(start, end)
+        else:
+            self.length = len(body)
+            self.offset = 0
+            self.pieces = lambda: [body[i:i + 65536] for i in range(0, len(body), 65536)]
+
+
+def json_response(status, obj, headers=None):
+    h = {"Content-Type": "application/json; charset=utf-8"}
+    h.update(headers or {})
+    return Response(status, h, json.dumps(obj).encode())
+
+
+def hub_error(status, message, code=None, headers=None):
+    """Hub error (§8.1): X-Error-Code / X-Error-Message headers and a JSON body."""
+    h = {"X-Error-Message": message}
+    if code:
+        h["X-Error-Code"] = code
+    h.update(headers or {})
+    return json_response(status, {"error": message}, h)
+
+
+def s3_error(status, code, message):
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    )
+    return Response(status, {"Content-Type": "application/xml"}, body.encode())
+
+
+def parse_range(header, total):
+    """(first, last) inclusive, RANGE_UNSATISFIABLE, or None when the header is to be
+    ignored (malformed or multi-range: RFC 9110 lets a server serve the whole body)."""
+    m = re.fullmatch(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", header)
+    if not m or not (m[1] or m[2]):
+        return None
+    if m[1]:
+        first = int(m[1])
+        last = int(m[2]) if m[2] else total - 1
+        if m[2] and last < first:
+            return None
+        if first >= total:
+            return RANGE_UNSATISFIABLE
+        return first, min(last, total - 1)
+    suffix = int(m[2])
+    if suffix == 0 or total == 0:
+        return RANGE_UNSATISFIABLE
+    return max(0, total - suffix), total - 1
+
+
+def content_disposition(path):
+    name = path.rsplit("/", 1)[-1]
+    ascii_name = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in name)
+    # Trailing ";" as on the real CDN: huggingface_hub's filename regex requires it.
+    return f"inline; filename*=UTF-8''{quote(name, safe='')}; filename=\"{ascii_name}\";"
+
+
+def serve_file(req, f, headers, s3):
+    """200/206/416 (and gzip for git files) for GET/HEAD of a file's content."""
+    headers["Accept-Ranges"] = "bytes"
+    total = f.size
+    rng = parse_range(req.range, total) if req.range is not None else None
+    if rng == RANGE_UNSATISFIABLE:
+        resp = (s3_error(416, "InvalidRange", "The requested range is not satisfiable") if s3
+                else hub_error(416, "Requested Range Not Satisfiable"))
+        resp.headers.update({"Content-Range": f"bytes */{total}", "Accept-Ranges": "bytes"})
+        return resp
+    if rng is not None:
+        first, last = rng
+        headers["Content-Range"] = f"bytes {first}-{last}/{total}"
+        return Response(206, headers, file=f, start=first, end=last + 1)
+    if not f.lfs and total > 0 and req.range is None and req.accepts_gzip():
+        headers["Content-Encoding"] = "gzip"
+        headers["Vary"] = "Accept-Encoding"
+        return Response(200, headers, gzip.compress(f.read(), mtime=0), chunked=True)
+    return Response(200, headers, file=f, start=0, end=total)
+
+
+# --------------------------------------------------------------------------- hub / cdn
+
+
+class App:
+    """Shared state of both servers: fixtures, options, fault rules, log."""
+
+    def __init__(self, fixtures, page_size=1000, cdn_base=None, link_ttl=3600, log_path=None):
+        self.fixtures = fixtures
+        self.page_size = page_size
+        self.cdn_base = cdn_base.rstrip("/") if cdn_base else None
+        self.link_ttl = link_ttl
+        self.secret = secrets.token_bytes(32)
+        self.hub_port = self.cdn_port = None
+        self.lock = threading.Lock()
+        self.rules = []
+        self.in_flight = 0
+        self.log_fh = open(log_path, "a", encoding="utf-8") if log_path else None
+
+    # ---- faults, log, control
+
+    def pick_fault(self, server, method, target):
+        """The rule applied to this request (first in list order whose window contains it)."""
+        with self.lock:
+            for rule in self.rules:
+                if not rule.matches(server, method, target):
+                    continue
+                rule.matched += 1
+                if rule.skip < rule.matched <= rule.skip + rule.times:
+                    rule.applied += 1
+                    return rule
+            return None
+
+    def begin(self):
+        with self.lock:
+            self.in_flight += 1
+
+    def end(self, record):
+        with self.lock:
+            if self.log_fh:
+                self.log_fh.write(json.dumps(record) + "\n")
+                self.log_fh.flush()
+            self.in_flight -= 1
+
+    def state(self):
+        return {
+            "hub_port": self.hub_port,
+            "cdn_port": self.cdn_port,
+            "in_flight": self.in_flight,
+            "faults": [r.describe() for r in self.rules],
+        }
+
+    def control(self, method, body):
+        if method == "GET":
+            with self.lock:
+                return json_response(200, self.state())
+        if method != "POST":
+            return json_response(405, {"error": "use GET or POST"})
+        try:
+            data = json.loads(body or b"{}")
+            rules = [FaultRule(r) for r in data.get("faults", [])]
+        except (ValueError, TypeError, KeyError, AttributeError, re.error) as e:
+            return json_response(400, {"error": f"bad control request: {e}"})
+        with self.lock:
+            if data.get("reset"):
+                self.rules = []
+            if "faults" in data:
+                self.rules = rules
+            if data.get("clear_log") and self.log_fh:
+                self.log_fh.seek(0)
+                self.log_fh.truncate()
+            return json_response(200, self.state())
+
+    # ---- hub
+
+    def hub(self, req):
+        if req.method not in ("GET", "HEAD"):
+            return hub_error(405, "Method not allowed")
+        auth = req.headers.get("Authorization")
+        req.token = None
+        if auth is not None:
+            scheme, _, token = auth.partition(" ")
+            if scheme.lower() != "bearer" or token.strip() not in self.fixtures.tokens:
+                return hub_error(401, "Invalid credentials in Authorization header")
+            req.token = token.strip()
+        if req.path.startswith("/api/resolve-cache/"):
+            return self.resolve_cache(req)
+        if req.path.startswith("/api/"):
+            return self.api(req)
+        return self.resolve(req)
+
+    def _split_repo(self, repo_type, segs, ops):
+        """How many leading path segments (1 or 2) form the repo id: the split after which
+        comes one of `ops` (None = end of path), preferring one naming an existing repo."""
+        def op_at(n):
+            return len(segs) >= n and (segs[n] if len(segs) > n else None) in ops
+
+        for n in (2, 1):
+            if op_at(n) and self.fixtures.repo(unquote("/".join(segs[:n])), repo_type):
+                return n
+        for n in (1, 2):
+            if op_at(n):
+                return n
+        return None
+
+    def _access(self, req, repo_type, repo_id, download):
+        """(repo, None) or (None, error response), per §8.1; gating only blocks downloads
+        (the Hub lists gated repos' files to anyone)."""
+        repo = self.fixtures.repo(repo_id, repo_type)
+        allowed = req.token is not None and (repo_type, repo_id) in self.fixtures.tokens[req.token]
+        if repo is None or (repo.private and not allowed):
+            if req.token is None:
+                return None, hub_error(401, "Invalid username or password.", "RepoNotFound")
+            return None, hub_error(404, "Repository not found", "RepoNotFound")
+        if download and repo.gated and not allowed:
+            message = (f"Access to {repo_type} {repo_id} is restricted. You must have access to it"
+                       " and be authenticated to access it. Please log in.")
+            return None, hub_error(401 if req.token is None else 403, message, "GatedRepo")
+        return repo, None
+
+    @staticmethod
+    def _take_rev(repo, parts):
+        """(commit, rev, remaining parts) from path segments starting at the revision.
+        Accepts the revision percent-encoded in one segment (refs%2Fpr%2F1) or, like the Hub,
+        a raw refs/pr/N or refs/convert/X spanning three segments."""
+        rev = unquote(parts[0]) if parts else ""
+        commit = repo.resolve(rev)
+        if commit is None and rev == "refs" and len(parts) >= 3:
+            long_rev = "/".join(unquote(p) for p in parts[:3])
+            long_commit = repo.resolve(long_rev)
+            if long_commit is not None:
+                return long_commit, long_rev, parts[3:]
+        return commit, rev, parts[1:]
+
+    @staticmethod
+    def _resolve_headers(commit):
+        return {
+            "X-Repo-Commit": commit.sha,
+            "RateLimit": '"resolvers";r=2999;t=300',
+            "RateLimit-Policy": '"fixed window";"resolvers";q=3000;w=300',
+        }
+
+    def resolve(self, req):
+        segs = req.path.split("/")[1:]
+        repo_type = "model"
+        if segs and segs[0] in ("datasets", "spaces"):
+            repo_type, segs = segs[0][:-1], segs[1:]
+        n = self._split_repo(repo_type, segs, {"resolve"})
+        if n is None:
+            return hub_error(404, "Not Found")
+        repo_id = unquote("/".join(segs[:n]))
+        repo, err = self._access(req, repo_type, repo_id, download=True)
+        if err:
+            return err
+        commit, rev, rest = self._take_rev(repo, segs[n + 1:])
+        if commit is None:
+            return hub_error(404, f"Invalid rev id: {rev}", "RevisionNotFound")
+        path = unquote("/".join(rest))
+        f = commit.files.get(path)
+        if f is None:
+            return hub_error(404, "Entry not found", "EntryNotFound", {"X-Repo-Commit": commit.sha})
+        headers = self._resolve_headers(commit)
+        if f.lfs:
+            url = self.cdn_url(f, req.expire_links)
+            headers.update({
+                "Location": url,
+                "X-Linked-Etag": f'"{f.sha256}"',
+                "X-Linked-Size": str(f.size),
+                "ETag": f'"{f.sha256}"',
+                "Content-Type": "text/plain; charset=utf-8",
+            })
+            return Response(302, headers, f"Found. Redirecting to {url}".encode())
+        if repo.private or repo.gated or "/" not in repo.id or f.size == 0:
+            return self._serve_direct(req, f, headers)
+        # "." and ".." segments are percent-encoded so that RFC 3986 resolution of the
+        # relative Location cannot rewrite hostile paths (evil-model) into other paths.
+        quoted = "/".join(quote(s) if s not in (".", "..") else s.replace(".", "%2E")
+                          for s in path.split("/"))
+        key = quote(f"/{URL_PREFIX[repo_type]}{repo.id}/resolve/{rev}/{path}", safe="")
+        location = (f"/api/resolve-cache/{repo_type}s/{repo.id}/{commit.sha}/{quoted}"
+                    f"?{key}=&etag=%22{f.oid}%22")
+        headers.update({
+            "Location": location,
+            "ETag": f'"{f.oid}"',
+            "Content-Type": "text/plain; charset=utf-8",
+        })
+        return Response(307, headers, f"Temporary Redirect. Redirecting to {location}".encode())
+
+    def _serve_direct(self, req, f, headers):
+        headers.update({
+            "ETag": f'"{f.etag}"',
+            "Content-Type": mimetypes.guess_type(f.path)[0] or "application/octet-stream",
+            "Content-Disposition": content_disposition(f.path),
+        })
+        return serve_file(req, f, headers, s3=False)
+
+    def resolve_cache(self, req):
+        """/api/resolve-cache/{type}s/{repo}/{commit}/{path}: the target of 307s. The query is
+        ignored (huggingface_hub drops it, §2.2); any file, LFS included, is served as is."""
+        segs = req.path.split("/")[3:]
+        if not segs or segs[0] not in ("models", "datasets", "spaces"):
+            return hub_error(404, "Not Found")
+        repo_type, segs = segs[0][:-1], segs[1:]
+        n = next((k for k in (2, 1) if len(segs) > k
+                  and self.fixtures.repo(unquote("/".join(segs[:k])), repo_type)), 2)
+        repo, err = self._access(req, repo_type, unquote("/".join(segs[:n])), download=True)
+        if err:
+            return err
+        commit, rev, rest = self._take_rev(repo, segs[n:])
+        if commit is None:
+            return hub_error(404, f"Invalid rev id: {rev}", "RevisionNotFound")
+        f = commit.files.get(unquote("/".join(rest)))
+        if f is None:
+            return hub_error(404, "Entry not found", "EntryNotFound", {"X-Repo-Commit": commit.sha})
+        return self._serve_direct(req, f, {"X-Repo-Commit": commit.sha})
+
+    def cdn_url(self, f, expired):
+        sha = f.sha256
+        if self.cdn_base:
+            return f"{self.cdn_base}/{sha}"
+        expires = int(time.time()) + (-1 if expired else self.link_ttl)
+        return (f"http://127.0.0.1:{self.cdn_port}/repos/{sha[:2]}/{sha[2:4]}/{sha}"
+                f"?expires={expires}&sig={self._sign(sha, expires)}")
+
+    def _sign(self, sha, expires):
+        return hmac.new(self.secret, f"{sha}:{expires}".encode(), hashlib.sha256).hexdigest()
+
+    def api(self, req):
+        segs = req.path.split("/")[2:]
+        if not segs or segs[0] not in ("models", "datasets", "spaces"):
+            return hub_error(404, "Not Found")
+        repo_type, segs = segs[0][:-1], segs[1:]
+        n = self._split_repo(repo_type, segs, {None, "revision", "tree", "refs"})
+        if n is None:
+            return hub_error(404, "Not Found")
+        op = segs[n] if len(segs) > n else None
+        repo, err = self._access(req, repo_type, unquote("/".join(segs[:n])), download=False)
+        if err:
+            return err
+        rest = segs[n + 1:]
+        if op == "refs":
+            return self.refs(req, repo) if not rest else hub_error(404, "Not Found")
+        if op is None:
+            commit, rev = repo.resolve("main"), "main"
+        elif op == "revision":
+            rev = unquote("/".join(rest))
+            commit = repo.resolve(rev)
+        else:
+            commit, rev, rest = self._take_rev(repo, rest)
+        if commit is None:
+            return hub_error(404, f"Invalid rev id: {rev}", "RevisionNotFound")
+        if op == "tree":
+            return self.tree(req, commit, unquote("/".join(rest)))
+        return self.info(req, repo, commit)
+
+    def info(self, req, repo, commit):
+        blobs = req.query.get("blobs", "").lower() in ("true", "1")
+        siblings = []
+        for f in commit.files.values():
+            sibling = {"rfilename": f.path}
+            if blobs:
+                sibling.update(size=f.size, blobId=f.oid)
+                if f.lfs:
+                    sibling["lfs"] = {"sha256": f.sha256, "size": f.size, "pointerSize": len(f.pointer)}
+            siblings.append(sibling)
+        body = {
+            "_id": hashlib.sha1(f"{repo.type}/{repo.id}".encode()).hexdigest()[:24],
+            "id": repo.id,
+            "author": repo.id.split("/")[0] if "/" in repo.id else None,
+            "sha": commit.sha,
+            "lastModified": iso_date(commit.date),
+            "createdAt": iso_date(repo.commits[0].date),
+            "private": repo.private,
+            "gated": repo.gated,
+            "disabled": False,
+            "downloads": 0,
+            "likes": 0,
+            "tags": [],
+            "siblings": siblings,
+        }
+        if repo.type == "model":
+            body["modelId"] = repo.id
+        return json_response(200, body)
+
+    def tree(self, req, commit, path):
+        if path and path not in commit.dirs:
+            return hub_error(404, "Entry not found", "EntryNotFound", {"X-Repo-Commit": commit.sha})
+        recursive = req.query.get("recursive", "").lower() in ("true", "1")
+        entries = commit.listing(path, recursive)
+        offset = 0
+        if "cursor" in req.query:
+            try:
+                offset = json.loads(base64.urlsafe_b64decode(req.query["cursor"]))["offset"]
+            except (ValueError, KeyError, TypeError):
+                offset = None
+            if not isinstance(offset, int) or offset < 0:
+                return hub_error(400, "Invalid cursor")
+        headers = {}
+        end = offset + self.page_size
+        if end < len(entries):
+            cursor = base64.urlsafe_b64encode(json.dumps({"offset": end}).encode()).decode()
+            query = [(k, v) for k, v in req.query_pairs if k != "cursor"] + [("cursor", cursor)]
+            host = req.host or f"127.0.0.1:{self.hub_port}"
+            headers["Link"] = f'<http://{host}{req.path}?{urlencode(query)}>; rel="next"'
+        return json_response(200, entries[offset:end], headers)
+
+    def refs(self, req, repo):
+        out = {"branches": [], "converts": [], "tags": []}
+        with_prs = req.query.get("include_prs", "").lower() in ("1", "true")
+        if with_prs:
+            out["pullRequests"] = []
+        groups = {"branch": ("branches", "refs/heads/"), "tag": ("tags", "refs/tags/"),
+                  "convert": ("converts", "refs/convert/"), "pr": ("pullRequests", "")}
+        for kind, name, commit in repo.refs:
+            key, prefix = groups[kind]
+            if key in out:
+                out[key].append({"name": name, "ref": prefix + name, "targetCommit": commit.sha})
+        return json_response(200, out)
+
+    # ---- cdn
+
+    def cdn(self, req):
+        if req.method not in ("GET", "HEAD"):
+            return s3_error(405, "MethodNotAllowed", "The specified method is not allowed.")
+        if "Authorization" in req.headers:
+            # S3-style endpoints reject a second auth mechanism: this is what catches a client
+            # forwarding its Hub token to the CDN (§2.4).
+            return s3_error(400, "InvalidArgument", "Only one auth mechanism allowed")
+        m = re.fullmatch(r"/repos/([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})", req.path)
+        sha = m[3] if m and m[3].startswith(m[1] + m[2]) else None
+        f = self.fixtures.lfs_object(sha) if sha else None
+        if f is None:
+            return s3_error(404, "NoSuchKey", "The specified key does not exist.")
+        expires, sig = req.query.get("expires", ""), req.query.get("sig", "")
+        good = expires.isdigit() and hmac.compare_digest(sig.encode(), self._sign(sha, int(expires)).encode())
+        if not good:
+            return s3_error(403, "AccessDenied", "Access Denied")
+        if int(expires) < time.time():
+            return s3_error(403, "AccessDenied", "Request has expired")
+        headers = {
+            "Content-Type": "application/octet-stream",
+            # Multipart-style S3 ETag, deliberately not the sha256: the blob name must come
+            # from the hub's X-Linked-Etag, never from the CDN.
+            "ETag": f'"{hashlib.md5(sha.encode()).hexdigest()}-1"',
+            "Content-Disposition": content_disposition(f.path),
+            "Last-Modified": "Mon, 01 Jan 2024 00:00:00 GMT",
+            "X-Cache": "Miss from cloudfront",
+        }
+        return serve_file(req, f, headers, s3=True)
+
+
+class FaultRule:
+    """One rule of POST /_control {"faults": [...]}; see README.md."""
+
+    # Action keys, in the order used to name the fault in the log ("drop_after+rate").
+    ACTIONS = ("status", "redirect", "drop_after", "stall_after", "corrupt", "corrupt_at",
+               "ignore_range", "no_content_range", "no_content_length", "rate", "expire_links")
+    # Value checks for action keys and their parameters.
+    TYPES = {
+        "status": lambda v: isinstance(v, int) and 100 <= v <= 599,
+        "headers": lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values()),
+        "body": lambda v: isinstance(v, str),
+        "redirect": lambda v: isinstance(v, str) and v.startswith(("http://", "https://")),
+        "code": lambda v: isinstance(v, int) and 300 <= v <= 399,
+        "drop_after": lambda v: isinstance(v, int) and v >= 0,
+        "stall_after": lambda v: isinstance(v, int) and v >= 0,
+        "stall_ms": lambda v: isinstance(v, int) and v >= 0,
+        "corrupt": lambda v: isinstance(v, bool),
+        "corrupt_at": lambda v: isinstance(v, int) and v >= 0,
+        "ignore_range": lambda v: isinstance(v, bool),
+        "no_content_range": lambda v: isinstance(v, bool),
+        "no_content_length": lambda v: isinstance(v, bool),
+        "rate": lambda v: isinstance(v, (int, float)) and v > 0,
+        "expire_links": lambda v: isinstance(v, bool),
+    }
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.regex = re.compile(spec["match"])
+        self.server = spec.get("server") or "any"
+        self.method = spec.get("method")
+        times = spec.get("times")
+        self.times = float("inf") if times is None else int(times)
+        self.skip = int(spec.get("skip", 0))
+        self.action = dict(spec["action"])
+        names = [k for k in self.ACTIONS if k in self.action]
+        bad = [k for k, v in self.action.items() if k not in self.TYPES or not self.TYPES[k](v)]
+        bad += sorted(set(spec) - {"match", "server", "method", "times", "skip", "action"})
+        if bad or not names or self.server not in ("hub", "cdn", "any"):
+            raise ValueError(f"invalid fault rule {spec!r} ({', '.join(bad) or 'no action'})")
+        if {"status", "redirect"} <= set(names) or {"drop_after", "stall_after"} <= set(names):
+            raise ValueError(f"conflicting actions in {spec!r}")
+        self.name = "+".join(names)
+        self.matched = self.applied = 0
+
+    def matches(self, server, method, target):
+        return (self.server in ("any", server)
+                and (self.method is None or self.method == method)
+                and self.regex.search(target) is not None)
+
+    def describe(self):
+        return dict(self.spec, matched=self.matched, applied=self.applied)
+
+
+# --------------------------------------------------------------------------- transport
+
+
+def _header_value(value):
+    # http.server encodes headers as latin-1; percent-encode anything outside printable ASCII.
+    value = str(value)
+    if all(" " <= c <= "~" for c in value):
+        return value
+    return quote(value, safe="".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%"))
+
+
+def _drain(sock, timeout=5.0):
+    """Wait (Linux: SIOCOUTQ) until the peer has acknowledged all sent bytes: an abortive
+    close discards unsent data, and the client must receive exactly what the log counts."""
+    outq = getattr(termios, "TIOCOUTQ", None)
+    deadline = time.monotonic() + timeout
+    while outq is not None and time.monotonic() < deadline:
+        if struct.unpack("i", fcntl.ioctl(sock.fileno(), outq, b"\0\0\0\0"))[0] == 0:
+            return
+        time.sleep(0.005)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fakehub"
+    timeout = 300  # idle keep-alive connections are closed after this
+    role = None  # "hub" or "cdn"
+
+    def log_message(self, *args):
+        pass  # quiet: the JSON log is the access log
+
+    def version_string(self):
+        return self.server_version
+
+    def do_GET(self):
+        app = self.server.app
+        self.sent = 0
+        self.status_sent = None
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if self.role == "hub" and urlsplit(self.path).path == "/_control":
+            self._send(app.control(self.command, body), {})
+            return
+        app.begin()
+        rule = app.pick_fault(self.role, self.command, self.path)
+        action = rule.action if rule else {}
+        record = {
+            "ts": time.time(),
+            "server": self.role,
+            "method": self.command,
+            "path": self.path,
+            "range": self.headers.get("Range"),
+            "auth": "Authorization" in self.headers,
+            "status": None,
+            "bytes": 0,
+            "fault": rule.name if rule else None,
+            "accept_encoding": self.headers.get("Accept-Encoding"),
+            "ua": self.headers.get("User-Agent"),
+            "client_port": self.client_address[1],
+        }
+        try:
+            self._send(self._build(app, action), action)
+        except OSError:  # the client went away (reset, timeout): nothing left to answer
+            self.close_connection = True
+        except Exception:
+            traceback.print_exc()
+            self.close_connection = True
+        finally:
+            record["status"] = self.status_sent  # None if no status line went out
+            record["bytes"] = self.sent
+            app.end(record)
+
+    do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_GET
+
+    def _build(self, app, action):
+        if "status" in action:
+            headers = {"Content-Type": "application/json; charset=utf-8"}
+            body = json.dumps({"error": f"Injected fault: HTTP {action['status']}"})
+            if "body" in action:
+                headers["Content-Type"] = "text/plain; charset=utf-8"
+                body = action["body"]
+            headers.update(action.get("headers", {}))
+            return Response(action["status"], headers, body.encode())
+        if "redirect" in action:
+            location = action["redirect"].rstrip("/") + self.path
+            return Response(action.get("code", 308),
+                            {"Location": location, "Content-Type": "text/plain; charset=utf-8"},
+                            f"Permanent Redirect. Redirecting to {location}".encode())
+        req = Request(self, bool(action.get("ignore_range")), bool(action.get("expire_links")))
+        return app.hub(req) if self.role == "hub" else app.cdn(req)
+
+    def _send(self, resp, action):
+        cut = action.get("drop_after", action.get("stall_after"))
+        if self.command == "HEAD" and cut is not None:
+            # A HEAD has no body, so these faults hit before the status line: the client sees
+            # a reset connection (drop) or a silent server (stall) instead of metadata.
+            self._interrupt(action)
+            return
+        headers = dict(resp.headers)
+        chunked = resp.chunked
+        if action.get("no_content_range"):
+            headers.pop("Content-Range", None)
+        if action.get("no_content_length"):
+            chunked = False
+            headers["Connection"] = "close"  # send_header() then closes after the response
+        elif chunked:
+            headers["Transfer-Encoding"] = "chunked"
+        else:
+            headers["Content-Length"] = str(resp.length)
+        headers.setdefault(
+            "X-Request-Id" if self.role == "hub" else "X-Amz-Cf-Id",
+            f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}",
+        )
+        self.send_response(resp.status)
+        self.status_sent = resp.status
+        for name, value in headers.items():
+            self.send_header(name, _header_value(value))
+        self.end_headers()
+        if self.command != "HEAD":
+            self._send_body(resp, action, chunked)
+        if cut is not None:
+            self._interrupt(action)
+
+    def _send_body(self, resp, action, chunked):
+        cut = action.get("drop_after", action.get("stall_after"))
+        flip = None
+        if "corrupt_at" in action:
+            flip = action["corrupt_at"] - resp.offset
+        elif action.get("corrupt"):
+            flip = resp.length // 2
+        rate = action.get("rate")
+        step = max(1024, min(65536, int(rate / 10))) if rate else None
+        started = time.monotonic()
+        pos = 0
+        for piece in resp.pieces():
+            piece = memoryview(piece)
+            while len(piece):
+                n = min(len(piece), step or len(piece))
+                if cut is not None:
+                    n = min(n, cut - pos)
+                    if n <= 0:
+                        return
+                part, piece = piece[:n], piece[n:]
+                if flip is not None and pos <= flip < pos + n:
+                    part = bytearray(part)
+                    part[flip - pos] ^= 0xFF
+                if chunked:
+                    self._write(b"%x\r\n" % n, counted=False)
+                self._write(part, counted=True)
+                if chunked:
+                    self._write(b"\r\n", counted=False)
+                pos += n
+                if rate:
+                    delay = started + pos / rate - time.monotonic()
+                    if delay > 0:
+                        time.sleep(delay)
+        if chunked and cut is None:
+            self._write(b"0\r\n\r\n", counted=False)
+
+    def _write(self, data, counted):
+        # socket.send, not sendall, so that `bytes` in the log is exact even when the peer
+        # disappears in the middle of a write.
+        view = memoryview(data).cast("B")
+        while len(view):
+            n = self.connection.send(view)
+            if counted:
+                self.sent += n
+            view = view[n:]
+
+    def _interrupt(self, action):
+        self.close_connection = True
+        if "drop_after" in action:
+            sock = self.connection
+            _drain(sock)
+            # SO_LINGER 0 makes close() send RST instead of FIN: a hard network error.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            socket.close(sock.detach())
+        else:
+            time.sleep(action.get("stall_ms", 10000) / 1000)
+
+
+class HubHandler(Handler):
+    role = "hub"
+
+
+class CdnHandler(Handler):
+    role = "cdn"
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, port, handler, app):
+        super().__init__(("127.0.0.1", port), handler)
+        self.app = app
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], OSError):  # resets etc. are normal here
+            super().handle_error(request, client_address)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def materialize(fixtures, directory):
+    """Write each LFS content to DIR/<sha256> so an external server (nginx) can serve it."""
+    os.makedirs(directory, exist_ok=True)
+    for f in fixtures.lfs_files():
+        dest = os.path.join(directory, f.sha256)
+        if os.path.isfile(dest) and os.path.getsize(dest) == f.size:
+            continue
+        tmp = f"{dest}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as out:
+            for chunk in f.chunks(0, f.size):
+                out.write(chunk)
+        os.replace(tmp, dest)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description="Fake Hugging Face Hub + CDN for tests.")
+    p.add_argument("--fixtures", required=True, help="directory of repo JSON files + tokens.json")
+    p.add_argument("--log", help="append one JSON line per request to this file")
+    p.add_argument("--page-size", type=int, default=1000, help="tree listing page size")
+    p.add_argument("--cdn-base", help="redirect LFS files to URL/<sha256> instead of the built-in CDN")
+    p.add_argument("--materialize", metavar="DIR", help="write every LFS file to DIR/<sha256> at startup")
+    p.add_argument("--cdn-link-ttl", type=int, default=3600, help="lifetime of signed CDN links (s)")
+    p.add_argument("--hub-port", type=int, default=0)
+    p.add_argument("--cdn-port", type=int, default=0)
+    p.add_argument("--ignore-stdin", action="store_true",
+                   help="do not exit when stdin reaches EOF (for use from shell scripts)")
+    args = p.parse_args(argv)
+
+    try:
+        fixtures = load_fixtures(args.fixtures)
+    except (OSError, FixtureError) as e:
+        print(f"fakehub: {e}", file=sys.stderr)
+        return 2
+    if args.materialize:
+        materialize(fixtures, args.materialize)
+
+    app = App(fixtures, args.page_size, args.cdn_base, args.cdn_link_ttl, args.log)
+    hub = Server(args.hub_port, HubHandler, app)
+    cdn = Server(args.cdn_port, CdnHandler, app)
+    app.hub_port, app.cdn_port = hub.server_address[1], cdn.server_address[1]
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if not args.ignore_stdin:
+        def watch_stdin():
+            # EOF on stdin means the parent (test) is gone: never outlive it.
+            # os.read, not sys.stdin: a daemon thread blocked inside a buffered reader
+            # aborts interpreter shutdown.
+            while os.read(0, 65536):
+                pass
+            stop.set()
+        threading.Thread(target=watch_stdin, daemon=True).start()
+    for server in (hub, cdn):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    print(f"READY {app.hub_port} {app.cdn_port}", flush=True)
+    while not stop.wait(0.5):
+        pass
+    for server in (hub, cdn):
+        server.shutdown()
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
