@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/* cli.h: what the subcommands of the hubfetch program share. */
+#ifndef HUBFETCH_CLI_H
+#define HUBFETCH_CLI_H
+
+#include <hubfetch.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/*
+ * Exit codes, stable and documented (docs/CLI.md): 0 success, 1 an
+ * unclassified failure, 2 a usage error, and 10 + |code| for each library
+ * error code (e.g. 15 repository not found, 21 not in the cache).
+ */
+#define EXIT_OK 0
+#define EXIT_FAILURE_ 1
+#define EXIT_USAGE 2
+int cli_exit_code(int hub_code);
+
+/* "hubfetch: <message>" on stderr, for the last library error. */
+int cli_fail(int code);
+/* printf-style message on stderr with the program prefix */
+void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* 1.2K, 3.4M, 5.6G (decimal, like huggingface_hub's _format_size) */
+void cli_format_size(uint64_t bytes, char *out, size_t outlen);
+/* JSON string literal of `s` (with quotes) to `fp` */
+void cli_json_string(FILE *fp, const char *s);
+
+int cmd_download(int argc, char **argv);
+
+/* Progress display ----------------------------------------------------------
+ */
+
+typedef enum cli_progress_mode {
+    CLI_PROGRESS_NONE,
+    CLI_PROGRESS_BAR,
+    CLI_PROGRESS_JSON
+} cli_progress_mode;
+
+typedef struct cli_progress cli_progress;
+
+cli_progress *cli_progress_new(cli_progress_mode mode, FILE *fp);
+/* A hub_progress_cb: pass the cli_progress as payload. */
+int cli_progress_cb(const hub_progress *p, void *payload);
+/* Erase what the bar drew (before printing a message below it). */
+void cli_progress_clear(cli_progress *bar);
+void cli_progress_free(cli_progress *bar);
+
+#endif

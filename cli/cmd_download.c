@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd_download.c: hubfetch download REPO_ID [FILES...] */
+#include "cli.h"
+#include "opt.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum {
+    O_HELP = 1,
+    O_TYPE,
+    O_REVISION,
+    O_INCLUDE,
+    O_EXCLUDE,
+    O_CACHE_DIR,
+    O_LOCAL_DIR,
+    O_TOKEN,
+    O_ENDPOINT,
+    O_OFFLINE,
+    O_FORCE,
+    O_WORKERS,
+    O_DRY_RUN,
+    O_QUIET,
+    O_VERBOSE,
+    O_PROGRESS,
+};
+
+static const cli_opt options[] = {
+    {"help", 'h', false, O_HELP},        {"repo-type", 0, true, O_TYPE},
+    {"type", 0, true, O_TYPE},           {"revision", 0, true, O_REVISION},
+    {"include", 0, true, O_INCLUDE},     {"exclude", 0, true, O_EXCLUDE},
+    {"cache-dir", 0, true, O_CACHE_DIR}, {"local-dir", 0, true, O_LOCAL_DIR},
+    {"token", 0, true, O_TOKEN},         {"endpoint", 0, true, O_ENDPOINT},
+    {"offline", 0, false, O_OFFLINE},    {"force-download", 0, false, O_FORCE},
+    {"max-workers", 0, true, O_WORKERS}, {"dry-run", 0, false, O_DRY_RUN},
+    {"quiet", 'q', false, O_QUIET},      {"verbose", 'v', false, O_VERBOSE},
+    {"progress", 0, true, O_PROGRESS},   {NULL, 0, false, 0},
+};
+
+static void help(FILE *fp)
+{
+    fputs(
+        "usage: hubfetch download REPO_ID [FILES...] [options]\n"
+        "\n"
+        "Download files of a repository into the Hugging Face cache (or a\n"
+        "local directory) and print where they are: the file's path when one\n"
+        "file is named, else the snapshot folder. Only the path goes to\n"
+        "stdout, so MODEL=$(hubfetch download org/name) works.\n"
+        "\n"
+        "  FILES                  files to fetch; one ending in '/' fetches\n"
+        "                         that folder\n"
+        "  --repo-type TYPE       model (default), dataset or space\n"
+        "  --revision REV         branch, tag, commit or refs/pr/N (main)\n"
+        "  --include PATTERN      fetch only matching files (repeatable)\n"
+        "  --exclude PATTERN      skip matching files (repeatable)\n"
+        "  --cache-dir DIR        cache directory (default: HF_HUB_CACHE,\n"
+        "                         HF_HOME/hub, ~/.cache/huggingface/hub)\n"
+        "  --local-dir DIR        put real files in DIR instead\n"
+        "  --token TOKEN          access token (default: HF_TOKEN, then the\n"
+        "                         token file)\n"
+        "  --endpoint URL         hub endpoint (default: HF_ENDPOINT, then\n"
+        "                         https://huggingface.co)\n"
+        "  --offline              use only the cache, never the network\n"
+        "  --force-download       fetch again even if cached\n"
+        "  --max-workers N        files fetched at once (8)\n"
+        "  --dry-run              list what would be fetched, with sizes\n"
+        "  --progress MODE        auto (bar on a terminal), bar, json, none\n"
+        "  -q, --quiet            no progress, no warnings\n"
+        "  -v, --verbose          say what is happening (retries, locks)\n"
+        "  -h, --help             this help\n"
+        "\n"
+        "Patterns follow huggingface_hub: '*' and '?' also match '/',\n"
+        "'[seq]', '[!seq]'; 'dir/' means everything below dir.\n"
+        "\n"
+        "exit codes:\n"
+        "   0 success                     19 rate limited (HTTP 429)\n"
+        "   1 other failure               21 not in the cache (offline)\n"
+        "   2 usage error                 22 network error\n"
+        "  15 repository not found        23 TLS error\n"
+        "  16 revision not found          24 timed out\n"
+        "  17 file not found in the repo  25 proxy error\n"
+        "  18 gated repo, no access       26 other HTTP error\n"
+        "  19 not authorized (bad token)  27 disk I/O error\n"
+        "  ... see docs/CLI.md for all    28 disk full\n"
+        "                                 29 checksum mismatch\n"
+        "                                 30 unexpected server response\n"
+        "                                 31 cancelled (Ctrl-C)\n"
+        "                                 32 cache lock timeout\n",
+        fp);
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+    /* a second Ctrl-C kills at once */
+    signal(SIGINT, SIG_DFL);
+}
+
+typedef struct progress_ctx {
+    cli_progress *view;
+} progress_ctx;
+
+static int on_progress(const hub_progress *p, void *payload)
+{
+    progress_ctx *ctx = payload;
+    int rc = ctx->view ? cli_progress_cb(p, ctx->view) : 0;
+    return interrupted ? 1 : rc;
+}
+
+typedef struct log_ctx {
+    int level;
+    cli_progress *view;
+} log_ctx;
+
+static void on_log(int level, const char *msg, void *payload)
+{
+    log_ctx *ctx = payload;
+    if (level > ctx->level)
+        return;
+    if (ctx->view)
+        cli_progress_clear(ctx->view);
+    cli_err("%s%s", level <= HUB_LOG_WARN ? "warning: " : "", msg);
+}
+
+static bool parse_int(const char *s, int min, int max, int *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || !end || *end || end == s || v < min || v > max)
+        return false;
+    *out = (int)v;
+    return true;
+}
+
+static int print_dry_run(const hub_result *r)
+{
+    size_t n = hub_result_file_count(r), todo = 0;
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        const hub_file_info *f = hub_result_file(r, i);
+        if (f->status == HUB_FILE_PLANNED) {
+            todo++;
+            bytes += f->size == UINT64_MAX ? 0 : f->size;
+        }
+    }
+    char total[32];
+    cli_format_size(bytes, total, sizeof(total));
+    printf("[dry-run] Will download %zu files (out of %zu) totalling %s.\n",
+           todo, n, total);
+    printf("%-60s %10s  %s\n", "FILE", "SIZE", "STATUS");
+    for (size_t i = 0; i < n; i++) {
+        const hub_file_info *f = hub_result_file(r, i);
+        char size[32];
+        cli_format_size(f->size, size, sizeof(size));
+        printf("%-60s %10s  %s\n", f->path, size,
+               f->status == HUB_FILE_PLANNED ? "to download" : "cached");
+    }
+    return EXIT_OK;
+}
+
+int cmd_download(int argc, char **argv)
+{
+    hub_client_options copts;
+    hub_download_options dopts;
+    hub_client_options_init(&copts, HUB_CLIENT_OPTIONS_VERSION);
+    hub_download_options_init(&dopts, HUB_DOWNLOAD_OPTIONS_VERSION);
+    const char *repo_id = NULL;
+    const char **files = calloc((size_t)argc + 1, sizeof(char *));
+    const char **include = calloc((size_t)argc + 1, sizeof(char *));
+    const char **exclude = calloc((size_t)argc + 1, sizeof(char *));
+    size_t nfiles = 0, ninclude = 0, nexclude = 0;
+    bool quiet = false;
+    int verbose = 0;
+    cli_progress_mode mode =
+        isatty(STDERR_FILENO) ? CLI_PROGRESS_BAR : CLI_PROGRESS_NONE;
+    int rc = EXIT_OK;
+    hub_client *client = NULL;
+    hub_result *result = NULL;
+    progress_ctx pctx = {NULL};
+    log_ctx lctx = {HUB_LOG_WARN, NULL};
+    if (!files || !include || !exclude) {
+        cli_err("out of memory");
+        rc = EXIT_FAILURE_;
+        goto done;
+    }
+
+    cli_opt_state st;
+    cli_opt_init(&st, argc - 1, argv + 1);
+    int id;
+    while ((id = cli_opt_next(&st, options)) != CLI_OPT_END) {
+        switch (id) {
+        case O_HELP:
+            help(stdout);
+            goto done;
+        case CLI_OPT_POSITIONAL:
+            if (!repo_id)
+                repo_id = st.positional;
+            else if (st.positional[strlen(st.positional) - 1] == '/')
+                include[ninclude++] = st.positional; /* "dir/" = dir/ * */
+            else
+                files[nfiles++] = st.positional;
+            break;
+        case O_TYPE:
+            if (strcmp(st.arg, "model") == 0)
+                dopts.repo_type = HUB_REPO_MODEL;
+            else if (strcmp(st.arg, "dataset") == 0)
+                dopts.repo_type = HUB_REPO_DATASET;
+            else if (strcmp(st.arg, "space") == 0)
+                dopts.repo_type = HUB_REPO_SPACE;
+            else {
+                cli_err("--repo-type must be model, dataset or space, not "
+                        "'%s'",
+                        st.arg);
+                rc = EXIT_USAGE;
+                goto done;
+            }
+            break;
+        case O_REVISION:
+            dopts.revision = st.arg;
+            break;
+        case O_INCLUDE:
+            include[ninclude++] = st.arg;
+            break;
+        case O_EXCLUDE:
+            exclude[nexclude++] = st.arg;
+            break;
+        case O_CACHE_DIR:
+            copts.cache_dir = st.arg;
+            break;
+        case O_LOCAL_DIR:
+            dopts.local_dir = st.arg;
+            break;
+        case O_TOKEN:
+            copts.token = st.arg;
+            break;
+        case O_ENDPOINT:
+            copts.endpoint = st.arg;
+            break;
+        case O_OFFLINE:
+            dopts.local_files_only = 1;
+            break;
+        case O_FORCE:
+            dopts.force_download = 1;
+            break;
+        case O_WORKERS:
+            if (!parse_int(st.arg, 1, 256, &copts.max_files)) {
+                cli_err("--max-workers needs a number from 1 to 256");
+                rc = EXIT_USAGE;
+                goto done;
+            }
+            break;
+        case O_DRY_RUN:
+            dopts.dry_run = 1;
+            break;
+        case O_QUIET:
+            quiet = true;
+            break;
+        case O_VERBOSE:
+            verbose++;
+            break;
+        case O_PROGRESS:
+            if (strcmp(st.arg, "auto") == 0)
+                mode = isatty(STDERR_FILENO) ? CLI_PROGRESS_BAR
+                                             : CLI_PROGRESS_NONE;
+            else if (strcmp(st.arg, "bar") == 0)
+                mode = CLI_PROGRESS_BAR;
+            else if (strcmp(st.arg, "json") == 0)
+                mode = CLI_PROGRESS_JSON;
+            else if (strcmp(st.arg, "none") == 0)
+                mode = CLI_PROGRESS_NONE;
+            else {
+                cli_err("--progress must be auto, bar, json or none");
+                rc = EXIT_USAGE;
+                goto done;
+            }
+            break;
+        case CLI_OPT_UNKNOWN:
+            cli_err("unknown option '%s'; see 'hubfetch download --help'",
+                    st.bad);
+            rc = EXIT_USAGE;
+            goto done;
+        case CLI_OPT_MISSING:
+            cli_err("option '%s' needs a value", st.bad);
+            rc = EXIT_USAGE;
+            goto done;
+        default:
+            break;
+        }
+    }
+    if (!repo_id) {
+        cli_err("missing REPO_ID; see 'hubfetch download --help'");
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    if (dopts.local_dir && copts.cache_dir) {
+        cli_err("--local-dir and --cache-dir cannot be combined");
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    if (nfiles && (ninclude || nexclude)) {
+        bool dirs_only = true;
+        for (size_t i = 0; i < ninclude; i++)
+            dirs_only &= include[i][strlen(include[i]) - 1] == '/';
+        if (!dirs_only || nexclude) {
+            if (!quiet)
+                cli_err("warning: --include/--exclude are ignored when "
+                        "files are named");
+            ninclude = nexclude = 0;
+        }
+    }
+    if (quiet && mode == CLI_PROGRESS_BAR)
+        mode = CLI_PROGRESS_NONE;
+    if (dopts.dry_run && mode == CLI_PROGRESS_BAR)
+        mode = CLI_PROGRESS_NONE;
+
+    dopts.files = files;
+    dopts.file_count = nfiles;
+    dopts.allow_patterns = include;
+    dopts.allow_count = ninclude;
+    dopts.ignore_patterns = exclude;
+    dopts.ignore_count = nexclude;
+
+    if (mode != CLI_PROGRESS_NONE)
+        pctx.view = cli_progress_new(mode, stderr);
+    lctx.view = pctx.view;
+    lctx.level = quiet ? HUB_LOG_ERROR
+                       : (verbose ? HUB_LOG_INFO + verbose - 1 : HUB_LOG_WARN);
+    copts.log_cb = on_log;
+    copts.log_payload = &lctx;
+    copts.log_level = lctx.level;
+    dopts.progress_cb = on_progress;
+    dopts.progress_payload = &pctx;
+
+    int err = hub_client_new(&client, &copts);
+    if (err != HUB_OK) {
+        rc = cli_fail(err);
+        goto done;
+    }
+    signal(SIGINT, on_sigint);
+    signal(SIGTERM, on_sigint);
+    err = hub_download(&result, client, repo_id, &dopts);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    if (err != HUB_OK) {
+        rc = cli_fail(err);
+        goto done;
+    }
+    if (dopts.dry_run)
+        rc = print_dry_run(result);
+    else
+        printf("%s\n", hub_result_path(result));
+    if (fflush(stdout) != 0) {
+        cli_err("cannot write to stdout: %s", strerror(errno));
+        rc = EXIT_FAILURE_;
+    }
+done:
+    hub_result_free(result);
+    hub_client_free(client);
+    cli_progress_free(pctx.view);
+    free(files);
+    free(include);
+    free(exclude);
+    return rc;
+}

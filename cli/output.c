@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/* output.c: messages, sizes, JSON strings and exit codes of the CLI. */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+
+int cli_exit_code(int hub_code)
+{
+    if (hub_code == HUB_OK)
+        return EXIT_OK;
+    if (hub_code == HUB_EINVAL)
+        return EXIT_USAGE;
+    if (hub_code < 0 && hub_code >= -99)
+        return 10 - hub_code;
+    return EXIT_FAILURE_;
+}
+
+void cli_err(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("hubfetch: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int cli_fail(int code)
+{
+    const hub_error_info *e = hub_error_last();
+    const char *msg = e->code == code && e->message && e->message[0]
+                          ? e->message
+                          : hub_strerror(code);
+    cli_err("%s", msg);
+    return cli_exit_code(code);
+}
+
+void cli_format_size(uint64_t bytes, char *out, size_t outlen)
+{
+    static const char *units[] = {"", "K", "M", "G", "T", "P", "E"};
+    double v = (double)bytes;
+    size_t u = 0;
+    while (v >= 1000.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
+        v /= 1000.0;
+        u++;
+    }
+    if (u == 0)
+        snprintf(out, outlen, "%lluB", (unsigned long long)bytes);
+    else
+        snprintf(out, outlen, "%.1f%s", v, units[u]);
+}
+
+void cli_json_string(FILE *fp, const char *s)
+{
+    fputc('"', fp);
+    for (const unsigned char *p = (const unsigned char *)s; s && *p; p++) {
+        switch (*p) {
+        case '"':
+            fputs("\\\"", fp);
+            break;
+        case '\\':
+            fputs("\\\\", fp);
+            break;
+        case '\n':
+            fputs("\\n", fp);
+            break;
+        case '\r':
+            fputs("\\r", fp);
+            break;
+        case '\t':
+            fputs("\\t", fp);
+            break;
+        default:
+            if (*p < 0x20)
+                fprintf(fp, "\\u%04x", *p);
+            else
+                fputc(*p, fp);
+        }
+    }
+    fputc('"', fp);
+}

@@ -1,0 +1,475 @@
+/* SPDX-License-Identifier: MIT */
+/* hubfetch.h: the whole public API of libhubfetch. */
+#ifndef HUBFETCH_H
+#define HUBFETCH_H
+
+/**
+ * @file hubfetch.h
+ *
+ * libhubfetch downloads files, snapshots of repositories, datasets and spaces
+ * from the Hugging Face Hub (or any endpoint speaking its protocol) into the
+ * cache that `huggingface_hub` uses, byte for byte, so that transformers,
+ * huggingface_hub, llama.cpp and the JS client find them there.
+ *
+ * Conventions (the contract; see docs/API.md for a tutorial):
+ *
+ * - Functions that can fail return `int`: #HUB_OK (0) or a negative
+ *   #hub_error code. hub_error_last() then describes the failure in one line
+ *   that names the repository, file and HTTP status concerned.
+ * - Out-parameters come first. On failure they are set to NULL unless the
+ *   function documents otherwise.
+ * - Strings and arrays passed in option structs are copied when the call
+ *   that takes them returns; the caller may free them right away.
+ * - Memory returned through `char **` is freed with hub_free(); objects
+ *   returned through `T **` with the matching `hub_T_free()`. Every free
+ *   function accepts NULL.
+ * - Option structs are versioned: initialise them with the `*_INIT` macro or
+ *   the `*_init()` function before setting fields; a NULL options pointer
+ *   means all defaults. Fields are only ever appended.
+ *
+ * Threading:
+ *
+ * - hub_global_init() must be called once before any other function and
+ *   before threads that use the library start; hub_global_cleanup() once at
+ *   the end. Both are reference counted.
+ * - A #hub_client may be used by one thread at a time. Distinct clients may
+ *   be used concurrently from distinct threads. The last-error record is per
+ *   thread.
+ * - Callbacks run on the thread that called the download function (for a
+ *   #hub_job: on the job's worker thread). A callback must not call back
+ *   into the same client; such a call fails with #HUB_EBUSY.
+ * - A cache directory may be shared by many processes and machines (NFS):
+ *   writes go through lock files, unique temporary names and atomic renames.
+ *
+ * The library never prints, never exits and never aborts.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HUB_VERSION_MAJOR 0
+#define HUB_VERSION_MINOR 1
+#define HUB_VERSION_PATCH 0
+/** Version as one number, MAJOR * 10000 + MINOR * 100 + PATCH. */
+#define HUB_VERSION_NUM                                                        \
+    (HUB_VERSION_MAJOR * 10000 + HUB_VERSION_MINOR * 100 + HUB_VERSION_PATCH)
+
+#if defined(_WIN32)
+#define HUB_EXTERN __declspec(dllimport)
+#elif defined(__GNUC__)
+#define HUB_EXTERN __attribute__((visibility("default")))
+#else
+#define HUB_EXTERN
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * The error table: name, value, short description. Values are pinned and
+ * never reused. Every failure a user can meet maps to one of these.
+ */
+#define HUB_ERROR_MAP(XX)                                                      \
+    XX(OK, 0, "success")                                                       \
+    XX(ERROR, -1, "unspecified error")                                         \
+    XX(EINVAL, -2, "invalid argument")                                         \
+    XX(ENOMEM, -3, "out of memory")                                            \
+    XX(EVERSION, -4, "unsupported options version")                            \
+    XX(ENOREPO, -5, "repository not found")                                    \
+    XX(ENOREV, -6, "revision not found")                                       \
+    XX(ENOENTRY, -7, "file not found in repository")                           \
+    XX(EGATED, -8, "gated repository: access not granted")                     \
+    XX(EAUTH, -9, "not authorized")                                            \
+    XX(ERATELIMIT, -10, "rate limited")                                        \
+    XX(ENOTCACHED, -11, "not in the local cache")                              \
+    XX(ENET, -12, "network error")                                             \
+    XX(ETLS, -13, "TLS error")                                                 \
+    XX(ETIMEOUT, -14, "timed out")                                             \
+    XX(EPROXY, -15, "proxy error")                                             \
+    XX(EHTTP, -16, "HTTP error")                                               \
+    XX(EIO, -17, "disk I/O error")                                             \
+    XX(ENOSPC, -18, "disk full")                                               \
+    XX(ECHECKSUM, -19, "checksum mismatch")                                    \
+    XX(EPROTO, -20, "unexpected response from server")                         \
+    XX(ECANCELLED, -21, "cancelled")                                           \
+    XX(ELOCKED, -22, "timed out waiting for a cache lock")                     \
+    XX(EBUSY, -23, "client busy")                                              \
+    XX(EUNSUPPORTED, -24, "not supported")
+
+/** Error codes returned by every fallible function. */
+typedef enum hub_error {
+#define HUB__ERRNUM(name, value, text) HUB_##name = value,
+    HUB_ERROR_MAP(HUB__ERRNUM)
+#undef HUB__ERRNUM
+        HUB__ERROR_LAST = -24
+} hub_error;
+
+/** Details of the last failure on the calling thread. */
+typedef struct hub_error_info {
+    int code;            /**< a #hub_error value */
+    long http_status;    /**< HTTP status involved, or 0 */
+    const char *message; /**< one line: what failed and what to do */
+} hub_error_info;
+
+/**
+ * The last error raised on this thread. Never NULL. Meaningful only after a
+ * call failed; valid until the next libhubfetch call on this thread.
+ */
+HUB_EXTERN const hub_error_info *hub_error_last(void);
+
+/** Static text for an error code ("repository not found"). Thread-safe. */
+HUB_EXTERN const char *hub_strerror(int code);
+
+/** Symbolic name of an error code without prefix ("ENOREPO"). */
+HUB_EXTERN const char *hub_error_name(int code);
+
+/* ------------------------------------------------------------------------ */
+/* Library                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/** Version string of the library at run time, e.g. "0.1.0". */
+HUB_EXTERN const char *hub_version(void);
+
+/** Version number of the library at run time (see #HUB_VERSION_NUM). */
+HUB_EXTERN int hub_version_num(void);
+
+/**
+ * Initialise global state (libcurl, OpenSSL). Reference counted; call once
+ * per user before threads start. @return #HUB_OK or #HUB_ERROR.
+ */
+HUB_EXTERN int hub_global_init(void);
+
+/** Release what hub_global_init() took, when the count drops to zero. */
+HUB_EXTERN void hub_global_cleanup(void);
+
+/** Free memory returned by the library through `char **`. NULL is fine. */
+HUB_EXTERN void hub_free(void *ptr);
+
+/* ------------------------------------------------------------------------ */
+/* Logging                                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef enum hub_log_level {
+    HUB_LOG_ERROR = 0,
+    HUB_LOG_WARN = 1,
+    HUB_LOG_INFO = 2,
+    HUB_LOG_DEBUG = 3,
+    HUB_LOG_TRACE = 4
+} hub_log_level;
+
+/**
+ * Log callback. `msg` is one line without a newline, valid during the call.
+ * Tokens are never part of a message.
+ */
+typedef void (*hub_log_cb)(int level, const char *msg, void *payload);
+
+/* ------------------------------------------------------------------------ */
+/* Progress                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/** What a file (or the job as a whole) is doing. */
+typedef enum hub_phase {
+    HUB_PHASE_RESOLVE = 0,  /**< asking the hub for revision/listing/metadata */
+    HUB_PHASE_DOWNLOAD = 1, /**< bytes are flowing */
+    HUB_PHASE_VERIFY = 2,   /**< finishing the digest of the last bytes */
+    HUB_PHASE_DONE = 3,     /**< downloaded, verified and committed */
+    HUB_PHASE_CACHED = 4,   /**< already in the cache, nothing fetched */
+    HUB_PHASE_FAILED = 5    /**< this file failed (the job may go on) */
+} hub_phase;
+
+#define HUB_PROGRESS_VERSION 1
+
+/**
+ * A progress event. `file` is NULL for job-level events (resolve and the
+ * final event). Sizes are UINT64_MAX while unknown. Valid during the
+ * callback only.
+ */
+typedef struct hub_progress {
+    unsigned int version;      /**< #HUB_PROGRESS_VERSION */
+    hub_phase phase;           /**< phase of `file`, or of the job */
+    const char *file;          /**< path in the repository, or NULL */
+    size_t file_index;         /**< 0-based index of `file` in the plan */
+    size_t file_count;         /**< files in the plan */
+    uint64_t file_bytes_done;  /**< bytes of `file` on disk (resumed incl.) */
+    uint64_t file_bytes_total; /**< size of `file` */
+    uint64_t bytes_done;       /**< job: bytes of all files on disk */
+    uint64_t bytes_total;      /**< job: total size of all planned files */
+    size_t files_done;         /**< files finished (done, cached or failed) */
+    double rate;               /**< job download rate, bytes/s (smoothed) */
+    double eta;                /**< seconds left, or -1 when unknown */
+    const char *endpoint;      /**< endpoint serving `file`, or NULL */
+    int final;                 /**< 1 on the last event of the job */
+} hub_progress;
+
+/**
+ * Progress callback: throttled to about 10 calls a second, plus every phase
+ * change of a file and one final event. Return nonzero to cancel: the
+ * download stops, keeps what it has for a later resume, leaves the cache
+ * consistent and returns #HUB_ECANCELLED.
+ */
+typedef int (*hub_progress_cb)(const hub_progress *progress, void *payload);
+
+/* ------------------------------------------------------------------------ */
+/* Client                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/** A client: endpoint, credentials, cache and transfer settings. Opaque. */
+typedef struct hub_client hub_client;
+
+/** Use the value from the environment, or the built-in default. */
+#define HUB_AUTO (-1)
+
+/** hub_client_options.flags: ignore every environment variable. */
+#define HUB_CLIENT_IGNORE_ENV 0x1u
+
+#define HUB_CLIENT_OPTIONS_VERSION 1
+
+/**
+ * Client options. Every field left at its INIT value takes its default from
+ * the environment exactly as huggingface_hub reads it (unless
+ * #HUB_CLIENT_IGNORE_ENV), else the built-in default given here.
+ */
+typedef struct hub_client_options {
+    unsigned int version; /**< #HUB_CLIENT_OPTIONS_VERSION */
+    unsigned int flags;   /**< HUB_CLIENT_* flags */
+
+    /** Hub endpoint URL. NULL: $HF_ENDPOINT, else https://huggingface.co */
+    const char *endpoint;
+    /**
+     * Access token. NULL: $HF_TOKEN, $HUGGING_FACE_HUB_TOKEN, else the file
+     * $HF_TOKEN_PATH (default $HF_HOME/token). "" sends no token.
+     */
+    const char *token;
+    /**
+     * Cache directory. NULL: $HF_HUB_CACHE, $HUGGINGFACE_HUB_CACHE,
+     * $HF_HOME/hub, $XDG_CACHE_HOME/huggingface/hub, ~/.cache/huggingface/hub
+     */
+    const char *cache_dir;
+    /** 1: never use the network. HUB_AUTO: $HF_HUB_OFFLINE, then
+     * $TRANSFORMERS_OFFLINE. */
+    int offline;
+    /** 0: copy files into snapshots instead of symlinking. HUB_AUTO:
+     * symlinks unless $HF_HUB_DISABLE_SYMLINKS. */
+    int symlinks;
+    /** Extra product token appended to the User-Agent, or NULL. */
+    const char *user_agent;
+
+    /** Files fetched at once. 0: 8. */
+    int max_files;
+    /** Connections per large file. 0: default (see docs/TUNING.md). */
+    int connections;
+    /** Cap on all connections of a download. 0: default. */
+    int max_connections;
+    /** Global download rate cap in bytes per second. 0: unlimited. */
+    uint64_t max_rate;
+
+    /** Connect timeout in ms. 0: 10000. */
+    long connect_timeout_ms;
+    /** No byte received for this long (ms) restarts a transfer. 0: 30000 */
+    long stall_timeout_ms;
+    /** Retries per request after the first attempt. HUB_AUTO: 5. */
+    int max_retries;
+    /** How long to wait for a lock held by another process (ms).
+     * 0: 600000 (10 min); -1 waits forever. */
+    long lock_timeout_ms;
+
+    /** Log callback and its payload, or NULL. */
+    hub_log_cb log_cb;
+    void *log_payload;
+    /** Most verbose level passed to log_cb. Default HUB_LOG_WARN. */
+    int log_level;
+} hub_client_options;
+
+#define HUB_CLIENT_OPTIONS_INIT                                                \
+    {                                                                          \
+        HUB_CLIENT_OPTIONS_VERSION, 0, NULL, NULL, NULL, HUB_AUTO, HUB_AUTO,   \
+            NULL, 0, 0, 0, 0, 0, 0, HUB_AUTO, 0, NULL, NULL, HUB_LOG_WARN      \
+    }
+
+/**
+ * Initialise `opts` to the defaults for `version`.
+ * @return #HUB_OK, or #HUB_EVERSION for an unknown version.
+ */
+HUB_EXTERN int hub_client_options_init(hub_client_options *opts,
+                                       unsigned int version);
+
+/**
+ * Create a client. Reads the environment (unless told not to) and copies
+ * every option. Makes no network request.
+ * @param out receives the client; free it with hub_client_free().
+ * @param opts options or NULL for defaults.
+ * @return #HUB_OK, #HUB_EINVAL, #HUB_EVERSION, #HUB_ENOMEM.
+ */
+HUB_EXTERN int hub_client_new(hub_client **out, const hub_client_options *opts);
+
+/** Free a client. NULL is fine. Must not be called while a job runs. */
+HUB_EXTERN void hub_client_free(hub_client *client);
+
+/** Effective cache directory. Valid until hub_client_free(). */
+HUB_EXTERN const char *hub_client_cache_dir(const hub_client *client);
+
+/** Effective endpoint. Valid until hub_client_free(). */
+HUB_EXTERN const char *hub_client_endpoint(const hub_client *client);
+
+/* ------------------------------------------------------------------------ */
+/* Downloads                                                                */
+/* ------------------------------------------------------------------------ */
+
+typedef enum hub_repo_type {
+    HUB_REPO_MODEL = 0,
+    HUB_REPO_DATASET = 1,
+    HUB_REPO_SPACE = 2
+} hub_repo_type;
+
+#define HUB_DOWNLOAD_OPTIONS_VERSION 1
+
+/** Options of one download or cache lookup. */
+typedef struct hub_download_options {
+    unsigned int version;    /**< #HUB_DOWNLOAD_OPTIONS_VERSION */
+    hub_repo_type repo_type; /**< default #HUB_REPO_MODEL */
+    /** Branch, tag, full or short commit, or "refs/pr/N". NULL: "main". */
+    const char *revision;
+    /**
+     * Snapshot filters, with the exact semantics of huggingface_hub's
+     * fnmatch patterns: `*` and `?` also match `/`; a pattern ending in `/`
+     * matches everything below. A file is kept if it matches any allow
+     * pattern (or there are none) and no ignore pattern.
+     */
+    const char *const *allow_patterns;
+    size_t allow_count;
+    const char *const *ignore_patterns;
+    size_t ignore_count;
+    /** Exact repository paths to fetch (with or instead of patterns). */
+    const char *const *files;
+    size_t file_count;
+    /** Put real files in this directory instead of the cache, or NULL. */
+    const char *local_dir;
+    /** 1: use only the cache, never the network. */
+    int local_files_only;
+    /** 1: fetch again even when cached. */
+    int force_download;
+    /** 1: plan only; report what would be fetched, fetch nothing. */
+    int dry_run;
+    /** Progress callback and its payload, or NULL. */
+    hub_progress_cb progress_cb;
+    void *progress_payload;
+} hub_download_options;
+
+#define HUB_DOWNLOAD_OPTIONS_INIT                                              \
+    {                                                                          \
+        HUB_DOWNLOAD_OPTIONS_VERSION, HUB_REPO_MODEL, NULL, NULL, 0, NULL, 0,  \
+            NULL, 0, NULL, 0, 0, 0, NULL, NULL                                 \
+    }
+
+/** Initialise `opts` to defaults. @return #HUB_OK or #HUB_EVERSION. */
+HUB_EXTERN int hub_download_options_init(hub_download_options *opts,
+                                         unsigned int version);
+
+/** What happened to one file of a request. */
+typedef enum hub_file_status {
+    HUB_FILE_CACHED = 0,     /**< was already in place */
+    HUB_FILE_DOWNLOADED = 1, /**< fetched and verified now */
+    HUB_FILE_LINKED = 2,     /**< content was in the cache; linked in */
+    HUB_FILE_MISSING = 3,    /**< not in the cache (lookups, failures) */
+    HUB_FILE_PLANNED = 4     /**< dry run: would be fetched */
+} hub_file_status;
+
+/** One file of a #hub_result. Valid until hub_result_free(). */
+typedef struct hub_file_info {
+    const char *path;       /**< path in the repository */
+    const char *local_path; /**< path on disk, or NULL when missing */
+    uint64_t size;          /**< size in bytes, UINT64_MAX if unknown */
+    const char *etag;       /**< sha256 (LFS) or git sha1, or NULL */
+    hub_file_status status;
+    const char *endpoint;   /**< endpoint that served it, or NULL */
+    uint64_t bytes_fetched; /**< bytes received over the network now */
+} hub_file_info;
+
+/** The outcome of a download or lookup. Opaque. */
+typedef struct hub_result hub_result;
+
+/** Snapshot folder, local dir or file path. Valid until hub_result_free() */
+HUB_EXTERN const char *hub_result_path(const hub_result *result);
+/** The 40-hex commit the request resolved to, or NULL if unknown. */
+HUB_EXTERN const char *hub_result_commit(const hub_result *result);
+/** Number of files in the result. */
+HUB_EXTERN size_t hub_result_file_count(const hub_result *result);
+/** File `index`, or NULL if out of range. */
+HUB_EXTERN const hub_file_info *hub_result_file(const hub_result *result,
+                                                size_t index);
+/** Free a result. NULL is fine. */
+HUB_EXTERN void hub_result_free(hub_result *result);
+
+/**
+ * Download one file, as huggingface_hub's hf_hub_download().
+ *
+ * A pinned 40-hex revision whose file is cached costs no request at all.
+ * Otherwise one metadata request, then the download (resumable, verified
+ * by sha256 or git sha1 while streaming) into `blobs/`, linked into
+ * `snapshots/<commit>/`. When the hub cannot be reached, the cached copy of
+ * the revision is returned if there is one.
+ *
+ * @param path_out receives the local path (free with hub_free()).
+ * @param repo_id "org/name" or "name".
+ * @param filename path of the file in the repository.
+ * @return #HUB_OK, or #HUB_ENOREPO, #HUB_ENOREV, #HUB_ENOENTRY, #HUB_EGATED,
+ *   #HUB_EAUTH, #HUB_ERATELIMIT, #HUB_ENOTCACHED, #HUB_ENET, #HUB_ETLS,
+ *   #HUB_ETIMEOUT, #HUB_EPROXY, #HUB_EHTTP, #HUB_EIO, #HUB_ENOSPC,
+ *   #HUB_ECHECKSUM, #HUB_EPROTO, #HUB_ECANCELLED, #HUB_ELOCKED, #HUB_EINVAL.
+ */
+HUB_EXTERN int hub_download_file(char **path_out,
+                                 hub_client *client,
+                                 const char *repo_id,
+                                 const char *filename,
+                                 const hub_download_options *opts);
+
+/**
+ * Download a snapshot of a repository, as huggingface_hub's
+ * snapshot_download(): resolve the revision to a commit, list its files,
+ * keep those the patterns select and fetch them in parallel.
+ * @param path_out receives the snapshot folder (or local_dir).
+ * @return as hub_download_file().
+ */
+HUB_EXTERN int hub_snapshot_download(char **path_out,
+                                     hub_client *client,
+                                     const char *repo_id,
+                                     const hub_download_options *opts);
+
+/**
+ * The general form behind the two functions above: with `opts->files`
+ * holding exactly one file and no patterns it behaves as
+ * hub_download_file(); otherwise as hub_snapshot_download(). Also reports
+ * every file (status, size, endpoint); with `dry_run` it fetches nothing.
+ * @param out receives the result; free with hub_result_free().
+ */
+HUB_EXTERN int hub_download(hub_result **out,
+                            hub_client *client,
+                            const char *repo_id,
+                            const hub_download_options *opts);
+
+/**
+ * Is it here? Answers from the cache alone, never the network, in
+ * microseconds: resolves the revision through `refs/` and checks that
+ * every file of `opts->files` and, for patterns, every file of the
+ * revision's recorded listing that they select, is present.
+ *
+ * @param out receives a result listing each file as #HUB_FILE_CACHED or
+ *   #HUB_FILE_MISSING; it is set on #HUB_OK and on #HUB_ENOTCACHED.
+ * @return #HUB_OK when everything is present, #HUB_ENOTCACHED when
+ *   something is missing (the message names it), #HUB_EINVAL, #HUB_ENOMEM.
+ */
+HUB_EXTERN int hub_cache_lookup(hub_result **out,
+                                hub_client *client,
+                                const char *repo_id,
+                                const hub_download_options *opts);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HUBFETCH_H */

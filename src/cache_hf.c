@@ -1,0 +1,483 @@
+/* SPDX-License-Identifier: MIT */
+/* cache_hf.c: the Hugging Face cache layout. */
+#include "cache_hf.h"
+
+#include "alloc.h"
+#include "buf.h"
+#include "hub_hf.h"
+#include "json.h"
+#include "path.h"
+#include "str.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Exact bytes of huggingface_hub's tag (reference §3.2). */
+static const char cachedir_tag[] =
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by huggingface_hub.\n"
+    "# For information about cache directory tags, see:\n"
+    "#\thttps://bford.info/cachedir/\n";
+
+int hub__hfcache_init(hub__hfcache *c,
+                      const char *root,
+                      hub_repo_type type,
+                      const char *repo_id,
+                      bool symlinks)
+{
+    memset(c, 0, sizeof(*c));
+    c->root = hub__strdup(root);
+    c->folder = hub__hf_repo_folder_name(type, repo_id);
+    c->repo_dir =
+        c->root && c->folder ? hub__path_join(c->root, c->folder) : NULL;
+    c->symlinks = symlinks;
+    if (!c->repo_dir) {
+        hub__hfcache_free(c);
+        return HUB_ENOMEM;
+    }
+    return HUB_OK;
+}
+
+void hub__hfcache_free(hub__hfcache *c)
+{
+    hub__free(c->root);
+    hub__free(c->folder);
+    hub__free(c->repo_dir);
+    memset(c, 0, sizeof(*c));
+}
+
+char *hub__hfcache_snapshot_dir(const hub__hfcache *c, const char *commit)
+{
+    return hub__aprintf("%s/snapshots/%s", c->repo_dir, commit);
+}
+
+char *hub__hfcache_pointer(const hub__hfcache *c,
+                           const char *commit,
+                           const char *path)
+{
+    return hub__aprintf("%s/snapshots/%s/%s", c->repo_dir, commit, path);
+}
+
+char *hub__hfcache_blob(const hub__hfcache *c, const char *etag)
+{
+    return hub__aprintf("%s/blobs/%s", c->repo_dir, etag);
+}
+
+char *hub__hfcache_lock_path(const hub__hfcache *c, const char *etag)
+{
+    return hub__aprintf("%s/.locks/%s/%s.lock", c->root, c->folder, etag);
+}
+
+/* Read a small file whole (refs, tree caches); NULL if it cannot. */
+static char *read_small_file(const char *path, size_t max, size_t *len_out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    hub_buf b = HUB_BUF_INIT(max);
+    char chunk[4096];
+    ssize_t n;
+    bool ok = true;
+    while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+        if (hub__buf_put(&b, chunk, (size_t)n) < 0) {
+            ok = false;
+            break;
+        }
+    close(fd);
+    if (n < 0 || !ok) {
+        hub__buf_free(&b);
+        return NULL;
+    }
+    *len_out = b.len;
+    return hub__buf_detach(&b);
+}
+
+int hub__hfcache_resolve(const hub__hfcache *c,
+                         const char *revision,
+                         char *commit)
+{
+    if (hub__str_is_commit(revision)) {
+        memcpy(commit, revision, 41);
+        return HUB_OK;
+    }
+    char *ref = hub__aprintf("%s/refs/%s", c->repo_dir, revision);
+    if (!ref)
+        return HUB_ENOMEM;
+    size_t len = 0;
+    char *raw = read_small_file(ref, 256, &len);
+    hub__free(ref);
+    if (!raw)
+        return HUB_ENOTCACHED;
+    char *trimmed = hub__str_trim_dup(raw, len);
+    hub__free(raw);
+    if (!trimmed)
+        return HUB_ENOMEM;
+    int error = HUB_ENOTCACHED;
+    if (hub__str_is_commit(trimmed)) {
+        memcpy(commit, trimmed, 41);
+        error = HUB_OK;
+    }
+    hub__free(trimmed);
+    return error;
+}
+
+/* Write `len` bytes to a new temp file beside `path`, then rename. */
+static int
+write_atomic(const char *path, const char *data, size_t len, mode_t mode)
+{
+    char rnd[9];
+    hub__random_hex(rnd, 8);
+    char *tmp = hub__aprintf("%s.%s.tmp", path, rnd);
+    if (!tmp)
+        return HUB_ENOMEM;
+    int error = HUB_OK;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) {
+        error = hub__path_error(errno, "cannot create", tmp);
+        goto done;
+    }
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = write(fd, data + off, len - off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            error = hub__path_error(errno, "cannot write", tmp);
+            break;
+        }
+        off += (size_t)n;
+    }
+    if (close(fd) != 0 && error == HUB_OK)
+        error = hub__path_error(errno, "cannot write", tmp);
+    if (error == HUB_OK && rename(tmp, path) != 0)
+        error = hub__path_error(errno, "cannot rename into", path);
+    if (error < 0)
+        unlink(tmp);
+done:
+    hub__free(tmp);
+    return error;
+}
+
+int hub__hfcache_write_ref(const hub__hfcache *c,
+                           const char *revision,
+                           const char *commit)
+{
+    if (strcmp(revision, commit) == 0)
+        return HUB_OK;
+    char current[41];
+    if (hub__hfcache_resolve(c, revision, current) == HUB_OK &&
+        strcmp(current, commit) == 0) {
+        /* also rewrite a hand-made ref with a newline: Python can't read
+         * it */
+        char *ref = hub__aprintf("%s/refs/%s", c->repo_dir, revision);
+        struct stat st;
+        bool exact = ref && stat(ref, &st) == 0 && st.st_size == 40;
+        hub__free(ref);
+        if (exact)
+            return HUB_OK;
+    }
+    char *ref = hub__aprintf("%s/refs/%s", c->repo_dir, revision);
+    if (!ref)
+        return HUB_ENOMEM;
+    int error = hub__mkdirs_parent(ref);
+    if (error == HUB_OK)
+        error = write_atomic(ref, commit, 40, 0666);
+    hub__free(ref);
+    return error;
+}
+
+void hub__hfcache_mark_missing(const hub__hfcache *c,
+                               const char *commit,
+                               const char *path)
+{
+    if (hub__path_check_repo_path(path) < 0) {
+        hub__error_clear();
+        return;
+    }
+    char *marker =
+        hub__aprintf("%s/.no_exist/%s/%s", c->repo_dir, commit, path);
+    if (marker && hub__mkdirs_parent(marker) == HUB_OK) {
+        int fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+        if (fd >= 0)
+            close(fd);
+    }
+    hub__free(marker);
+    hub__error_clear();
+}
+
+void hub__hfcache_write_tag(const hub__hfcache *c)
+{
+    char *tag = hub__path_join(c->root, "CACHEDIR.TAG");
+    if (tag && access(tag, F_OK) != 0 && hub__mkdirs(c->root) == HUB_OK)
+        write_atomic(tag, cachedir_tag, sizeof(cachedir_tag) - 1, 0666);
+    hub__free(tag);
+    hub__error_clear();
+}
+
+int hub__copy_file(const char *src, const char *dst)
+{
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return hub__path_error(errno, "cannot open", src);
+    char rnd[9];
+    hub__random_hex(rnd, 8);
+    char *tmp = hub__aprintf("%s.%s.tmp", dst, rnd);
+    int error = HUB_OK;
+    int out = -1;
+    if (!tmp) {
+        error = HUB_ENOMEM;
+        goto done;
+    }
+    out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (out < 0) {
+        error = hub__path_error(errno, "cannot create", tmp);
+        goto done;
+    }
+    char buf[64 * 1024];
+    for (;;) {
+        ssize_t n = read(in, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            error = hub__path_error(errno, "cannot read", src);
+            break;
+        }
+        if (n == 0)
+            break;
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(out, buf + off, (size_t)(n - off));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0) {
+                error = hub__path_error(errno, "cannot write", tmp);
+                break;
+            }
+            off += w;
+        }
+        if (error < 0)
+            break;
+    }
+    if (close(out) != 0 && error == HUB_OK)
+        error = hub__path_error(errno, "cannot write", tmp);
+    out = -1;
+    if (error == HUB_OK && rename(tmp, dst) != 0)
+        error = hub__path_error(errno, "cannot rename into", dst);
+    if (error < 0)
+        unlink(tmp);
+done:
+    close(in);
+    hub__free(tmp);
+    return error;
+}
+
+int hub__hfcache_link(const hub__hfcache *c,
+                      const char *commit,
+                      const char *path,
+                      const char *etag,
+                      bool new_blob)
+{
+    char *pointer = hub__hfcache_pointer(c, commit, path);
+    char *blob = hub__hfcache_blob(c, etag);
+    char *target = NULL;
+    int error = HUB_OK;
+    if (!pointer || !blob) {
+        error = HUB_ENOMEM;
+        goto done;
+    }
+    if ((error = hub__mkdirs_parent(pointer)) < 0)
+        goto done;
+    if (!c->symlinks) {
+        if (new_blob) {
+            if (rename(blob, pointer) != 0)
+                error = hub__path_error(errno, "cannot move blob to", pointer);
+        } else {
+            error = hub__copy_file(blob, pointer);
+        }
+        goto done;
+    }
+    /* ../../ from snapshots/<commit>/, one more ../ per directory level */
+    size_t depth = 0;
+    for (const char *p = path; *p; p++)
+        depth += *p == '/';
+    hub_buf t = HUB_BUF_INIT(4 * HUB_REPO_PATH_MAX);
+    error = hub__buf_puts(&t, "../../");
+    for (size_t i = 0; i < depth && error == HUB_OK; i++)
+        error = hub__buf_puts(&t, "../");
+    if (error == HUB_OK)
+        error = hub__buf_printf(&t, "blobs/%s", etag);
+    if (error < 0) {
+        hub__buf_free(&t);
+        goto done;
+    }
+    target = hub__buf_detach(&t);
+    if (!target) {
+        error = HUB_ENOMEM;
+        goto done;
+    }
+    unlink(pointer); /* as Python: replace whatever was there */
+    if (symlink(target, pointer) != 0) {
+        int err = errno;
+        /* a concurrent writer made the same link first: fine */
+        char existing[4 * HUB_REPO_PATH_MAX];
+        ssize_t n = readlink(pointer, existing, sizeof(existing) - 1);
+        if (err == EEXIST && n > 0) {
+            existing[n] = '\0';
+            if (strcmp(existing, target) == 0)
+                goto done;
+        }
+        error = hub__path_error(err, "cannot create symlink", pointer);
+    }
+done:
+    hub__free(pointer);
+    hub__free(blob);
+    hub__free(target);
+    return error;
+}
+
+/* One "files" member of a tree cache; anything odd makes it invalid. */
+static int
+tree_entry_from_json(const char *key, const hub_json *v, void *payload)
+{
+    hub__entry e = {0};
+    e.path = (char *)key;
+    e.blob_id = (char *)hub__json_string(hub__json_get(v, "blob_id"));
+    const hub_json *lfs = hub__json_get(v, "lfs_sha256");
+    const hub_json *xet = hub__json_get(v, "xet_hash");
+    if (!hub__json_u64(hub__json_get(v, "size"), &e.size) || !e.blob_id ||
+        hub__path_check_repo_path(key) < 0)
+        return HUB_EPROTO;
+    if (lfs) {
+        e.lfs_sha256 = (char *)hub__json_string(lfs);
+        if (!e.lfs_sha256 || strlen(e.lfs_sha256) != 64 ||
+            !hub__str_is_lower_hex(e.lfs_sha256, 64) ||
+            !hub__json_u64(hub__json_get(v, "lfs_size"), &e.lfs_size))
+            return HUB_EPROTO;
+    }
+    if (xet) {
+        e.xet_hash = (char *)hub__json_string(xet);
+        if (!e.xet_hash || strlen(e.xet_hash) != 64 ||
+            !hub__str_is_lower_hex(e.xet_hash, 64))
+            return HUB_EPROTO;
+    }
+    return hub__listing_add(payload, &e);
+}
+
+int hub__hfcache_read_tree(const hub__hfcache *c,
+                           const char *commit,
+                           hub__listing *out)
+{
+    char *path = hub__aprintf("%s/trees/%s.json", c->repo_dir, commit);
+    if (!path)
+        return HUB_ENOMEM;
+    size_t len = 0;
+    char *raw = read_small_file(path, 256u * 1024 * 1024, &len);
+    hub__free(path);
+    if (!raw) {
+        hub__error_clear();
+        return HUB_ENOTCACHED;
+    }
+    hub_json *root = NULL;
+    int error = hub__json_parse(&root, raw, len, "tree cache");
+    hub__free(raw);
+    uint64_t version = 0;
+    const hub_json *files = hub__json_get(root, "files");
+    if (error < 0 ||
+        !hub__json_u64(hub__json_get(root, "format_version"), &version) ||
+        version != 1 || !hub__json_is_object(files)) {
+        hub__json_free(root);
+        hub__error_clear();
+        return HUB_ENOTCACHED;
+    }
+    error = hub__json_object_foreach(files, tree_entry_from_json, out);
+    hub__json_free(root);
+    if (error == HUB_OK)
+        error = hub__listing_sort(out);
+    if (error < 0) {
+        hub__listing_free(out);
+        if (error != HUB_ENOMEM) {
+            hub__error_clear();
+            error = HUB_ENOTCACHED;
+        }
+    }
+    return error;
+}
+
+static int tree_entry_json(hub_json *files, const hub__entry *e)
+{
+    hub_json *o = hub__json_object();
+    if (!o)
+        return HUB_ENOMEM;
+    int error = hub__json_set_u64(o, "size", e->size);
+    if (error == HUB_OK)
+        error = hub__json_set_string(o, "blob_id", e->blob_id);
+    if (error == HUB_OK && e->lfs_sha256) {
+        error = hub__json_set_string(o, "lfs_sha256", e->lfs_sha256);
+        if (error == HUB_OK)
+            error = hub__json_set_u64(o, "lfs_size", e->lfs_size);
+    }
+    if (error == HUB_OK && e->xet_hash)
+        error = hub__json_set_string(o, "xet_hash", e->xet_hash);
+    if (error < 0) {
+        hub__json_free(o);
+        return error;
+    }
+    return hub__json_set(files, e->path, o);
+}
+
+void hub__hfcache_write_tree(const hub__hfcache *c,
+                             const char *commit,
+                             const hub__listing *listing)
+{
+    hub_json *root = hub__json_object();
+    hub_json *files = hub__json_object();
+    hub_buf out = HUB_BUF_INIT(512u * 1024 * 1024);
+    char *dir = hub__aprintf("%s/trees", c->repo_dir);
+    char *path = hub__aprintf("%s/trees/%s.json", c->repo_dir, commit);
+    char *tmp = NULL;
+    int error = (root && files && dir && path) ? HUB_OK : HUB_ENOMEM;
+    if (error == HUB_OK)
+        error = hub__json_set_u64(root, "format_version", 1);
+    for (size_t i = 0; i < listing->count && error == HUB_OK; i++)
+        error = tree_entry_json(files, &listing->items[i]);
+    if (error == HUB_OK) {
+        error = hub__json_set(root, "files", files);
+        files = NULL;
+    }
+    if (error == HUB_OK)
+        error = hub__json_dump_python(root, &out);
+    if (error == HUB_OK)
+        error = hub__mkdirs(dir);
+    if (error == HUB_OK) {
+        /* mkstemp as Python's tempfile does: the file ends up 0600 */
+        tmp = hub__aprintf("%s/tmpXXXXXXXX.tmp", dir);
+        int fd = tmp ? mkstemps(tmp, 4) : -1;
+        error = fd < 0 ? HUB_EIO : HUB_OK;
+        for (size_t off = 0; error == HUB_OK && off < out.len;) {
+            ssize_t n = write(fd, out.ptr + off, out.len - off);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                error = HUB_EIO;
+            else
+                off += (size_t)n;
+        }
+        if (fd >= 0 && close(fd) != 0)
+            error = HUB_EIO;
+        if (error == HUB_OK && rename(tmp, path) != 0)
+            error = HUB_EIO;
+        if (error < 0 && tmp && fd >= 0)
+            unlink(tmp);
+    }
+    hub__json_free(root);
+    hub__json_free(files);
+    hub__buf_free(&out);
+    hub__free(dir);
+    hub__free(path);
+    hub__free(tmp);
+    hub__error_clear();
+}

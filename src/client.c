@@ -1,0 +1,468 @@
+/* SPDX-License-Identifier: MIT */
+/* client.c: clients, their settings from options and the environment, and
+ * the public download entry points. */
+#include "client.h"
+
+#include "alloc.h"
+#include "download.h"
+#include "http.h"
+#include "path.h"
+#include "result.h"
+#include "str.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_ENDPOINT "https://huggingface.co"
+#define TOKEN_FILE_MAX 4096
+
+static atomic_long init_refs;
+
+int hub_global_init(void)
+{
+    if (atomic_fetch_add(&init_refs, 1) > 0)
+        return HUB_OK;
+    int error = hub__http_global_init();
+    if (error < 0)
+        atomic_fetch_sub(&init_refs, 1);
+    return error;
+}
+
+void hub_global_cleanup(void)
+{
+    long before = atomic_load(&init_refs);
+    while (before > 0 &&
+           !atomic_compare_exchange_weak(&init_refs, &before, before - 1))
+        ;
+    if (before == 1)
+        hub__http_global_cleanup();
+}
+
+const char *hub_version(void)
+{
+#define HUB__STR2(x) #x
+#define HUB__STR(x) HUB__STR2(x)
+    return HUB__STR(HUB_VERSION_MAJOR) "." HUB__STR(
+        HUB_VERSION_MINOR) "." HUB__STR(HUB_VERSION_PATCH);
+}
+
+int hub_version_num(void)
+{
+    return HUB_VERSION_NUM;
+}
+
+int hub_client_options_init(hub_client_options *opts, unsigned int version)
+{
+    if (!opts)
+        return hub__error_set(HUB_EINVAL, "invalid argument: opts");
+    if (version == 0 || version > HUB_CLIENT_OPTIONS_VERSION)
+        return hub__error_set(
+            HUB_EVERSION, "client options version %u not supported", version);
+    hub_client_options init = HUB_CLIENT_OPTIONS_INIT;
+    *opts = init;
+    opts->version = version;
+    return HUB_OK;
+}
+
+int hub_download_options_init(hub_download_options *opts, unsigned int version)
+{
+    if (!opts)
+        return hub__error_set(HUB_EINVAL, "invalid argument: opts");
+    if (version == 0 || version > HUB_DOWNLOAD_OPTIONS_VERSION)
+        return hub__error_set(
+            HUB_EVERSION, "download options version %u not supported", version);
+    hub_download_options init = HUB_DOWNLOAD_OPTIONS_INIT;
+    *opts = init;
+    opts->version = version;
+    return HUB_OK;
+}
+
+/* ---- the environment, read as huggingface_hub reads it --------------------
+ */
+
+typedef struct env {
+    bool use;
+} env;
+
+/* os.environ.get(name): NULL when unset (an empty value counts as set) */
+static const char *env_get(const env *e, const char *name)
+{
+    return e->use ? getenv(name) : NULL;
+}
+
+/* `os.environ.get(a) or os.environ.get(b)`: empty counts as unset */
+static const char *env_first(const env *e, const char *a, const char *b)
+{
+    const char *v = env_get(e, a);
+    if (v && v[0])
+        return v;
+    v = b ? env_get(e, b) : NULL;
+    return v && v[0] ? v : NULL;
+}
+
+/* HF_HOME = expandvars(expanduser($HF_HOME or ($XDG_CACHE_HOME or
+ * ~/.cache)/huggingface)) */
+static char *hf_home(const env *e)
+{
+    const char *home = env_get(e, "HF_HOME");
+    if (home)
+        return hub__path_expand(home);
+    const char *xdg = env_get(e, "XDG_CACHE_HOME");
+    char *base = xdg ? hub__strdup(xdg) : hub__path_expand("~/.cache");
+    char *joined = base ? hub__path_join(base, "huggingface") : NULL;
+    hub__free(base);
+    char *out = joined ? hub__path_expand(joined) : NULL;
+    hub__free(joined);
+    return out;
+}
+
+static char *default_cache_dir(const env *e)
+{
+    const char *v = env_get(e, "HF_HUB_CACHE");
+    if (!v)
+        v = env_get(e, "HUGGINGFACE_HUB_CACHE");
+    if (v)
+        return hub__path_expand(v);
+    char *home = hf_home(e);
+    char *out = home ? hub__path_join(home, "hub") : NULL;
+    hub__free(home);
+    return out;
+}
+
+/* _clean_token: drop CR and LF, strip, empty means none */
+static char *clean_token(const char *raw, size_t len)
+{
+    char *copy = hub__malloc(len + 1);
+    if (!copy)
+        return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        if (raw[i] != '\r' && raw[i] != '\n')
+            copy[n++] = raw[i];
+    char *out = hub__str_trim_dup(copy, n);
+    memset(copy, 0, len + 1);
+    hub__free(copy);
+    return out;
+}
+
+static int token_from_file(const env *e, char **out)
+{
+    *out = NULL;
+    const char *p = env_get(e, "HF_TOKEN_PATH");
+    char *path = NULL;
+    if (p) {
+        path = hub__path_expand(p);
+    } else {
+        char *home = hf_home(e);
+        path = home ? hub__path_join(home, "token") : NULL;
+        hub__free(home);
+    }
+    if (!path)
+        return HUB_ENOMEM;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    hub__free(path);
+    if (fd < 0)
+        return HUB_OK;
+    char buf[TOKEN_FILE_MAX];
+    ssize_t n = read(fd, buf, sizeof(buf));
+    close(fd);
+    if (n <= 0)
+        return HUB_OK;
+    char *tok = clean_token(buf, (size_t)n);
+    memset(buf, 0, sizeof(buf));
+    if (!tok)
+        return HUB_ENOMEM;
+    if (tok[0])
+        *out = tok;
+    else
+        hub__free(tok);
+    return HUB_OK;
+}
+
+static int resolve_token(const hub_client_options *o, const env *e, char **out)
+{
+    *out = NULL;
+    if (o->token) {
+        if (!o->token[0])
+            return HUB_OK; /* "" : explicitly no token */
+        *out = clean_token(o->token, strlen(o->token));
+        return *out ? HUB_OK : HUB_ENOMEM;
+    }
+    if (hub__str_is_true(env_get(e, "HF_HUB_DISABLE_IMPLICIT_TOKEN")))
+        return HUB_OK;
+    const char *v = env_first(e, "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN");
+    if (v) {
+        char *tok = clean_token(v, strlen(v));
+        if (!tok)
+            return HUB_ENOMEM;
+        if (tok[0])
+            *out = tok;
+        else
+            hub__free(tok);
+        return HUB_OK;
+    }
+    return token_from_file(e, out);
+}
+
+/* ---- client ---------------------------------------------------------------
+ */
+
+static int bad_option(const char *what)
+{
+    return hub__error_set(HUB_EINVAL, "invalid client option: %s", what);
+}
+
+int hub_client_new(hub_client **out, const hub_client_options *opts)
+{
+    HUB_ASSERT_ARG(out);
+    *out = NULL;
+    hub_client_options defaults = HUB_CLIENT_OPTIONS_INIT;
+    const hub_client_options *o = opts ? opts : &defaults;
+    if (o->version == 0 || o->version > HUB_CLIENT_OPTIONS_VERSION)
+        return hub__error_set(HUB_EVERSION,
+                              "client options version %u not supported "
+                              "(this library knows %d)",
+                              o->version, HUB_CLIENT_OPTIONS_VERSION);
+    if (o->max_files < 0 || o->connections < 0 || o->max_connections < 0)
+        return bad_option("negative concurrency");
+    if (o->connect_timeout_ms < 0 || o->stall_timeout_ms < 0)
+        return bad_option("negative timeout");
+    if (o->max_retries < HUB_AUTO || o->lock_timeout_ms < -1)
+        return bad_option("retries or lock timeout");
+
+    env e = {!(o->flags & HUB_CLIENT_IGNORE_ENV)};
+    hub_client *c = hub__calloc(1, sizeof(*c));
+    if (!c)
+        return HUB_ENOMEM;
+    c->magic = HUB_CLIENT_MAGIC;
+    atomic_init(&c->busy, false);
+    int error = HUB_OK;
+
+    const char *endpoint =
+        o->endpoint ? o->endpoint : env_get(&e, "HF_ENDPOINT");
+    if (!endpoint || !endpoint[0])
+        endpoint = DEFAULT_ENDPOINT;
+    c->endpoint = hub__strdup(endpoint);
+    if (!c->endpoint) {
+        error = HUB_ENOMEM;
+        goto fail;
+    }
+    for (size_t n = strlen(c->endpoint); n > 0 && c->endpoint[n - 1] == '/';)
+        c->endpoint[--n] = '\0';
+    if (!hub__str_starts_with(c->endpoint, "http://") &&
+        !hub__str_starts_with(c->endpoint, "https://")) {
+        error = hub__error_set(HUB_EINVAL,
+                               "endpoint '%s' must start with http:// or "
+                               "https://",
+                               c->endpoint);
+        goto fail;
+    }
+
+    if ((error = resolve_token(o, &e, &c->token)) < 0)
+        goto fail;
+
+    char *dir =
+        o->cache_dir ? hub__path_expand(o->cache_dir) : default_cache_dir(&e);
+    if (!dir) {
+        error = HUB_ENOMEM;
+        goto fail;
+    }
+    /* Path(cache_dir).expanduser().resolve(), as huggingface_hub */
+    c->cache_dir = hub__path_resolve(dir);
+    hub__free(dir);
+    if (!c->cache_dir) {
+        error = HUB_ENOMEM;
+        goto fail;
+    }
+
+    c->offline = o->offline == HUB_AUTO
+                     ? hub__str_is_true(env_first(&e, "HF_HUB_OFFLINE",
+                                                  "TRANSFORMERS_OFFLINE"))
+                     : o->offline != 0;
+    c->symlinks =
+        o->symlinks == HUB_AUTO
+            ? !hub__str_is_true(env_get(&e, "HF_HUB_DISABLE_SYMLINKS"))
+            : o->symlinks != 0;
+
+    c->user_agent =
+        o->user_agent && o->user_agent[0]
+            ? hub__aprintf("hubfetch/%s; %s", hub_version(), o->user_agent)
+            : hub__aprintf("hubfetch/%s", hub_version());
+    if (!c->user_agent) {
+        error = HUB_ENOMEM;
+        goto fail;
+    }
+    c->max_files = o->max_files ? o->max_files : 8;
+    c->connections = o->connections ? o->connections : 8;
+    c->max_connections = o->max_connections ? o->max_connections : 16;
+    c->max_rate = o->max_rate;
+    c->connect_timeout_ms =
+        o->connect_timeout_ms ? o->connect_timeout_ms : 10000;
+    c->stall_timeout_ms = o->stall_timeout_ms ? o->stall_timeout_ms : 30000;
+    c->max_retries = o->max_retries == HUB_AUTO ? 5 : o->max_retries;
+    c->retry_base_ms = 500;
+    c->lock_timeout_ms = o->lock_timeout_ms ? o->lock_timeout_ms : 600000;
+    c->log.cb = o->log_cb;
+    c->log.payload = o->log_payload;
+    c->log.level = o->log_level;
+    *out = c;
+    return HUB_OK;
+fail:
+    hub_client_free(c);
+    return error;
+}
+
+void hub_client_free(hub_client *c)
+{
+    if (!c)
+        return;
+    hub__free(c->endpoint);
+    if (c->token) {
+        memset(c->token, 0, strlen(c->token));
+        hub__free(c->token);
+    }
+    hub__free(c->cache_dir);
+    hub__free(c->user_agent);
+    hub__free(c->proxy);
+    hub__free(c->no_proxy);
+    c->magic = 0;
+    hub__free(c);
+}
+
+const char *hub_client_cache_dir(const hub_client *c)
+{
+    return c ? c->cache_dir : NULL;
+}
+
+const char *hub_client_endpoint(const hub_client *c)
+{
+    return c ? c->endpoint : NULL;
+}
+
+int hub__client_enter(hub_client *c)
+{
+    if (!c || c->magic != HUB_CLIENT_MAGIC)
+        return hub__error_set(HUB_EINVAL, "invalid argument: client");
+    bool expected = false;
+    if (!atomic_compare_exchange_strong(&c->busy, &expected, true))
+        return hub__error_set(HUB_EBUSY,
+                              "the client is busy: a callback may not call "
+                              "back into its own client, and a client serves "
+                              "one call at a time");
+    return HUB_OK;
+}
+
+void hub__client_leave(hub_client *c)
+{
+    atomic_store(&c->busy, false);
+}
+
+/* ---- downloads --------------------------------------------------------------
+ */
+
+static int run_download(hub_result **out,
+                        hub_client *c,
+                        const char *repo_id,
+                        const hub_download_options *opts,
+                        bool single)
+{
+    hub_download_options defaults = HUB_DOWNLOAD_OPTIONS_INIT;
+    const hub_download_options *o = opts ? opts : &defaults;
+    hub__progress progress;
+    hub__progress_init(&progress, o->progress_cb, o->progress_payload);
+    int error = hub__download(out, c, repo_id, o, single, &progress);
+    hub__progress_free(&progress);
+    return error;
+}
+
+int hub_download(hub_result **out,
+                 hub_client *client,
+                 const char *repo_id,
+                 const hub_download_options *opts)
+{
+    HUB_ASSERT_ARG(out);
+    *out = NULL;
+    HUB_ASSERT_ARG(repo_id);
+    int error = hub__client_enter(client);
+    if (error < 0)
+        return error;
+    bool single = opts && opts->file_count == 1 && opts->allow_count == 0 &&
+                  opts->ignore_count == 0;
+    error = run_download(out, client, repo_id, opts, single);
+    hub__client_leave(client);
+    return error;
+}
+
+static int path_download(char **path_out,
+                         hub_client *client,
+                         const char *repo_id,
+                         const char *filename,
+                         const hub_download_options *opts)
+{
+    HUB_ASSERT_ARG(path_out);
+    *path_out = NULL;
+    HUB_ASSERT_ARG(repo_id);
+    int error = hub__client_enter(client);
+    if (error < 0)
+        return error;
+    hub_download_options o;
+    if (opts)
+        o = *opts;
+    else
+        hub_download_options_init(&o, HUB_DOWNLOAD_OPTIONS_VERSION);
+    const char *files[1] = {filename};
+    if (filename) {
+        o.files = files;
+        o.file_count = 1;
+        o.allow_patterns = o.ignore_patterns = NULL;
+        o.allow_count = o.ignore_count = 0;
+    }
+    hub_result *r = NULL;
+    error = run_download(&r, client, repo_id, &o, filename != NULL);
+    if (error == HUB_OK) {
+        *path_out = hub__strdup(r->path);
+        if (!*path_out)
+            error = HUB_ENOMEM;
+    }
+    hub_result_free(r);
+    hub__client_leave(client);
+    return error;
+}
+
+int hub_download_file(char **path_out,
+                      hub_client *client,
+                      const char *repo_id,
+                      const char *filename,
+                      const hub_download_options *opts)
+{
+    HUB_ASSERT_ARG(filename);
+    return path_download(path_out, client, repo_id, filename, opts);
+}
+
+int hub_snapshot_download(char **path_out,
+                          hub_client *client,
+                          const char *repo_id,
+                          const hub_download_options *opts)
+{
+    return path_download(path_out, client, repo_id, NULL, opts);
+}
+
+int hub_cache_lookup(hub_result **out,
+                     hub_client *client,
+                     const char *repo_id,
+                     const hub_download_options *opts)
+{
+    HUB_ASSERT_ARG(out);
+    *out = NULL;
+    HUB_ASSERT_ARG(repo_id);
+    int error = hub__client_enter(client);
+    if (error < 0)
+        return error;
+    hub_download_options defaults = HUB_DOWNLOAD_OPTIONS_INIT;
+    error = hub__lookup(out, client, repo_id, opts ? opts : &defaults);
+    hub__client_leave(client);
+    return error;
+}

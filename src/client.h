@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* client.h: the client's effective settings, shared by the api modules. */
+#ifndef HUB_CLIENT_H
+#define HUB_CLIENT_H
+
+#include "common.h"
+#include "log.h"
+
+#include <stdatomic.h>
+
+#define HUB_CLIENT_MAGIC 0x68756263u /* "hubc" */
+
+struct hub_client {
+    unsigned int magic;
+    char *endpoint;  /* no trailing '/' */
+    char *token;     /* NULL: send none */
+    char *cache_dir; /* resolved */
+    bool offline;
+    bool symlinks;
+    char *user_agent; /* full header value */
+    char *proxy;      /* NULL: none */
+    char *no_proxy;
+    int max_files;
+    int connections;
+    int max_connections;
+    uint64_t max_rate;
+    long connect_timeout_ms;
+    long stall_timeout_ms;
+    int max_retries;
+    long retry_base_ms;
+    long lock_timeout_ms;
+    hub_logger log;
+    atomic_bool busy; /* a call is running (re-entrance guard) */
+};
+
+/* Mark the client busy for one public call; HUB_EBUSY if it already is
+ * (a callback calling back into its own client). */
+int hub__client_enter(hub_client *c);
+void hub__client_leave(hub_client *c);
+
+#endif

@@ -1,0 +1,1020 @@
+/* SPDX-License-Identifier: MIT */
+/* download.c: a download request from resolve to commit. */
+#include "download.h"
+
+#include "alloc.h"
+#include "buf.h"
+#include "cache_hf.h"
+#include "engine.h"
+#include "hub_hf.h"
+#include "localdir.h"
+#include "path.h"
+#include "pattern.h"
+#include "result.h"
+#include "str.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define API_BODY_MAX (64u * 1024 * 1024)
+
+/* One file of the plan. */
+typedef struct plan_item {
+    char *path;
+    uint64_t size;
+    char etag[65];
+    hub_file_status status;
+    char *local_path;
+} plan_item;
+
+typedef struct dl {
+    hub_client *c;
+    const hub_download_options *o;
+    hub__repo repo;
+    const char *revision;
+    bool single;
+    bool local;
+    bool offline;
+    hub__hfcache cache;
+    hub__localdir ld;
+    hub_http *http;
+    hub_xfer *meta;
+    hub__progress *progress;
+    char commit[41];
+    hub__listing listing;
+    bool have_listing;
+    plan_item *plan;
+    size_t nplan;
+    /* single-file metadata from the HEAD */
+    char *head_location;
+} dl;
+
+/* ---- setup -------------------------------------------------------------- */
+
+static int ensure_http(dl *d)
+{
+    if (d->http)
+        return HUB_OK;
+    hub_http_config cfg = {0};
+    cfg.user_agent = d->c->user_agent;
+    cfg.connect_timeout_ms = d->c->connect_timeout_ms;
+    cfg.stall_timeout_ms = d->c->stall_timeout_ms;
+    cfg.proxy = d->c->proxy;
+    cfg.no_proxy = d->c->no_proxy;
+    cfg.max_total_connections = d->c->max_connections;
+    int error = hub__http_new(&d->http, &cfg);
+    if (error == HUB_OK)
+        error = hub__xfer_new(&d->meta, d->http);
+    return error;
+}
+
+static void dl_free(dl *d)
+{
+    for (size_t i = 0; i < d->nplan; i++) {
+        hub__free(d->plan[i].path);
+        hub__free(d->plan[i].local_path);
+    }
+    hub__free(d->plan);
+    hub__listing_free(&d->listing);
+    hub__xfer_free(d->meta);
+    hub__http_free(d->http);
+    hub__hfcache_free(&d->cache);
+    hub__localdir_free(&d->ld);
+    hub__free(d->head_location);
+}
+
+static int check_options(const hub_download_options *o)
+{
+    if (o->version == 0 || o->version > HUB_DOWNLOAD_OPTIONS_VERSION)
+        return hub__error_set(HUB_EVERSION,
+                              "download options version %u not supported "
+                              "(this library knows %d)",
+                              o->version, HUB_DOWNLOAD_OPTIONS_VERSION);
+    if (o->repo_type != HUB_REPO_MODEL && o->repo_type != HUB_REPO_DATASET &&
+        o->repo_type != HUB_REPO_SPACE)
+        return hub__error_set(HUB_EINVAL, "invalid repo type %d",
+                              (int)o->repo_type);
+    if ((o->allow_count && !o->allow_patterns) ||
+        (o->ignore_count && !o->ignore_patterns) ||
+        (o->file_count && !o->files))
+        return hub__error_set(HUB_EINVAL,
+                              "invalid argument: a count without its list");
+    for (size_t i = 0; i < o->file_count; i++) {
+        if (!o->files[i])
+            return hub__error_set(HUB_EINVAL, "invalid argument: NULL file");
+        int error = hub__path_check_repo_path(o->files[i]);
+        if (error < 0)
+            return hub__error_set(HUB_EINVAL, "invalid file name '%.200s'",
+                                  o->files[i]);
+    }
+    if (o->revision && (o->revision[0] == '\0' || strlen(o->revision) > 256))
+        return hub__error_set(HUB_EINVAL, "invalid revision");
+    return HUB_OK;
+}
+
+static int dl_open(dl *d,
+                   hub_client *c,
+                   const char *repo_id,
+                   const hub_download_options *o,
+                   hub__progress *progress)
+{
+    memset(d, 0, sizeof(*d));
+    d->c = c;
+    d->o = o;
+    d->progress = progress;
+    d->revision = o->revision ? o->revision : "main";
+    d->repo.type = o->repo_type;
+    d->repo.id = repo_id;
+    d->repo.endpoint = c->endpoint;
+    d->offline = c->offline || o->local_files_only;
+    d->local = o->local_dir != NULL;
+    int error = hub__hf_check_repo_id(repo_id);
+    if (error == HUB_OK)
+        error = check_options(o);
+    if (error == HUB_OK)
+        error = hub__hfcache_init(&d->cache, c->cache_dir, o->repo_type,
+                                  repo_id, c->symlinks);
+    if (error == HUB_OK && d->local)
+        error = hub__localdir_init(&d->ld, o->local_dir, o->dry_run);
+    return error;
+}
+
+static const char *type_name(const dl *d)
+{
+    return hub__repo_type_name(d->repo.type);
+}
+
+static bool has_token(const dl *d)
+{
+    return d->c->token && d->c->token[0];
+}
+
+/* ---- metadata requests --------------------------------------------------- */
+
+static int
+meta_request(dl *d, bool head, const char *url, hub_buf *body, int retries)
+{
+    int error = ensure_http(d);
+    if (error < 0)
+        return error;
+    hub__meta_req req = {0};
+    req.head = head;
+    req.url = url;
+    req.token = d->c->token;
+    req.body = body;
+    req.max_retries = retries;
+    req.retry_base_ms = d->c->retry_base_ms;
+    req.log = &d->c->log;
+    req.progress = d->progress;
+    return hub__meta_fetch(d->meta, d->http, &req);
+}
+
+/* Map a failed metadata response (status >= 400) of this request. */
+static int meta_error(dl *d, const char *path)
+{
+    const hub_http_resp *r = hub__xfer_resp(d->meta);
+    hub__what what = {d->revision, path, has_token(d)};
+    return hub__backend_hf.map_error(&d->repo, &what, r,
+                                     hub__xfer_body(d->meta));
+}
+
+/* Errors after which the cache may answer instead (huggingface_hub's
+ * rule: all but a missing revision or file, and proxy errors). */
+static bool cache_may_answer(int error)
+{
+    return error != HUB_ENOREV && error != HUB_ENOENTRY &&
+           error != HUB_EPROXY && error != HUB_ECANCELLED &&
+           error != HUB_ENOMEM && error != HUB_EINVAL;
+}
+
+static bool transient(int error)
+{
+    return error == HUB_ENET || error == HUB_ETIMEOUT || error == HUB_EHTTP ||
+           error == HUB_ERATELIMIT;
+}
+
+static int not_cached(dl *d, const char *why)
+{
+    const char *what = d->single ? d->o->files[0] : NULL;
+    if (what)
+        return hub__error_set(HUB_ENOTCACHED,
+                              "file '%s' of %s '%s' at revision '%s' is not "
+                              "in the cache %s and %s",
+                              what, type_name(d), d->repo.id, d->revision,
+                              d->cache.root, why);
+    return hub__error_set(HUB_ENOTCACHED,
+                          "%s '%s' at revision '%s' is not in the cache %s "
+                          "and %s",
+                          type_name(d), d->repo.id, d->revision, d->cache.root,
+                          why);
+}
+
+static const char *offline_why(const dl *d)
+{
+    return d->o->local_files_only
+               ? "only the cache may be used (local_files_only / --offline)"
+               : "the network is off (HF_HUB_OFFLINE=1); unset it or run "
+                 "once online";
+}
+
+/* ---- listing ----------------------------------------------------------------
+ */
+
+static int resolve_revision(dl *d)
+{
+    if (hub__str_is_commit(d->revision)) {
+        memcpy(d->commit, d->revision, 41);
+        return HUB_OK;
+    }
+    char *url = hub__hf_revision_url(&d->repo, d->revision);
+    if (!url)
+        return HUB_ENOMEM;
+    hub_buf body = HUB_BUF_INIT(API_BODY_MAX);
+    int error = meta_request(d, false, url, &body, d->c->max_retries);
+    hub__free(url);
+    if (error == HUB_OK) {
+        long st = hub__xfer_resp(d->meta)->status;
+        if (st >= 400) {
+            error = meta_error(d, NULL);
+        } else if (st != 200) {
+            error = hub__error_set_http(HUB_EPROTO, st,
+                                        "unexpected HTTP %ld for the info of "
+                                        "%s '%s'",
+                                        st, type_name(d), d->repo.id);
+        } else {
+            char *sha = NULL;
+            error = hub__hf_parse_revision(body.ptr, body.len, &sha);
+            if (error == HUB_OK) {
+                memcpy(d->commit, sha, 41);
+                hub__free(sha);
+            }
+        }
+    }
+    hub__buf_free(&body);
+    return error;
+}
+
+static int list_files(dl *d)
+{
+    if (hub__hfcache_read_tree(&d->cache, d->commit, &d->listing) == HUB_OK) {
+        d->have_listing = true;
+        return HUB_OK;
+    }
+    char *url = hub__hf_tree_url(&d->repo, d->commit);
+    if (!url)
+        return HUB_ENOMEM;
+    hub_buf body = HUB_BUF_INIT(API_BODY_MAX);
+    int error = HUB_OK;
+    int pages = 0;
+    while (url && error == HUB_OK) {
+        if (++pages > 100000) {
+            error = hub__error_set(HUB_EPROTO, "tree listing never ends");
+            break;
+        }
+        error = meta_request(d, false, url, &body, d->c->max_retries);
+        if (error < 0)
+            break;
+        const hub_http_resp *r = hub__xfer_resp(d->meta);
+        if (r->status >= 400) {
+            error = meta_error(d, NULL);
+            break;
+        }
+        if (r->status != 200) {
+            error = hub__error_set_http(HUB_EPROTO, r->status,
+                                        "unexpected HTTP %ld listing %s '%s'",
+                                        r->status, type_name(d), d->repo.id);
+            break;
+        }
+        error = hub__hf_parse_tree_page(body.ptr, body.len, &d->listing);
+        char *next = NULL;
+        if (error == HUB_OK && r->link_next) {
+            /* the cursor URL is opaque: follow it as given, but only on the
+             * hub itself */
+            next = hub__http_resolve(url, r->link_next);
+            if (!next)
+                error = HUB_ENOMEM;
+            else if (!hub__http_same_origin(next, d->repo.endpoint))
+                error = hub__error_set(HUB_EPROTO,
+                                       "tree listing points to another host");
+        }
+        hub__free(url);
+        url = next;
+    }
+    hub__free(url);
+    hub__buf_free(&body);
+    if (error == HUB_OK)
+        error = hub__listing_sort(&d->listing);
+    if (error == HUB_OK) {
+        d->have_listing = true;
+        if (!d->o->dry_run && !d->local)
+            hub__hfcache_write_tree(&d->cache, d->commit, &d->listing);
+    }
+    return error;
+}
+
+/* ---- plan -------------------------------------------------------------------
+ */
+
+static bool want_file(const dl *d, const char *path)
+{
+    const hub_download_options *o = d->o;
+    for (size_t i = 0; i < o->file_count; i++)
+        if (strcmp(o->files[i], path) == 0)
+            return true;
+    if (o->file_count && !o->allow_count)
+        return false; /* explicit files only */
+    return hub__patterns_select(o->allow_patterns, o->allow_count,
+                                o->ignore_patterns, o->ignore_count, path);
+}
+
+static int plan_add(dl *d, const char *path, uint64_t size, const char *etag)
+{
+    plan_item *p = hub__reallocarray(d->plan, d->nplan + 1, sizeof(*p));
+    if (!p)
+        return HUB_ENOMEM;
+    d->plan = p;
+    plan_item *it = &d->plan[d->nplan];
+    memset(it, 0, sizeof(*it));
+    it->path = hub__strdup(path);
+    if (!it->path)
+        return HUB_ENOMEM;
+    it->size = size;
+    snprintf(it->etag, sizeof(it->etag), "%s", etag);
+    it->status = HUB_FILE_PLANNED;
+    d->nplan++;
+    return HUB_OK;
+}
+
+/* Where a file ends up. */
+static char *final_path(const dl *d, const char *path)
+{
+    return d->local ? hub__localdir_file(&d->ld, path)
+                    : hub__hfcache_pointer(&d->cache, d->commit, path);
+}
+
+static int plan_from_listing(dl *d)
+{
+    for (size_t i = 0; i < d->o->file_count; i++)
+        if (!hub__listing_find(&d->listing, d->o->files[i]))
+            return hub__error_set(HUB_ENOENTRY,
+                                  "file '%s' not found in %s '%s' at "
+                                  "revision '%s'",
+                                  d->o->files[i], type_name(d), d->repo.id,
+                                  d->revision);
+    for (size_t i = 0; i < d->listing.count; i++) {
+        const hub__entry *e = &d->listing.items[i];
+        if (!want_file(d, e->path))
+            continue;
+        int error = plan_add(d, e->path, e->size, hub__entry_etag(e));
+        if (error < 0)
+            return error;
+    }
+    return HUB_OK;
+}
+
+/* Mark what is already in place. */
+static int plan_check_cache(dl *d)
+{
+    for (size_t i = 0; i < d->nplan; i++) {
+        plan_item *it = &d->plan[i];
+        it->local_path = final_path(d, it->path);
+        if (!it->local_path)
+            return HUB_ENOMEM;
+        if (d->o->force_download)
+            continue;
+        if (d->local) {
+            hub__localdir_meta m;
+            if (hub__localdir_read_meta(&d->ld, it->path, &m) == HUB_OK &&
+                strcmp(m.etag, it->etag) == 0)
+                it->status = HUB_FILE_CACHED;
+        } else if (hub__path_is_file(it->local_path)) {
+            it->status = HUB_FILE_CACHED;
+        }
+    }
+    return HUB_OK;
+}
+
+/* ---- storage glue for the engine -------------------------------------------
+ */
+
+typedef struct fetch_ctx {
+    dl *d;
+} fetch_ctx;
+
+static plan_item *item_of(hub__fetch *f)
+{
+    return f->owner;
+}
+
+static int cache_prepare(hub__fetch *f, void *ctx)
+{
+    dl *d = ((fetch_ctx *)ctx)->d;
+    plan_item *it = item_of(f);
+    if (!f->lock_path) {
+        f->lock_path = hub__hfcache_lock_path(&d->cache, f->etag);
+        if (!f->lock_path)
+            return HUB_ENOMEM;
+    }
+    int rc = hub__lock_try(&f->lock, f->lock_path);
+    if (rc != HUB_OK)
+        return rc;
+    char *blob = hub__hfcache_blob(&d->cache, f->etag);
+    if (!blob)
+        return HUB_ENOMEM;
+    /* Another revision, or another process while we waited, has it. */
+    bool exists = !d->o->force_download && hub__path_is_file(blob);
+    if (exists) {
+        hub__free(blob);
+        int error =
+            hub__hfcache_link(&d->cache, d->commit, it->path, f->etag, false);
+        if (error < 0)
+            return error;
+        it->status = HUB_FILE_LINKED;
+        return HUB__FETCH_SKIP;
+    }
+    f->temp_base = blob;
+    return HUB_OK;
+}
+
+static int cache_commit(hub__fetch *f, void *ctx)
+{
+    dl *d = ((fetch_ctx *)ctx)->d;
+    plan_item *it = item_of(f);
+    char *blob = hub__hfcache_blob(&d->cache, f->etag);
+    if (!blob)
+        return HUB_ENOMEM;
+    int error = HUB_OK;
+    if (rename(f->temp_path, blob) != 0)
+        error = hub__path_error(errno, "cannot move into place", blob);
+    hub__free(blob);
+    if (error == HUB_OK)
+        error =
+            hub__hfcache_link(&d->cache, d->commit, it->path, f->etag, true);
+    if (error == HUB_OK)
+        it->status = HUB_FILE_DOWNLOADED;
+    return error;
+}
+
+static void any_release(hub__fetch *f, void *ctx)
+{
+    HUB_UNUSED(ctx);
+    hub__lock_release(&f->lock);
+}
+
+static int local_prepare(hub__fetch *f, void *ctx)
+{
+    dl *d = ((fetch_ctx *)ctx)->d;
+    plan_item *it = item_of(f);
+    if (!f->lock_path) {
+        f->lock_path = hub__localdir_lock_path(&d->ld, it->path);
+        if (!f->lock_path)
+            return HUB_ENOMEM;
+    }
+    int rc = hub__lock_try(&f->lock, f->lock_path);
+    if (rc != HUB_OK)
+        return rc;
+    if (!d->o->force_download) {
+        /* present without metadata (copied by hand): the sha256 decides */
+        if (hub__path_is_file(it->local_path) &&
+            hub__digest_kind_for_etag(f->etag) == HUB_DIGEST_SHA256) {
+            char hex[65];
+            if (hub__file_sha256(it->local_path, hex) == HUB_OK &&
+                strcmp(hex, f->etag) == 0) {
+                it->status = HUB_FILE_CACHED;
+                int error = hub__localdir_write_meta(&d->ld, it->path,
+                                                     d->commit, f->etag);
+                return error < 0 ? error : HUB__FETCH_SKIP;
+            }
+            hub__error_clear();
+        }
+        /* in the main cache at this commit: copy it */
+        char *pointer = hub__hfcache_pointer(&d->cache, d->commit, it->path);
+        if (!pointer)
+            return HUB_ENOMEM;
+        if (hub__path_is_file(pointer)) {
+            int error = hub__mkdirs_parent(it->local_path);
+            if (error == HUB_OK)
+                error = hub__copy_file(pointer, it->local_path);
+            hub__free(pointer);
+            if (error == HUB_OK)
+                error = hub__localdir_write_meta(&d->ld, it->path, d->commit,
+                                                 f->etag);
+            if (error < 0)
+                return error;
+            it->status = HUB_FILE_LINKED;
+            return HUB__FETCH_SKIP;
+        }
+        hub__free(pointer);
+    }
+    f->temp_base = hub__localdir_temp_base(&d->ld, it->path, f->etag);
+    return f->temp_base ? HUB_OK : HUB_ENOMEM;
+}
+
+static int local_commit(hub__fetch *f, void *ctx)
+{
+    dl *d = ((fetch_ctx *)ctx)->d;
+    plan_item *it = item_of(f);
+    int error = hub__mkdirs_parent(it->local_path);
+    if (error == HUB_OK && rename(f->temp_path, it->local_path) != 0)
+        error =
+            hub__path_error(errno, "cannot move into place", it->local_path);
+    if (error == HUB_OK)
+        error = hub__localdir_write_meta(&d->ld, it->path, d->commit, f->etag);
+    if (error == HUB_OK)
+        it->status = HUB_FILE_DOWNLOADED;
+    return error;
+}
+
+static const hub__storage_ops cache_ops = {cache_prepare, cache_commit,
+                                           any_release};
+static const hub__storage_ops local_ops = {local_prepare, local_commit,
+                                           any_release};
+
+/* ---- fetch ------------------------------------------------------------------
+ */
+
+static int run_plan(dl *d)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->nplan; i++)
+        n += d->plan[i].status == HUB_FILE_PLANNED;
+    for (size_t i = 0; i < d->nplan; i++)
+        if (d->plan[i].status == HUB_FILE_CACHED)
+            hub__progress_file(d->progress, i, HUB_PHASE_CACHED,
+                               d->plan[i].size, 0, NULL);
+    if (n == 0)
+        return HUB_OK;
+    int error = ensure_http(d);
+    if (error < 0)
+        return error;
+    if (!d->local) {
+        hub__hfcache_write_tag(&d->cache);
+        char *blobs = hub__path_join(d->cache.repo_dir, "blobs");
+        error = blobs ? hub__mkdirs(blobs) : HUB_ENOMEM;
+        hub__free(blobs);
+        if (error < 0)
+            return error;
+    }
+    hub__fetch *items = hub__calloc(n, sizeof(*items));
+    if (!items)
+        return HUB_ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < d->nplan && error == HUB_OK; i++) {
+        plan_item *it = &d->plan[i];
+        if (it->status != HUB_FILE_PLANNED)
+            continue;
+        hub__fetch *f = &items[k++];
+        f->path = it->path;
+        f->size = it->size;
+        memcpy(f->etag, it->etag, sizeof(f->etag));
+        f->digest = hub__digest_kind_for_etag(it->etag);
+        f->index = i;
+        f->owner = it;
+        f->lock = (hub__lock)HUB_LOCK_INIT;
+        f->fd = -1;
+        f->url = hub__hf_resolve_url(&d->repo, d->commit, it->path);
+        if (!f->url)
+            error = HUB_ENOMEM;
+        /* single file: the HEAD already told where the bytes are */
+        if (error == HUB_OK && d->single && d->head_location &&
+            strcmp(d->head_location, f->url) != 0) {
+            f->data_url = hub__strdup(d->head_location);
+            if (!f->data_url)
+                error = HUB_ENOMEM;
+        }
+        if (error == HUB_OK && f->digest == HUB_DIGEST_NONE)
+            hub__log(&d->c->log, HUB_LOG_WARN,
+                     "'%s': the server's etag '%s' is not a content hash; "
+                     "only its size can be checked",
+                     it->path, it->etag);
+    }
+    if (error == HUB_OK) {
+        hub__engine_config cfg = {0};
+        cfg.http = d->http;
+        cfg.backend = &hub__backend_hf;
+        cfg.repo = &d->repo;
+        cfg.token = d->c->token;
+        cfg.revision = d->revision;
+        cfg.log = &d->c->log;
+        cfg.progress = d->progress;
+        cfg.max_files = d->c->max_files;
+        cfg.max_connections = d->c->max_connections;
+        cfg.max_retries = d->c->max_retries;
+        cfg.retry_base_ms = d->c->retry_base_ms;
+        cfg.lock_timeout_ms = d->c->lock_timeout_ms;
+        fetch_ctx ctx = {d};
+        error = hub__engine_run(&cfg, items, k,
+                                d->local ? &local_ops : &cache_ops, &ctx);
+    }
+    for (size_t i = 0; i < k; i++) {
+        plan_item *it = item_of(&items[i]);
+        if (it && items[i].result < 0)
+            it->status = HUB_FILE_MISSING;
+        hub__free(items[i].url);
+        hub__fetch_clear(&items[i]);
+    }
+    hub__free(items);
+    return error;
+}
+
+/* ---- results
+ * ------------------------------------------------------------------ */
+
+static int make_result(dl *d, hub_result **out, const char *path)
+{
+    hub_result *r = NULL;
+    int error = hub__result_new(&r);
+    if (error == HUB_OK)
+        error = hub__result_set_path(r, path);
+    if (error == HUB_OK && d->commit[0])
+        error = hub__result_set_commit(r, d->commit);
+    for (size_t i = 0; i < d->nplan && error == HUB_OK; i++) {
+        plan_item *it = &d->plan[i];
+        bool present =
+            it->status != HUB_FILE_MISSING && it->status != HUB_FILE_PLANNED;
+        error = hub__result_add(
+            r, it->path, present || d->o->dry_run ? it->local_path : NULL,
+            it->size, it->etag[0] ? it->etag : NULL, it->status,
+            it->status == HUB_FILE_DOWNLOADED ? d->repo.endpoint : NULL, 0);
+    }
+    if (error < 0) {
+        hub_result_free(r);
+        return error;
+    }
+    *out = r;
+    return HUB_OK;
+}
+
+static int set_progress_plan(dl *d)
+{
+    int error = hub__progress_plan(d->progress, d->nplan);
+    if (error < 0)
+        return error;
+    for (size_t i = 0; i < d->nplan; i++)
+        hub__progress_set_file(d->progress, i, d->plan[i].path,
+                               d->plan[i].size);
+    return HUB_OK;
+}
+
+/* ---- the cache answers alone
+ * -------------------------------------------------- */
+
+static bool plan_has(const dl *d, const char *path)
+{
+    for (size_t i = 0; i < d->nplan; i++)
+        if (strcmp(d->plan[i].path, path) == 0)
+            return true;
+    return false;
+}
+
+/* Files under `dir` selected by the patterns, when no listing was
+ * recorded: walk it (skipping local_dir's own .cache). */
+static int walk_files(dl *d, const char *dir, const char *prefix)
+{
+    DIR *dp = opendir(dir);
+    if (!dp)
+        return HUB_OK;
+    int error = HUB_OK;
+    struct dirent *de;
+    while (error == HUB_OK && (de = readdir(dp)) != NULL) {
+        const char *name = de->d_name;
+        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+            (d->local && !prefix[0] && strcmp(name, ".cache") == 0))
+            continue;
+        char *full = hub__path_join(dir, name);
+        char *rel =
+            prefix[0] ? hub__aprintf("%s/%s", prefix, name) : hub__strdup(name);
+        if (!full || !rel)
+            error = HUB_ENOMEM;
+        else if (hub__path_is_dir(full))
+            error = walk_files(d, full, rel);
+        else if (want_file(d, rel) && !plan_has(d, rel))
+            error = plan_add(d, rel, UINT64_MAX, "");
+        hub__free(full);
+        hub__free(rel);
+    }
+    closedir(dp);
+    return error;
+}
+
+/*
+ * Answer from the cache only (offline, or the hub failed with an error the
+ * cache may answer). Builds the plan with CACHED/MISSING items and returns
+ * HUB_OK if everything asked for is present, HUB_ENOTCACHED (message set)
+ * if not. Without a recorded listing, patterns select among the files
+ * present (as huggingface_hub, which then returns the folder unchecked).
+ */
+static int answer_from_cache(dl *d, const char *why)
+{
+    char *snap = NULL;
+    const char *base;
+    if (d->local) {
+        base = d->ld.root;
+    } else {
+        if (hub__hfcache_resolve(&d->cache, d->revision, d->commit) != HUB_OK) {
+            d->commit[0] = '\0';
+            return not_cached(d, why);
+        }
+        snap = hub__hfcache_snapshot_dir(&d->cache, d->commit);
+        if (!snap)
+            return HUB_ENOMEM;
+        base = snap;
+        if (!d->single &&
+            hub__hfcache_read_tree(&d->cache, d->commit, &d->listing) == HUB_OK)
+            d->have_listing = true;
+    }
+    bool have_dir = hub__path_is_dir(base);
+    int error = HUB_OK;
+    if (d->single) {
+        error = plan_add(d, d->o->files[0], UINT64_MAX, "");
+    } else if (d->have_listing) {
+        error = plan_from_listing(d);
+    } else {
+        for (size_t i = 0; i < d->o->file_count && error == HUB_OK; i++)
+            error = plan_add(d, d->o->files[i], UINT64_MAX, "");
+        if (error == HUB_OK && (d->o->allow_count || !d->o->file_count))
+            error = walk_files(d, base, "");
+    }
+    size_t missing = 0;
+    const char *first_missing = "";
+    for (size_t i = 0; i < d->nplan && error == HUB_OK; i++) {
+        plan_item *it = &d->plan[i];
+        it->local_path = hub__path_join(base, it->path);
+        if (!it->local_path) {
+            error = HUB_ENOMEM;
+            break;
+        }
+        struct stat st;
+        if (stat(it->local_path, &st) == 0 && S_ISREG(st.st_mode)) {
+            it->status = HUB_FILE_CACHED;
+            if (it->size == UINT64_MAX)
+                it->size = (uint64_t)st.st_size;
+        } else {
+            it->status = HUB_FILE_MISSING;
+            if (missing++ == 0)
+                first_missing = it->path;
+        }
+    }
+    if (error == HUB_OK && (!have_dir || (d->single && missing)))
+        error = not_cached(d, why);
+    else if (error == HUB_OK && missing)
+        error = hub__error_set(HUB_ENOTCACHED,
+                               "%zu of %zu files of %s '%s' at revision '%s' "
+                               "are not in the cache (first: '%s') and %s",
+                               missing, d->nplan, type_name(d), d->repo.id,
+                               d->revision, first_missing, why);
+    hub__free(snap);
+    return error;
+}
+
+/* ---- single file
+ * ----------------------------------------------------------------- */
+
+/* HEAD of the resolve URL: commit, etag, size, where the bytes are. */
+static int
+head_file(dl *d, const char *path, int retries, uint64_t *size, char *etag)
+{
+    char *url = hub__hf_resolve_url(&d->repo, d->revision, path);
+    if (!url)
+        return HUB_ENOMEM;
+    int error = meta_request(d, true, url, NULL, retries);
+    hub__free(url);
+    if (error < 0)
+        return error;
+    const hub_http_resp *r = hub__xfer_resp(d->meta);
+    if (r->status >= 400) {
+        error = meta_error(d, path);
+        if (error == HUB_ENOENTRY && r->repo_commit &&
+            hub__str_is_commit(r->repo_commit) && !d->local) {
+            /* remember the 404, as huggingface_hub does */
+            hub__hfcache_mark_missing(&d->cache, r->repo_commit, path);
+            hub__hfcache_write_ref(&d->cache, d->revision, r->repo_commit);
+            error = meta_error(d, path); /* the writes reset the message */
+        }
+        return error;
+    }
+    if (!r->repo_commit || !hub__str_is_commit(r->repo_commit))
+        return hub__error_set_http(HUB_EPROTO, r->status,
+                                   "%s did not send the commit of '%s' "
+                                   "(X-Repo-Commit); is it a Hugging Face hub?",
+                                   d->repo.endpoint, path);
+    const char *raw = r->linked_etag ? r->linked_etag : r->etag;
+    char *norm = raw ? hub__hf_normalize_etag(raw) : NULL;
+    if (!norm || !norm[0] || strlen(norm) > 64) {
+        hub__free(norm);
+        return hub__error_set_http(HUB_EPROTO, r->status,
+                                   "%s did not send a usable ETag for '%s'",
+                                   d->repo.endpoint, path);
+    }
+    bool redirect = r->status >= 300 && r->status < 400;
+    if (r->has_linked_size)
+        *size = r->linked_size;
+    else if (!redirect && r->has_content_length)
+        *size = r->content_length;
+    else {
+        hub__free(norm);
+        return hub__error_set_http(HUB_EPROTO, r->status,
+                                   "%s did not send the size of '%s'",
+                                   d->repo.endpoint, path);
+    }
+    memcpy(d->commit, r->repo_commit, 41);
+    snprintf(etag, 65, "%s", norm);
+    hub__free(norm);
+    hub__free(d->head_location);
+    d->head_location = hub__strdup(
+        redirect && r->location ? r->location : hub__xfer_url(d->meta));
+    return d->head_location ? HUB_OK : HUB_ENOMEM;
+}
+
+static void plan_reset(dl *d)
+{
+    for (size_t i = 0; i < d->nplan; i++) {
+        hub__free(d->plan[i].path);
+        hub__free(d->plan[i].local_path);
+    }
+    d->nplan = 0;
+    d->commit[0] = '\0';
+}
+
+static int download_single(dl *d, hub_result **out)
+{
+    const char *path = d->o->files[0];
+    int error;
+    /* A pinned commit that is here costs no request at all. */
+    if (!d->o->force_download && hub__str_is_commit(d->revision)) {
+        bool here = false;
+        if (d->local) {
+            hub__localdir_meta m;
+            here = hub__localdir_read_meta(&d->ld, path, &m) == HUB_OK &&
+                   strcmp(m.commit, d->revision) == 0;
+        } else {
+            char *pointer = hub__hfcache_pointer(&d->cache, d->revision, path);
+            here = pointer && hub__path_is_file(pointer);
+            hub__free(pointer);
+        }
+        if (here && answer_from_cache(d, "") == HUB_OK)
+            return make_result(d, out, d->plan[0].local_path);
+        plan_reset(d);
+        hub__error_clear();
+    }
+    if (d->offline) {
+        error = answer_from_cache(d, offline_why(d));
+        return error < 0 ? error : make_result(d, out, d->plan[0].local_path);
+    }
+
+    hub__progress_job(d->progress, HUB_PHASE_RESOLVE, false);
+    uint64_t size = 0;
+    char etag[65];
+    error = head_file(d, path, 0, &size, etag);
+    if (error < 0 && cache_may_answer(error) && !d->o->force_download) {
+        /* the hub failed: a cached copy of the revision still serves */
+        hub__error_saved saved;
+        hub__error_save(&saved);
+        if (answer_from_cache(d, "") == HUB_OK) {
+            hub__log(&d->c->log, HUB_LOG_WARN,
+                     "could not check '%s' on the hub (%s); using the copy "
+                     "on disk",
+                     path, saved.message);
+            return make_result(d, out, d->plan[0].local_path);
+        }
+        plan_reset(d);
+        /* nothing cached: now retry in earnest */
+        if (transient(saved.code))
+            error = head_file(d, path, d->c->max_retries, &size, etag);
+        else
+            error = hub__error_restore(&saved);
+    }
+    if (error < 0)
+        return error;
+    if ((error = plan_add(d, path, size, etag)) < 0)
+        return error;
+    if ((error = plan_check_cache(d)) < 0)
+        return error;
+    if (!d->local && !d->o->dry_run)
+        hub__hfcache_write_ref(&d->cache, d->revision, d->commit);
+    hub__error_clear(); /* a read-only cache still serves */
+    if ((error = set_progress_plan(d)) < 0)
+        return error;
+    if (!d->o->dry_run && (error = run_plan(d)) < 0)
+        return error;
+    return make_result(d, out, d->plan[0].local_path);
+}
+
+/* ---- snapshot
+ * ---------------------------------------------------------------------- */
+
+static int download_snapshot(dl *d, hub_result **out)
+{
+    int error = HUB_OK;
+    if (d->offline) {
+        error = answer_from_cache(d, offline_why(d));
+        if (error < 0)
+            return error;
+        char *snap = hub__hfcache_snapshot_dir(&d->cache, d->commit);
+        if (!snap)
+            return HUB_ENOMEM;
+        error = make_result(d, out, snap);
+        hub__free(snap);
+        return error;
+    }
+    hub__progress_job(d->progress, HUB_PHASE_RESOLVE, false);
+    error = resolve_revision(d);
+    if (error < 0 && cache_may_answer(error) && !d->local) {
+        hub__error_saved saved;
+        hub__error_save(&saved);
+        hub__listing_free(&d->listing);
+        if (answer_from_cache(d, "") == HUB_OK) {
+            hub__log(&d->c->log, HUB_LOG_WARN,
+                     "could not reach the hub (%s); using the cached "
+                     "snapshot",
+                     saved.message);
+            char *snap = hub__hfcache_snapshot_dir(&d->cache, d->commit);
+            error = snap ? make_result(d, out, snap) : HUB_ENOMEM;
+            hub__free(snap);
+            return error;
+        }
+        return hub__error_restore(&saved);
+    }
+    if (error < 0)
+        return error;
+    if ((error = list_files(d)) < 0)
+        return error;
+    if ((error = plan_from_listing(d)) < 0)
+        return error;
+    if (!d->local && !d->o->dry_run)
+        hub__hfcache_write_ref(&d->cache, d->revision, d->commit);
+    hub__error_clear();
+    if ((error = plan_check_cache(d)) < 0)
+        return error;
+    if ((error = set_progress_plan(d)) < 0)
+        return error;
+    if (!d->o->dry_run && (error = run_plan(d)) < 0)
+        return error;
+    char *path = d->local ? hub__strdup(d->ld.root)
+                          : hub__hfcache_snapshot_dir(&d->cache, d->commit);
+    if (!path)
+        return HUB_ENOMEM;
+    error = make_result(d, out, path);
+    hub__free(path);
+    return error;
+}
+
+int hub__download(hub_result **out,
+                  hub_client *client,
+                  const char *repo_id,
+                  const hub_download_options *opts,
+                  bool single,
+                  hub__progress *progress)
+{
+    *out = NULL;
+    dl d;
+    int error = dl_open(&d, client, repo_id, opts, progress);
+    d.single = single;
+    if (error == HUB_OK && single && opts->file_count != 1)
+        error = hub__error_set(HUB_EINVAL, "a single-file download needs "
+                                           "exactly one file");
+    if (error == HUB_OK)
+        error = single ? download_single(&d, out) : download_snapshot(&d, out);
+    if (progress->file_count == 0 && d.nplan)
+        set_progress_plan(&d);
+    hub__progress_job(
+        progress, error == HUB_OK ? HUB_PHASE_DONE : HUB_PHASE_FAILED, true);
+    dl_free(&d);
+    return error;
+}
+
+int hub__lookup(hub_result **out,
+                hub_client *client,
+                const char *repo_id,
+                const hub_download_options *opts)
+{
+    *out = NULL;
+    hub__progress progress;
+    hub__progress_init(&progress, NULL, NULL);
+    dl d;
+    int error = dl_open(&d, client, repo_id, opts, &progress);
+    d.single = false;
+    if (error == HUB_OK) {
+        error = answer_from_cache(&d, "only the cache was consulted");
+        if (error == HUB_OK || error == HUB_ENOTCACHED) {
+            hub__error_saved saved;
+            hub__error_save(&saved);
+            char *snap = d.commit[0]
+                             ? hub__hfcache_snapshot_dir(&d.cache, d.commit)
+                             : NULL;
+            int rc = make_result(&d, out, snap ? snap : "");
+            hub__free(snap);
+            if (rc < 0)
+                error = rc;
+            else if (error < 0)
+                hub__error_restore(&saved);
+        }
+    }
+    dl_free(&d);
+    hub__progress_free(&progress);
+    return error;
+}

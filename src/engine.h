@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/* engine.h: fetch files over one curl multi handle: parallel, resumable,
+ * verified while streaming, retried, cancellable. */
+#ifndef HUB_ENGINE_H
+#define HUB_ENGINE_H
+
+#include "backend.h"
+#include "digest.h"
+#include "http.h"
+#include "lock.h"
+#include "log.h"
+#include "progress.h"
+
+/* Returned (positive) by a storage's prepare(): nothing to fetch. */
+#define HUB__FETCH_SKIP 2
+
+typedef struct hub__part hub__part;
+
+/*
+ * One file to fetch. The caller fills the input fields; the storage layer
+ * (prepare/commit/release below) decides where the bytes go.
+ */
+typedef struct hub__fetch {
+    /* input */
+    const char *path; /* path in the repository (messages, progress) */
+    char *url;        /* where to GET it: the hub's resolve URL */
+    uint64_t size;    /* exact size */
+    char etag[65];    /* expected digest, lowercase hex */
+    hub_digest_kind digest;
+    size_t index; /* position in the progress plan */
+    void *owner;  /* storage-layer state */
+
+    /* set by prepare(): temp files are "<temp_base>.incomplete" (a
+     * contiguous prefix, resumable by any client) */
+    char *temp_base;
+    hub__lock lock;
+    char *lock_path;
+
+    /* output */
+    int result;              /* HUB_OK, HUB__FETCH_SKIP, or an error */
+    uint64_t bytes_fetched;  /* body bytes received over the network */
+    uint64_t bytes_reported; /* of which the progress module was told */
+    char *served_by;         /* endpoint (origin) whose redirect served it */
+
+    /* engine state */
+    int state;
+    int64_t wait_until_ms; /* lock retry / backoff */
+    int64_t lock_since_ms;
+    int64_t lock_logged_ms;
+    int fd;
+    char *temp_path;
+    uint64_t resumed; /* bytes already on disk when we started */
+    hub__part *parts;
+    size_t nparts;
+    char *data_url; /* final (CDN) URL learnt from a redirect */
+    hub_digest *hash;
+    uint64_t hashed; /* digest covers [0, hashed) */
+    int restarts;    /* whole-file restarts after a bad digest */
+    int reresolves;  /* signed-URL expiries handled */
+} hub__fetch;
+
+typedef struct hub__storage_ops {
+    /*
+     * Before any byte: take the lock (may return HUB__LOCK_BUSY to be
+     * called again later), look for the content already in the cache
+     * (return HUB__FETCH_SKIP after linking it), else set temp_base and
+     * return HUB_OK.
+     */
+    int (*prepare)(hub__fetch *f, void *ctx);
+    /* The temp file `f->temp_path` holds the verified content. */
+    int (*commit)(hub__fetch *f, void *ctx);
+    /* Always called last for a prepared file (release the lock). */
+    void (*release)(hub__fetch *f, void *ctx);
+} hub__storage_ops;
+
+typedef struct hub__engine_config {
+    hub_http *http;
+    const hub__backend *backend;
+    const hub__repo *repo;
+    const char *token;    /* sent only to the hub's own origin */
+    const char *revision; /* for messages */
+    const hub_logger *log;
+    hub__progress *progress;
+    int max_files;        /* files in flight */
+    int max_connections;  /* transfers in flight */
+    int max_retries;      /* per transfer, after the first attempt */
+    long retry_base_ms;   /* first backoff step */
+    long lock_timeout_ms; /* -1: forever */
+} hub__engine_config;
+
+/*
+ * Fetch every item (in parallel, within the limits). Each item's `result`
+ * tells its fate; the return value is HUB_OK if all succeeded or were
+ * skipped, else the first failure (ECANCELLED when cancelled), with its
+ * message set.
+ */
+int hub__engine_run(const hub__engine_config *config,
+                    hub__fetch *items,
+                    size_t count,
+                    const hub__storage_ops *ops,
+                    void *ctx);
+
+/* Release what the engine allocated inside an item. */
+void hub__fetch_clear(hub__fetch *f);
+
+/* Milliseconds on a monotonic clock. */
+int64_t hub__now_ms(void);
+
+/*
+ * One metadata request (HEAD or GET), run to completion on the same curl
+ * multi handle as everything else, following relative redirects and
+ * absolute ones to the hub's own hosts only. Retries transient failures
+ * `max_retries` times. On HTTP >= 400 the response is left in `x` for the
+ * caller to map (result HUB_OK); transport failures return their error.
+ */
+typedef struct hub__meta_req {
+    bool head;
+    const char *url;
+    const char *token;
+    hub_buf *body; /* GET body sink, or NULL */
+    int max_retries;
+    long retry_base_ms;
+    const hub_logger *log;
+    hub__progress *progress; /* to honour cancel while waiting */
+} hub__meta_req;
+
+int hub__meta_fetch(hub_xfer *x, hub_http *http, const hub__meta_req *req);
+
+#endif

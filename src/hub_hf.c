@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: MIT */
+/* hub_hf.c: the Hugging Face Hub protocol: URLs, parsers, errors. */
+#include "hub_hf.h"
+
+#include "alloc.h"
+#include "json.h"
+#include "path.h"
+#include "str.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *hub__repo_type_name(hub_repo_type type)
+{
+    switch (type) {
+    case HUB_REPO_DATASET:
+        return "dataset";
+    case HUB_REPO_SPACE:
+        return "space";
+    case HUB_REPO_MODEL:
+        break;
+    }
+    return "model";
+}
+
+bool hub__status_retryable(long status)
+{
+    return status == 408 || status == 429 || status == 500 || status == 502 ||
+           status == 503 || status == 504;
+}
+
+static const char *url_prefix(hub_repo_type type)
+{
+    switch (type) {
+    case HUB_REPO_DATASET:
+        return "datasets/";
+    case HUB_REPO_SPACE:
+        return "spaces/";
+    case HUB_REPO_MODEL:
+        break;
+    }
+    return "";
+}
+
+static bool is_word(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '_';
+}
+
+/* [\w\-.]{1,max} starting and ending with a word character */
+static bool valid_part(const char *s, size_t n, size_t max)
+{
+    if (n == 0 || n > max || !is_word(s[0]) || !is_word(s[n - 1]))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!is_word(s[i]) && s[i] != '-' && s[i] != '.')
+            return false;
+    return true;
+}
+
+int hub__hf_check_repo_id(const char *id)
+{
+    const char *slash = strchr(id, '/');
+    bool ok;
+    if (slash)
+        ok = strchr(slash + 1, '/') == NULL &&
+             valid_part(id, (size_t)(slash - id), 256) &&
+             valid_part(slash + 1, strlen(slash + 1), 96);
+    else
+        ok = valid_part(id, strlen(id), 96);
+    if (ok && (strstr(id, "--") || strstr(id, "..")))
+        ok = false;
+    if (ok && hub__str_ends_with(id, ".git"))
+        ok = false;
+    if (!ok)
+        return hub__error_set(
+            HUB_EINVAL,
+            "invalid repo id '%.200s': use 'name' or 'org/name' with letters, "
+            "digits, '-', '_' or '.' (no '--' or '..', at most 96 characters)",
+            id);
+    return HUB_OK;
+}
+
+char *hub__hf_resolve_url(const hub__repo *repo,
+                          const char *revision,
+                          const char *path)
+{
+    char *rev = hub__http_quote(revision, false);
+    char *file = hub__http_quote(path, true);
+    char *url = NULL;
+    if (rev && file)
+        url = hub__aprintf("%s/%s%s/resolve/%s/%s", repo->endpoint,
+                           url_prefix(repo->type), repo->id, rev, file);
+    hub__free(rev);
+    hub__free(file);
+    return url;
+}
+
+char *hub__hf_revision_url(const hub__repo *repo, const char *revision)
+{
+    char *rev = hub__http_quote(revision, false);
+    char *url = NULL;
+    if (rev)
+        url = hub__aprintf("%s/api/%ss/%s/revision/%s", repo->endpoint,
+                           hub__repo_type_name(repo->type), repo->id, rev);
+    hub__free(rev);
+    return url;
+}
+
+char *hub__hf_tree_url(const hub__repo *repo, const char *revision)
+{
+    char *rev = hub__http_quote(revision, false);
+    char *url = NULL;
+    if (rev)
+        url = hub__aprintf("%s/api/%ss/%s/tree/%s?recursive=true&expand=false",
+                           repo->endpoint, hub__repo_type_name(repo->type),
+                           repo->id, rev);
+    hub__free(rev);
+    return url;
+}
+
+int hub__hf_parse_revision(const char *body, size_t len, char **commit_out)
+{
+    *commit_out = NULL;
+    hub_json *root = NULL;
+    int error = hub__json_parse(&root, body, len, "repository info");
+    if (error < 0)
+        return error;
+    const char *sha = hub__json_string(hub__json_get(root, "sha"));
+    if (!sha || !hub__str_is_commit(sha))
+        error = hub__error_set(HUB_EPROTO,
+                               "repository info has no valid commit 'sha'");
+    else if (!(*commit_out = hub__strdup(sha)))
+        error = HUB_ENOMEM;
+    hub__json_free(root);
+    return error;
+}
+
+static bool valid_oid(const char *s, size_t len)
+{
+    return s && strlen(s) == len && hub__str_is_lower_hex(s, len);
+}
+
+int hub__hf_parse_tree_page(const char *body, size_t len, hub__listing *into)
+{
+    hub_json *root = NULL;
+    int error = hub__json_parse(&root, body, len, "tree listing");
+    if (error < 0)
+        return error;
+    if (!hub__json_is_array(root)) {
+        hub__json_free(root);
+        return hub__error_set(HUB_EPROTO, "tree listing is not a JSON array");
+    }
+    size_t n = hub__json_array_size(root);
+    for (size_t i = 0; i < n && error == HUB_OK; i++) {
+        const hub_json *item = hub__json_array_get(root, i);
+        const char *type = hub__json_string(hub__json_get(item, "type"));
+        const char *path = hub__json_string(hub__json_get(item, "path"));
+        if (!type || !path) {
+            error = hub__error_set(
+                HUB_EPROTO, "tree listing entry %zu lacks type or path", i);
+            break;
+        }
+        if (strcmp(type, "file") != 0)
+            continue; /* directories: their files are listed too */
+        error = hub__path_check_repo_path(path);
+        if (error < 0)
+            break;
+        hub__entry e = {0};
+        e.path = (char *)path;
+        e.blob_id = (char *)hub__json_string(hub__json_get(item, "oid"));
+        const hub_json *lfs = hub__json_get(item, "lfs");
+        if (!hub__json_u64(hub__json_get(item, "size"), &e.size) ||
+            !valid_oid(e.blob_id, 40)) {
+            error = hub__error_set(HUB_EPROTO,
+                                   "tree listing entry '%.200s' has no valid "
+                                   "size or oid",
+                                   path);
+            break;
+        }
+        if (lfs) {
+            e.lfs_sha256 = (char *)hub__json_string(hub__json_get(lfs, "oid"));
+            if (!valid_oid(e.lfs_sha256, 64) ||
+                !hub__json_u64(hub__json_get(lfs, "size"), &e.lfs_size)) {
+                error = hub__error_set(HUB_EPROTO,
+                                       "tree listing entry '%.200s' has an "
+                                       "invalid lfs record",
+                                       path);
+                break;
+            }
+            /* For LFS files the real size is the LFS one. */
+            e.size = e.lfs_size;
+        }
+        const char *xet = hub__json_string(hub__json_get(item, "xetHash"));
+        if (valid_oid(xet, 64))
+            e.xet_hash = (char *)xet;
+        error = hub__listing_add(into, &e);
+    }
+    hub__json_free(root);
+    return error;
+}
+
+char *hub__hf_normalize_etag(const char *etag)
+{
+    while (*etag == 'W' || *etag == '/')
+        etag++;
+    size_t n = strlen(etag);
+    while (n && *etag == '"') {
+        etag++;
+        n--;
+    }
+    while (n && etag[n - 1] == '"')
+        n--;
+    return hub__strndup(etag, n);
+}
+
+char *hub__hf_repo_folder_name(hub_repo_type type, const char *id)
+{
+    size_t extra = 0;
+    for (const char *p = id; *p; p++)
+        extra += *p == '/';
+    const char *tname = hub__repo_type_name(type);
+    char *out = hub__malloc(strlen(tname) + 3 + strlen(id) + extra + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    memcpy(out, tname, strlen(tname));
+    o += strlen(tname);
+    out[o++] = 's';
+    out[o++] = '-';
+    out[o++] = '-';
+    for (const char *p = id; *p; p++) {
+        if (*p == '/') {
+            out[o++] = '-';
+            out[o++] = '-';
+        } else {
+            out[o++] = *p;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* The server's own words for the failure: X-Error-Message, or a JSON
+ * "error" field, or nothing. */
+static void server_text(const hub_http_resp *resp,
+                        const char *body,
+                        char *out,
+                        size_t outlen)
+{
+    out[0] = '\0';
+    if (resp->error_message && resp->error_message[0]) {
+        snprintf(out, outlen, "%s", resp->error_message);
+        return;
+    }
+    if (!body || body[0] != '{')
+        return;
+    hub_json *root = NULL;
+    if (hub__json_parse(&root, body, strlen(body), "error body") < 0) {
+        hub__error_clear();
+        return;
+    }
+    const char *e = hub__json_string(hub__json_get(root, "error"));
+    if (e)
+        snprintf(out, outlen, "%s", e);
+    hub__json_free(root);
+}
+
+static int hf_map_error(const hub__repo *repo,
+                        const hub__what *what,
+                        const hub_http_resp *resp,
+                        const char *body)
+{
+    long st = resp->status;
+    const char *code = resp->error_code ? resp->error_code : "";
+    const char *type = hub__repo_type_name(repo->type);
+    const char *rev = what->revision ? what->revision : "main";
+    char text[300];
+    server_text(resp, body, text, sizeof(text));
+    char detail[340] = "";
+    if (text[0])
+        snprintf(detail, sizeof(detail), ": %s", text);
+
+    if (strcmp(code, "RevisionNotFound") == 0)
+        return hub__error_set_http(
+            HUB_ENOREV, st,
+            "revision '%s' not found in %s '%s' (HTTP %ld%s); check the "
+            "branch, tag or commit",
+            rev, type, repo->id, st, detail);
+    if (strcmp(code, "EntryNotFound") == 0)
+        return hub__error_set_http(
+            HUB_ENOENTRY, st,
+            "file '%s' not found in %s '%s' at revision '%s' (HTTP %ld); "
+            "check the file name",
+            what->path ? what->path : "?", type, repo->id, rev, st);
+    if (strcmp(code, "GatedRepo") == 0) {
+        if (!what->has_token)
+            return hub__error_set_http(
+                HUB_EGATED, st,
+                "%s '%s' is gated (HTTP %ld): request access at %s/%s%s "
+                "and pass a token (--token or HF_TOKEN)",
+                type, repo->id, st, repo->endpoint,
+                repo->type == HUB_REPO_DATASET ? "datasets/"
+                : repo->type == HUB_REPO_SPACE ? "spaces/"
+                                               : "",
+                repo->id);
+        return hub__error_set_http(
+            HUB_EGATED, st,
+            "%s '%s' is gated and your token has no access (HTTP %ld): "
+            "request access at %s/%s%s, or use a token of an account that "
+            "has it",
+            type, repo->id, st, repo->endpoint,
+            repo->type == HUB_REPO_DATASET ? "datasets/"
+            : repo->type == HUB_REPO_SPACE ? "spaces/"
+                                           : "",
+            repo->id);
+    }
+    if (strcmp(text, "Access to this resource is disabled.") == 0)
+        return hub__error_set_http(HUB_ENOREPO, st,
+                                   "%s '%s' is disabled on %s (HTTP %ld)", type,
+                                   repo->id, repo->endpoint, st);
+    bool invalid_token =
+        strcmp(text, "Invalid credentials in Authorization header") == 0;
+    if (st == 401 && invalid_token)
+        return hub__error_set_http(
+            HUB_EAUTH, st,
+            "the token was rejected by %s (HTTP 401: invalid credentials); "
+            "check --token, HF_TOKEN or the token file",
+            repo->endpoint);
+    if (strcmp(code, "RepoNotFound") == 0 || st == 401) {
+        if (what->has_token)
+            return hub__error_set_http(
+                HUB_ENOREPO, st,
+                "%s '%s' not found on %s (HTTP %ld); check the repo id and "
+                "--repo-type, and that your token can read it",
+                type, repo->id, repo->endpoint, st);
+        return hub__error_set_http(
+            HUB_ENOREPO, st,
+            "%s '%s' not found on %s (HTTP %ld); check the repo id and "
+            "--repo-type; if it is private, pass a token (--token or "
+            "HF_TOKEN)",
+            type, repo->id, repo->endpoint, st);
+    }
+    if (st == 403)
+        return hub__error_set_http(
+            HUB_EAUTH, st,
+            "access to %s '%s' forbidden (HTTP 403%s); make sure your token "
+            "has the right permissions",
+            type, repo->id, detail);
+    if (st == 429) {
+        long wait = resp->ratelimit_reset >= 0 ? resp->ratelimit_reset
+                                               : resp->retry_after;
+        if (wait >= 0)
+            return hub__error_set_http(
+                HUB_ERATELIMIT, st,
+                "rate limited by %s (HTTP 429); retry in %ld s, or use a "
+                "token for a higher limit",
+                repo->endpoint, wait);
+        return hub__error_set_http(
+            HUB_ERATELIMIT, st,
+            "rate limited by %s (HTTP 429); retry later, or use a token for "
+            "a higher limit",
+            repo->endpoint);
+    }
+    if (st >= 500)
+        return hub__error_set_http(HUB_EHTTP, st,
+                                   "server error from %s (HTTP %ld%s) for %s "
+                                   "'%s'; try again later",
+                                   repo->endpoint, st, detail, type, repo->id);
+    return hub__error_set_http(HUB_EHTTP, st,
+                               "unexpected HTTP %ld%s from %s for %s '%s'", st,
+                               detail, repo->endpoint, type, repo->id);
+}
+
+const hub__backend hub__backend_hf = {"huggingface", hf_map_error};

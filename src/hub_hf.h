@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* hub_hf.h: the Hugging Face Hub protocol: URLs, parsers, errors. */
+#ifndef HUB_HUB_HF_H
+#define HUB_HUB_HF_H
+
+#include "backend.h"
+#include "listing.h"
+
+extern const hub__backend hub__backend_hf;
+
+/* Is `id` a valid repo id ("name" or "org/name", as huggingface_hub's
+ * validate_repo_id)? Sets the error when not. */
+int hub__hf_check_repo_id(const char *id);
+
+/* {endpoint}/{prefix}{repo}/resolve/{quote(rev, "")}/{quote(path)} */
+char *hub__hf_resolve_url(const hub__repo *repo,
+                          const char *revision,
+                          const char *path);
+/* {endpoint}/api/{type}s/{repo}/revision/{quote(rev, "")} */
+char *hub__hf_revision_url(const hub__repo *repo, const char *revision);
+/* {endpoint}/api/{type}s/{repo}/tree/{quote(rev,
+ * "")}?recursive=true&expand=false */
+char *hub__hf_tree_url(const hub__repo *repo, const char *revision);
+
+/* The "sha" of a repo-info JSON document. */
+int hub__hf_parse_revision(const char *body, size_t len, char **commit_out);
+/* Append the files of one tree page to `into` (directories are skipped;
+ * paths are validated). */
+int hub__hf_parse_tree_page(const char *body, size_t len, hub__listing *into);
+
+/* huggingface_hub's _normalize_etag: drop a leading run of 'W' and '/',
+ * then surrounding double quotes. Fresh string. */
+char *hub__hf_normalize_etag(const char *etag);
+
+/* {type}s--{id with '/' replaced by "--"} */
+char *hub__hf_repo_folder_name(hub_repo_type type, const char *id);
+
+#endif
