@@ -75,20 +75,18 @@ static void help(FILE *fp)
         "Patterns follow huggingface_hub: '*' and '?' also match '/',\n"
         "'[seq]', '[!seq]'; 'dir/' means everything below dir.\n"
         "\n"
-        "exit codes:\n"
-        "   0 success                     19 rate limited (HTTP 429)\n"
-        "   1 other failure               21 not in the cache (offline)\n"
-        "   2 usage error                 22 network error\n"
-        "  15 repository not found        23 TLS error\n"
-        "  16 revision not found          24 timed out\n"
-        "  17 file not found in the repo  25 proxy error\n"
-        "  18 gated repo, no access       26 other HTTP error\n"
-        "  19 not authorized (bad token)  27 disk I/O error\n"
-        "  ... see docs/CLI.md for all    28 disk full\n"
-        "                                 29 checksum mismatch\n"
-        "                                 30 unexpected server response\n"
-        "                                 31 cancelled (Ctrl-C)\n"
-        "                                 32 cache lock timeout\n",
+        "exit codes (all: docs/CLI.md):\n"
+        "   0 success                    21 not in the cache (offline)\n"
+        "   1 other failure              22 network error\n"
+        "   2 usage error                23 TLS error\n"
+        "  15 repository not found       24 timed out\n"
+        "  16 revision not found         25 proxy error\n"
+        "  17 file not found in the repo 26 other HTTP error\n"
+        "  18 gated repo, no access      27 disk I/O error\n"
+        "  19 not authorized (token)     28 disk full\n"
+        "  20 rate limited (HTTP 429)    29 checksum mismatch\n"
+        "  30 unexpected server reply    31 cancelled (Ctrl-C)\n"
+        "  32 timed out on a cache lock\n",
         fp);
 }
 

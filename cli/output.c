@@ -11,6 +11,8 @@ int cli_exit_code(int hub_code)
         return EXIT_OK;
     if (hub_code == HUB_EINVAL)
         return EXIT_USAGE;
+    if (hub_code == HUB_ERROR)
+        return EXIT_FAILURE_;
     if (hub_code < 0 && hub_code >= -99)
         return 10 - hub_code;
     return EXIT_FAILURE_;

@@ -205,7 +205,11 @@ static void finish(engine *e, hub__fetch *f, int result)
     if (result < 0) {
         if (e->error == HUB_OK && result != HUB_ECANCELLED) {
             e->error = result;
-            hub__error_prefix("'%s'", f->path);
+            /* name the file and repo unless the message already does */
+            if (!strstr(hub_error_last()->message, f->path))
+                hub__error_prefix("%s '%s', file '%s'",
+                                  hub__repo_type_name(e->cfg->repo->type),
+                                  e->cfg->repo->id, f->path);
             /* keep the message: later work may overwrite the thread's */
             hub__error_save(&e->saved);
         }

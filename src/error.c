@@ -12,7 +12,7 @@ static _Thread_local struct {
     char message[1024];
 } last = {{HUB_OK, 0, ""}, ""};
 
-static void set_message(const char *fmt, va_list ap)
+static HUB_PRINTF(1, 0) void set_message(const char *fmt, va_list ap)
 {
     int n = vsnprintf(last.message, sizeof(last.message), fmt, ap);
     if (n < 0)

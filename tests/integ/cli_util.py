@@ -1,0 +1,100 @@
+"""Shared helpers of the CLI tests: run the hubfetch program against a fake
+hub in a scratch cache."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(SOURCE, "tests", "fakehub"))
+
+from harness import FakeHub  # noqa: E402
+
+FIXTURES = os.path.join(SOURCE, "tests", "fixtures", "hub")
+HUBFETCH = os.environ.get("HUBFETCH") or os.path.join(SOURCE, "build", "hubfetch")
+
+DEMO = "hubfetch/demo-model"
+DEMO_MAIN = "336de85ded21fb397e9153c318fe74ccdaa1f6e9"
+DEMO_V1 = "c4ef15906d838aa47a14b2f34f10065101bac6fc"
+DEMO_PR1 = "8bcb4ac2e93cf48af09bacaaf9b039df22a22150"
+
+# Variables of the user's environment that would change what hubfetch does.
+HF_VARS = ["HF_HOME", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_ENDPOINT",
+           "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH",
+           "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_SYMLINKS",
+           "XDG_CACHE_HOME", "HF_HUB_DISABLE_IMPLICIT_TOKEN"]
+
+
+class CliTestCase(unittest.TestCase):
+    """One fake hub per class; a fresh cache and home per test."""
+
+    page_size = None
+    hub_args = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.hub = FakeHub(fixtures=FIXTURES, page_size=cls.page_size,
+                          extra_args=cls.hub_args)
+        cls.hub.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.hub.stop()
+
+    def setUp(self):
+        self.hub.reset()
+        self.hub.clear_log()
+        self.tmp = tempfile.mkdtemp(prefix="hubfetch-test-")
+        self.cache = os.path.join(self.tmp, "cache")
+        self.env = {k: v for k, v in os.environ.items() if k not in HF_VARS}
+        self.env["HOME"] = os.path.join(self.tmp, "home")
+        self.env["HF_HUB_CACHE"] = self.cache
+        self.env["HF_ENDPOINT"] = self.hub.url
+        os.makedirs(self.env["HOME"])
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def run_cli(self, *args, env=None, timeout=120, check=None):
+        """Run `hubfetch download ARGS`; returns (exit code, stdout, stderr)."""
+        e = dict(self.env)
+        e.update(env or {})
+        proc = subprocess.run([HUBFETCH, *args], capture_output=True,
+                              env=e, timeout=timeout, stdin=subprocess.DEVNULL)
+        out = proc.stdout.decode()
+        err = proc.stderr.decode()
+        if check is not None and proc.returncode != check:
+            self.fail(f"hubfetch {' '.join(args)} exited {proc.returncode}, "
+                      f"expected {check}\nstdout: {out}\nstderr: {err}")
+        return proc.returncode, out, err
+
+    def download(self, *args, **kw):
+        """A download that must succeed; returns the printed path."""
+        kw.setdefault("check", 0)
+        rc, out, err = self.run_cli("download", *args, **kw)
+        lines = out.splitlines()
+        self.assertEqual(len(lines), 1, f"stdout must be the path alone: {out!r}")
+        return lines[0]
+
+    def requests(self, server=None):
+        return [r for r in self.hub.log() if server is None or r["server"] == server]
+
+    def repo_dir(self, repo=DEMO, kind="models"):
+        return os.path.join(self.cache, f"{kind}--{repo.replace('/', '--')}")
+
+    def expected(self, repo, rev, path, kind="model"):
+        """The bytes the fake serves for a file."""
+        return self.hub.fixtures.repo(repo, kind).resolve(rev).files[path].read()
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def load_json_lines(text):
+    return [json.loads(line) for line in text.splitlines() if line.strip()]

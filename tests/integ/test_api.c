@@ -1,0 +1,421 @@
+/* SPDX-License-Identifier: MIT */
+/* test_api.c: the public API against the fake hub. */
+#include "../harness/fakehub.h"
+#include "../harness/suites.h"
+
+#include <hubfetch.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEMO "hubfetch/demo-model"
+#define DEMO_MAIN "336de85ded21fb397e9153c318fe74ccdaa1f6e9"
+#define DEMO_V1 "c4ef15906d838aa47a14b2f34f10065101bac6fc"
+
+static fakehub fh;
+static char cache_dir[1024];
+
+static hub_client *client_with(const char *token, int offline)
+{
+    hub_client_options o;
+    ASSERT_OK(hub_client_options_init(&o, HUB_CLIENT_OPTIONS_VERSION));
+    o.flags = HUB_CLIENT_IGNORE_ENV;
+    o.endpoint = fh.url;
+    snprintf(cache_dir, sizeof(cache_dir), "%s/cache", test_tmpdir());
+    o.cache_dir = cache_dir;
+    o.token = token ? token : "";
+    o.offline = offline;
+    hub_client *c = NULL;
+    ASSERT_OK(hub_client_new(&c, &o));
+    return c;
+}
+
+static void start(void)
+{
+    ASSERT_OK(hub_global_init());
+    fakehub_start(&fh, NULL);
+}
+
+static void stop(hub_client *c)
+{
+    hub_client_free(c);
+    fakehub_stop(&fh);
+    hub_global_cleanup();
+}
+
+static bool exists(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
+
+static void test_file_then_pinned_hit_makes_no_request(void)
+{
+    start();
+    hub_client *c = client_with(NULL, 0);
+    char *path = NULL;
+    ASSERT_OK(hub_download_file(&path, c, DEMO, "config.json", NULL));
+    char want[2048];
+    snprintf(want, sizeof(want),
+             "%s/models--hubfetch--demo-model/snapshots/" DEMO_MAIN
+             "/config.json",
+             cache_dir);
+    ASSERT_EQ_STR(path, want);
+    ASSERT(exists(path));
+    hub_free(path);
+    size_t before = fakehub_count(&fh, "\"server\"", NULL);
+    hub_download_options o = HUB_DOWNLOAD_OPTIONS_INIT;
+    o.revision = DEMO_MAIN;
+    ASSERT_OK(hub_download_file(&path, c, DEMO, "config.json", &o));
+    ASSERT_EQ_STR(path, want);
+    hub_free(path);
+    ASSERT_EQ_INT(fakehub_count(&fh, "\"server\"", NULL), before);
+    stop(c);
+}
+
+static void test_snapshot_patterns_and_statuses(void)
+{
+    start();
+    hub_client *c = client_with(NULL, 0);
+    const char *allow[] = {"*.json", "onnx/"};
+    const char *ignore[] = {"tokenizer*"};
+    hub_download_options o = HUB_DOWNLOAD_OPTIONS_INIT;
+    o.allow_patterns = allow;
+    o.allow_count = 2;
+    o.ignore_patterns = ignore;
+    o.ignore_count = 1;
+    hub_result *r = NULL;
+    ASSERT_OK(hub_download(&r, c, DEMO, &o));
+    ASSERT_EQ_STR(hub_result_commit(r), DEMO_MAIN);
+    /* config.json, generation_config.json, onnx/model.onnx */
+    ASSERT_EQ_INT(hub_result_file_count(r), 3);
+    for (size_t i = 0; i < hub_result_file_count(r); i++) {
+        const hub_file_info *f = hub_result_file(r, i);
+        ASSERT_EQ_INT(f->status, HUB_FILE_DOWNLOADED);
+        ASSERT(exists(f->local_path));
+        ASSERT(strncmp(f->path, "tokenizer", 9) != 0);
+        ASSERT_EQ_STR(f->endpoint, fh.url);
+    }
+    hub_result_free(r);
+    /* again by branch: only the revision lookup, the listing is cached */
+    size_t before = fakehub_count(&fh, "\"server\"", NULL);
+    ASSERT_OK(hub_download(&r, c, DEMO, &o));
+    for (size_t i = 0; i < hub_result_file_count(r); i++)
+        ASSERT_EQ_INT(hub_result_file(r, i)->status, HUB_FILE_CACHED);
+    hub_result_free(r);
+    ASSERT_EQ_INT(fakehub_count(&fh, "\"server\"", NULL), before + 1);
+    ASSERT_EQ_INT(fakehub_count(&fh, "/revision/main", NULL), 2);
+    stop(c);
+}
+
+typedef struct events {
+    int count;
+    int finals;
+    int resolve;
+    uint64_t last_done;
+    bool monotonic;
+    int done_files;
+    hub_progress last;
+    hub_client *reenter; /* call back into this client from the callback */
+    int reenter_rc;
+    uint64_t cancel_after; /* cancel once this many bytes are done */
+} events;
+
+static int on_event(const hub_progress *p, void *payload)
+{
+    events *e = payload;
+    e->count++;
+    ASSERT_EQ_INT(p->version, HUB_PROGRESS_VERSION);
+    e->finals += p->final;
+    if (!p->file && p->phase == HUB_PHASE_RESOLVE)
+        e->resolve++;
+    if (p->bytes_done < e->last_done)
+        e->monotonic = false;
+    e->last_done = p->bytes_done;
+    if (p->file && p->phase == HUB_PHASE_DONE)
+        e->done_files++;
+    e->last = *p;
+    if (e->reenter) {
+        char *path = NULL;
+        e->reenter_rc =
+            hub_download_file(&path, e->reenter, DEMO, "config.json", NULL);
+        hub_free(path);
+        e->reenter = NULL;
+    }
+    return e->cancel_after && p->bytes_done >= e->cancel_after;
+}
+
+static void test_progress_events(void)
+{
+    start();
+    hub_client *c = client_with(NULL, 0);
+    events ev = {0};
+    ev.monotonic = true;
+    ev.reenter = c;
+    hub_download_options o = HUB_DOWNLOAD_OPTIONS_INIT;
+    o.progress_cb = on_event;
+    o.progress_payload = &ev;
+    char *path = NULL;
+    ASSERT_OK(hub_snapshot_download(&path, c, DEMO, &o));
+    hub_free(path);
+    ASSERT(ev.resolve >= 1);
+    ASSERT_EQ_INT(ev.finals, 1);
+    ASSERT(ev.last.final);
+    ASSERT_EQ_INT(ev.last.phase, HUB_PHASE_DONE);
+    ASSERT(ev.monotonic);
+    ASSERT_EQ_INT(ev.last.file_count, 10);
+    ASSERT_EQ_INT(ev.last.files_done, 10);
+    ASSERT_EQ_INT(ev.done_files, 10);
+    ASSERT_EQ_INT(ev.last.bytes_done, ev.last.bytes_total);
+    ASSERT(ev.last.bytes_total > 32u * 1024 * 1024);
+    /* a callback calling back into its own client is refused */
+    ASSERT_EQ_INT(ev.reenter_rc, HUB_EBUSY);
+    stop(c);
+}
+
+static void test_cancel_then_resume(void)
+{
+    start();
+    /* slow the CDN so the cancel lands mid-file */
+    fakehub_control(&fh, "{\"faults\": [{\"match\": \"repos/\", \"server\": "
+                         "\"cdn\", \"action\": {\"rate\": 40000000}}]}");
+    hub_client *c = client_with(NULL, 0);
+    events ev = {0};
+    ev.cancel_after = 24u * 1024 * 1024;
+    hub_download_options o = HUB_DOWNLOAD_OPTIONS_INIT;
+    o.progress_cb = on_event;
+    o.progress_payload = &ev;
+    char *path = NULL;
+    ASSERT_EQ_INT(
+        hub_download_file(&path, c, "hubfetch/big-model", "model.bin", &o),
+        HUB_ECANCELLED);
+    ASSERT(path == NULL);
+    /* the partial stays, as a prefix of the blob, for the next run */
+    char blobs[2048];
+    snprintf(blobs, sizeof(blobs), "%s/models--hubfetch--big-model/blobs",
+             cache_dir);
+    char partial[4096] = "";
+    struct stat st;
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd), "ls %s/*.incomplete 2>/dev/null", blobs);
+    FILE *p = popen(cmd, "r");
+    ASSERT(p && fgets(partial, sizeof(partial), p));
+    pclose(p);
+    partial[strcspn(partial, "\n")] = '\0';
+    ASSERT(stat(partial, &st) == 0);
+    uint64_t have = (uint64_t)st.st_size;
+    ASSERT(have >= 24u * 1024 * 1024 && have < 256u * 1024 * 1024);
+
+    fakehub_control(&fh, "{\"reset\": true}");
+    ASSERT_OK(
+        hub_download_file(&path, c, "hubfetch/big-model", "model.bin", NULL));
+    ASSERT(stat(path, &st) == 0);
+    ASSERT_EQ_INT(st.st_size, 256 * 1024 * 1024);
+    hub_free(path);
+    ASSERT(!exists(partial));
+    char range[64];
+    snprintf(range, sizeof(range), "\"range\": \"bytes=%llu-",
+             (unsigned long long)have);
+    ASSERT_EQ_INT(fakehub_count(&fh, "\"cdn\"", range, NULL), 1);
+    stop(c);
+}
+
+static void expect_error(hub_client *c,
+                         const char *repo,
+                         const char *file,
+                         const char *revision,
+                         int code,
+                         const char *words)
+{
+    hub_download_options o = HUB_DOWNLOAD_OPTIONS_INIT;
+    o.revision = revision;
+    char *path = NULL;
+    int rc = file ? hub_download_file(&path, c, repo, file, &o)
+                  : hub_snapshot_download(&path, c, repo, &o);
+    if (rc != code)
+        test_fail(__FILE__, __LINE__, "%s %s: got %s (%s), expected %s", repo,
+                  file ? file : "", hub_error_name(rc),
+                  hub_error_last()->message, hub_error_name(code));
+    ASSERT(path == NULL);
+    if (!strstr(hub_error_last()->message, words))
+        test_fail(__FILE__, __LINE__, "message '%s' lacks '%s'",
+                  hub_error_last()->message, words);
+}
+
+static void test_errors_name_the_cause(void)
+{
+    start();
+    hub_client *anon = client_with(NULL, 0);
+    expect_error(anon, "hubfetch/nope", "config.json", NULL, HUB_ENOREPO,
+                 "pass a token");
+    expect_error(anon, "hubfetch/nope", NULL, NULL, HUB_ENOREPO,
+                 "model 'hubfetch/nope' not found");
+    expect_error(anon, "hubfetch/private-model", "config.json", NULL,
+                 HUB_ENOREPO, "private");
+    expect_error(anon, "hubfetch/gated-model", "config.json", NULL, HUB_EGATED,
+                 "request access");
+    ASSERT_EQ_INT(hub_error_last()->http_status, 401);
+    expect_error(anon, DEMO, "config.json", "no-such-branch", HUB_ENOREV,
+                 "no-such-branch");
+    expect_error(anon, DEMO, NULL, "no-such-branch", HUB_ENOREV,
+                 "revision 'no-such-branch' not found");
+    expect_error(anon, DEMO, "missing.bin", NULL, HUB_ENOENTRY,
+                 "file 'missing.bin' not found");
+    char marker[2048];
+    snprintf(marker, sizeof(marker),
+             "%s/models--hubfetch--demo-model/.no_exist/" DEMO_MAIN
+             "/missing.bin",
+             cache_dir);
+    ASSERT(exists(marker));
+    expect_error(anon, "bad//id", "x", NULL, HUB_EINVAL, "invalid repo id");
+    hub_client_free(anon);
+
+    hub_client *bob = client_with("hf_bob", 0);
+    expect_error(bob, "hubfetch/gated-model", "config.json", NULL, HUB_EGATED,
+                 "no access");
+    ASSERT_EQ_INT(hub_error_last()->http_status, 403);
+    expect_error(bob, "hubfetch/nope", "config.json", NULL, HUB_ENOREPO,
+                 "token can read it");
+    hub_client_free(bob);
+
+    hub_client *bad = client_with("hf_invalid", 0);
+    expect_error(bad, DEMO, "config.json", NULL, HUB_EAUTH,
+                 "token was rejected");
+    hub_client_free(bad);
+
+    hub_client *alice = client_with("hf_alice", 0);
+    char *path = NULL;
+    ASSERT_OK(
+        hub_snapshot_download(&path, alice, "hubfetch/private-model", NULL));
+    hub_free(path);
+    ASSERT_OK(hub_download_file(&path, alice, "hubfetch/gated-model",
+                                "model.safetensors", NULL));
+    hub_free(path);
+    /* the token went to the hub, never to the CDN */
+    ASSERT(fakehub_count(&fh, "\"hub\"", "\"auth\": true", NULL) > 0);
+    ASSERT(fakehub_count(&fh, "\"cdn\"", NULL) > 0);
+    ASSERT_EQ_INT(fakehub_count(&fh, "\"cdn\"", "\"auth\": true", NULL), 0);
+    stop(alice);
+}
+
+static void test_offline_and_lookup(void)
+{
+    start();
+    hub_client *off = client_with(NULL, 1);
+    char *path = NULL;
+    expect_error(off, DEMO, "config.json", NULL, HUB_ENOTCACHED,
+                 "not in the cache");
+    expect_error(off, DEMO, NULL, NULL, HUB_ENOTCACHED, "HF_HUB_OFFLINE");
+    ASSERT_EQ_INT(fakehub_count(&fh, "\"server\"", NULL), 0);
+
+    hub_client *on = client_with(NULL, 0);
+    const char *allow[] = {"*.json"};
+    hub_download_options o = HUB_DOWNLOAD_OPTIONS_INIT;
+    o.allow_patterns = allow;
+    o.allow_count = 1;
+    ASSERT_OK(hub_snapshot_download(&path, on, DEMO, &o));
+    hub_free(path);
+    size_t requests = fakehub_count(&fh, "\"server\"", NULL);
+
+    /* everything asked for is here */
+    hub_result *r = NULL;
+    ASSERT_OK(hub_cache_lookup(&r, off, DEMO, &o));
+    ASSERT_EQ_INT(hub_result_file_count(r), 4);
+    hub_result_free(r);
+    const char *files[] = {"config.json", "tokenizer.json"};
+    hub_download_options f = HUB_DOWNLOAD_OPTIONS_INIT;
+    f.files = files;
+    f.file_count = 2;
+    ASSERT_OK(hub_cache_lookup(&r, off, DEMO, &f));
+    hub_result_free(r);
+    /* something is missing: said, and listed */
+    const char *more[] = {"config.json", "model.safetensors"};
+    f.files = more;
+    ASSERT_EQ_INT(hub_cache_lookup(&r, off, DEMO, &f), HUB_ENOTCACHED);
+    ASSERT(strstr(hub_error_last()->message, "model.safetensors"));
+    ASSERT(r);
+    ASSERT_EQ_INT(hub_result_file(r, 0)->status, HUB_FILE_CACHED);
+    ASSERT_EQ_INT(hub_result_file(r, 1)->status, HUB_FILE_MISSING);
+    hub_result_free(r);
+    /* with the recorded listing, a whole-snapshot request knows it is
+     * incomplete */
+    ASSERT_EQ_INT(hub_cache_lookup(&r, off, DEMO, NULL), HUB_ENOTCACHED);
+    hub_result_free(r);
+    expect_error(off, DEMO, NULL, NULL, HUB_ENOTCACHED, "are not in the cache");
+    ASSERT_OK(hub_snapshot_download(&path, off, DEMO, &o));
+    hub_free(path);
+    ASSERT_EQ_INT(fakehub_count(&fh, "\"server\"", NULL), requests);
+    hub_client_free(on);
+    stop(off);
+}
+
+static void test_corrupt_bytes_never_committed(void)
+{
+    start();
+    hub_client *c = client_with(NULL, 0);
+    fakehub_control(&fh, "{\"faults\": [{\"match\": \"repos/\", \"server\": "
+                         "\"cdn\", \"action\": {\"corrupt\": true}}]}");
+    char *path = NULL;
+    ASSERT_EQ_INT(hub_download_file(&path, c, DEMO, "onnx/model.onnx", NULL),
+                  HUB_ECHECKSUM);
+    ASSERT(strstr(hub_error_last()->message, "checksum mismatch"));
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd),
+             "test -z \"$(ls %s/models--hubfetch--demo-model/blobs/)\"",
+             cache_dir);
+    ASSERT_EQ_INT(system(cmd), 0);
+    /* once the CDN is healthy again the file arrives, verified */
+    fakehub_control(&fh, "{\"reset\": true}");
+    ASSERT_OK(hub_download_file(&path, c, DEMO, "onnx/model.onnx", NULL));
+    hub_free(path);
+    stop(c);
+}
+
+static void test_local_dir(void)
+{
+    start();
+    hub_client *c = client_with(NULL, 0);
+    char dir[1024];
+    snprintf(dir, sizeof(dir), "%s/out", test_tmpdir());
+    hub_download_options o = HUB_DOWNLOAD_OPTIONS_INIT;
+    o.local_dir = dir;
+    o.revision = "v1.0";
+    char *path = NULL;
+    ASSERT_OK(hub_snapshot_download(&path, c, DEMO, &o));
+    ASSERT_EQ_STR(path, dir);
+    hub_free(path);
+    char f[2048];
+    snprintf(f, sizeof(f), "%s/model.safetensors", dir);
+    struct stat st;
+    ASSERT(lstat(f, &st) == 0 && S_ISREG(st.st_mode));
+    snprintf(f, sizeof(f),
+             "%s/.cache/huggingface/download/model.safetensors.metadata", dir);
+    ASSERT(exists(f));
+    size_t before = fakehub_count(&fh, "\"server\"", NULL);
+    hub_result *r = NULL;
+    ASSERT_OK(hub_download(&r, c, DEMO, &o));
+    for (size_t i = 0; i < hub_result_file_count(r); i++)
+        ASSERT_EQ_INT(hub_result_file(r, i)->status, HUB_FILE_CACHED);
+    hub_result_free(r);
+    /* only metadata requests the second time */
+    ASSERT_EQ_INT(fakehub_count(&fh, "\"cdn\"", NULL), 1);
+    ASSERT(fakehub_count(&fh, "\"server\"", NULL) <= before + 2);
+    stop(c);
+}
+
+static const test_case api_tests[] = {
+    {"file_then_pinned_hit_makes_no_request",
+     test_file_then_pinned_hit_makes_no_request},
+    {"snapshot_patterns_and_statuses", test_snapshot_patterns_and_statuses},
+    {"progress_events", test_progress_events},
+    {"cancel_then_resume", test_cancel_then_resume},
+    {"errors_name_the_cause", test_errors_name_the_cause},
+    {"offline_and_lookup", test_offline_and_lookup},
+    {"corrupt_bytes_never_committed", test_corrupt_bytes_never_committed},
+    {"local_dir", test_local_dir},
+};
+
+const test_case *api_suite(size_t *count)
+{
+    *count = sizeof(api_tests) / sizeof(api_tests[0]);
+    return api_tests;
+}

@@ -1,0 +1,604 @@
+/* SPDX-License-Identifier: MIT */
+/* test_unit.c: unit tests of the library's internals (no network). */
+#include "../harness/suites.h"
+#include "../harness/test.h"
+
+#include "../../src/alloc.h"
+#include "../../src/buf.h"
+#include "../../src/cache_hf.h"
+#include "../../src/digest.h"
+#include "../../src/http.h"
+#include "../../src/hub_hf.h"
+#include "../../src/json.h"
+#include "../../src/localdir.h"
+#include "../../src/lock.h"
+#include "../../src/path.h"
+#include "../../src/pattern.h"
+#include "../../src/str.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- patterns: expectations computed with Python 3.11's fnmatchcase ---- */
+
+static void test_fnmatch_python_cases(void)
+{
+    static const struct {
+        const char *pat, *name;
+        bool match;
+    } cases[] = {
+        {"*.json", "config.json", true},
+        {"*.json", "a/b/c.json", true},
+        {"data/*.json", "data/sub/x.json", true},
+        {"?", "/", true},
+        {"?", "\xc3\xa9", true}, /* one code point, two bytes */
+        {"[!a]", "b", true},
+        {"[!a]", "a", false},
+        {"[^a]", "^", true},
+        {"[^a]", "b", false},
+        {"[]]", "]", true},
+        {"[]a]", "a", true},
+        {"[!]]", "x", true},
+        {"[!]]", "]", false},
+        {"[a-c]", "b", true},
+        {"[c-a]", "b", false},
+        {"[z-a]x", "x", false},
+        {"[!z-a]", "q", true},
+        {"[a-]", "-", true},
+        {"[-a]", "-", true},
+        {"[a-c-e]", "-", true},
+        {"[a-c-e]", "d", false},
+        {"[", "[", true},
+        {"[a", "[a", true},
+        {"a[b", "a[b", true},
+        {"**", "x/y", true},
+        {"*", ".hidden", true},
+        {"a*b*c", "aXbYc", true},
+        {"a*b*c", "aXbY", false},
+        {"[[]", "[", true},
+        {"[\\]", "\\", true},
+        {"[a&&b]", "&", true},
+        {"x", "X", false},
+        {"", "", true},
+        {"*", "", true},
+        {"[a-c][!d-f]?", "bz1", true},
+        {"\xc3\xa9*",
+         "\xc3\xa9"
+         "a",
+         true},
+        {"[\xc3\xa9-\xc3\xbc]", "\xc3\xb6", true},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        if (hub__fnmatch(cases[i].pat, cases[i].name) != cases[i].match)
+            test_fail(__FILE__, __LINE__, "fnmatch('%s', '%s') != %d",
+                      cases[i].name, cases[i].pat, cases[i].match);
+}
+
+static void test_patterns_select(void)
+{
+    const char *allow[] = {"*.json", "onnx/"};
+    const char *ignore[] = {"tokenizer*"};
+    ASSERT(hub__patterns_select(allow, 2, ignore, 1, "config.json"));
+    ASSERT(hub__patterns_select(allow, 2, ignore, 1, "onnx/model.onnx"));
+    ASSERT(!hub__patterns_select(allow, 2, ignore, 1, "tokenizer.json"));
+    ASSERT(!hub__patterns_select(allow, 2, ignore, 1, "model.safetensors"));
+    ASSERT(hub__patterns_select(NULL, 0, NULL, 0, "anything"));
+    ASSERT(!hub__patterns_select(NULL, 0, ignore, 1, "tokenizer.json"));
+    /* backslashes become slashes in patterns and paths */
+    const char *win[] = {"onnx\\*"};
+    ASSERT(hub__patterns_select(win, 1, NULL, 0, "onnx/model.onnx"));
+}
+
+/* ---- paths --------------------------------------------------------------- */
+
+static void test_repo_path_safety(void)
+{
+    ASSERT_OK(hub__path_check_repo_path("config.json"));
+    ASSERT_OK(hub__path_check_repo_path("a/b/c.bin"));
+    ASSERT_OK(hub__path_check_repo_path("docs/read me \xc3\xa9.md"));
+    ASSERT_OK(hub__path_check_repo_path("a..b/..c"));
+    const char *bad[] = {"",
+                         "../escape.txt",
+                         "/abs/path.txt",
+                         "a/../../b.txt",
+                         "a/./b",
+                         "a//b",
+                         "a/",
+                         "..",
+                         "C:evil",
+                         "a\\..\\b",
+                         "\\\\host\\share",
+                         "line\nbreak"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (hub__path_check_repo_path(bad[i]) != HUB_EPROTO)
+            test_fail(__FILE__, __LINE__, "accepted '%s'", bad[i]);
+        ASSERT(strstr(hub_error_last()->message, "unsafe file name"));
+    }
+    char longname[400];
+    memset(longname, 'x', 300);
+    longname[300] = '\0';
+    ASSERT_EQ_INT(hub__path_check_repo_path(longname), HUB_EPROTO);
+}
+
+static void test_path_expand(void)
+{
+    setenv("HOME", "/home/me", 1);
+    setenv("HUBT_X", "val", 1);
+    unsetenv("HUBT_UNSET");
+    char *s = hub__path_expand("~/cache");
+    ASSERT_EQ_STR(s, "/home/me/cache");
+    hub__free(s);
+    s = hub__path_expand("$HUBT_X/a/${HUBT_X}b/$HUBT_UNSET/~");
+    ASSERT_EQ_STR(s, "val/a/valb/$HUBT_UNSET/~");
+    hub__free(s);
+    s = hub__path_abspath("/a/./b/../c//d/");
+    ASSERT_EQ_STR(s, "/a/c/d");
+    hub__free(s);
+}
+
+/* ---- URLs ------------------------------------------------------------------
+ */
+
+static void test_quote_and_urls(void)
+{
+    char *q = hub__http_quote("refs/pr/1", false);
+    ASSERT_EQ_STR(q, "refs%2Fpr%2F1");
+    hub__free(q);
+    q = hub__http_quote("docs/read me \xc3\xa9.md", true);
+    ASSERT_EQ_STR(q, "docs/read%20me%20%C3%A9.md");
+    hub__free(q);
+    q = hub__http_quote("A-z_0.9~", false);
+    ASSERT_EQ_STR(q, "A-z_0.9~");
+    hub__free(q);
+
+    hub__repo model = {HUB_REPO_MODEL, "org/name", "https://hf.co"};
+    hub__repo data = {HUB_REPO_DATASET, "org/data", "https://hf.co"};
+    hub__repo space = {HUB_REPO_SPACE, "org/sp", "https://hf.co"};
+    char *u = hub__hf_resolve_url(&model, "refs/pr/1", "a b/c.json");
+    ASSERT_EQ_STR(u,
+                  "https://hf.co/org/name/resolve/refs%2Fpr%2F1/a%20b/c.json");
+    hub__free(u);
+    u = hub__hf_resolve_url(&data, "main", "x.csv");
+    ASSERT_EQ_STR(u, "https://hf.co/datasets/org/data/resolve/main/x.csv");
+    hub__free(u);
+    u = hub__hf_revision_url(&space, "v1.0");
+    ASSERT_EQ_STR(u, "https://hf.co/api/spaces/org/sp/revision/v1.0");
+    hub__free(u);
+    u = hub__hf_tree_url(&model, "abc");
+    ASSERT_EQ_STR(u, "https://hf.co/api/models/org/name/tree/"
+                     "abc?recursive=true&expand=false");
+    hub__free(u);
+
+    ASSERT(hub__http_same_origin("http://a:1/x", "http://A:1/y?z"));
+    ASSERT(!hub__http_same_origin("http://a:1/x", "http://a:2/x"));
+    ASSERT(!hub__http_same_origin("http://a/x", "https://a/x"));
+    ASSERT(hub__http_same_origin("https://a/x", "https://a:443/x"));
+    u = hub__http_resolve("http://h:1/a/b?q", "/api/x?y=1");
+    ASSERT_EQ_STR(u, "http://h:1/api/x?y=1");
+    hub__free(u);
+}
+
+static void test_etag_and_folders(void)
+{
+    char *e = hub__hf_normalize_etag("W/\"abc123\"");
+    ASSERT_EQ_STR(e, "abc123");
+    hub__free(e);
+    e = hub__hf_normalize_etag("\"deadbeef\"");
+    ASSERT_EQ_STR(e, "deadbeef");
+    hub__free(e);
+    e = hub__hf_normalize_etag("WW//x");
+    ASSERT_EQ_STR(e, "x");
+    hub__free(e);
+    char *f = hub__hf_repo_folder_name(HUB_REPO_MODEL, "julien-c/EsperBERTo");
+    ASSERT_EQ_STR(f, "models--julien-c--EsperBERTo");
+    hub__free(f);
+    f = hub__hf_repo_folder_name(HUB_REPO_DATASET, "gpt2");
+    ASSERT_EQ_STR(f, "datasets--gpt2");
+    hub__free(f);
+    ASSERT_OK(hub__hf_check_repo_id("gpt2"));
+    ASSERT_OK(hub__hf_check_repo_id("Org_1/Name-2.x"));
+    const char *bad[] = {"",     "a/b/c", "-x",    "x-",
+                         "a--b", "a..b",  "x.git", "datasets/foo/bar",
+                         "a b"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (hub__hf_check_repo_id(bad[i]) != HUB_EINVAL)
+            test_fail(__FILE__, __LINE__, "accepted repo id '%s'", bad[i]);
+}
+
+/* ---- digests
+ * ----------------------------------------------------------------- */
+
+static void test_digests(void)
+{
+    hub_digest *d = NULL;
+    char hex[65];
+    ASSERT_OK(hub__digest_new(&d, HUB_DIGEST_SHA256, 3));
+    ASSERT_OK(hub__digest_update(d, "abc", 3));
+    ASSERT_OK(hub__digest_final(d, hex));
+    hub__digest_free(d);
+    ASSERT_EQ_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff6"
+                       "1f20015ad");
+    ASSERT_OK(hub__digest_new(&d, HUB_DIGEST_GITSHA1, 6));
+    ASSERT_OK(hub__digest_update(d, "hel", 3));
+    ASSERT_OK(hub__digest_update(d, "lo\n", 3));
+    ASSERT_OK(hub__digest_final(d, hex));
+    hub__digest_free(d);
+    ASSERT_EQ_STR(hex, "ce013625030ba8dba906f756967f9e9ca394464a");
+    ASSERT_OK(hub__digest_new(&d, HUB_DIGEST_GITSHA1, 0));
+    ASSERT_OK(hub__digest_final(d, hex));
+    hub__digest_free(d);
+    ASSERT_EQ_STR(hex, "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
+    char b64[29];
+    ASSERT_OK(hub__short_hash("model.safetensors.metadata", b64));
+    ASSERT_EQ_STR(b64, "xGOKKLRSlIhH692hSVvI1-gpoa8=");
+    ASSERT_EQ_INT(hub__digest_kind_for_etag("e69de29bb2d1d6434b8b29ae775ad8c2e"
+                                            "48c5391"),
+                  HUB_DIGEST_GITSHA1);
+    ASSERT_EQ_INT(hub__digest_kind_for_etag("xyz"), HUB_DIGEST_NONE);
+}
+
+/* ---- buffers, JSON, errors
+ * ------------------------------------------------------- */
+
+static void test_buf_cap(void)
+{
+    hub_buf b = HUB_BUF_INIT(8);
+    ASSERT_OK(hub__buf_puts(&b, "1234"));
+    ASSERT_OK(hub__buf_puts(&b, "5678"));
+    ASSERT_EQ_INT(hub__buf_puts(&b, "9"), HUB_EPROTO);
+    ASSERT_EQ_STR(hub__buf_cstr(&b), "12345678");
+    hub__buf_free(&b);
+}
+
+static void test_json_python_dump(void)
+{
+    hub_json *root = hub__json_object();
+    hub_json *files = hub__json_object();
+    hub_json *a = hub__json_object();
+    hub_json *u = hub__json_object();
+    ASSERT_OK(hub__json_set_u64(root, "format_version", 1));
+    ASSERT_OK(hub__json_set_u64(a, "size", 1));
+    ASSERT_OK(hub__json_set_string(a, "blob_id", "x"));
+    ASSERT_OK(hub__json_set_u64(u, "size", 0));
+    ASSERT_OK(hub__json_set_string(u, "blob_id", "y"));
+    ASSERT_OK(hub__json_set_string(u, "lfs_sha256", "z"));
+    ASSERT_OK(hub__json_set_u64(u, "lfs_size", 0));
+    ASSERT_OK(hub__json_set(files, "a b", a));
+    ASSERT_OK(hub__json_set(files, "\xc3\xa9/\xc3\xbc", u));
+    ASSERT_OK(hub__json_set(root, "files", files));
+    hub_buf out = HUB_BUF_INIT(1 << 20);
+    ASSERT_OK(hub__json_dump_python(root, &out));
+    /* byte for byte what json.dump(data, f, indent=1) writes */
+    ASSERT_EQ_STR(hub__buf_cstr(&out), "{\n"
+                                       " \"format_version\": 1,\n"
+                                       " \"files\": {\n"
+                                       "  \"a b\": {\n"
+                                       "   \"size\": 1,\n"
+                                       "   \"blob_id\": \"x\"\n"
+                                       "  },\n"
+                                       "  \"\\u00e9/\\u00fc\": {\n"
+                                       "   \"size\": 0,\n"
+                                       "   \"blob_id\": \"y\",\n"
+                                       "   \"lfs_sha256\": \"z\",\n"
+                                       "   \"lfs_size\": 0\n"
+                                       "  }\n"
+                                       " }\n"
+                                       "}");
+    hub__buf_free(&out);
+    hub__json_free(root);
+}
+
+static void test_error_table(void)
+{
+    const char *seen_names[64] = {0};
+    const char *seen_texts[64] = {0};
+    for (int code = 0; code >= HUB__ERROR_LAST; code--) {
+        const char *name = hub_error_name(code);
+        const char *text = hub_strerror(code);
+        ASSERT(name && name[0] && strcmp(name, "UNKNOWN") != 0);
+        ASSERT(text && text[0] && strcmp(text, "unknown error") != 0);
+        for (int k = 0; k < -code; k++) {
+            ASSERT(strcmp(seen_names[k], name) != 0);
+            ASSERT(strcmp(seen_texts[k], text) != 0);
+        }
+        seen_names[-code] = name;
+        seen_texts[-code] = text;
+    }
+    ASSERT_EQ_INT(hub__error_set(HUB_EIO, "line1\nline2"), HUB_EIO);
+    ASSERT_EQ_STR(hub_error_last()->message, "line1 line2");
+    ASSERT_EQ_INT(hub_error_last()->code, HUB_EIO);
+}
+
+/* ---- listings
+ * ------------------------------------------------------------------------ */
+
+static void test_parse_tree(void)
+{
+    const char *page =
+        "[{\"type\":\"directory\",\"path\":\"onnx\",\"oid\":\"1\",\"size\":0},"
+        "{\"type\":\"file\",\"path\":\"config.json\","
+        "\"oid\":\"fc20600ae1408d085a8cfd1dd6fdf150fdb9823c\",\"size\":136},"
+        "{\"type\":\"file\",\"path\":\"onnx/model.onnx\","
+        "\"oid\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\",\"size\":1048576,"
+        "\"lfs\":{\"oid\":\"016b0529a24f7f685e74756fd86eb531e03cdc4e983f2b0d7"
+        "6a3faa7d8044bf5\",\"size\":1048576,\"pointerSize\":134}}]";
+    hub__listing l = HUB_LISTING_INIT;
+    ASSERT_OK(hub__hf_parse_tree_page(page, strlen(page), &l));
+    ASSERT_EQ_INT(l.count, 2);
+    ASSERT_OK(hub__listing_sort(&l));
+    const hub__entry *e = hub__listing_find(&l, "onnx/model.onnx");
+    ASSERT(e && e->lfs_sha256);
+    ASSERT_EQ_INT(e->size, 1048576);
+    ASSERT_EQ_STR(hub__entry_etag(e), "016b0529a24f7f685e74756fd86eb531e03cdc4"
+                                      "e983f2b0d76a3faa7d8044bf5");
+    hub__listing_free(&l);
+
+    const char *evil = "[{\"type\":\"file\",\"path\":\"../escape.txt\","
+                       "\"oid\":\"fc20600ae1408d085a8cfd1dd6fdf150fdb9823c\","
+                       "\"size\":1}]";
+    ASSERT_EQ_INT(hub__hf_parse_tree_page(evil, strlen(evil), &l), HUB_EPROTO);
+    hub__listing_free(&l);
+    const char *nul = "[{\"type\":\"file\",\"path\":\"a\\u0000b\","
+                      "\"oid\":\"fc20600ae1408d085a8cfd1dd6fdf150fdb9823c\","
+                      "\"size\":1}]";
+    ASSERT(hub__hf_parse_tree_page(nul, strlen(nul), &l) < 0);
+    hub__listing_free(&l);
+    ASSERT_EQ_INT(hub__hf_parse_tree_page("{", 1, &l), HUB_EPROTO);
+    hub__listing_free(&l);
+
+    char *sha = NULL;
+    const char *info = "{\"sha\":\"336de85ded21fb397e9153c318fe74ccdaa1f6e9\"}";
+    ASSERT_OK(hub__hf_parse_revision(info, strlen(info), &sha));
+    ASSERT_EQ_STR(sha, "336de85ded21fb397e9153c318fe74ccdaa1f6e9");
+    hub__free(sha);
+    ASSERT_EQ_INT(hub__hf_parse_revision("{\"sha\":\"x\"}", 11, &sha),
+                  HUB_EPROTO);
+}
+
+/* ---- the cache layout
+ * ---------------------------------------------------------------- */
+
+static char *slurp(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return NULL;
+    static char buf[4096];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    return buf;
+}
+
+static void test_cache_refs_and_links(void)
+{
+    hub__hfcache c;
+    ASSERT_OK(
+        hub__hfcache_init(&c, test_tmpdir(), HUB_REPO_MODEL, "org/m", true));
+    const char *commit = "336de85ded21fb397e9153c318fe74ccdaa1f6e9";
+    char got[41];
+    ASSERT_EQ_INT(hub__hfcache_resolve(&c, "main", got), HUB_ENOTCACHED);
+    ASSERT_OK(hub__hfcache_write_ref(&c, "main", commit));
+    ASSERT_OK(hub__hfcache_write_ref(&c, "refs/pr/1", commit));
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/refs/main", c.repo_dir);
+    ASSERT_EQ_STR(slurp(path), commit); /* exactly 40 bytes, no newline */
+    snprintf(path, sizeof(path), "%s/refs/refs/pr/1", c.repo_dir);
+    ASSERT_EQ_STR(slurp(path), commit);
+    ASSERT_OK(hub__hfcache_resolve(&c, "refs/pr/1", got));
+    ASSERT_EQ_STR(got, commit);
+    /* a hand-made ref with a newline is read, and rewritten clean */
+    FILE *fp = fopen(path, "w");
+    fprintf(fp, "%s\n", commit);
+    fclose(fp);
+    ASSERT_OK(hub__hfcache_resolve(&c, "refs/pr/1", got));
+    ASSERT_EQ_STR(got, commit);
+    ASSERT_OK(hub__hfcache_write_ref(&c, "refs/pr/1", commit));
+    ASSERT_EQ_STR(slurp(path), commit);
+
+    /* links are relative, one ../ per level */
+    char blob[1024];
+    snprintf(blob, sizeof(blob), "%s/blobs", c.repo_dir);
+    ASSERT_OK(hub__mkdirs(blob));
+    snprintf(blob, sizeof(blob), "%s/blobs/abc", c.repo_dir);
+    fp = fopen(blob, "w");
+    fputs("data", fp);
+    fclose(fp);
+    ASSERT_OK(hub__hfcache_link(&c, commit, "a/b/x.bin", "abc", true));
+    ASSERT_OK(hub__hfcache_link(&c, commit, "top.bin", "abc", true));
+    char target[1024];
+    snprintf(path, sizeof(path), "%s/snapshots/%s/a/b/x.bin", c.repo_dir,
+             commit);
+    ssize_t n = readlink(path, target, sizeof(target) - 1);
+    ASSERT(n > 0);
+    target[n] = '\0';
+    ASSERT_EQ_STR(target, "../../../../blobs/abc");
+    ASSERT_EQ_STR(slurp(path), "data");
+    snprintf(path, sizeof(path), "%s/snapshots/%s/top.bin", c.repo_dir, commit);
+    n = readlink(path, target, sizeof(target) - 1);
+    target[n] = '\0';
+    ASSERT_EQ_STR(target, "../../blobs/abc");
+
+    hub__hfcache_write_tag(&c);
+    snprintf(path, sizeof(path), "%s/CACHEDIR.TAG", test_tmpdir());
+    ASSERT_EQ_STR(slurp(path),
+                  "Signature: 8a477f597d28d172789f06886806bc55\n"
+                  "# This file is a cache directory tag created by "
+                  "huggingface_hub.\n"
+                  "# For information about cache directory tags, see:\n"
+                  "#\thttps://bford.info/cachedir/\n");
+    hub__hfcache_free(&c);
+}
+
+static void test_cache_no_symlinks(void)
+{
+    hub__hfcache c;
+    ASSERT_OK(hub__hfcache_init(&c, test_tmpdir(), HUB_REPO_MODEL, "m", false));
+    const char *commit = "336de85ded21fb397e9153c318fe74ccdaa1f6e9";
+    char blob[1024], path[1024];
+    snprintf(blob, sizeof(blob), "%s/blobs", c.repo_dir);
+    ASSERT_OK(hub__mkdirs(blob));
+    snprintf(blob, sizeof(blob), "%s/blobs/abc", c.repo_dir);
+    FILE *fp = fopen(blob, "w");
+    fputs("data", fp);
+    fclose(fp);
+    /* an old blob is copied, a new one moved (huggingface_hub's fallback) */
+    ASSERT_OK(hub__hfcache_link(&c, commit, "copy.bin", "abc", false));
+    ASSERT(access(blob, F_OK) == 0);
+    ASSERT_OK(hub__hfcache_link(&c, commit, "moved.bin", "abc", true));
+    ASSERT(access(blob, F_OK) != 0);
+    snprintf(path, sizeof(path), "%s/snapshots/%s/moved.bin", c.repo_dir,
+             commit);
+    struct stat st;
+    ASSERT(lstat(path, &st) == 0 && S_ISREG(st.st_mode));
+    ASSERT_EQ_STR(slurp(path), "data");
+    hub__hfcache_free(&c);
+}
+
+static void test_tree_cache_round_trip(void)
+{
+    hub__hfcache c;
+    ASSERT_OK(hub__hfcache_init(&c, test_tmpdir(), HUB_REPO_MODEL, "m", true));
+    hub__listing l = HUB_LISTING_INIT;
+    hub__entry a = {(char *)"z.txt",
+                    3,
+                    (char *)"fc20600ae1408d085a8cfd1dd6fdf1"
+                            "50fdb9823c",
+                    NULL,
+                    0,
+                    NULL};
+    hub__entry b = {(char *)"a/big.bin",
+                    10,
+                    (char *)"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                    (char *)"016b0529a24f7f685e74756fd86eb531e03cdc4e983f2b0d7"
+                            "6a3faa7d8044bf5",
+                    10,
+                    NULL};
+    ASSERT_OK(hub__listing_add(&l, &a));
+    ASSERT_OK(hub__listing_add(&l, &b));
+    ASSERT_OK(hub__listing_sort(&l));
+    const char *commit = "336de85ded21fb397e9153c318fe74ccdaa1f6e9";
+    hub__hfcache_write_tree(&c, commit, &l);
+    hub__listing back = HUB_LISTING_INIT;
+    ASSERT_OK(hub__hfcache_read_tree(&c, commit, &back));
+    ASSERT_EQ_INT(back.count, 2);
+    ASSERT_EQ_STR(back.items[0].path, "a/big.bin");
+    ASSERT_EQ_STR(back.items[0].lfs_sha256, b.lfs_sha256);
+    ASSERT_EQ_INT(back.items[1].size, 3);
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/trees/%s.json", c.repo_dir, commit);
+    struct stat st;
+    ASSERT(stat(path, &st) == 0);
+    ASSERT_EQ_INT(st.st_mode & 0777, 0600); /* mkstemp, as Python */
+    /* a corrupt tree cache is ignored, not trusted */
+    FILE *fp = fopen(path, "w");
+    fputs("{\"format_version\": 1, \"files\": {\"../x\": {\"size\": 1, "
+          "\"blob_id\": \"x\"}}}",
+          fp);
+    fclose(fp);
+    hub__listing_free(&back);
+    ASSERT_EQ_INT(hub__hfcache_read_tree(&c, commit, &back), HUB_ENOTCACHED);
+    hub__listing_free(&back);
+    hub__listing_free(&l);
+    hub__hfcache_free(&c);
+}
+
+static void test_localdir_layout(void)
+{
+    hub__localdir ld;
+    char dir[1024];
+    snprintf(dir, sizeof(dir), "%s/out", test_tmpdir());
+    ASSERT_OK(hub__localdir_init(&ld, dir, false));
+    char *base = hub__localdir_temp_base(&ld, "model.safetensors", "abc");
+    char want[1024];
+    snprintf(want, sizeof(want),
+             "%s/.cache/huggingface/download/xGOKKLRSlIhH692hSVvI1-gpoa8=.abc",
+             ld.root);
+    ASSERT_EQ_STR(base, want);
+    hub__free(base);
+    snprintf(want, sizeof(want), "%s/.cache/huggingface/.gitignore", ld.root);
+    ASSERT_EQ_STR(slurp(want), "*");
+    /* metadata is valid only while the file is unchanged */
+    hub__localdir_meta m;
+    ASSERT_EQ_INT(hub__localdir_read_meta(&ld, "a/f.txt", &m), HUB_ENOTCACHED);
+    snprintf(want, sizeof(want), "%s/a", ld.root);
+    ASSERT_OK(hub__mkdirs(want));
+    snprintf(want, sizeof(want), "%s/a/f.txt", ld.root);
+    FILE *fp = fopen(want, "w");
+    fputs("x", fp);
+    fclose(fp);
+    ASSERT_OK(hub__localdir_write_meta(
+        &ld, "a/f.txt", "336de85ded21fb397e9153c318fe74ccdaa1f6e9", "et"));
+    ASSERT_OK(hub__localdir_read_meta(&ld, "a/f.txt", &m));
+    ASSERT_EQ_STR(m.commit, "336de85ded21fb397e9153c318fe74ccdaa1f6e9");
+    ASSERT_EQ_STR(m.etag, "et");
+    hub__localdir_free(&ld);
+}
+
+static void test_lock_excludes_other_process(void)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/.locks/repo/x.lock", test_tmpdir());
+    hub__lock l = HUB_LOCK_INIT;
+    ASSERT_OK(hub__lock_try(&l, path));
+    pid_t pid = fork();
+    if (pid == 0) {
+        hub__lock other = HUB_LOCK_INIT;
+        _exit(hub__lock_try(&other, path) == HUB__LOCK_BUSY ? 0 : 1);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    hub__lock_release(&l);
+    ASSERT(access(path, F_OK) == 0); /* never unlinked */
+    struct stat st;
+    ASSERT(stat(path, &st) == 0);
+    ASSERT_EQ_INT(st.st_mode & 0777, 0664);
+}
+
+static void test_alloc_failures_are_clean(void)
+{
+    /* every allocation of a listing parse failing in turn: no crash, no
+     * leak (ASan), a clean out-of-memory code */
+    const char *page =
+        "[{\"type\":\"file\",\"path\":\"a.txt\","
+        "\"oid\":\"fc20600ae1408d085a8cfd1dd6fdf150fdb9823c\",\"size\":1},"
+        "{\"type\":\"file\",\"path\":\"b.txt\","
+        "\"oid\":\"fc20600ae1408d085a8cfd1dd6fdf150fdb9823c\",\"size\":2}]";
+    for (long n = 0; n < 20; n++) {
+        hub__listing l = HUB_LISTING_INIT;
+        hub__alloc_fail_after(n);
+        int rc = hub__hf_parse_tree_page(page, strlen(page), &l);
+        hub__alloc_fail_after(-1);
+        ASSERT(rc == HUB_OK || rc == HUB_ENOMEM);
+        hub__listing_free(&l);
+    }
+}
+
+static const test_case unit_tests[] = {
+    {"fnmatch_python_cases", test_fnmatch_python_cases},
+    {"patterns_select", test_patterns_select},
+    {"repo_path_safety", test_repo_path_safety},
+    {"path_expand", test_path_expand},
+    {"quote_and_urls", test_quote_and_urls},
+    {"etag_and_folders", test_etag_and_folders},
+    {"digests", test_digests},
+    {"buf_cap", test_buf_cap},
+    {"json_python_dump", test_json_python_dump},
+    {"error_table", test_error_table},
+    {"parse_tree", test_parse_tree},
+    {"cache_refs_and_links", test_cache_refs_and_links},
+    {"cache_no_symlinks", test_cache_no_symlinks},
+    {"tree_cache_round_trip", test_tree_cache_round_trip},
+    {"localdir_layout", test_localdir_layout},
+    {"lock_excludes_other_process", test_lock_excludes_other_process},
+    {"alloc_failures_are_clean", test_alloc_failures_are_clean},
+};
+
+const test_case *unit_suite(size_t *count)
+{
+    *count = sizeof(unit_tests) / sizeof(unit_tests[0]);
+    return unit_tests;
+}
