@@ -40,6 +40,16 @@ int cli_opt_next(cli_opt_state *st, const cli_opt *opts)
 {
     st->arg = NULL;
     st->positional = NULL;
+    if (st->bundle) {
+        /* "-vq": the flags after the first one */
+        const char *c = st->bundle;
+        st->bundle = c[1] ? c + 1 : NULL;
+        for (const cli_opt *o = opts; o->name || o->short_name; o++)
+            if (o->short_name == c[0] && !o->has_arg)
+                return o->id;
+        st->bad = c;
+        return CLI_OPT_UNKNOWN;
+    }
     if (st->index >= st->argc)
         return CLI_OPT_END;
     const char *word = st->argv[st->index++];
@@ -62,9 +72,15 @@ int cli_opt_next(cli_opt_state *st, const cli_opt *opts)
         st->bad = word;
         return CLI_OPT_UNKNOWN;
     }
-    for (const cli_opt *o = opts; o->name || o->short_name; o++)
-        if (o->short_name && o->short_name == word[1])
-            return take_arg(st, o, word[2] ? word + 2 : NULL, word);
+    for (const cli_opt *o = opts; o->name || o->short_name; o++) {
+        if (!o->short_name || o->short_name != word[1])
+            continue;
+        if (!o->has_arg && word[2]) {
+            st->bundle = word + 2;
+            return o->id;
+        }
+        return take_arg(st, o, word[2] ? word + 2 : NULL, word);
+    }
     st->bad = word;
     return CLI_OPT_UNKNOWN;
 }

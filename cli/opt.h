@@ -21,6 +21,7 @@ typedef struct cli_opt_state {
     const char *positional; /* positional argument just returned */
     const char *bad;        /* the offending word on error */
     bool only_positionals;  /* after "--" */
+    const char *bundle;     /* rest of "-vq" after "-v" */
 } cli_opt_state;
 
 #define CLI_OPT_END 0         /* nothing left */

@@ -23,6 +23,8 @@ struct hub_client {
     int max_files;
     int connections;
     int max_connections;
+    uint64_t split_threshold;
+    uint64_t part_size;
     uint64_t max_rate;
     long connect_timeout_ms;
     long stall_timeout_ms;

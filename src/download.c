@@ -575,7 +575,6 @@ static int run_plan(dl *d)
         f->index = i;
         f->owner = it;
         f->lock = (hub__lock)HUB_LOCK_INIT;
-        f->fd = -1;
         f->url = hub__hf_resolve_url(&d->repo, d->commit, it->path);
         if (!f->url)
             error = HUB_ENOMEM;
@@ -602,7 +601,11 @@ static int run_plan(dl *d)
         cfg.log = &d->c->log;
         cfg.progress = d->progress;
         cfg.max_files = d->c->max_files;
+        cfg.connections = d->c->connections;
         cfg.max_connections = d->c->max_connections;
+        cfg.split_threshold = d->c->split_threshold;
+        cfg.part_size = d->c->part_size;
+        cfg.max_rate = d->c->max_rate;
         cfg.max_retries = d->c->max_retries;
         cfg.retry_base_ms = d->c->retry_base_ms;
         cfg.lock_timeout_ms = d->c->lock_timeout_ms;

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,23 +23,74 @@
 #define LOCK_RETRY_MS 100
 #define LOCK_LOG_MS 10000
 #define POLL_MS 100
+#define JOURNAL_MS 100     /* journal records at most this often */
+#define CHECKPOINT_MS 2000 /* flush to disk for reboot-proof resume */
+#define PART_ALIGN (64 * 1024)
+#define MIN_STEAL (2u * 1024 * 1024) /* smallest half worth a new request */
+#define MIN_PART (4u * 1024 * 1024)
+#define MAX_PART (64u * 1024 * 1024)
 
-enum fetch_state { S_PENDING, S_LOCKWAIT, S_RUNNING, S_DONE, S_FAILED };
+/* A callback's way to say "this part got its bytes": the transfer stops. */
+#define PART_CUT (-1000)
 
+enum fetch_state {
+    S_PENDING,
+    S_LOCKWAIT,
+    S_RUNNING,
+    S_VERIFY,
+    S_DONE,
+    S_FAILED
+};
+
+/* one connection's current range of a file */
 struct hub__part {
     hub__fetch *f;
-    uint64_t start, end; /* [start, end) of the file */
+    bool in_use;
+    uint64_t start, end; /* [start, end); end may shrink (tail stealing) */
     uint64_t done;       /* bytes written from start */
     hub_xfer *x;         /* running transfer, or NULL */
     char *url;           /* URL of the current request (hop) */
-    bool token;          /* send the token on the current request */
     int hops;
-    int attempts;           /* consecutive failed attempts */
-    uint64_t attempt_start; /* `done` when the attempt began */
-    int64_t retry_at_ms;    /* 0: ready to start */
-    uint64_t skip;          /* body bytes to drop (a 200 to a Range) */
-    bool complete;
+    int attempts; /* consecutive failed attempts */
+    uint64_t attempt_start;
+    int64_t retry_at_ms; /* 0: may start now */
+    uint64_t skip;       /* body bytes to drop (a 200 to a Range) */
 };
+
+typedef struct hub__fetch_state {
+    int state;
+    bool sparse; /* several connections, journal; else one prefix */
+    int64_t wait_until_ms;
+    int64_t lock_since_ms;
+    int64_t lock_logged_ms;
+    int fd;
+    hub__part *parts;
+    size_t nparts; /* slots */
+    uint64_t part_size;
+    bool url_known;     /* a first response arrived: ranges work or not */
+    bool no_ranges;     /* the server ignores Range */
+    hub__part *adopter; /* the part carrying the whole file since then */
+    int restarts;
+    int reresolves;
+    uint64_t bytes_reported;
+    /* prefix mode: the digest follows the data in memory */
+    hub_digest *hash;
+    uint64_t hashed;
+    /* sparse mode */
+    char *journal_path;
+    hub__journal journal;
+    bool journal_open;
+    hub__rangelist todo;     /* not yet assigned */
+    hub__rangelist written;  /* on disk */
+    hub__rangelist durable;  /* flushed to disk */
+    hub__rangelist snapshot; /* `written` at the last flush request */
+    uint64_t sync_round;
+    bool journal_dirty;
+    int64_t journal_ms;
+    int64_t checkpoint_ms;
+    hub__hashjob job;
+    bool job_added;
+} hub__fetch_state;
 
 typedef struct engine {
     const hub__engine_config *cfg;
@@ -53,6 +105,11 @@ typedef struct engine {
     size_t pool_count;
     size_t pool_cap;
     unsigned char *hashbuf;
+    hub__hasher *hasher;
+    /* global rate limit: a token bucket over all transfers */
+    double tokens;
+    int64_t tokens_ms;
+    int paused;
     int error;              /* first failure */
     hub__error_saved saved; /* its message */
 } engine;
@@ -98,6 +155,8 @@ static void put_xfer(engine *e, hub_xfer *x)
 {
     if (!x)
         return;
+    if (hub__xfer_paused(x))
+        e->paused--;
     hub__xfer_abort(x);
     if (e->pool_count == e->pool_cap) {
         size_t cap = e->pool_cap ? e->pool_cap * 2 : 16;
@@ -113,75 +172,105 @@ static void put_xfer(engine *e, hub_xfer *x)
     e->pool[e->pool_count++] = x;
 }
 
+/* Stop a part's transfer (if any); the slot stays as it is. */
+static void drop_xfer(engine *e, hub__part *p)
+{
+    if (p->x) {
+        put_xfer(e, p->x);
+        p->x = NULL;
+        e->active_xfers--;
+    }
+}
+
 /* ---- per-file bookkeeping ------------------------------------------------ */
 
 static uint64_t file_done_bytes(const hub__fetch *f)
 {
-    uint64_t n = 0;
-    for (size_t i = 0; i < f->nparts; i++)
-        n += f->parts[i].done;
-    return n;
-}
-
-/* End of the prefix [0, n) that is fully on disk. */
-static uint64_t contiguous_end(const hub__fetch *f)
-{
-    uint64_t end = 0;
-    for (size_t i = 0; i < f->nparts; i++) {
-        const hub__part *p = &f->parts[i];
-        if (p->start != end)
-            break;
-        end = p->start + p->done;
-        if (p->start + p->done < p->end)
-            break;
-    }
-    return end;
+    const hub__fetch_state *st = f->st;
+    if (st->sparse)
+        return hub__ranges_total(&st->written);
+    return st->nparts ? st->parts[0].start + st->parts[0].done : 0;
 }
 
 static void report(engine *e, hub__fetch *f, hub_phase phase)
 {
+    hub__fetch_state *st = f->st;
     bool whole = phase == HUB_PHASE_DONE || phase == HUB_PHASE_CACHED;
-    uint64_t net = f->bytes_fetched - f->bytes_reported;
-    f->bytes_reported = f->bytes_fetched;
+    uint64_t net = f->bytes_fetched - st->bytes_reported;
+    st->bytes_reported = f->bytes_fetched;
     hub__progress_file(e->cfg->progress, f->index, phase,
                        whole ? f->size : file_done_bytes(f), net, f->served_by);
 }
 
-static void stop_parts(engine *e, hub__fetch *f)
-{
-    for (size_t i = 0; i < f->nparts; i++) {
-        hub__part *p = &f->parts[i];
-        if (p->x) {
-            put_xfer(e, p->x);
-            p->x = NULL;
-            e->active_xfers--;
-        }
-    }
-}
-
 static void close_file(hub__fetch *f)
 {
-    if (f->fd >= 0) {
-        close(f->fd);
-        f->fd = -1;
+    hub__fetch_state *st = f->st;
+    if (st->fd >= 0) {
+        close(st->fd);
+        st->fd = -1;
     }
 }
 
 static void free_parts(hub__fetch *f)
 {
-    for (size_t i = 0; i < f->nparts; i++)
-        hub__free(f->parts[i].url);
-    hub__free(f->parts);
-    f->parts = NULL;
-    f->nparts = 0;
+    hub__fetch_state *st = f->st;
+    for (size_t i = 0; i < st->nparts; i++)
+        hub__free(st->parts[i].url);
+    hub__free(st->parts);
+    st->parts = NULL;
+    st->nparts = 0;
+}
+
+/* Record the sparse file's ranges in its journal (now, or when due). */
+static int journal_sync(hub__fetch *f, bool force)
+{
+    hub__fetch_state *st = f->st;
+    if (!st->journal_open || !st->journal_dirty)
+        return HUB_OK;
+    int64_t now = hub__now_ms();
+    if (!force && now - st->journal_ms < JOURNAL_MS)
+        return HUB_OK;
+    st->journal_ms = now;
+    st->journal_dirty = false;
+    return hub__journal_write(&st->journal, &st->written, &st->durable);
+}
+
+/* Hand the digest back from the hasher thread (it stops using it). */
+static void detach_job(engine *e, hub__fetch *f)
+{
+    hub__fetch_state *st = f->st;
+    if (st->job_added) {
+        hub__hasher_remove(e->hasher, &st->job);
+        st->job_added = false;
+    }
+}
+
+static void close_journal(hub__fetch *f)
+{
+    hub__fetch_state *st = f->st;
+    if (st->journal_open) {
+        hub__journal_close(&st->journal);
+        st->journal_open = false;
+    }
 }
 
 void hub__fetch_clear(hub__fetch *f)
 {
-    close_file(f);
-    free_parts(f);
-    hub__digest_free(f->hash);
-    f->hash = NULL;
+    hub__fetch_state *st = f->st;
+    if (st) {
+        close_file(f);
+        close_journal(f);
+        free_parts(f);
+        hub__digest_free(st->hash);
+        hub__digest_free(st->job.digest);
+        hub__free(st->journal_path);
+        hub__ranges_free(&st->todo);
+        hub__ranges_free(&st->written);
+        hub__ranges_free(&st->durable);
+        hub__ranges_free(&st->snapshot);
+        hub__free(st);
+        f->st = NULL;
+    }
     hub__free(f->temp_base);
     hub__free(f->temp_path);
     hub__free(f->lock_path);
@@ -194,15 +283,29 @@ void hub__fetch_clear(hub__fetch *f)
 /* The item is finished, one way or the other. */
 static void finish(engine *e, hub__fetch *f, int result)
 {
-    stop_parts(e, f);
+    hub__fetch_state *st = f->st;
+    hub__error_saved why;
+    if (result < 0)
+        hub__error_save(&why);
+    for (size_t i = 0; i < st->nparts; i++)
+        drop_xfer(e, &st->parts[i]);
+    detach_job(e, f);
+    /* what is on disk stays for the next run: record it exactly */
+    if (result < 0 && st->journal_open) {
+        st->journal_dirty = true;
+        journal_sync(f, true);
+    }
+    close_journal(f);
     close_file(f);
-    if (f->state == S_RUNNING || f->state == S_LOCKWAIT)
+    if (st->state == S_RUNNING || st->state == S_LOCKWAIT ||
+        st->state == S_VERIFY)
         e->active_files--;
     f->result = result;
-    f->state = result < 0 ? S_FAILED : S_DONE;
+    st->state = result < 0 ? S_FAILED : S_DONE;
     if (e->ops->release)
         e->ops->release(f, e->ctx);
     if (result < 0) {
+        hub__error_restore(&why);
         if (e->error == HUB_OK && result != HUB_ECANCELLED) {
             e->error = result;
             /* name the file and repo unless the message already does */
@@ -223,11 +326,15 @@ static void finish(engine *e, hub__fetch *f, int result)
 /* ---- data path -------------------------------------------------------------
  */
 
+/* The engine whose transfers run on this thread, for curl's callbacks. */
+static _Thread_local engine *current;
+
 static int
 write_all(hub__fetch *f, const char *data, size_t len, uint64_t offset)
 {
+    int fd = f->st->fd;
     while (len) {
-        ssize_t n = pwrite(f->fd, data, len, (off_t)offset);
+        ssize_t n = pwrite(fd, data, len, (off_t)offset);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -240,26 +347,28 @@ write_all(hub__fetch *f, const char *data, size_t len, uint64_t offset)
     return HUB_OK;
 }
 
-/* Hash what is on disk beyond the digest's frontier, up to `budget`. */
+/* Prefix mode: hash what is on disk beyond the digest's frontier (a resumed
+ * prefix), up to `budget` bytes. */
 static int catch_up(engine *e, hub__fetch *f, uint64_t budget)
 {
-    uint64_t end = contiguous_end(f);
-    while (f->hashed < end && budget) {
-        uint64_t want = end - f->hashed;
+    hub__fetch_state *st = f->st;
+    uint64_t end = st->parts[0].start + st->parts[0].done;
+    while (st->hashed < end && budget) {
+        uint64_t want = end - st->hashed;
         if (want > HASH_CHUNK)
             want = HASH_CHUNK;
         if (want > budget)
             want = budget;
-        ssize_t n = pread(f->fd, e->hashbuf, (size_t)want, (off_t)f->hashed);
+        ssize_t n = pread(st->fd, e->hashbuf, (size_t)want, (off_t)st->hashed);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             return hub__path_error(n < 0 ? errno : EIO, "cannot read back",
                                    f->temp_path);
-        int error = hub__digest_update(f->hash, e->hashbuf, (size_t)n);
+        int error = hub__digest_update(st->hash, e->hashbuf, (size_t)n);
         if (error < 0)
             return error;
-        f->hashed += (uint64_t)n;
+        st->hashed += (uint64_t)n;
         budget -= (uint64_t)n;
     }
     return HUB_OK;
@@ -275,33 +384,45 @@ static int on_part_headers(hub_xfer *x, void *payload)
     if (r->status == 206) {
         if (r->has_range_total && r->range_total != f->size)
             return hub__error_set_http(HUB_EPROTO, 206,
-                                       "server reports size %llu for '%s', "
-                                       "expected %llu: the file changed",
+                                       "server reports size %llu, expected "
+                                       "%llu: the file changed",
                                        (unsigned long long)r->range_total,
-                                       f->path, (unsigned long long)f->size);
+                                       (unsigned long long)f->size);
         /* hf-mirror.com may omit Content-Range: trust it served our range */
         if (r->has_content_range && r->range_start != want)
             return hub__error_set_http(HUB_EPROTO, 206,
-                                       "server sent bytes from %llu of '%s' "
-                                       "when asked for %llu",
+                                       "server sent bytes from %llu when "
+                                       "asked for %llu",
                                        (unsigned long long)r->range_start,
-                                       f->path, (unsigned long long)want);
+                                       (unsigned long long)want);
+        f->st->url_known = true;
     } else if (r->status == 200) {
-        /* Range ignored: the body starts at 0. Drop what we already have. */
         bool identity = !r->content_encoding ||
                         hub__str_ieq(r->content_encoding, "identity");
-        if (identity && r->has_content_length && r->content_length != f->size)
-            return hub__error_set_http(HUB_EPROTO, 200,
-                                       "server sent %llu bytes for '%s', "
-                                       "expected %llu: the file changed",
-                                       (unsigned long long)r->content_length,
-                                       f->path, (unsigned long long)f->size);
         if (!identity)
             return hub__error_set_http(HUB_EPROTO, 200,
-                                       "server compressed '%s' (%s) although "
-                                       "asked not to",
-                                       f->path, r->content_encoding);
-        p->skip = want;
+                                       "server compressed the file (%s) "
+                                       "although asked not to",
+                                       r->content_encoding);
+        if (r->has_content_length && r->content_length != f->size)
+            return hub__error_set_http(HUB_EPROTO, 200,
+                                       "server sent %llu bytes, expected "
+                                       "%llu: the file changed",
+                                       (unsigned long long)r->content_length,
+                                       (unsigned long long)f->size);
+        f->st->url_known = true;
+        f->st->no_ranges = true;
+        if (f->st->sparse) {
+            /* Range ignored: this one transfer carries the whole file
+             * (rewriting bytes already there is harmless, they are the
+             * same); the loop stops the other connections */
+            p->start = 0;
+            p->done = 0;
+            p->end = f->size;
+            f->st->adopter = p;
+        } else {
+            p->skip = want; /* drop the prefix we already have */
+        }
     }
     return HUB_OK;
 }
@@ -309,9 +430,9 @@ static int on_part_headers(hub_xfer *x, void *payload)
 static int
 on_part_data(hub_xfer *x, const char *data, size_t len, void *payload)
 {
-    HUB_UNUSED(x);
     hub__part *p = payload;
     hub__fetch *f = p->f;
+    hub__fetch_state *st = f->st;
     size_t net = len;
     if (p->skip) {
         size_t drop = p->skip < len ? (size_t)p->skip : len;
@@ -319,30 +440,58 @@ on_part_data(hub_xfer *x, const char *data, size_t len, void *payload)
         data += drop;
         len -= drop;
     }
+    f->bytes_fetched += net;
     if (len == 0)
         return HUB_OK;
     uint64_t off = p->start + p->done;
-    if (len > p->end - off)
-        return hub__error_set(HUB_EPROTO,
-                              "server sent more than the %llu bytes of '%s'",
-                              (unsigned long long)f->size, f->path);
+    bool cut = false;
+    if (len > p->end - off) {
+        if (!st->sparse || p->end == f->size)
+            return hub__error_set(HUB_EPROTO,
+                                  "server sent more than the %llu bytes of "
+                                  "the file",
+                                  (unsigned long long)f->size);
+        /* the tail of this range went to another connection */
+        len = (size_t)(p->end - off);
+        cut = true;
+    }
     int error = write_all(f, data, len, off);
     if (error < 0)
         return error;
-    /* the usual case: bytes arrive right at the digest's frontier */
-    if (off == f->hashed) {
-        error = hub__digest_update(f->hash, data, len);
-        if (error < 0)
+    if (st->sparse) {
+        if ((error = hub__ranges_add(&st->written, off, off + len)) < 0)
             return error;
-        f->hashed += len;
+        st->journal_dirty = true;
+    } else if (off == st->hashed) {
+        /* one connection: the digest follows the bytes in memory */
+        if ((error = hub__digest_update(st->hash, data, len)) < 0)
+            return error;
+        st->hashed += len;
     }
     p->done += len;
-    f->bytes_fetched += net;
-    return HUB_OK;
+    HUB_UNUSED(x);
+    return cut ? PART_CUT : HUB_OK;
+}
+
+/* ---- rate limit -------------------------------------------------------------
+ */
+
+static void refill(engine *e, int64_t now)
+{
+    if (!e->cfg->max_rate)
+        return;
+    double rate = (double)e->cfg->max_rate;
+    e->tokens += rate * (double)(now - e->tokens_ms) / 1000.0;
+    e->tokens_ms = now;
+    /* a burst of at most 50 ms worth */
+    if (e->tokens > rate / 20.0)
+        e->tokens = rate / 20.0;
 }
 
 /* ---- starting transfers ---------------------------------------------------
  */
+
+static int data_cb(hub_xfer *x, const char *data, size_t len, void *payload);
 
 static int start_part(engine *e, hub__part *p)
 {
@@ -353,19 +502,20 @@ static int start_part(engine *e, hub__part *p)
             return HUB_ENOMEM;
         p->hops = 0;
     }
-    p->token = is_hub_origin(e, p->url);
     hub_xfer *x = NULL;
     int error = get_xfer(e, &x);
     if (error < 0)
         return error;
     hub_xfer_req req = {0};
     req.url = p->url;
-    req.token = p->token ? e->cfg->token : NULL;
+    req.token = is_hub_origin(e, p->url) ? e->cfg->token : NULL;
     req.ranged = true; /* always: CDNs refuse un-ranged GETs over 50 GB */
     req.range_start = p->start + p->done;
     req.range_end = p->end - 1;
+    if (!f->st->sparse)
+        req.range_end = UINT64_MAX; /* open-ended, as older clients ask */
     req.on_headers = on_part_headers;
-    req.on_data = on_part_data;
+    req.on_data = data_cb;
     req.payload = p;
     error = hub__xfer_start(x, &req);
     if (error < 0) {
@@ -375,59 +525,109 @@ static int start_part(engine *e, hub__part *p)
     hub__xfer_set_tag(x, p);
     p->x = x;
     p->attempt_start = p->done;
+    p->retry_at_ms = 0;
     e->active_xfers++;
     return HUB_OK;
 }
 
-/* Open (or resume) the temp file and lay out the parts. */
-static int open_temp(engine *e, hub__fetch *f)
+static int data_cb(hub_xfer *x, const char *data, size_t len, void *payload)
 {
-    HUB_UNUSED(e);
-    f->temp_path = hub__aprintf("%s.incomplete", f->temp_base);
+    hub__part *p = payload;
+    int rc = on_part_data(x, data, len, payload);
+    engine *e = current;
+    HUB_UNUSED(p);
+    if (e && e->cfg->max_rate) {
+        e->tokens -= (double)len;
+        if (e->tokens < 0 && rc == HUB_OK && !hub__xfer_paused(x)) {
+            hub__xfer_pause(x);
+            e->paused++;
+        }
+    }
+    return rc;
+}
+
+/* Split [0, size) into what is missing given `have`. */
+static int
+todo_from(hub__fetch_state *st, uint64_t size, const hub__rangelist *have)
+{
+    hub__ranges_clear(&st->todo);
+    uint64_t at = 0;
+    for (size_t i = 0; i < have->n; i++) {
+        int error = hub__ranges_add(&st->todo, at, have->r[i].start);
+        if (error < 0)
+            return error;
+        at = have->r[i].end;
+    }
+    return hub__ranges_add(&st->todo, at, size);
+}
+
+static uint64_t choose_part_size(const engine *e, uint64_t size)
+{
+    if (e->cfg->part_size)
+        return e->cfg->part_size;
+    /* enough parts that the digest, which follows the finished prefix,
+     * trails the download by little; few enough that requests are rare */
+    uint64_t conns =
+        (uint64_t)(e->cfg->connections > 0 ? e->cfg->connections : 1);
+    uint64_t p = size / (conns * 16);
+    if (p < MIN_PART)
+        p = MIN_PART;
+    if (p > MAX_PART)
+        p = MAX_PART;
+    return p - p % PART_ALIGN;
+}
+
+static char *suffixed(const char *base, const char *suffix)
+{
+    return hub__aprintf("%s%s", base, suffix);
+}
+
+/* One connection, "<base>.incomplete": resume from its length. */
+static int open_prefix(engine *e, hub__fetch *f)
+{
+    hub__fetch_state *st = f->st;
+    f->temp_path = suffixed(f->temp_base, ".incomplete");
     if (!f->temp_path)
         return HUB_ENOMEM;
     int error = hub__mkdirs_parent(f->temp_path);
     if (error < 0)
         return error;
-    f->fd = open(f->temp_path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    if (f->fd < 0)
+    st->fd = open(f->temp_path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (st->fd < 0)
         return hub__path_error(errno, "cannot create", f->temp_path);
-    struct stat st;
-    if (fstat(f->fd, &st) != 0)
+    struct stat sb;
+    if (fstat(st->fd, &sb) != 0)
         return hub__path_error(errno, "cannot stat", f->temp_path);
-    uint64_t have = (uint64_t)st.st_size;
+    uint64_t have = (uint64_t)sb.st_size;
     if (have > f->size) {
         /* longer than the blob: not a prefix of it, start over */
-        if (ftruncate(f->fd, 0) != 0)
+        if (ftruncate(st->fd, 0) != 0)
             return hub__path_error(errno, "cannot truncate", f->temp_path);
         have = 0;
     }
     /* Reserve the space now: a full disk is reported before the first
      * byte, not after minutes of downloading. KEEP_SIZE keeps the file a
      * prefix of the blob. */
-    if (f->size > have) {
-        int rc = fallocate(f->fd, FALLOC_FL_KEEP_SIZE, (off_t)have,
-                           (off_t)(f->size - have));
-        if (rc != 0 && (errno == ENOSPC || errno == EFBIG || errno == EDQUOT))
-            return hub__path_error(errno, "no room for", f->temp_path);
-    }
-    f->resumed = have;
-    f->hashed = 0;
-    hub__digest_free(f->hash);
-    f->hash = NULL;
-    error = hub__digest_new(
-        &f->hash, f->digest == HUB_DIGEST_NONE ? HUB_DIGEST_SHA256 : f->digest,
-        f->size);
-    if (error < 0)
+    if (f->size > have &&
+        fallocate(st->fd, FALLOC_FL_KEEP_SIZE, (off_t)have,
+                  (off_t)(f->size - have)) != 0 &&
+        (errno == ENOSPC || errno == EFBIG || errno == EDQUOT))
+        return hub__path_error(errno, "no room for", f->temp_path);
+    st->hashed = 0;
+    if ((error = hub__digest_new(
+             &st->hash,
+             f->digest == HUB_DIGEST_NONE ? HUB_DIGEST_SHA256 : f->digest,
+             f->size)) < 0)
         return error;
-    free_parts(f);
-    f->parts = hub__calloc(1, sizeof(*f->parts));
-    if (!f->parts)
+    st->parts = hub__calloc(1, sizeof(*st->parts));
+    if (!st->parts)
         return HUB_ENOMEM;
-    f->nparts = 1;
-    f->parts[0] = (hub__part){.f = f, .start = 0, .end = f->size, .done = have};
-    if (have == f->size)
-        f->parts[0].complete = true;
+    st->nparts = 1;
+    st->parts[0] = (hub__part){.f = f,
+                               .in_use = have < f->size,
+                               .start = 0,
+                               .end = f->size,
+                               .done = have};
     if (have)
         hub__log(e->cfg->log, HUB_LOG_INFO,
                  "resuming '%s' at %llu of %llu bytes", f->path,
@@ -435,47 +635,233 @@ static int open_temp(engine *e, hub__fetch *f)
     return HUB_OK;
 }
 
+/* Several connections: "<base>.hubfetch.incomplete" and its journal. A
+ * prefix left by a one-connection run (ours or huggingface_hub's) is
+ * adopted as the first range. */
+static int open_sparse(engine *e, hub__fetch *f)
+{
+    hub__fetch_state *st = f->st;
+    f->temp_path = suffixed(f->temp_base, ".hubfetch.incomplete");
+    st->journal_path = suffixed(f->temp_base, ".hubfetch-journal.incomplete");
+    char *prefix = suffixed(f->temp_base, ".incomplete");
+    hub__rangelist have = HUB_RANGELIST_INIT;
+    int error =
+        (f->temp_path && st->journal_path && prefix) ? HUB_OK : HUB_ENOMEM;
+    if (error == HUB_OK)
+        error = hub__mkdirs_parent(f->temp_path);
+    if (error == HUB_OK)
+        error = hub__journal_open(&st->journal, st->journal_path, f->etag,
+                                  f->size, &have);
+    if (error < 0)
+        goto done;
+    st->journal_open = true;
+    struct stat sb;
+    bool sparse_ok =
+        stat(f->temp_path, &sb) == 0 && (uint64_t)sb.st_size == f->size;
+    if (!sparse_ok)
+        hub__ranges_clear(&have);
+    if (have.n == 0 && stat(prefix, &sb) == 0 &&
+        (uint64_t)sb.st_size <= f->size && rename(prefix, f->temp_path) == 0)
+        error = hub__ranges_add(&have, 0, (uint64_t)sb.st_size);
+    if (error < 0)
+        goto done;
+    st->fd = open(f->temp_path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (st->fd < 0) {
+        error = hub__path_error(errno, "cannot create", f->temp_path);
+        goto done;
+    }
+    if (have.n == 0 && ftruncate(st->fd, 0) != 0) {
+        error = hub__path_error(errno, "cannot truncate", f->temp_path);
+        goto done;
+    }
+    /* allocate the whole file now: a full disk shows before the transfer */
+    if (f->size && fallocate(st->fd, 0, 0, (off_t)f->size) != 0) {
+        int err = errno;
+        if (err == ENOSPC || err == EFBIG || err == EDQUOT) {
+            error = hub__path_error(err, "no room for", f->temp_path);
+            goto done;
+        }
+        if (ftruncate(st->fd, (off_t)f->size) != 0) {
+            error = hub__path_error(errno, "cannot size", f->temp_path);
+            goto done;
+        }
+    }
+    if ((error = hub__ranges_copy(&st->written, &have)) < 0 ||
+        (error = hub__ranges_copy(&st->durable, &have)) < 0 ||
+        (error = todo_from(st, f->size, &have)) < 0)
+        goto done;
+    st->journal_dirty = true;
+    if ((error = journal_sync(f, true)) < 0)
+        goto done;
+    uint64_t resumed = hub__ranges_total(&have);
+    if (resumed)
+        hub__log(e->cfg->log, HUB_LOG_INFO,
+                 "resuming '%s': %llu of %llu bytes already here in %zu "
+                 "range(s)",
+                 f->path, (unsigned long long)resumed,
+                 (unsigned long long)f->size, have.n);
+    st->part_size = choose_part_size(e, f->size);
+    st->nparts = (size_t)(e->cfg->connections > 0 ? e->cfg->connections : 1);
+    st->parts = hub__calloc(st->nparts, sizeof(*st->parts));
+    if (!st->parts) {
+        error = HUB_ENOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < st->nparts; i++)
+        st->parts[i].f = f;
+    /* the hashing thread reads the finished prefix back as it grows */
+    st->job.fd = st->fd;
+    st->job.size = f->size;
+    if ((error = hub__digest_new(
+             &st->job.digest,
+             f->digest == HUB_DIGEST_NONE ? HUB_DIGEST_SHA256 : f->digest,
+             f->size)) < 0)
+        goto done;
+    atomic_store(&st->job.ready, hub__ranges_prefix(&st->written));
+    atomic_store(&st->job.hashed, 0);
+    atomic_store(&st->job.sync_req, 0);
+    atomic_store(&st->job.sync_done, 0);
+    atomic_store(&st->job.error, 0);
+    hub__hasher_add(e->hasher, &st->job);
+    st->job_added = true;
+    st->checkpoint_ms = hub__now_ms();
+done:
+    hub__free(prefix);
+    hub__ranges_free(&have);
+    return error;
+}
+
+/* Give a free slot of `f` its next range; false when there is none. */
+static bool assign_range(hub__fetch *f, hub__part *slot)
+{
+    hub__fetch_state *st = f->st;
+    uint64_t start, end;
+    if (st->todo.n) {
+        start = st->todo.r[0].start;
+        end = st->todo.r[0].end;
+        if (end - start > st->part_size)
+            end = start + st->part_size;
+        st->todo.r[0].start = end;
+        if (end == st->todo.r[0].end) {
+            memmove(st->todo.r, st->todo.r + 1,
+                    (st->todo.n - 1) * sizeof(*st->todo.r));
+            st->todo.n--;
+        }
+    } else {
+        /* the tail: halve the range with the most bytes left */
+        hub__part *victim = NULL;
+        uint64_t most = 0;
+        for (size_t i = 0; i < st->nparts; i++) {
+            hub__part *q = &st->parts[i];
+            uint64_t left = q->end - q->start - q->done;
+            if (q->in_use && left > most) {
+                most = left;
+                victim = q;
+            }
+        }
+        if (!victim || most < 2 * MIN_STEAL)
+            return false;
+        uint64_t mid = victim->start + victim->done + most / 2;
+        mid += PART_ALIGN - mid % PART_ALIGN;
+        if (mid >= victim->end)
+            return false;
+        start = mid;
+        end = victim->end;
+        victim->end = mid;
+    }
+    hub__free(slot->url);
+    *slot = (hub__part){.f = f, .in_use = true, .start = start, .end = end};
+    return true;
+}
+
+static int verify_and_commit(engine *e, hub__fetch *f);
+
+/* The sparse file is complete: let the hasher finish, then verify. */
+static void enter_verify(engine *e, hub__fetch *f)
+{
+    hub__fetch_state *st = f->st;
+    st->state = S_VERIFY;
+    atomic_store(&st->job.ready, f->size);
+    hub__hasher_kick(e->hasher);
+    report(e, f, HUB_PHASE_VERIFY);
+}
+
+static int reopen(engine *e, hub__fetch *f)
+{
+    hub__fetch_state *st = f->st;
+    bool sparse = st->sparse;
+    int restarts = st->restarts;
+    hub__free(f->temp_path);
+    f->temp_path = NULL;
+    hub__free(st->journal_path);
+    st->journal_path = NULL;
+    free_parts(f);
+    hub__digest_free(st->hash);
+    st->hash = NULL;
+    hub__digest_free(st->job.digest);
+    st->job.digest = NULL;
+    hub__ranges_clear(&st->todo);
+    hub__ranges_clear(&st->written);
+    hub__ranges_clear(&st->durable);
+    st->url_known = st->no_ranges = false;
+    st->restarts = restarts;
+    st->state = S_RUNNING;
+    return sparse ? open_sparse(e, f) : open_prefix(e, f);
+}
+
 static int verify_and_commit(engine *e, hub__fetch *f)
 {
-    report(e, f, HUB_PHASE_VERIFY);
-    int error = catch_up(e, f, UINT64_MAX);
+    hub__fetch_state *st = f->st;
+    char got[65];
+    int error;
+    if (st->sparse) {
+        detach_job(e, f);
+        if (atomic_load(&st->job.error))
+            return hub__error_set(atomic_load(&st->job.error), "%s",
+                                  st->job.message);
+        error = hub__digest_final(st->job.digest, got);
+    } else {
+        report(e, f, HUB_PHASE_VERIFY);
+        if ((error = catch_up(e, f, UINT64_MAX)) < 0)
+            return error;
+        error = hub__digest_final(st->hash, got);
+    }
     if (error < 0)
         return error;
-    char got[65];
-    if ((error = hub__digest_final(f->hash, got)) < 0)
-        return error;
-    hub__digest_free(f->hash);
-    f->hash = NULL;
     if (f->digest != HUB_DIGEST_NONE && strcmp(got, f->etag) != 0) {
         const char *kind =
             f->digest == HUB_DIGEST_SHA256 ? "sha256" : "git sha1";
-        if (f->restarts < MAX_RESTARTS) {
+        /* never leave bad bytes where a later run would resume from them */
+        close_journal(f);
+        close_file(f);
+        unlink(f->temp_path);
+        if (st->journal_path)
+            unlink(st->journal_path);
+        if (st->restarts < MAX_RESTARTS) {
             hub__log(e->cfg->log, HUB_LOG_WARN,
                      "%s of '%s' is %s, expected %s: downloading it again",
                      kind, f->path, got, f->etag);
-            f->restarts++;
-            if (ftruncate(f->fd, 0) != 0)
-                return hub__path_error(errno, "cannot truncate", f->temp_path);
-            close_file(f);
-            hub__free(f->temp_path);
-            f->temp_path = NULL;
-            if ((error = open_temp(e, f)) < 0)
+            st->restarts++;
+            if ((error = reopen(e, f)) < 0)
                 return error;
+            report(e, f, HUB_PHASE_DOWNLOAD);
             return 1; /* running again */
         }
-        /* never leave bad bytes where a later run would resume from them */
-        close_file(f);
-        unlink(f->temp_path);
         return hub__error_set(HUB_ECHECKSUM,
                               "checksum mismatch: %s is %s, expected %s; "
                               "the download was discarded and the cache left "
                               "as it was",
                               kind, got, f->etag);
     }
-    if (fdatasync(f->fd) != 0 && errno != EINVAL)
+    if (fdatasync(st->fd) != 0 && errno != EINVAL && errno != EROFS)
         return hub__path_error(errno, "cannot flush", f->temp_path);
+    close_journal(f);
     close_file(f);
-    return e->ops->commit(f, e->ctx);
+    if ((error = e->ops->commit(f, e->ctx)) < 0)
+        return error;
+    if (st->journal_path)
+        unlink(st->journal_path);
+    return HUB_OK;
 }
 
 /* ---- retries and completion -----------------------------------------------
@@ -490,17 +876,26 @@ static bool part_retry(engine *e, hub__part *p, long delay_ms)
         return false;
     long d = delay_ms >= 0 ? delay_ms
                            : backoff_ms(e->cfg->retry_base_ms, p->attempts);
-    p->retry_at_ms = hub__now_ms() + d;
+    p->retry_at_ms = hub__now_ms() + (d > 0 ? d : 1);
     hub__log(e->cfg->log, HUB_LOG_INFO, "'%s': %s; retry %d of %d in %.1f s",
              p->f->path, hub_error_last()->message, p->attempts,
              e->cfg->max_retries, (double)d / 1000.0);
     return true;
 }
 
-static void restart_from_hub(hub__part *p)
+/* Next attempt goes to the CDN URL if known, else back to the hub. */
+static void restart_url(hub__part *p)
 {
     hub__free(p->url);
     p->url = NULL;
+}
+
+/* Out of retries: say what was tried. */
+static int gave_up(hub__part *p, int error)
+{
+    if (p->attempts > 1)
+        hub__error_prefix("gave up after %d attempts", p->attempts);
+    return error;
 }
 
 /* Map a failed HTTP response of a file transfer to an error. */
@@ -521,6 +916,15 @@ static int file_http_error(engine *e, hub__part *p, const hub_http_resp *r)
     return error;
 }
 
+/* A part has all its bytes: free the slot for the next range. */
+static void part_complete(engine *e, hub__part *p)
+{
+    drop_xfer(e, p);
+    p->in_use = false;
+    hub__free(p->url);
+    p->url = NULL;
+}
+
 /* A transfer of part `p` finished with `result`. */
 static void part_done(engine *e, hub__part *p, int result)
 {
@@ -528,22 +932,18 @@ static void part_done(engine *e, hub__part *p, int result)
     hub_xfer *x = p->x;
     const hub_http_resp *r = hub__xfer_resp(x);
     int error = HUB_OK;
-    e->active_xfers--;
 
+    if (result == PART_CUT) {
+        part_complete(e, p);
+        return;
+    }
     if (result < 0) {
         bool transient = result == HUB_ENET || result == HUB_ETIMEOUT;
-        p->x = NULL;
-        put_xfer(e, x);
-        if (transient && part_retry(e, p, -1)) {
-            restart_from_hub(p);
-            if (f->data_url) {
-                p->url = hub__strdup(f->data_url);
-                if (!p->url)
-                    finish(e, f, HUB_ENOMEM);
-            }
+        drop_xfer(e, p);
+        restart_url(p);
+        if (transient && part_retry(e, p, -1))
             return;
-        }
-        finish(e, f, result);
+        finish(e, f, gave_up(p, result));
         return;
     }
 
@@ -556,24 +956,19 @@ static void part_done(engine *e, hub__part *p, int result)
             error = hub__error_set_http(HUB_EPROTO, st,
                                         "more than %d redirects", MAX_HOPS);
         } else {
-            if (is_hub_origin(e, p->url) && !f->served_by) {
-                f->served_by = hub__strdup(e->cfg->repo->endpoint);
-                if (!f->served_by)
-                    error = HUB_ENOMEM;
-            }
-            char *next = hub__strdup(r->location);
-            if (!next)
+            if (is_hub_origin(e, p->url) && !f->served_by &&
+                !(f->served_by = hub__strdup(e->cfg->repo->endpoint)))
                 error = HUB_ENOMEM;
-            else {
+            char *next = hub__strdup(r->location);
+            if (!next) {
+                error = HUB_ENOMEM;
+            } else {
                 hub__free(p->url);
                 p->url = next;
             }
         }
-        p->x = NULL;
-        put_xfer(e, x);
-        if (error < 0)
-            finish(e, f, error);
-        else if ((error = start_part(e, p)) < 0)
+        drop_xfer(e, p);
+        if (error < 0 || (error = start_part(e, p)) < 0)
             finish(e, f, error);
         return;
     }
@@ -582,55 +977,44 @@ static void part_done(engine *e, hub__part *p, int result)
             f->served_by = hub__strdup(e->cfg->repo->endpoint);
         if (!is_hub_origin(e, p->url) && !f->data_url)
             f->data_url = hub__strdup(p->url);
-        p->x = NULL;
-        put_xfer(e, x);
-        if (p->start + p->done < p->end) {
-            hub__error_set(HUB_ENET,
-                           "connection closed after %llu of %llu bytes",
-                           (unsigned long long)(p->start + p->done),
-                           (unsigned long long)p->end);
-            if (part_retry(e, p, -1)) {
-                hub__free(p->url);
-                p->url = NULL;
-                return;
-            }
-            finish(e, f, HUB_ENET);
+        if (p->start + p->done >= p->end) {
+            part_complete(e, p);
             return;
         }
-        p->complete = true;
+        drop_xfer(e, p);
+        restart_url(p);
+        hub__error_set(HUB_ENET, "connection closed after %llu of %llu bytes",
+                       (unsigned long long)(p->start + p->done),
+                       (unsigned long long)p->end);
+        if (!part_retry(e, p, -1))
+            finish(e, f, gave_up(p, HUB_ENET));
         return;
     }
     /* An expired signed URL: go back to the hub for a fresh one. */
     if (st == 403 && !is_hub_origin(e, p->url) &&
-        f->reresolves < MAX_RERESOLVES) {
-        f->reresolves++;
+        f->st->reresolves < MAX_RERESOLVES) {
+        f->st->reresolves++;
         hub__log(e->cfg->log, HUB_LOG_INFO,
                  "'%s': download link refused (HTTP 403), asking the hub "
                  "for a new one",
                  f->path);
         hub__free(f->data_url);
         f->data_url = NULL;
-        restart_from_hub(p);
-        p->x = NULL;
-        put_xfer(e, x);
+        drop_xfer(e, p);
+        restart_url(p);
         return;
     }
     error = file_http_error(e, p, r);
+    drop_xfer(e, p);
+    restart_url(p);
     if (hub__status_retryable(st)) {
         long wait = r->ratelimit_reset >= 0 ? r->ratelimit_reset * 1000
                     : r->retry_after >= 0   ? r->retry_after * 1000
                                             : -1;
-        p->x = NULL;
-        put_xfer(e, x);
-        if (part_retry(e, p, wait)) {
-            restart_from_hub(p);
+        if (part_retry(e, p, wait))
             return;
-        }
-        finish(e, f, error);
-        return;
+        error = gave_up(p, error);
     }
-    p->x = NULL;
-    put_xfer(e, x);
     finish(e, f, error);
 }
 
@@ -639,16 +1023,17 @@ static void part_done(engine *e, hub__part *p, int result)
 
 static void start_item(engine *e, hub__fetch *f, int64_t now)
 {
+    hub__fetch_state *st = f->st;
     int rc = e->ops->prepare(f, e->ctx);
     if (rc == HUB__LOCK_BUSY) {
-        if (f->state == S_PENDING) {
-            f->lock_since_ms = now;
-            f->lock_logged_ms = now;
+        if (st->state == S_PENDING) {
+            st->lock_since_ms = now;
+            st->lock_logged_ms = now;
             e->active_files++;
-            f->state = S_LOCKWAIT;
+            st->state = S_LOCKWAIT;
         }
         long limit = e->cfg->lock_timeout_ms;
-        if (limit >= 0 && now - f->lock_since_ms >= limit) {
+        if (limit >= 0 && now - st->lock_since_ms >= limit) {
             finish(e, f,
                    hub__error_set(HUB_ELOCKED,
                                   "waited %.0f s for the lock '%s' held by "
@@ -659,24 +1044,30 @@ static void start_item(engine *e, hub__fetch *f, int64_t now)
                                   f->lock_path ? f->lock_path : "?"));
             return;
         }
-        if (now - f->lock_logged_ms >= LOCK_LOG_MS) {
-            f->lock_logged_ms = now;
+        if (now - st->lock_logged_ms >= LOCK_LOG_MS) {
+            st->lock_logged_ms = now;
             hub__log(e->cfg->log, HUB_LOG_INFO,
                      "still waiting for the lock '%s' (another process is "
                      "downloading '%s')",
                      f->lock_path ? f->lock_path : "?", f->path);
         }
-        f->wait_until_ms = now + LOCK_RETRY_MS;
+        st->wait_until_ms = now + LOCK_RETRY_MS;
         return;
     }
-    if (f->state == S_PENDING)
+    if (st->state == S_PENDING)
         e->active_files++;
-    f->state = S_RUNNING;
+    st->state = S_RUNNING;
     if (rc == HUB__FETCH_SKIP || rc < 0) {
         finish(e, f, rc);
         return;
     }
-    int error = open_temp(e, f);
+    /* several connections for big files, or to continue such a download */
+    char *journal = suffixed(f->temp_base, ".hubfetch-journal.incomplete");
+    st->sparse =
+        (e->cfg->connections > 1 && f->size >= e->cfg->split_threshold) ||
+        (journal && access(journal, F_OK) == 0);
+    hub__free(journal);
+    int error = st->sparse ? open_sparse(e, f) : open_prefix(e, f);
     if (error < 0) {
         finish(e, f, error);
         return;
@@ -684,12 +1075,108 @@ static void start_item(engine *e, hub__fetch *f, int64_t now)
     report(e, f, HUB_PHASE_DOWNLOAD);
 }
 
+/* After a 200 to a Range: only the adopter goes on. Not done in curl's
+ * callback, where removing other transfers is not allowed. */
+static void adopt_whole_file(engine *e, hub__fetch *f)
+{
+    hub__fetch_state *st = f->st;
+    for (size_t i = 0; i < st->nparts; i++) {
+        hub__part *q = &st->parts[i];
+        if (q == st->adopter || !q->in_use)
+            continue;
+        drop_xfer(e, q);
+        q->in_use = false;
+        hub__free(q->url);
+        q->url = NULL;
+    }
+    hub__ranges_clear(&st->todo);
+    st->adopter = NULL;
+}
+
+static int parts_in_use(const hub__fetch_state *st)
+{
+    int n = 0;
+    for (size_t i = 0; i < st->nparts; i++)
+        n += st->parts[i].in_use;
+    return n;
+}
+
+/* Start idle parts of `f`; with `extra`, also open more connections. */
+static void feed(engine *e, hub__fetch *f, int64_t now, bool extra)
+{
+    hub__fetch_state *st = f->st;
+    for (size_t k = 0; k < st->nparts && st->state == S_RUNNING; k++) {
+        hub__part *p = &st->parts[k];
+        if (e->active_xfers >= e->cfg->max_connections)
+            return;
+        if (!p->in_use) {
+            if (!st->sparse)
+                continue;
+            /* a second connection only once the first showed ranges work */
+            int used = parts_in_use(st);
+            if (used > 0 && (!extra || !st->url_known || st->no_ranges))
+                continue;
+            if (!assign_range(f, p))
+                continue;
+        }
+        if (p->x || now < p->retry_at_ms)
+            continue;
+        int error = start_part(e, p);
+        if (error < 0) {
+            finish(e, f, error);
+            return;
+        }
+        if (!extra)
+            return; /* one transfer per file in the first pass */
+    }
+}
+
+/* Sparse bookkeeping each turn: hashing, journal, flush checkpoints. */
+static int tend_sparse(engine *e, hub__fetch *f, int64_t now)
+{
+    hub__fetch_state *st = f->st;
+    uint64_t ready = hub__ranges_prefix(&st->written);
+    if (ready > atomic_load(&st->job.ready)) {
+        atomic_store(&st->job.ready, ready);
+        hub__hasher_kick(e->hasher);
+    }
+    if (atomic_load(&st->job.error))
+        return hub__error_set(atomic_load(&st->job.error), "%s",
+                              st->job.message);
+    /* a flush finished: what it covered survives a reboot */
+    if (st->sync_round && atomic_load(&st->job.sync_done) == st->sync_round &&
+        st->snapshot.n) {
+        int error = hub__ranges_copy(&st->durable, &st->snapshot);
+        if (error < 0)
+            return error;
+        hub__ranges_clear(&st->snapshot);
+        st->journal_dirty = true;
+    }
+    if (now - st->checkpoint_ms >= CHECKPOINT_MS && !st->snapshot.n) {
+        int error = hub__ranges_copy(&st->snapshot, &st->written);
+        if (error < 0)
+            return error;
+        st->checkpoint_ms = now;
+        atomic_store(&st->job.sync_req, ++st->sync_round);
+        hub__hasher_kick(e->hasher);
+    }
+    return journal_sync(f, false);
+}
+
+static bool parts_idle(const hub__fetch_state *st)
+{
+    for (size_t i = 0; i < st->nparts; i++)
+        if (st->parts[i].in_use)
+            return false;
+    return true;
+}
+
 /* Start what can start: new files, idle parts whose backoff expired. */
 static void schedule(engine *e, int64_t now)
 {
     for (size_t i = 0; i < e->count; i++) {
         hub__fetch *f = &e->items[i];
-        if (f->state == S_LOCKWAIT && now >= f->wait_until_ms)
+        if (f->st->state == S_LOCKWAIT && now >= f->st->wait_until_ms)
             start_item(e, f, now);
     }
     while (e->error == HUB_OK && e->next < e->count &&
@@ -697,38 +1184,41 @@ static void schedule(engine *e, int64_t now)
         hub__fetch *f = &e->items[e->next++];
         start_item(e, f, now);
     }
+    for (size_t i = 0; i < e->count; i++)
+        if (e->items[i].st->adopter)
+            adopt_whole_file(e, &e->items[i]);
+    /* every running file first gets one connection, then big files more */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < e->count && e->error == HUB_OK; i++) {
+            hub__fetch *f = &e->items[i];
+            if (f->st->state == S_RUNNING)
+                feed(e, f, now, pass == 1);
+        }
     for (size_t i = 0; i < e->count && e->error == HUB_OK; i++) {
         hub__fetch *f = &e->items[i];
-        if (f->state != S_RUNNING)
-            continue;
-        bool all_complete = true;
-        for (size_t k = 0; k < f->nparts && f->state == S_RUNNING; k++) {
-            hub__part *p = &f->parts[k];
-            if (p->complete)
-                continue;
-            all_complete = false;
-            if (p->x || now < p->retry_at_ms ||
-                e->active_xfers >= e->cfg->max_connections)
-                continue;
-            p->retry_at_ms = 0;
-            int error = start_part(e, p);
-            if (error < 0)
-                finish(e, f, error);
+        hub__fetch_state *st = f->st;
+        int error = HUB_OK;
+        if (st->state == S_RUNNING) {
+            error = st->sparse ? tend_sparse(e, f, now)
+                               : catch_up(e, f, HASH_BUDGET_PER_TURN);
+            if (error == HUB_OK && parts_idle(st) &&
+                (!st->sparse || st->todo.n == 0)) {
+                if (st->sparse)
+                    enter_verify(e, f);
+                else
+                    st->state = S_VERIFY;
+            }
         }
-        if (f->state != S_RUNNING)
-            continue;
-        int error = catch_up(e, f, HASH_BUDGET_PER_TURN);
-        if (error < 0) {
-            finish(e, f, error);
-            continue;
-        }
-        if (all_complete) {
+        if (error == HUB_OK && st->state == S_VERIFY &&
+            (!st->sparse || atomic_load(&st->job.hashed) == f->size ||
+             atomic_load(&st->job.error))) {
             error = verify_and_commit(e, f);
-            if (error == 1)
-                report(e, f, HUB_PHASE_DOWNLOAD);
-            else
+            if (error <= HUB_OK)
                 finish(e, f, error);
+            continue; /* 1: downloading it again */
         }
+        if (error < 0)
+            finish(e, f, error);
     }
 }
 
@@ -736,17 +1226,23 @@ static int64_t next_timer(const engine *e, int64_t now)
 {
     int64_t soonest = now + POLL_MS;
     for (size_t i = 0; i < e->count; i++) {
-        const hub__fetch *f = &e->items[i];
-        if (f->state == S_LOCKWAIT && f->wait_until_ms < soonest)
-            soonest = f->wait_until_ms;
-        if (f->state != S_RUNNING)
+        const hub__fetch_state *st = e->items[i].st;
+        if (st->state == S_LOCKWAIT && st->wait_until_ms < soonest)
+            soonest = st->wait_until_ms;
+        if (st->state != S_RUNNING)
             continue;
-        for (size_t k = 0; k < f->nparts; k++) {
-            const hub__part *p = &f->parts[k];
-            if (!p->x && !p->complete && p->retry_at_ms &&
+        for (size_t k = 0; k < st->nparts; k++) {
+            const hub__part *p = &st->parts[k];
+            if (p->in_use && !p->x && p->retry_at_ms &&
                 p->retry_at_ms < soonest)
                 soonest = p->retry_at_ms;
         }
+    }
+    if (e->paused && e->tokens < 0 && e->cfg->max_rate) {
+        int64_t refill_at =
+            now + (int64_t)(-e->tokens * 1000.0 / (double)e->cfg->max_rate) + 1;
+        if (refill_at < soonest)
+            soonest = refill_at;
     }
     return soonest;
 }
@@ -755,9 +1251,11 @@ static bool all_finished(const engine *e)
 {
     if (e->next < e->count && e->error == HUB_OK)
         return false;
-    for (size_t i = 0; i < e->count; i++)
-        if (e->items[i].state == S_RUNNING || e->items[i].state == S_LOCKWAIT)
+    for (size_t i = 0; i < e->count; i++) {
+        int s = e->items[i].st->state;
+        if (s == S_RUNNING || s == S_LOCKWAIT || s == S_VERIFY)
             return false;
+    }
     return true;
 }
 
@@ -765,16 +1263,33 @@ static void abort_all(engine *e, int code)
 {
     for (size_t i = 0; i < e->count; i++) {
         hub__fetch *f = &e->items[i];
-        if (f->state == S_RUNNING || f->state == S_LOCKWAIT) {
-            stop_parts(e, f);
-            close_file(f);
-            e->active_files--;
-            f->result = code;
-            f->state = S_FAILED;
-            if (e->ops->release)
-                e->ops->release(f, e->ctx);
+        int s = f->st->state;
+        if (s == S_RUNNING || s == S_LOCKWAIT || s == S_VERIFY) {
+            hub__error_set(code, "%s", hub_strerror(code));
+            finish(e, f, code);
         }
     }
+}
+
+static void resume_paused(engine *e)
+{
+    if (!e->paused || e->tokens <= 0)
+        return;
+    for (size_t i = 0; i < e->count; i++) {
+        hub__fetch_state *st = e->items[i].st;
+        for (size_t k = 0; k < st->nparts; k++) {
+            hub_xfer *x = st->parts[k].x;
+            if (x && hub__xfer_paused(x)) {
+                e->paused--;
+                hub__xfer_resume(x);
+            }
+        }
+    }
+}
+
+static void wake_http(void *arg)
+{
+    hub__http_wakeup(arg);
 }
 
 int hub__engine_run(const hub__engine_config *config,
@@ -789,15 +1304,27 @@ int hub__engine_run(const hub__engine_config *config,
     e.count = count;
     e.ops = ops;
     e.ctx = ctx;
+    e.tokens_ms = hub__now_ms();
     int error = HUB_OK;
     e.hashbuf = hub__malloc(HASH_CHUNK);
     if (!e.hashbuf)
         return HUB_ENOMEM;
-    for (size_t i = 0; i < count; i++) {
-        items[i].state = S_PENDING;
-        items[i].fd = -1;
+    for (size_t i = 0; i < count && error == HUB_OK; i++) {
         items[i].result = HUB_OK;
+        items[i].st = hub__calloc(1, sizeof(hub__fetch_state));
+        if (!items[i].st)
+            error = HUB_ENOMEM;
+        else
+            items[i].st->fd = -1;
     }
+    if (error == HUB_OK)
+        error = hub__hasher_new(&e.hasher, wake_http, config->http);
+    if (error < 0) {
+        hub__free(e.hashbuf);
+        return error;
+    }
+    engine *outer = current;
+    current = &e;
     while (!all_finished(&e)) {
         if (hub__progress_cancelled(config->progress)) {
             abort_all(&e, HUB_ECANCELLED);
@@ -807,6 +1334,8 @@ int hub__engine_run(const hub__engine_config *config,
             break;
         }
         int64_t now = hub__now_ms();
+        refill(&e, now);
+        resume_paused(&e);
         schedule(&e, now);
         if (e.error != HUB_OK) {
             abort_all(&e, e.error);
@@ -829,13 +1358,15 @@ int hub__engine_run(const hub__engine_config *config,
             if (p && p->x == x)
                 part_done(&e, p, result);
         }
-        /* progress between callbacks: bytes moved in this turn */
+        /* progress between events: the bytes that moved this turn */
         for (size_t i = 0; i < count; i++)
-            if (items[i].state == S_RUNNING)
+            if (items[i].st->state == S_RUNNING)
                 report(&e, &items[i], HUB_PHASE_DOWNLOAD);
     }
+    current = outer;
     if (e.error != HUB_OK && e.error != HUB_ECANCELLED)
         hub__error_restore(&e.saved);
+    hub__hasher_free(e.hasher);
     for (size_t i = 0; i < e.pool_count; i++)
         hub__xfer_free(e.pool[i]);
     hub__free(e.pool);
@@ -925,6 +1456,8 @@ int hub__meta_fetch(hub_xfer *x, hub_http *http, const hub__meta_req *req)
             continue;
         }
         if (result < 0) {
+            if (attempt > 0)
+                hub__error_prefix("gave up after %d attempts", attempt + 1);
             error = result;
             break;
         }

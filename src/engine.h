@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* engine.h: fetch files over one curl multi handle: parallel, resumable,
- * verified while streaming, retried, cancellable. */
+/* engine.h: fetch files over one curl multi handle: parallel files and
+ * ranged connections, resumable, verified while streaming, retried,
+ * rate-limited, cancellable. */
 #ifndef HUB_ENGINE_H
 #define HUB_ENGINE_H
 
 #include "backend.h"
 #include "digest.h"
+#include "hasher.h"
 #include "http.h"
+#include "journal.h"
 #include "lock.h"
 #include "log.h"
 #include "progress.h"
@@ -19,6 +22,14 @@ typedef struct hub__part hub__part;
 /*
  * One file to fetch. The caller fills the input fields; the storage layer
  * (prepare/commit/release below) decides where the bytes go.
+ *
+ * Temp files, next to where the blob will live (`temp_base`):
+ * - "<temp_base>.incomplete": one connection, always a contiguous prefix
+ *   of the blob (the name older huggingface_hub versions resume from);
+ * - "<temp_base>.hubfetch.incomplete" and "...hubfetch-journal.incomplete":
+ *   several connections writing at their offsets, and the journal of which
+ *   ranges are there (journal.h).
+ * Both end in ".incomplete", so `hf cache prune` cleans them up.
  */
 typedef struct hub__fetch {
     /* input */
@@ -27,36 +38,23 @@ typedef struct hub__fetch {
     uint64_t size;    /* exact size */
     char etag[65];    /* expected digest, lowercase hex */
     hub_digest_kind digest;
-    size_t index; /* position in the progress plan */
-    void *owner;  /* storage-layer state */
+    size_t index;   /* position in the progress plan */
+    void *owner;    /* storage-layer state */
+    char *data_url; /* known final URL (e.g. from a HEAD), or NULL */
 
-    /* set by prepare(): temp files are "<temp_base>.incomplete" (a
-     * contiguous prefix, resumable by any client) */
+    /* set by prepare() */
     char *temp_base;
     hub__lock lock;
     char *lock_path;
 
     /* output */
-    int result;              /* HUB_OK, HUB__FETCH_SKIP, or an error */
-    uint64_t bytes_fetched;  /* body bytes received over the network */
-    uint64_t bytes_reported; /* of which the progress module was told */
-    char *served_by;         /* endpoint (origin) whose redirect served it */
+    int result;             /* HUB_OK, HUB__FETCH_SKIP, or an error */
+    uint64_t bytes_fetched; /* body bytes received over the network */
+    char *served_by;        /* endpoint whose redirect served it */
+    char *temp_path;        /* the verified temp file, for commit() */
 
     /* engine state */
-    int state;
-    int64_t wait_until_ms; /* lock retry / backoff */
-    int64_t lock_since_ms;
-    int64_t lock_logged_ms;
-    int fd;
-    char *temp_path;
-    uint64_t resumed; /* bytes already on disk when we started */
-    hub__part *parts;
-    size_t nparts;
-    char *data_url; /* final (CDN) URL learnt from a redirect */
-    hub_digest *hash;
-    uint64_t hashed; /* digest covers [0, hashed) */
-    int restarts;    /* whole-file restarts after a bad digest */
-    int reresolves;  /* signed-URL expiries handled */
+    struct hub__fetch_state *st;
 } hub__fetch;
 
 typedef struct hub__storage_ops {
@@ -67,7 +65,7 @@ typedef struct hub__storage_ops {
      * return HUB_OK.
      */
     int (*prepare)(hub__fetch *f, void *ctx);
-    /* The temp file `f->temp_path` holds the verified content. */
+    /* `f->temp_path` holds the verified content: move it into place. */
     int (*commit)(hub__fetch *f, void *ctx);
     /* Always called last for a prepared file (release the lock). */
     void (*release)(hub__fetch *f, void *ctx);
@@ -81,11 +79,15 @@ typedef struct hub__engine_config {
     const char *revision; /* for messages */
     const hub_logger *log;
     hub__progress *progress;
-    int max_files;        /* files in flight */
-    int max_connections;  /* transfers in flight */
-    int max_retries;      /* per transfer, after the first attempt */
-    long retry_base_ms;   /* first backoff step */
-    long lock_timeout_ms; /* -1: forever */
+    int max_files;            /* files in flight */
+    int connections;          /* ranged connections per large file */
+    int max_connections;      /* transfers in flight, all files */
+    uint64_t split_threshold; /* files this big get several connections */
+    uint64_t part_size;       /* 0: chosen per file (see engine.c) */
+    uint64_t max_rate;        /* bytes/s over all transfers, 0 = unlimited */
+    int max_retries;          /* per transfer, after the first attempt */
+    long retry_base_ms;       /* first backoff step */
+    long lock_timeout_ms;     /* -1: forever */
 } hub__engine_config;
 
 /*

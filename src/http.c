@@ -33,6 +33,7 @@ struct hub_xfer {
     bool headers_done; /* on_headers was called for the final response */
     bool body_is_data; /* the final response's body goes to on_data */
     bool failed_cb;    /* a callback returned an error */
+    bool paused;
     hub__error_saved cb_error;
     hub_buf errbody; /* body of non-2xx responses when no sink */
     uint64_t bytes;
@@ -196,11 +197,31 @@ uint64_t hub__xfer_bytes(const hub_xfer *x)
     return x->bytes;
 }
 
-void hub__xfer_set_max_speed(hub_xfer *x, uint64_t bytes_per_second)
+void hub__xfer_pause(hub_xfer *x)
 {
-    x->req.max_recv_speed = bytes_per_second;
-    curl_easy_setopt(x->easy, CURLOPT_MAX_RECV_SPEED_LARGE,
-                     (curl_off_t)bytes_per_second);
+    if (x->in_multi && !x->paused) {
+        x->paused = true;
+        curl_easy_pause(x->easy, CURLPAUSE_RECV);
+    }
+}
+
+void hub__xfer_resume(hub_xfer *x)
+{
+    if (x->in_multi && x->paused) {
+        x->paused = false;
+        /* may deliver buffered data to on_data right away */
+        curl_easy_pause(x->easy, CURLPAUSE_CONT);
+    }
+}
+
+bool hub__xfer_paused(const hub_xfer *x)
+{
+    return x->paused;
+}
+
+void hub__http_wakeup(hub_http *http)
+{
+    curl_multi_wakeup(http->multi);
 }
 
 void hub__xfer_set_tag(hub_xfer *x, void *tag)
@@ -459,6 +480,7 @@ int hub__xfer_start(hub_xfer *x, const hub_xfer_req *req)
     x->headers_done = false;
     x->body_is_data = false;
     x->failed_cb = false;
+    x->paused = false;
     x->bytes = 0;
     x->curl_error[0] = '\0';
 
@@ -533,8 +555,6 @@ int hub__xfer_start(hub_xfer *x, const hub_xfer_req *req)
         SET(CURLOPT_NOBODY, 1L);
     if (req->ranged)
         SET(CURLOPT_RANGE, range);
-    if (req->max_recv_speed)
-        SET(CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)req->max_recv_speed);
 #undef SET
     if (rc != CURLE_OK)
         return hub__error_set(HUB_ERROR, "cannot configure request for %s: %s",

@@ -77,7 +77,6 @@ typedef struct hub_xfer_req {
     /* Where non-streamed bodies go (API JSON, error texts); capped by its
      * max. NULL: error bodies are kept in an internal 16 KiB buffer. */
     hub_buf *body_sink;
-    uint64_t max_recv_speed; /* bytes/s, 0 = unlimited */
 } hub_xfer_req;
 
 int hub__http_global_init(void);
@@ -103,8 +102,11 @@ const char *hub__xfer_url(const hub_xfer *x);
 const char *hub__xfer_body(const hub_xfer *x);
 /* Body bytes delivered to on_data so far. */
 uint64_t hub__xfer_bytes(const hub_xfer *x);
-/* Change the receive rate cap of a running transfer (0 = none). */
-void hub__xfer_set_max_speed(hub_xfer *x, uint64_t bytes_per_second);
+/* Stop receiving (also from inside on_data) / receive again. A paused
+ * transfer's connection is throttled by TCP flow control. */
+void hub__xfer_pause(hub_xfer *x);
+void hub__xfer_resume(hub_xfer *x);
+bool hub__xfer_paused(const hub_xfer *x);
 /* Caller-owned tag for bookkeeping. */
 void hub__xfer_set_tag(hub_xfer *x, void *tag);
 void *hub__xfer_tag(const hub_xfer *x);
@@ -122,6 +124,9 @@ int hub__http_poll(hub_http *http, long timeout_ms);
  * returned), with the message set on this thread.
  */
 hub_xfer *hub__http_next_done(hub_http *http, int *result);
+
+/* Make a hub__http_poll() in progress return now. Thread-safe. */
+void hub__http_wakeup(hub_http *http);
 
 /* Number of transfers started and not yet reported done. */
 int hub__http_running(const hub_http *http);

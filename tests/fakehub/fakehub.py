@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Fake Hugging Face Hub and LFS CDN for hubfetch tests (Python standard library only).
+"""Fake Hugging Face Hub, fake ModelScope and LFS CDN for hubfetch tests (stdlib only).
 
-Two HTTP servers on 127.0.0.1: the HUB (resolve URLs, /api/*, fault control) and the CDN
-(signed LFS object URLs). The protocol follows /work/shared/reference/hf-protocol.md
-§1, §2, §8; the fixture format, fault rules and log format are described in README.md.
+Two HTTP servers on 127.0.0.1: the HUB (resolve URLs, /api/*, fault control, and with
+--ms-fixtures the ModelScope API under /api/v1/) and the CDN (signed LFS object URLs). The
+protocols follow /work/shared/reference/hf-protocol.md §1, §2, §8 and
+/work/shared/reference/modelscope-protocol.md §1, §5 and its Appendix; the fixture format,
+fault rules and log format are described in README.md.
 
 Importable: tests use `load_fixtures()` to compute the bytes and digests they expect.
 """
@@ -28,12 +30,15 @@ import termios
 import threading
 import time
 import traceback
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 BLOCK_SIZE = 1 << 20
 LFS_POINTER = "version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize {size}\n"
 REPO_TYPES = ("model", "dataset", "space")
+MS_REPO_TYPES = ("model", "dataset")  # ModelScope has no spaces here
+MS_DEFAULT_BRANCH = "master"  # ModelScope has no "main" (reference §1.8)
 URL_PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
 FIRST_COMMIT_DATE = 1704067200  # 2024-01-01T00:00:00Z; commit i of a repo is i days later
 RANGE_UNSATISFIABLE = "unsatisfiable"
@@ -60,9 +65,15 @@ class BytesContent:
     def __init__(self, data):
         self.data = data
         self.size = len(data)
+        self._sha256 = None
 
     def chunks(self, start, end):
         yield memoryview(self.data)[start:end]
+
+    def sha256(self):
+        if self._sha256 is None:
+            self._sha256 = hashlib.sha256(self.data).hexdigest()
+        return self._sha256
 
 
 class GeneratedContent:
@@ -113,14 +124,21 @@ class RepoFile:
         self.content = content
         self.lfs = lfs
         self.size = content.size
-        self._registry = registry  # sha256 -> RepoFile, what the CDN can serve
+        self.listed_size = None  # ModelScope listings: "Size" to report instead of the real one
+        self._registry = registry  # sha256 -> RepoFile, what the CDN can serve (LFS only)
         self._git_sha1 = None if lfs else git_blob_sha1(content.data)
 
     @property
     def sha256(self):
         sha = self.content.sha256()
-        self._registry.setdefault(sha, self)
+        if self.lfs:
+            self._registry.setdefault(sha, self)
         return sha
+
+    @property
+    def identity(self):
+        """Cheap content key (no sha256 of big LFS files): equal iff same content."""
+        return ("lfs", self.size, self.content.seed) if self.lfs else ("git", self._git_sha1)
 
     @property
     def pointer(self):
@@ -153,9 +171,11 @@ def _parent(path):
 
 
 class Commit:
-    def __init__(self, sha, date, files):
+    def __init__(self, sha, date, files, parent=None, message=""):
         self.sha = sha
         self.date = date
+        self.parent = parent  # the commit it "extends", or None
+        self.message = message
         self.files = dict(sorted(files.items()))
         # Every proper prefix of a file path is a directory. Empty prefixes (from hostile
         # paths such as "/abs/path.txt") are the root and not listed.
@@ -168,6 +188,21 @@ class Commit:
                     self.dirs.add(prefix)
         self._tree_oids = {}
         self._listings = {}
+        self._last_touch = {}
+
+    def last_touch(self, path):
+        """The commit that last changed file or directory `path` in this commit's history
+        (first-parent chain of "extends"): what ModelScope listings report as `Revision`."""
+        if path not in self._last_touch:
+            if path in self.files:
+                key = lambda c: c.files[path].identity if path in c.files else None  # noqa: E731
+            else:
+                key = lambda c: c.tree_oid(path) if path in c.dirs else None  # noqa: E731
+            mine, c = key(self), self
+            while c.parent is not None and key(c.parent) == mine:
+                c = c.parent
+            self._last_touch[path] = c
+        return self._last_touch[path]
 
     def tree_oid(self, directory):
         """git tree object id of a directory (real git encoding, recursive)."""
@@ -222,6 +257,11 @@ class Repo:
         self.commits = []
         self.refs = []  # (kind, name, commit), kind in branch|tag|pr|convert
         self._names = {}  # every accepted spelling of a ref -> commit
+        # ModelScope only (see README "ModelScope fixtures"):
+        self.ms_id = None  # numeric hub id of the repo
+        self.committer = "hubfetch"
+        self.info_error = None  # (code, message): model/dataset info answers 200 + this Code
+        self.dataset_type = 4
 
     def add_ref(self, ref, commit):
         if ref.startswith("refs/pr/"):
@@ -253,11 +293,32 @@ class Repo:
                 return hits[0]
         return None
 
+    def resolve_ms(self, rev):
+        """ModelScope: a branch, a tag (a branch wins), or a full 40-hex commit id. Commit
+        ids are accepted although the reference marks them [unverified] (§1.8, §9); short
+        prefixes and refs/... spellings are not."""
+        for wanted in ("branch", "tag"):
+            for kind, name, commit in self.refs:
+                if kind == wanted and name == rev:
+                    return commit
+        if re.fullmatch(r"[0-9a-fA-F]{40}", rev):
+            return next((c for c in self.commits if c.sha == rev.lower()), None)
+        return None
+
+    def ms_refs(self, kind):
+        return [(name, commit) for k, name, commit in self.refs if k == kind]
+
 
 class Fixtures:
-    """All repos and tokens of a fixture directory (one JSON file per repo + tokens.json)."""
+    """All repos and tokens of a fixture directory (one JSON file per repo + tokens.json).
 
-    def __init__(self, directory):
+    flavour "hf" (Hugging Face, needs `main`) or "ms" (ModelScope: models and datasets,
+    branches and tags only, needs `master`, extra keys described in README.md)."""
+
+    def __init__(self, directory, flavour="hf"):
+        if flavour not in ("hf", "ms"):
+            raise ValueError(f"unknown fixture flavour {flavour!r}")
+        self.flavour = flavour
         self.repos = {}
         self.tokens = {}
         self._lfs_objects = {}
@@ -279,6 +340,8 @@ class Fixtures:
                     raise FixtureError(f"{name}: invalid fixture ({e!r})") from None
                 if (repo.type, repo.id) in self.repos:
                     raise FixtureError(f"{name}: repo {repo.type}/{repo.id} defined twice")
+                if flavour == "ms" and any(r.ms_id == repo.ms_id for r in self.repos.values()):
+                    raise FixtureError(f"{name}: ms_id {repo.ms_id} used twice")
                 self.repos[(repo.type, repo.id)] = repo
 
     def _load_tokens(self, spec):
@@ -293,17 +356,22 @@ class Fixtures:
             self.tokens[token] = allowed
 
     def _load_repo(self, spec):
+        ms = self.flavour == "ms"
         repo_type = spec.get("type", "model")
-        if repo_type not in REPO_TYPES:
+        if repo_type not in (MS_REPO_TYPES if ms else REPO_TYPES):
             raise ValueError(f"unknown repo type {repo_type!r}")
         gated = spec.get("gated", False)
-        if gated not in (False, "auto", "manual"):
-            raise ValueError(f"gated must be false, 'auto' or 'manual', not {gated!r}")
+        if gated not in (False, "auto", "manual") or (ms and gated):
+            raise ValueError(f"gated must be false, 'auto' or 'manual' (HF only), not {gated!r}")
         repo = Repo(repo_type, spec["id"], bool(spec.get("private", False)), gated)
+        if ms:
+            self._load_ms_keys(repo, spec)
         for index, cspec in enumerate(spec["commits"]):
             files = {}
+            parent = None
             if "extends" in cspec:
-                files.update(repo.commits[cspec["extends"]].files)
+                parent = repo.commits[cspec["extends"]]
+                files.update(parent.files)
             for path in cspec.get("delete", []):
                 del files[path]
             for fspec in cspec.get("files", []):
@@ -312,13 +380,28 @@ class Fixtures:
             sha = cspec.get("sha") or self._derive_sha(repo, index, files)
             if not re.fullmatch(r"[0-9a-f]{40}", sha):
                 raise ValueError(f"commit sha {sha!r} is not 40 lowercase hex")
-            commit = Commit(sha, FIRST_COMMIT_DATE + 86400 * index, files)
+            message = str(cspec.get("message", f"commit {index}"))
+            commit = Commit(sha, FIRST_COMMIT_DATE + 86400 * index, files, parent, message)
             repo.commits.append(commit)
             for ref in cspec.get("refs", []):
+                if ms and ref.startswith(("refs/pr/", "refs/convert/")):
+                    raise ValueError(f"ModelScope repos have branches and tags only, not {ref!r}")
                 repo.add_ref(ref, commit)
-        if repo.resolve("main") is None:
-            raise ValueError("no commit carries the 'main' ref")
+        default = MS_DEFAULT_BRANCH if ms else "main"
+        if repo.resolve(default) is None:
+            raise ValueError(f"no commit carries the {default!r} ref")
         return repo
+
+    @staticmethod
+    def _load_ms_keys(repo, spec):
+        # Numeric hub id (datasets are listed by it, §1.7): stable, derived from the id.
+        derived = int(hashlib.sha1(f"{repo.type}/{repo.id}".encode()).hexdigest()[:6], 16)
+        repo.ms_id = int(spec.get("ms_id", 100000 + derived))
+        repo.committer = str(spec.get("committer", repo.committer))
+        repo.dataset_type = int(spec.get("dataset_type", repo.dataset_type))
+        if "info_error" in spec:
+            err = spec["info_error"]
+            repo.info_error = (int(err["code"]), str(err["message"]))
 
     @staticmethod
     def _derive_sha(repo, index, files):
@@ -352,17 +435,24 @@ class Fixtures:
         path = fspec["path"]
         if "lfs" in fspec:
             content = self._lfs_content(int(fspec["lfs"]["size"]), fspec["lfs"]["seed"])
-            yield RepoFile(path, content, True, self._lfs_objects)
+            f = RepoFile(path, content, True, self._lfs_objects)
         elif "text" in fspec:
-            yield RepoFile(path, BytesContent(fspec["text"].encode()), False, self._lfs_objects)
+            f = RepoFile(path, BytesContent(fspec["text"].encode()), False, self._lfs_objects)
         elif "base64" in fspec:
             data = base64.b64decode(fspec["base64"], validate=True)
-            yield RepoFile(path, BytesContent(data), False, self._lfs_objects)
+            f = RepoFile(path, BytesContent(data), False, self._lfs_objects)
         else:
             raise ValueError(f"file {path!r} needs one of text, base64, lfs")
+        if "listed_size" in fspec:
+            f.listed_size = int(fspec["listed_size"])
+        yield f
 
     def repo(self, repo_id, repo_type="model"):
         return self.repos.get((repo_type, repo_id))
+
+    def repo_by_ms_id(self, ms_id, repo_type):
+        return next((r for r in self.repos.values()
+                     if r.type == repo_type and str(r.ms_id) == ms_id), None)
 
     def lfs_object(self, sha256):
         """LFS file whose content has this sha256, once the hub has computed it."""
@@ -379,8 +469,8 @@ class Fixtures:
         return list(seen.values())
 
 
-def load_fixtures(directory):
-    return Fixtures(directory)
+def load_fixtures(directory, flavour="hf"):
+    return Fixtures(directory, flavour)
 
 
 # --------------------------------------------------------------------------- HTTP model
@@ -444,6 +534,45 @@ def hub_error(status, message, code=None, headers=None):
     return json_response(status, {"error": message}, h)
 
 
+def ms_request_id():
+    return str(uuid.uuid4())
+
+
+def ms_json(status, body):
+    """A ModelScope JSON answer, raw UTF-8 (server messages are often Chinese, §5); the
+    X-Request-Id header repeats the body's RequestId (the new SDK reads either)."""
+    headers = {"Content-Type": "application/json; charset=utf-8", "X-Request-Id": body["RequestId"]}
+    return Response(status, headers, json.dumps(body, ensure_ascii=False).encode())
+
+
+def ms_ok(data):
+    """The /api/v1 success envelope (§1.5)."""
+    return ms_json(200, {"Code": 200, "Data": data, "Message": "success",
+                         "RequestId": ms_request_id(), "Success": True})
+
+
+def ms_error(status, code, message):
+    """A ModelScope error body, as the live server's 404s (Appendix): no Data."""
+    return ms_json(status, {"Code": code, "Message": message, "RequestId": ms_request_id(),
+                            "Success": False})
+
+
+def ms_error_in_200(code, message):
+    """HTTP 200 whose envelope carries an error (§1.5: clients must check Code and Success)."""
+    return ms_json(200, {"Code": code, "Data": None, "Message": message,
+                         "RequestId": ms_request_id(), "Success": False})
+
+
+def ms_session_cookie(headers):
+    """Value of the m_session_id cookie (§1.3), or None. Every Cookie header is read."""
+    for line in headers.get_all("Cookie") or []:
+        for item in line.split(";"):
+            name, sep, value = item.strip().partition("=")
+            if sep and name.strip() == "m_session_id":
+                return value.strip().strip('"')
+    return None
+
+
 def s3_error(status, code, message):
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -479,21 +608,28 @@ def content_disposition(path):
     return f"inline; filename*=UTF-8''{quote(name, safe='')}; filename=\"{ascii_name}\";"
 
 
-def serve_file(req, f, headers, s3):
-    """200/206/416 (and gzip for git files) for GET/HEAD of a file's content."""
+def serve_file(req, f, headers, flavour):
+    """200/206/416 for GET/HEAD of a file's content; gzip for git files from the HF hub.
+    `flavour` ("hub", "s3" or "ms") picks the error format and whether gzip is offered."""
     headers["Accept-Ranges"] = "bytes"
     total = f.size
     rng = parse_range(req.range, total) if req.range is not None else None
     if rng == RANGE_UNSATISFIABLE:
-        resp = (s3_error(416, "InvalidRange", "The requested range is not satisfiable") if s3
-                else hub_error(416, "Requested Range Not Satisfiable"))
+        if flavour == "s3":
+            resp = s3_error(416, "InvalidRange", "The requested range is not satisfiable")
+        elif flavour == "ms":
+            resp = ms_error(416, 416, "Requested Range Not Satisfiable")
+        else:
+            resp = hub_error(416, "Requested Range Not Satisfiable")
         resp.headers.update({"Content-Range": f"bytes */{total}", "Accept-Ranges": "bytes"})
         return resp
     if rng is not None:
         first, last = rng
         headers["Content-Range"] = f"bytes {first}-{last}/{total}"
         return Response(206, headers, file=f, start=first, end=last + 1)
-    if not f.lfs and total > 0 and req.range is None and req.accepts_gzip():
+    # ModelScope: the reference says nothing about compression, so none is offered.
+    if (flavour == "hub" and not f.lfs and total > 0 and req.range is None
+            and req.accepts_gzip()):
         headers["Content-Encoding"] = "gzip"
         headers["Vary"] = "Accept-Encoding"
         return Response(200, headers, gzip.compress(f.read(), mtime=0), chunked=True)
@@ -506,8 +642,10 @@ def serve_file(req, f, headers, s3):
 class App:
     """Shared state of both servers: fixtures, options, fault rules, log."""
 
-    def __init__(self, fixtures, page_size=1000, cdn_base=None, link_ttl=3600, log_path=None):
+    def __init__(self, fixtures, page_size=1000, cdn_base=None, link_ttl=3600, log_path=None,
+                 ms_fixtures=None):
         self.fixtures = fixtures
+        self.ms = ModelScope(self, ms_fixtures) if ms_fixtures is not None else None
         self.page_size = page_size
         self.cdn_base = cdn_base.rstrip("/") if cdn_base else None
         self.link_ttl = link_ttl
@@ -575,6 +713,10 @@ class App:
     # ---- hub
 
     def hub(self, req):
+        # ModelScope's /api/v1/ cannot collide with a Hub route (no repo type "v1"); it has
+        # its own tokens, so it is dispatched before the Hub's Authorization check.
+        if req.path.startswith("/api/v1/"):
+            return self.ms.handle(req) if self.ms else hub_error(404, "Not Found")
         if req.method not in ("GET", "HEAD"):
             return hub_error(405, "Method not allowed")
         auth = req.headers.get("Authorization")
@@ -693,7 +835,7 @@ class App:
             "Content-Type": mimetypes.guess_type(f.path)[0] or "application/octet-stream",
             "Content-Disposition": content_disposition(f.path),
         })
-        return serve_file(req, f, headers, s3=False)
+        return serve_file(req, f, headers, "hub")
 
     def resolve_cache(self, req):
         """/api/resolve-cache/{type}s/{repo}/{commit}/{path}: the target of 307s. The query is
@@ -823,13 +965,15 @@ class App:
     def cdn(self, req):
         if req.method not in ("GET", "HEAD"):
             return s3_error(405, "MethodNotAllowed", "The specified method is not allowed.")
-        if "Authorization" in req.headers:
+        if "Authorization" in req.headers or ms_session_cookie(req.headers) is not None:
             # S3-style endpoints reject a second auth mechanism: this is what catches a client
-            # forwarding its Hub token to the CDN (§2.4).
+            # forwarding its Hub token (§2.4) or its ModelScope cookie (MS §8 item 2) to the CDN.
             return s3_error(400, "InvalidArgument", "Only one auth mechanism allowed")
         m = re.fullmatch(r"/repos/([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})", req.path)
         sha = m[3] if m and m[3].startswith(m[1] + m[2]) else None
         f = self.fixtures.lfs_object(sha) if sha else None
+        if f is None and sha and self.ms:
+            f = self.ms.fixtures.lfs_object(sha)
         if f is None:
             return s3_error(404, "NoSuchKey", "The specified key does not exist.")
         expires, sig = req.query.get("expires", ""), req.query.get("sig", "")
@@ -847,15 +991,199 @@ class App:
             "Last-Modified": "Mon, 01 Jan 2024 00:00:00 GMT",
             "X-Cache": "Miss from cloudfront",
         }
-        return serve_file(req, f, headers, s3=True)
+        return serve_file(req, f, headers, "s3")
+
+
+# --------------------------------------------------------------------------- modelscope
+
+
+class ModelScope:
+    """ModelScope's legacy /api/v1 API (modelscope-protocol.md §1.5-§1.9, §5, Appendix) on the
+    hub port, over fixtures of flavour "ms". LFS downloads redirect to the shared CDN."""
+
+    MODE_BLOB = "33188"  # 0o100644, as the live listing spells it (§1.6)
+    MODE_TREE = "16384"  # 0o040000
+    NOT_FOUND = 10990101007  # body Code of the live server's download 404s (Appendix)
+    MISSING = {"model": "模型不存在", "dataset": "数据集不存在"}  # "model/dataset does not exist" (§5)
+    ROUTES = {"model": ("", "revisions", "repo/files", "repo"),
+              "dataset": ("", "repo/tree", "repo")}
+
+    def __init__(self, app, fixtures):
+        self.app = app
+        self.fixtures = fixtures
+
+    def token(self, req):
+        """The token of the m_session_id cookie or of `Authorization: Bearer`, if it is a
+        listed one. Anything else is anonymous (Appendix: no distinct error)."""
+        auth = req.headers.get("Authorization") or ""
+        scheme, _, bearer = auth.partition(" ")
+        for candidate in (ms_session_cookie(req.headers),
+                          bearer.strip() if scheme.lower() == "bearer" else None):
+            if candidate in self.fixtures.tokens:
+                return candidate
+        return None
+
+    def handle(self, req):
+        resp = self._handle(req)
+        resp.headers.setdefault("X-Request-Id", ms_request_id())  # uuid-style on every answer
+        return resp
+
+    def _handle(self, req):
+        if req.method not in ("GET", "HEAD"):
+            return ms_error(405, 405, "Method not allowed")
+        segs = [unquote(x) for x in req.path.split("/")[3:]]
+        if not segs or segs[0] not in ("models", "datasets"):
+            return ms_error(404, 404, "Not Found")
+        repo_type, rest = segs[0][:-1], segs[1:]
+        if repo_type == "dataset" and len(rest) == 3 and rest[1:] == ["repo", "tree"]:
+            # Classic lists datasets by their numeric hub id (§1.7).
+            repo, label, op = self.fixtures.repo_by_ms_id(rest[0], "dataset"), rest[0], "repo/tree"
+        elif len(rest) >= 2 and "/".join(rest[2:]) in self.ROUTES[repo_type]:
+            label, op = f"{rest[0]}/{rest[1]}", "/".join(rest[2:])
+            repo = self.fixtures.repo(label, repo_type)
+        else:
+            return ms_error(404, 404, "Not Found")
+        token = self.token(req)
+        if repo is not None and repo.private and (
+                token is None or (repo_type, repo.id) not in self.fixtures.tokens[token]):
+            if op == "repo":  # Appendix: a private repo's file answers 403, its metadata 404
+                message = "用户未登录" if token is None else "Permission denied"  # "user not logged in"
+                return ms_error(403, 403, message)
+            repo = None
+        if repo is None:
+            return ms_error(404, self.NOT_FOUND, f"{self.MISSING[repo_type]}: {label}")
+        rev = req.query.get("Revision") or MS_DEFAULT_BRANCH
+        if op == "":
+            return self.info(repo, rev)
+        if op == "revisions":
+            return self.revisions(repo)
+        if op == "repo":
+            return self.download(req, repo, rev, req.query.get("FilePath", ""))
+        commit = repo.resolve_ms(rev)
+        if commit is None:  # Appendix: an unknown revision lists as HTTP 200, Files null
+            return ms_ok({"Files": None})
+        recursive = req.query.get("Recursive", "").lower() == "true"
+        root = req.query.get("Root", "").strip("/")
+        entries = self.entries(repo, commit, root, recursive)
+        if op == "repo/files":
+            return ms_ok({"Files": entries, "LatestCommitter": self.committer(repo, commit)})
+        return self.page(req, entries)
+
+    # ---- metadata
+
+    def info(self, repo, rev):
+        if repo.info_error:
+            return ms_error_in_200(*repo.info_error)
+        owner, name = repo.id.split("/", 1)
+        head = repo.resolve_ms(MS_DEFAULT_BRANCH)
+        data = {
+            "Id": repo.ms_id,
+            "Name": name,
+            "ChineseName": name,
+            "Visibility": 1 if repo.private else 5,  # 1 private, 3 internal, 5 public
+            "Description": f"{repo.id}: a fixture repo for hubfetch tests",
+            "License": "Apache License 2.0",
+            "Downloads": 0,
+            "Likes": 0,
+            "CreatedTime": repo.commits[0].date,
+            "LastUpdatedTime": head.date,
+            "Tags": [],
+            "Organization": {"Name": owner},
+            "CreatedBy": repo.committer,
+            "IsAccessible": 1,
+            # Echoed, not checked: a client validates revisions through /revisions (§1.8).
+            "Revision": rev,
+        }
+        if repo.type == "model":
+            data.update({"IsPublished": 1, "IsOnline": 1, "Stars": 0, "Architectures": [],
+                         "ModelType": [], "Tasks": [], "ReadMeContent": "", "IsCertification": 0,
+                         "ApprovalMode": 1, "CardReady": 1, "BackendSupport": "", "ModelInfos": {},
+                         "RelatedArxivId": [], "RelatedPaper": []})
+        else:
+            data.update({"Namespace": owner, "Type": repo.dataset_type})
+        return ms_ok(data)
+
+    def revisions(self, repo):
+        """Branches in fixture order, tags newest first (§1.6). EndTime is ignored."""
+        def item(name, commit):
+            return {"Revision": name, "CreatedAt": commit.date, "CommitId": commit.sha,
+                    "Message": commit.message}
+        branches = [item(n, c) for n, c in repo.ms_refs("branch")]
+        tags = [item(n, c) for n, c in reversed(repo.ms_refs("tag"))]
+        tags.sort(key=lambda t: -t["CreatedAt"])  # stable: equal dates keep newest-defined first
+        return ms_ok({"RevisionMap": {"Branches": branches, "Tags": tags}})
+
+    def committer(self, repo, commit):
+        return {"Id": commit.sha, "ShortId": commit.sha[:8], "Title": commit.message,
+                "Message": commit.message, "AuthorName": repo.committer,
+                "AuthoredDate": commit.date, "CommitterName": repo.committer,
+                "CommittedDate": commit.date}
+
+    def entries(self, repo, commit, root, recursive):
+        """Data.Files entries (§1.6) under `root`, sorted by path; directories are `tree`
+        entries. `Revision` is the last commit that changed the file (or directory)."""
+        if root and root not in commit.dirs:
+            return []
+        out = []
+        for e in commit.listing(root, recursive):
+            path = e["path"]
+            touch = commit.last_touch(path)
+            entry = {"Name": path.rsplit("/", 1)[-1], "Path": path}
+            if e["type"] == "directory":
+                entry.update(Type="tree", Size=0, IsLFS=False, Mode=self.MODE_TREE)
+            else:
+                f = commit.files[path]
+                size = f.size if f.listed_size is None else f.listed_size
+                entry.update(Type="blob", Size=size, Sha256=f.sha256, IsLFS=f.lfs,
+                             Mode=self.MODE_BLOB)
+            entry.update(Revision=touch.sha, CommitMessage=touch.message,
+                         CommittedDate=touch.date, CommitterName=repo.committer, InCheck=False)
+            out.append(entry)
+        return out
+
+    def page(self, req, entries):
+        """Dataset tree pages: PageNumber from 1, PageSize default 100; a client stops at the
+        first page shorter than PageSize (§1.7)."""
+        try:
+            number = int(req.query.get("PageNumber") or 1)
+            size = int(req.query.get("PageSize") or 100)
+        except ValueError:
+            number = size = 0
+        if number < 1 or size < 1:
+            return ms_error(400, 400, "PageNumber and PageSize must be positive integers")
+        start = (number - 1) * size
+        return ms_ok({"Files": entries[start:start + size], "TotalCount": len(entries),
+                      "PageNumber": number, "PageSize": size})
+
+    # ---- files
+
+    def download(self, req, repo, rev, path):
+        """Git files inline (200/206/416), LFS files 302 to the CDN (Appendix, §1.9)."""
+        commit = repo.resolve_ms(rev)
+        if commit is None:
+            return ms_error(404, self.NOT_FOUND, f"Revision {rev} does not exist in {repo.id}")
+        f = commit.files.get(path)
+        if f is None:
+            return ms_error(404, self.NOT_FOUND,
+                            f"The file path: {path} does not exist in {repo.id} at {rev}")
+        if f.lfs:
+            url = self.app.cdn_url(f, req.expire_links)
+            return Response(302, {"Location": url, "Content-Type": "text/plain; charset=utf-8"},
+                            f"Found. Redirecting to {url}".encode())
+        headers = {
+            "Content-Type": mimetypes.guess_type(f.path)[0] or "application/octet-stream",
+            "Content-Disposition": content_disposition(f.path),
+        }
+        return serve_file(req, f, headers, "ms")
 
 
 class FaultRule:
     """One rule of POST /_control {"faults": [...]}; see README.md."""
 
     # Action keys, in the order used to name the fault in the log ("drop_after+rate").
-    ACTIONS = ("status", "redirect", "drop_after", "stall_after", "corrupt", "corrupt_at",
-               "ignore_range", "no_content_range", "no_content_length", "rate", "expire_links")
+    ACTIONS = ("status", "redirect", "ms_code", "drop_after", "stall_after", "corrupt",
+               "corrupt_at", "ignore_range", "no_content_range", "no_content_length", "rate",
+               "expire_links")
     # Value checks for action keys and their parameters.
     TYPES = {
         "status": lambda v: isinstance(v, int) and 100 <= v <= 599,
@@ -863,6 +1191,8 @@ class FaultRule:
         "body": lambda v: isinstance(v, str),
         "redirect": lambda v: isinstance(v, str) and v.startswith(("http://", "https://")),
         "code": lambda v: isinstance(v, int) and 300 <= v <= 399,
+        "ms_code": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "message": lambda v: isinstance(v, str),
         "drop_after": lambda v: isinstance(v, int) and v >= 0,
         "stall_after": lambda v: isinstance(v, int) and v >= 0,
         "stall_ms": lambda v: isinstance(v, int) and v >= 0,
@@ -889,7 +1219,9 @@ class FaultRule:
         bad += sorted(set(spec) - {"match", "server", "method", "times", "skip", "action"})
         if bad or not names or self.server not in ("hub", "cdn", "any"):
             raise ValueError(f"invalid fault rule {spec!r} ({', '.join(bad) or 'no action'})")
-        if {"status", "redirect"} <= set(names) or {"drop_after", "stall_after"} <= set(names):
+        if (len({"status", "redirect", "ms_code"} & set(names)) > 1
+                or {"drop_after", "stall_after"} <= set(names)
+                or ("message" in self.action and "ms_code" not in names)):
             raise ValueError(f"conflicting actions in {spec!r}")
         self.name = "+".join(names)
         self.matched = self.applied = 0
@@ -956,6 +1288,7 @@ class Handler(BaseHTTPRequestHandler):
             "path": self.path,
             "range": self.headers.get("Range"),
             "auth": "Authorization" in self.headers,
+            "cookie": ms_session_cookie(self.headers) is not None,
             "status": None,
             "bytes": 0,
             "fault": rule.name if rule else None,
@@ -986,6 +1319,9 @@ class Handler(BaseHTTPRequestHandler):
                 body = action["body"]
             headers.update(action.get("headers", {}))
             return Response(action["status"], headers, body.encode())
+        if "ms_code" in action:
+            return ms_error_in_200(action["ms_code"],
+                                   action.get("message", f"Injected fault: Code {action['ms_code']}"))
         if "redirect" in action:
             location = action["redirect"].rstrip("/") + self.path
             return Response(action.get("code", 308),
@@ -1125,6 +1461,8 @@ def materialize(fixtures, directory):
 def main(argv=None):
     p = argparse.ArgumentParser(description="Fake Hugging Face Hub + CDN for tests.")
     p.add_argument("--fixtures", required=True, help="directory of repo JSON files + tokens.json")
+    p.add_argument("--ms-fixtures", metavar="DIR",
+                   help="ModelScope fixtures (same format); without it /api/v1/ answers 404")
     p.add_argument("--log", help="append one JSON line per request to this file")
     p.add_argument("--page-size", type=int, default=1000, help="tree listing page size")
     p.add_argument("--cdn-base", help="redirect LFS files to URL/<sha256> instead of the built-in CDN")
@@ -1138,13 +1476,16 @@ def main(argv=None):
 
     try:
         fixtures = load_fixtures(args.fixtures)
+        ms_fixtures = load_fixtures(args.ms_fixtures, "ms") if args.ms_fixtures else None
     except (OSError, FixtureError) as e:
         print(f"fakehub: {e}", file=sys.stderr)
         return 2
     if args.materialize:
-        materialize(fixtures, args.materialize)
+        for each in (fixtures, ms_fixtures):
+            if each is not None:
+                materialize(each, args.materialize)
 
-    app = App(fixtures, args.page_size, args.cdn_base, args.cdn_link_ttl, args.log)
+    app = App(fixtures, args.page_size, args.cdn_base, args.cdn_link_ttl, args.log, ms_fixtures)
     hub = Server(args.hub_port, HubHandler, app)
     cdn = Server(args.cdn_port, CdnHandler, app)
     app.hub_port, app.cdn_port = hub.server_address[1], cdn.server_address[1]

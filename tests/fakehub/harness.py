@@ -6,6 +6,7 @@
         assert [r["status"] for r in hub.log()] == [...]
 
 or subclass FakeHubTestCase (one fake per test class, faults and log reset before each test).
+ModelScope: FakeHub(ms_fixtures=DEFAULT_MS_FIXTURES) also serves /api/v1/ (hub.ms_fixtures).
 All HTTP done here bypasses proxies: tests run with proxy variables set.
 """
 
@@ -23,6 +24,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 FAKEHUB = os.path.join(HERE, "fakehub.py")
 DEFAULT_FIXTURES = os.path.join(os.path.dirname(HERE), "fixtures", "hub")
+DEFAULT_MS_FIXTURES = os.path.join(os.path.dirname(HERE), "fixtures", "modelscope")
 
 sys.path.insert(0, HERE)
 import fakehub  # noqa: E402  (for load_fixtures: expected bytes and digests)
@@ -31,13 +33,16 @@ _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 class FakeHub:
-    def __init__(self, fixtures=DEFAULT_FIXTURES, page_size=None, extra_args=(), ready_timeout=60):
+    def __init__(self, fixtures=DEFAULT_FIXTURES, page_size=None, extra_args=(), ready_timeout=60,
+                 ms_fixtures=None):
         self.fixtures_dir = fixtures
+        self.ms_fixtures_dir = ms_fixtures
         self.page_size = page_size
         self.extra_args = list(extra_args)
         self.ready_timeout = ready_timeout
         self.proc = None
         self._fixtures = None
+        self._ms_fixtures = None
 
     def start(self):
         self._tmp = tempfile.mkdtemp(prefix="fakehub-")
@@ -45,6 +50,8 @@ class FakeHub:
         cmd = [sys.executable, FAKEHUB, "--fixtures", self.fixtures_dir, "--log", self.log_path]
         if self.page_size is not None:
             cmd += ["--page-size", str(self.page_size)]
+        if self.ms_fixtures_dir is not None:
+            cmd += ["--ms-fixtures", self.ms_fixtures_dir]
         # stdin stays an open pipe: the fake exits when it reaches EOF, i.e. when we die.
         self.proc = subprocess.Popen(cmd + self.extra_args, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True)
@@ -83,6 +90,13 @@ class FakeHub:
             self._fixtures = fakehub.load_fixtures(self.fixtures_dir)
         return self._fixtures
 
+    @property
+    def ms_fixtures(self):
+        """fakehub.Fixtures of the ModelScope side: .repo(id, type).resolve_ms(rev)."""
+        if self._ms_fixtures is None:
+            self._ms_fixtures = fakehub.load_fixtures(self.ms_fixtures_dir, "ms")
+        return self._ms_fixtures
+
     def control(self, payload=None):
         """GET (payload None) or POST /_control; returns the state JSON."""
         data = None if payload is None else json.dumps(payload).encode()
@@ -119,13 +133,15 @@ class FakeHubTestCase(unittest.TestCase):
     """One fake per class (self.hub); faults and log are reset before every test."""
 
     fakehub_fixtures = DEFAULT_FIXTURES
+    fakehub_ms_fixtures = None  # e.g. DEFAULT_MS_FIXTURES
     fakehub_page_size = None
     fakehub_args = ()
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.hub = FakeHub(cls.fakehub_fixtures, cls.fakehub_page_size, cls.fakehub_args).start()
+        cls.hub = FakeHub(cls.fakehub_fixtures, cls.fakehub_page_size, cls.fakehub_args,
+                          ms_fixtures=cls.fakehub_ms_fixtures).start()
         cls.addClassCleanup(cls.hub.stop)
 
     def setUp(self):

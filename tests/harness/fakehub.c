@@ -119,24 +119,54 @@ static void settle(fakehub *fh)
     }
 }
 
-size_t fakehub_count(fakehub *fh, ...)
+/* Walk the log: count the lines holding every needle, and sum their
+ * "bytes" fields. */
+static void
+scan(fakehub *fh, va_list needles_in, size_t *count, unsigned long long *bytes)
 {
     settle(fh);
+    *count = 0;
+    *bytes = 0;
     FILE *fp = fopen(fh->log_path, "r");
     if (!fp)
-        return 0;
+        return;
     char line[8192];
-    size_t count = 0;
     while (fgets(line, sizeof(line), fp)) {
         va_list ap;
-        va_start(ap, fh);
+        va_copy(ap, needles_in);
         bool all = true;
         const char *needle;
         while ((needle = va_arg(ap, const char *)) != NULL)
             all &= strstr(line, needle) != NULL;
         va_end(ap);
-        count += all;
+        if (!all)
+            continue;
+        (*count)++;
+        const char *b = strstr(line, "\"bytes\": ");
+        if (b)
+            *bytes += strtoull(b + 9, NULL, 10);
     }
     fclose(fp);
+}
+
+size_t fakehub_count(fakehub *fh, ...)
+{
+    va_list ap;
+    va_start(ap, fh);
+    size_t count;
+    unsigned long long bytes;
+    scan(fh, ap, &count, &bytes);
+    va_end(ap);
     return count;
+}
+
+unsigned long long fakehub_bytes(fakehub *fh, ...)
+{
+    va_list ap;
+    va_start(ap, fh);
+    size_t count;
+    unsigned long long bytes;
+    scan(fh, ap, &count, &bytes);
+    va_end(ap);
+    return bytes;
 }

@@ -24,5 +24,7 @@ void fakehub_control(fakehub *fh, const char *json);
 /* Number of logged requests whose JSON line contains all of `needles`
  * (NULL-terminated). */
 size_t fakehub_count(fakehub *fh, ...);
+/* Sum of the "bytes" field of those requests. */
+unsigned long long fakehub_bytes(fakehub *fh, ...);
 
 #endif

