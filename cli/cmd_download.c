@@ -26,18 +26,39 @@ enum {
     O_QUIET,
     O_VERBOSE,
     O_PROGRESS,
+    O_CONNECTIONS,
+    O_MAX_CONNECTIONS,
+    O_LIMIT_RATE,
+    O_STALL,
+    O_PART_SIZE,
+    O_RETRIES,
 };
 
 static const cli_opt options[] = {
-    {"help", 'h', false, O_HELP},        {"repo-type", 0, true, O_TYPE},
-    {"type", 0, true, O_TYPE},           {"revision", 0, true, O_REVISION},
-    {"include", 0, true, O_INCLUDE},     {"exclude", 0, true, O_EXCLUDE},
-    {"cache-dir", 0, true, O_CACHE_DIR}, {"local-dir", 0, true, O_LOCAL_DIR},
-    {"token", 0, true, O_TOKEN},         {"endpoint", 0, true, O_ENDPOINT},
-    {"offline", 0, false, O_OFFLINE},    {"force-download", 0, false, O_FORCE},
-    {"max-workers", 0, true, O_WORKERS}, {"dry-run", 0, false, O_DRY_RUN},
-    {"quiet", 'q', false, O_QUIET},      {"verbose", 'v', false, O_VERBOSE},
-    {"progress", 0, true, O_PROGRESS},   {NULL, 0, false, 0},
+    {"help", 'h', false, O_HELP},
+    {"repo-type", 0, true, O_TYPE},
+    {"type", 0, true, O_TYPE},
+    {"revision", 0, true, O_REVISION},
+    {"include", 0, true, O_INCLUDE},
+    {"exclude", 0, true, O_EXCLUDE},
+    {"cache-dir", 0, true, O_CACHE_DIR},
+    {"local-dir", 0, true, O_LOCAL_DIR},
+    {"token", 0, true, O_TOKEN},
+    {"endpoint", 0, true, O_ENDPOINT},
+    {"offline", 0, false, O_OFFLINE},
+    {"force-download", 0, false, O_FORCE},
+    {"max-workers", 0, true, O_WORKERS},
+    {"dry-run", 0, false, O_DRY_RUN},
+    {"quiet", 'q', false, O_QUIET},
+    {"verbose", 'v', false, O_VERBOSE},
+    {"progress", 0, true, O_PROGRESS},
+    {"connections", 'c', true, O_CONNECTIONS},
+    {"max-connections", 0, true, O_MAX_CONNECTIONS},
+    {"limit-rate", 0, true, O_LIMIT_RATE},
+    {"stall-timeout", 0, true, O_STALL},
+    {"part-size", 0, true, O_PART_SIZE},
+    {"retries", 0, true, O_RETRIES},
+    {NULL, 0, false, 0},
 };
 
 static void help(FILE *fp)
@@ -66,6 +87,13 @@ static void help(FILE *fp)
         "  --offline              use only the cache, never the network\n"
         "  --force-download       fetch again even if cached\n"
         "  --max-workers N        files fetched at once (8)\n"
+        "  -c, --connections N    connections per large file (8)\n"
+        "  --max-connections N    connections in all (16)\n"
+        "  --limit-rate RATE      cap the total rate, e.g. 500K, 50M, 1G\n"
+        "                         (bytes per second, K/M/G = 1024-based)\n"
+        "  --stall-timeout SECS   reconnect after SECS without a byte (30)\n"
+        "  --part-size SIZE       bytes per ranged request (auto)\n"
+        "  --retries N            retries of a failing request (5)\n"
         "  --dry-run              list what would be fetched, with sizes\n"
         "  --progress MODE        auto (bar on a terminal), bar, json, none\n"
         "  -q, --quiet            no progress, no warnings\n"
@@ -135,6 +163,45 @@ static bool parse_int(const char *s, int min, int max, int *out)
         return false;
     *out = (int)v;
     return true;
+}
+
+/* "50M", "1.5G", "800K", "1000": bytes, 1024-based suffixes as curl's
+ * --limit-rate; an optional trailing "B" or "/s" is accepted. */
+static bool parse_size(const char *s, uint64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || v <= 0)
+        return false;
+    double mult = 1;
+    switch (*end) {
+    case 'k':
+    case 'K':
+        mult = 1024.0;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        mult = 1024.0 * 1024.0;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        mult = 1024.0 * 1024.0 * 1024.0;
+        end++;
+        break;
+    default:
+        break;
+    }
+    if (*end == 'B' || *end == 'b')
+        end++;
+    if (strcmp(end, "/s") == 0)
+        end += 2;
+    if (*end || v * mult > 1e18)
+        return false;
+    *out = (uint64_t)(v * mult);
+    return *out > 0;
 }
 
 static int print_dry_run(const hub_result *r)
@@ -275,6 +342,54 @@ int cmd_download(int argc, char **argv)
                 mode = CLI_PROGRESS_NONE;
             else {
                 cli_err("--progress must be auto, bar, json or none");
+                rc = EXIT_USAGE;
+                goto done;
+            }
+            break;
+        case O_CONNECTIONS:
+            if (!parse_int(st.arg, 1, 64, &copts.connections)) {
+                cli_err("--connections needs a number from 1 to 64");
+                rc = EXIT_USAGE;
+                goto done;
+            }
+            break;
+        case O_MAX_CONNECTIONS:
+            if (!parse_int(st.arg, 1, 256, &copts.max_connections)) {
+                cli_err("--max-connections needs a number from 1 to 256");
+                rc = EXIT_USAGE;
+                goto done;
+            }
+            break;
+        case O_LIMIT_RATE:
+            if (!parse_size(st.arg, &copts.max_rate)) {
+                cli_err("--limit-rate needs a rate such as 500K or 50M, not "
+                        "'%s'",
+                        st.arg);
+                rc = EXIT_USAGE;
+                goto done;
+            }
+            break;
+        case O_STALL: {
+            int secs = 0;
+            if (!parse_int(st.arg, 1, 86400, &secs)) {
+                cli_err("--stall-timeout needs seconds, from 1 to 86400");
+                rc = EXIT_USAGE;
+                goto done;
+            }
+            copts.stall_timeout_ms = secs * 1000L;
+            break;
+        }
+        case O_PART_SIZE:
+            if (!parse_size(st.arg, &copts.part_size) ||
+                copts.part_size < 64 * 1024) {
+                cli_err("--part-size needs a size of at least 64K");
+                rc = EXIT_USAGE;
+                goto done;
+            }
+            break;
+        case O_RETRIES:
+            if (!parse_int(st.arg, 0, 100, &copts.max_retries)) {
+                cli_err("--retries needs a number from 0 to 100");
                 rc = EXIT_USAGE;
                 goto done;
             }

@@ -267,6 +267,11 @@ typedef struct hub_client_options {
     int max_connections;
     /** Global download rate cap in bytes per second. 0: unlimited. */
     uint64_t max_rate;
+    /** Files at least this big get several connections. 0: 16 MiB. */
+    uint64_t split_threshold;
+    /** Bytes per ranged request of a split file. 0: chosen per file
+     * (size / (connections * 16), within 4..64 MiB). */
+    uint64_t part_size;
 
     /** Connect timeout in ms. 0: 10000. */
     long connect_timeout_ms;
@@ -288,7 +293,8 @@ typedef struct hub_client_options {
 #define HUB_CLIENT_OPTIONS_INIT                                                \
     {                                                                          \
         HUB_CLIENT_OPTIONS_VERSION, 0, NULL, NULL, NULL, HUB_AUTO, HUB_AUTO,   \
-            NULL, 0, 0, 0, 0, 0, 0, HUB_AUTO, 0, NULL, NULL, HUB_LOG_WARN      \
+            NULL, 0, 0, 0, 0, 0, 0, 0, 0, HUB_AUTO, 0, NULL, NULL,             \
+            HUB_LOG_WARN                                                       \
     }
 
 /**

@@ -299,8 +299,9 @@ int hub_client_new(hub_client **out, const hub_client_options *opts)
     c->connections = o->connections ? o->connections : 8;
     c->max_connections = o->max_connections ? o->max_connections : 16;
     c->max_rate = o->max_rate;
-    c->split_threshold = 16u * 1024 * 1024;
-    c->part_size = 0;
+    c->split_threshold =
+        o->split_threshold ? o->split_threshold : 16u * 1024 * 1024;
+    c->part_size = o->part_size;
     c->connect_timeout_ms =
         o->connect_timeout_ms ? o->connect_timeout_ms : 10000;
     c->stall_timeout_ms = o->stall_timeout_ms ? o->stall_timeout_ms : 30000;

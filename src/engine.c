@@ -26,7 +26,9 @@
 #define JOURNAL_MS 100     /* journal records at most this often */
 #define CHECKPOINT_MS 2000 /* flush to disk for reboot-proof resume */
 #define PART_ALIGN (64 * 1024)
-#define MIN_STEAL (2u * 1024 * 1024) /* smallest half worth a new request */
+/* Smallest half worth a new request: stealing cuts a running transfer, and
+ * what was in flight on it (socket buffers: megabytes) is fetched twice. */
+#define MIN_STEAL (8u * 1024 * 1024)
 #define MIN_PART (4u * 1024 * 1024)
 #define MAX_PART (64u * 1024 * 1024)
 

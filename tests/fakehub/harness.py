@@ -123,10 +123,13 @@ class FakeHub:
         return self.control({"clear_log": True})
 
     def log(self):
-        """Logged requests (dicts), once the requests in flight are done (see settle)."""
+        """Logged requests (dicts) in arrival order, once the requests in flight are done (see
+        settle). The file is in completion order: a line is written after its response, so
+        a quick request can finish before the one the client sent just before it."""
         self.settle()
         with open(self.log_path, encoding="utf-8") as fh:
-            return [json.loads(line) for line in fh if line.endswith("\n")]
+            entries = [json.loads(line) for line in fh if line.endswith("\n")]
+        return sorted(entries, key=lambda e: e["ts"])
 
 
 class FakeHubTestCase(unittest.TestCase):
