@@ -288,13 +288,34 @@ typedef struct hub_client_options {
     void *log_payload;
     /** Most verbose level passed to log_cb. Default HUB_LOG_WARN. */
     int log_level;
+
+    /**
+     * Proxy for every request: "http://[user:pass@]host:port",
+     * "socks5://...", "socks5h://..." (names resolved by the proxy).
+     * NULL: the environment as Python clients read it: HTTPS_PROXY or
+     * HTTP_PROXY by the request's scheme, else ALL_PROXY, each in either
+     * case (lowercase wins). "" uses no proxy.
+     */
+    const char *proxy;
+    /** Hosts reached directly: "host,.domain,10.0.0.0/8" or "*". NULL:
+     * $NO_PROXY / $no_proxy. */
+    const char *no_proxy;
+    /**
+     * More endpoints, tried in order after `endpoint` when one cannot be
+     * reached or answers 5xx (mirrors, failover). NULL: $HUBFETCH_ENDPOINTS
+     * (comma-separated). The endpoint "auto" means https://hf-mirror.com
+     * when the locale is Simplified Chinese and https://huggingface.co
+     * otherwise, each falling back to the other.
+     */
+    const char *const *fallback_endpoints;
+    size_t fallback_count;
 } hub_client_options;
 
 #define HUB_CLIENT_OPTIONS_INIT                                                \
     {                                                                          \
         HUB_CLIENT_OPTIONS_VERSION, 0, NULL, NULL, NULL, HUB_AUTO, HUB_AUTO,   \
             NULL, 0, 0, 0, 0, 0, 0, 0, 0, HUB_AUTO, 0, NULL, NULL,             \
-            HUB_LOG_WARN                                                       \
+            HUB_LOG_WARN, NULL, NULL, NULL, 0                                  \
     }
 
 /**
@@ -319,7 +340,7 @@ HUB_EXTERN void hub_client_free(hub_client *client);
 /** Effective cache directory. Valid until hub_client_free(). */
 HUB_EXTERN const char *hub_client_cache_dir(const hub_client *client);
 
-/** Effective endpoint. Valid until hub_client_free(). */
+/** Effective (first) endpoint. Valid until hub_client_free(). */
 HUB_EXTERN const char *hub_client_endpoint(const hub_client *client);
 
 /* ------------------------------------------------------------------------ */
@@ -473,6 +494,58 @@ HUB_EXTERN int hub_cache_lookup(hub_result **out,
                                 hub_client *client,
                                 const char *repo_id,
                                 const hub_download_options *opts);
+
+/* ------------------------------------------------------------------------ */
+/* Background jobs                                                          */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * A download running on a thread of its own, for GUIs and servers that
+ * must not block. Opaque.
+ *
+ * Threading: hub_job_poll(), hub_job_cancel(), hub_job_wait() and
+ * hub_job_done() may be called from any thread, concurrently. The client
+ * belongs to the job until hub_job_wait() reported it finished (calls on
+ * it meanwhile fail with #HUB_EBUSY). The progress callback, if any, runs
+ * on the job's thread.
+ */
+typedef struct hub_job hub_job;
+
+/**
+ * Start hub_download() on a new thread. `repo_id` and every option are
+ * copied. @return #HUB_OK, #HUB_EINVAL, #HUB_EBUSY (client in use),
+ * #HUB_ENOMEM, #HUB_ERROR (no thread).
+ */
+HUB_EXTERN int hub_job_start(hub_job **out,
+                             hub_client *client,
+                             const char *repo_id,
+                             const hub_download_options *opts);
+
+/**
+ * The latest job-level progress (`file` is the last file that reported,
+ * valid until the next hub_job_poll() on the job). Never blocks.
+ */
+HUB_EXTERN void hub_job_poll(hub_job *job, hub_progress *out);
+
+/** Ask the job to stop; returns at once. The job ends with
+ * #HUB_ECANCELLED, leaving a resumable partial and a consistent cache. */
+HUB_EXTERN void hub_job_cancel(hub_job *job);
+
+/** 1 once the job has finished, else 0. */
+HUB_EXTERN int hub_job_done(hub_job *job);
+
+/**
+ * Wait up to `timeout_ms` (-1: forever) for the job to finish.
+ * @return the job's result (#HUB_OK or its error, whose details
+ *   hub_error_last() then gives on this thread), or #HUB_ETIMEOUT if it
+ *   is still running.
+ * @param out if not NULL and the job succeeded, receives its result, to
+ *   free with hub_result_free(); only the first such call gets it.
+ */
+HUB_EXTERN int hub_job_wait(hub_job *job, long timeout_ms, hub_result **out);
+
+/** Cancel if running, wait, free. NULL is fine. */
+HUB_EXTERN void hub_job_free(hub_job *job);
 
 #ifdef __cplusplus
 }

@@ -207,6 +207,158 @@ static int resolve_token(const hub_client_options *o, const env *e, char **out)
     return token_from_file(e, out);
 }
 
+/* ---- endpoints
+ * ---------------------------------------------------------------- */
+
+#define HF_MIRROR "https://hf-mirror.com"
+
+/* Simplified Chinese locale (LC_ALL, then LC_MESSAGES, then LANG)? */
+static bool chinese_locale(const env *e)
+{
+    const char *names[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
+    for (size_t i = 0; i < HUB_ARRAY_LEN(names); i++) {
+        const char *v = env_get(e, names[i]);
+        if (!v || !v[0])
+            continue;
+        return hub__str_ieqn(v, "zh_CN", 5) || hub__str_ieqn(v, "zh-CN", 5) ||
+               hub__str_ieqn(v, "zh_SG", 5) || hub__str_ieqn(v, "zh_Hans", 7);
+    }
+    return false;
+}
+
+static int add_endpoint(hub_client *c, const char *url, size_t len)
+{
+    while (len && url[len - 1] == '/')
+        len--;
+    if (!len)
+        return HUB_OK;
+    char *copy = hub__strndup(url, len);
+    if (!copy)
+        return HUB_ENOMEM;
+    if (!hub__str_starts_with(copy, "http://") &&
+        !hub__str_starts_with(copy, "https://")) {
+        int error = hub__error_set(HUB_EINVAL,
+                                   "endpoint '%s' must start with http:// or "
+                                   "https://, or be 'auto'",
+                                   copy);
+        hub__free(copy);
+        return error;
+    }
+    for (size_t i = 0; i < c->nendpoints; i++)
+        if (strcmp(c->endpoints[i], copy) == 0) {
+            hub__free(copy);
+            return HUB_OK;
+        }
+    char **list =
+        hub__reallocarray(c->endpoints, c->nendpoints + 1, sizeof(*list));
+    if (!list) {
+        hub__free(copy);
+        return HUB_ENOMEM;
+    }
+    c->endpoints = list;
+    c->endpoints[c->nendpoints++] = copy;
+    return HUB_OK;
+}
+
+/* One endpoint spec: a URL, or "auto" (the mirror or the hub by locale,
+ * then the other as fallback). */
+static int add_spec(hub_client *c, const env *e, const char *s, size_t len)
+{
+    while (len && (*s == ' ' || *s == '\t')) {
+        s++;
+        len--;
+    }
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        len--;
+    if (len == 4 && hub__str_ieqn(s, "auto", 4)) {
+        bool zh = chinese_locale(e);
+        const char *first = zh ? HF_MIRROR : DEFAULT_ENDPOINT;
+        const char *second = zh ? DEFAULT_ENDPOINT : HF_MIRROR;
+        int error = add_endpoint(c, first, strlen(first));
+        return error < 0 ? error : add_endpoint(c, second, strlen(second));
+    }
+    return add_endpoint(c, s, len);
+}
+
+static int
+resolve_endpoints(hub_client *c, const hub_client_options *o, const env *e)
+{
+    const char *first = o->endpoint ? o->endpoint : env_get(e, "HF_ENDPOINT");
+    if (!first || !first[0])
+        first = DEFAULT_ENDPOINT;
+    int error = add_spec(c, e, first, strlen(first));
+    if (error == HUB_OK && o->fallback_count) {
+        for (size_t i = 0; i < o->fallback_count && error == HUB_OK; i++)
+            error = o->fallback_endpoints[i]
+                        ? add_spec(c, e, o->fallback_endpoints[i],
+                                   strlen(o->fallback_endpoints[i]))
+                        : hub__error_set(HUB_EINVAL,
+                                         "invalid argument: NULL endpoint");
+    } else if (error == HUB_OK) {
+        const char *list = env_get(e, "HUBFETCH_ENDPOINTS");
+        for (const char *p = list; p && *p && error == HUB_OK;) {
+            size_t n = strcspn(p, ",");
+            error = add_spec(c, e, p, n);
+            p += n;
+            if (*p == ',')
+                p++;
+        }
+    }
+    if (error == HUB_OK)
+        c->endpoint = c->endpoints[0];
+    return error;
+}
+
+/* ---- proxies, as Python's urllib.request.getproxies() reads them -----------
+ */
+
+/* $name_proxy in either case; the lowercase one wins, even when empty */
+static const char *env_proxy(const env *e, const char *lower, const char *upper)
+{
+    const char *v = env_get(e, lower);
+    if (v)
+        return v[0] ? v : NULL;
+    v = env_get(e, upper);
+    return v && v[0] ? v : NULL;
+}
+
+static int set_proxy(char **out, const char *value)
+{
+    *out = NULL;
+    if (!value || !value[0])
+        return HUB_OK;
+    /* a bare host:port means an HTTP proxy, as httpx reads it */
+    *out = strstr(value, "://") ? hub__strdup(value)
+                                : hub__aprintf("http://%s", value);
+    return *out ? HUB_OK : HUB_ENOMEM;
+}
+
+static int
+resolve_proxies(hub_client *c, const hub_client_options *o, const env *e)
+{
+    int error;
+    if (o->proxy) {
+        error = set_proxy(&c->proxy_http, o->proxy);
+        if (error == HUB_OK)
+            error = set_proxy(&c->proxy_https, o->proxy);
+    } else {
+        const char *all = env_proxy(e, "all_proxy", "ALL_PROXY");
+        const char *http = env_proxy(e, "http_proxy", "HTTP_PROXY");
+        /* CGI: an HTTP_PROXY variable may come from a request header */
+        if (env_get(e, "REQUEST_METHOD") && !env_get(e, "http_proxy"))
+            http = NULL;
+        const char *https = env_proxy(e, "https_proxy", "HTTPS_PROXY");
+        error = set_proxy(&c->proxy_http, http ? http : all);
+        if (error == HUB_OK)
+            error = set_proxy(&c->proxy_https, https ? https : all);
+    }
+    const char *np =
+        o->no_proxy ? o->no_proxy : env_proxy(e, "no_proxy", "NO_PROXY");
+    if (error == HUB_OK && np && np[0] && !(c->no_proxy = hub__strdup(np)))
+        error = HUB_ENOMEM;
+    return error;
+}
+
 /* ---- client ---------------------------------------------------------------
  */
 
@@ -241,25 +393,10 @@ int hub_client_new(hub_client **out, const hub_client_options *opts)
     atomic_init(&c->busy, false);
     int error = HUB_OK;
 
-    const char *endpoint =
-        o->endpoint ? o->endpoint : env_get(&e, "HF_ENDPOINT");
-    if (!endpoint || !endpoint[0])
-        endpoint = DEFAULT_ENDPOINT;
-    c->endpoint = hub__strdup(endpoint);
-    if (!c->endpoint) {
-        error = HUB_ENOMEM;
+    if ((error = resolve_endpoints(c, o, &e)) < 0)
         goto fail;
-    }
-    for (size_t n = strlen(c->endpoint); n > 0 && c->endpoint[n - 1] == '/';)
-        c->endpoint[--n] = '\0';
-    if (!hub__str_starts_with(c->endpoint, "http://") &&
-        !hub__str_starts_with(c->endpoint, "https://")) {
-        error = hub__error_set(HUB_EINVAL,
-                               "endpoint '%s' must start with http:// or "
-                               "https://",
-                               c->endpoint);
+    if ((error = resolve_proxies(c, o, &e)) < 0)
         goto fail;
-    }
 
     if ((error = resolve_token(o, &e, &c->token)) < 0)
         goto fail;
@@ -322,14 +459,17 @@ void hub_client_free(hub_client *c)
 {
     if (!c)
         return;
-    hub__free(c->endpoint);
+    for (size_t i = 0; i < c->nendpoints; i++)
+        hub__free(c->endpoints[i]);
+    hub__free(c->endpoints);
     if (c->token) {
         memset(c->token, 0, strlen(c->token));
         hub__free(c->token);
     }
     hub__free(c->cache_dir);
     hub__free(c->user_agent);
-    hub__free(c->proxy);
+    hub__free(c->proxy_http);
+    hub__free(c->proxy_https);
     hub__free(c->no_proxy);
     c->magic = 0;
     hub__free(c);

@@ -12,13 +12,16 @@
 
 struct hub_client {
     unsigned int magic;
-    char *endpoint;  /* no trailing '/' */
+    char *endpoint;   /* the first of `endpoints` */
+    char **endpoints; /* tried in order, no trailing '/' */
+    size_t nendpoints;
     char *token;     /* NULL: send none */
     char *cache_dir; /* resolved */
     bool offline;
     bool symlinks;
-    char *user_agent; /* full header value */
-    char *proxy;      /* NULL: none */
+    char *user_agent;  /* full header value */
+    char *proxy_http;  /* proxy for http:// URLs, NULL: none */
+    char *proxy_https; /* proxy for https:// URLs, NULL: none */
     char *no_proxy;
     int max_files;
     int connections;

@@ -29,6 +29,7 @@ typedef struct plan_item {
     char etag[65];
     hub_file_status status;
     char *local_path;
+    char *endpoint; /* that served it */
 } plan_item;
 
 typedef struct dl {
@@ -44,6 +45,7 @@ typedef struct dl {
     hub_http *http;
     hub_xfer *meta;
     hub__progress *progress;
+    size_t ep; /* the endpoint in use (failover moves it on) */
     char commit[41];
     hub__listing listing;
     bool have_listing;
@@ -63,7 +65,8 @@ static int ensure_http(dl *d)
     cfg.user_agent = d->c->user_agent;
     cfg.connect_timeout_ms = d->c->connect_timeout_ms;
     cfg.stall_timeout_ms = d->c->stall_timeout_ms;
-    cfg.proxy = d->c->proxy;
+    cfg.proxy_http = d->c->proxy_http;
+    cfg.proxy_https = d->c->proxy_https;
     cfg.no_proxy = d->c->no_proxy;
     cfg.max_total_connections = d->c->max_connections;
     int error = hub__http_new(&d->http, &cfg);
@@ -77,6 +80,7 @@ static void dl_free(dl *d)
     for (size_t i = 0; i < d->nplan; i++) {
         hub__free(d->plan[i].path);
         hub__free(d->plan[i].local_path);
+        hub__free(d->plan[i].endpoint);
     }
     hub__free(d->plan);
     hub__listing_free(&d->listing);
@@ -173,6 +177,71 @@ meta_request(dl *d, bool head, const char *url, hub_buf *body, int retries)
     return hub__meta_fetch(d->meta, d->http, &req);
 }
 
+/* Did this request fail in a way another endpoint might not? */
+static bool endpoint_down(dl *d, int error)
+{
+    if (error == HUB_ENET || error == HUB_ETIMEOUT)
+        return true;
+    return error == HUB_OK && hub__xfer_resp(d->meta)->status >= 500;
+}
+
+/* Move on to the next endpoint; false if this was the last one. */
+static bool next_endpoint(dl *d, int error)
+{
+    if (d->ep + 1 >= d->c->nendpoints)
+        return false;
+    char why[300];
+    if (error < 0)
+        snprintf(why, sizeof(why), "%s", hub_error_last()->message);
+    else
+        snprintf(why, sizeof(why), "HTTP %ld", hub__xfer_resp(d->meta)->status);
+    d->ep++;
+    d->repo.endpoint = d->c->endpoints[d->ep];
+    hub__log(&d->c->log, HUB_LOG_WARN, "endpoint %s failed (%s); trying %s",
+             d->c->endpoints[d->ep - 1], why, d->repo.endpoint);
+    return true;
+}
+
+typedef char *(*url_builder)(const hub__repo *repo,
+                             const char *revision,
+                             const char *path);
+
+static char *
+build_revision(const hub__repo *repo, const char *revision, const char *path)
+{
+    HUB_UNUSED(path);
+    return hub__hf_revision_url(repo, revision);
+}
+
+static char *
+build_tree(const hub__repo *repo, const char *revision, const char *path)
+{
+    HUB_UNUSED(path);
+    return hub__hf_tree_url(repo, revision);
+}
+
+/* A metadata request on the current endpoint, moving on to the next ones
+ * while an endpoint is down; only the last one is retried. */
+static int meta_failover(dl *d,
+                         bool head,
+                         url_builder build,
+                         const char *revision,
+                         const char *path,
+                         hub_buf *body,
+                         int retries)
+{
+    for (;;) {
+        char *url = build(&d->repo, revision, path);
+        if (!url)
+            return HUB_ENOMEM;
+        bool last = d->ep + 1 >= d->c->nendpoints;
+        int error = meta_request(d, head, url, body, last ? retries : 0);
+        hub__free(url);
+        if (!endpoint_down(d, error) || !next_endpoint(d, error))
+            return error;
+    }
+}
+
 /* Map a failed metadata response (status >= 400) of this request. */
 static int meta_error(dl *d, const char *path)
 {
@@ -230,12 +299,9 @@ static int resolve_revision(dl *d)
         memcpy(d->commit, d->revision, 41);
         return HUB_OK;
     }
-    char *url = hub__hf_revision_url(&d->repo, d->revision);
-    if (!url)
-        return HUB_ENOMEM;
     hub_buf body = HUB_BUF_INIT(API_BODY_MAX);
-    int error = meta_request(d, false, url, &body, d->c->max_retries);
-    hub__free(url);
+    int error = meta_failover(d, false, build_revision, d->revision, NULL,
+                              &body, d->c->max_retries);
     if (error == HUB_OK) {
         long st = hub__xfer_resp(d->meta)->status;
         if (st >= 400) {
@@ -264,18 +330,22 @@ static int list_files(dl *d)
         d->have_listing = true;
         return HUB_OK;
     }
-    char *url = hub__hf_tree_url(&d->repo, d->commit);
-    if (!url)
-        return HUB_ENOMEM;
+    char *url = NULL;
     hub_buf body = HUB_BUF_INIT(API_BODY_MAX);
     int error = HUB_OK;
     int pages = 0;
-    while (url && error == HUB_OK) {
+    do {
         if (++pages > 100000) {
             error = hub__error_set(HUB_EPROTO, "tree listing never ends");
             break;
         }
-        error = meta_request(d, false, url, &body, d->c->max_retries);
+        /* the first page may move to another endpoint; the next pages
+         * follow their cursor on the endpoint that gave it */
+        if (!url)
+            error = meta_failover(d, false, build_tree, d->commit, NULL, &body,
+                                  d->c->max_retries);
+        else
+            error = meta_request(d, false, url, &body, d->c->max_retries);
         if (error < 0)
             break;
         const hub_http_resp *r = hub__xfer_resp(d->meta);
@@ -294,7 +364,7 @@ static int list_files(dl *d)
         if (error == HUB_OK && r->link_next) {
             /* the cursor URL is opaque: follow it as given, but only on the
              * hub itself */
-            next = hub__http_resolve(url, r->link_next);
+            next = hub__http_resolve(hub__xfer_url(d->meta), r->link_next);
             if (!next)
                 error = HUB_ENOMEM;
             else if (!hub__http_same_origin(next, d->repo.endpoint))
@@ -303,7 +373,7 @@ static int list_files(dl *d)
         }
         hub__free(url);
         url = next;
-    }
+    } while (url && error == HUB_OK);
     hub__free(url);
     hub__buf_free(&body);
     if (error == HUB_OK)
@@ -575,12 +645,20 @@ static int run_plan(dl *d)
         f->index = i;
         f->owner = it;
         f->lock = (hub__lock)HUB_LOCK_INIT;
-        f->url = hub__hf_resolve_url(&d->repo, d->commit, it->path);
-        if (!f->url)
+        /* its resolve URL on this endpoint and on the fallbacks */
+        f->nurls = d->c->nendpoints - d->ep;
+        f->urls = hub__calloc(f->nurls, sizeof(*f->urls));
+        for (size_t u = 0; f->urls && u < f->nurls && error == HUB_OK; u++) {
+            hub__repo at = d->repo;
+            at.endpoint = d->c->endpoints[d->ep + u];
+            if (!(f->urls[u] = hub__hf_resolve_url(&at, d->commit, it->path)))
+                error = HUB_ENOMEM;
+        }
+        if (!f->urls)
             error = HUB_ENOMEM;
         /* single file: the HEAD already told where the bytes are */
         if (error == HUB_OK && d->single && d->head_location &&
-            strcmp(d->head_location, f->url) != 0) {
+            strcmp(d->head_location, f->urls[0]) != 0) {
             f->data_url = hub__strdup(d->head_location);
             if (!f->data_url)
                 error = HUB_ENOMEM;
@@ -596,6 +674,8 @@ static int run_plan(dl *d)
         cfg.http = d->http;
         cfg.backend = &hub__backend_hf;
         cfg.repo = &d->repo;
+        cfg.endpoints = (const char *const *)d->c->endpoints;
+        cfg.nendpoints = d->c->nendpoints;
         cfg.token = d->c->token;
         cfg.revision = d->revision;
         cfg.log = &d->c->log;
@@ -617,7 +697,13 @@ static int run_plan(dl *d)
         plan_item *it = item_of(&items[i]);
         if (it && items[i].result < 0)
             it->status = HUB_FILE_MISSING;
-        hub__free(items[i].url);
+        if (it && items[i].served_by) {
+            it->endpoint = items[i].served_by;
+            items[i].served_by = NULL;
+        }
+        for (size_t u = 0; items[i].urls && u < items[i].nurls; u++)
+            hub__free(items[i].urls[u]);
+        hub__free(items[i].urls);
         hub__fetch_clear(&items[i]);
     }
     hub__free(items);
@@ -641,8 +727,8 @@ static int make_result(dl *d, hub_result **out, const char *path)
             it->status != HUB_FILE_MISSING && it->status != HUB_FILE_PLANNED;
         error = hub__result_add(
             r, it->path, present || d->o->dry_run ? it->local_path : NULL,
-            it->size, it->etag[0] ? it->etag : NULL, it->status,
-            it->status == HUB_FILE_DOWNLOADED ? d->repo.endpoint : NULL, 0);
+            it->size, it->etag[0] ? it->etag : NULL, it->status, it->endpoint,
+            0);
     }
     if (error < 0) {
         hub_result_free(r);
@@ -781,11 +867,8 @@ static int answer_from_cache(dl *d, const char *why)
 static int
 head_file(dl *d, const char *path, int retries, uint64_t *size, char *etag)
 {
-    char *url = hub__hf_resolve_url(&d->repo, d->revision, path);
-    if (!url)
-        return HUB_ENOMEM;
-    int error = meta_request(d, true, url, NULL, retries);
-    hub__free(url);
+    int error = meta_failover(d, true, hub__hf_resolve_url, d->revision, path,
+                              NULL, retries);
     if (error < 0)
         return error;
     const hub_http_resp *r = hub__xfer_resp(d->meta);
@@ -838,6 +921,7 @@ static void plan_reset(dl *d)
     for (size_t i = 0; i < d->nplan; i++) {
         hub__free(d->plan[i].path);
         hub__free(d->plan[i].local_path);
+        hub__free(d->plan[i].endpoint);
     }
     d->nplan = 0;
     d->commit[0] = '\0';

@@ -123,9 +123,18 @@ int64_t hub__now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The configured endpoint `url` belongs to, or NULL (a CDN). */
+static const char *endpoint_of(const engine *e, const char *url)
+{
+    for (size_t i = 0; i < e->cfg->nendpoints; i++)
+        if (hub__http_same_origin(url, e->cfg->endpoints[i]))
+            return e->cfg->endpoints[i];
+    return NULL;
+}
+
 static bool is_hub_origin(const engine *e, const char *url)
 {
-    return hub__http_same_origin(url, e->cfg->repo->endpoint);
+    return endpoint_of(e, url) != NULL;
 }
 
 static long backoff_ms(long base, int attempt)
@@ -499,7 +508,7 @@ static int start_part(engine *e, hub__part *p)
 {
     hub__fetch *f = p->f;
     if (!p->url) {
-        p->url = hub__strdup(f->data_url ? f->data_url : f->url);
+        p->url = hub__strdup(f->data_url ? f->data_url : f->urls[f->url_at]);
         if (!p->url)
             return HUB_ENOMEM;
         p->hops = 0;
@@ -918,6 +927,26 @@ static int file_http_error(engine *e, hub__part *p, const hub_http_resp *r)
     return error;
 }
 
+/* The hub endpoint part `p` was talking to failed: move the file to the
+ * next endpoint, if there is one, at once (no point retrying a mirror that
+ * is down while another is configured). */
+static bool failover(engine *e, hub__part *p)
+{
+    hub__fetch *f = p->f;
+    const char *ep = endpoint_of(e, p->url);
+    if (!ep || f->url_at + 1 >= f->nurls)
+        return false;
+    const char *next = endpoint_of(e, f->urls[f->url_at + 1]);
+    hub__log(e->cfg->log, HUB_LOG_WARN,
+             "'%s': endpoint %s failed (%s); trying %s", f->path, ep,
+             hub_error_last()->message, next ? next : "the next one");
+    f->url_at++;
+    drop_xfer(e, p);
+    restart_url(p);
+    /* the other connections of this file follow on their next request */
+    return true;
+}
+
 /* A part has all its bytes: free the slot for the next range. */
 static void part_complete(engine *e, hub__part *p)
 {
@@ -941,6 +970,8 @@ static void part_done(engine *e, hub__part *p, int result)
     }
     if (result < 0) {
         bool transient = result == HUB_ENET || result == HUB_ETIMEOUT;
+        if (transient && failover(e, p))
+            return;
         drop_xfer(e, p);
         restart_url(p);
         if (transient && part_retry(e, p, -1))
@@ -958,8 +989,8 @@ static void part_done(engine *e, hub__part *p, int result)
             error = hub__error_set_http(HUB_EPROTO, st,
                                         "more than %d redirects", MAX_HOPS);
         } else {
-            if (is_hub_origin(e, p->url) && !f->served_by &&
-                !(f->served_by = hub__strdup(e->cfg->repo->endpoint)))
+            const char *ep = endpoint_of(e, p->url);
+            if (ep && !f->served_by && !(f->served_by = hub__strdup(ep)))
                 error = HUB_ENOMEM;
             char *next = hub__strdup(r->location);
             if (!next) {
@@ -975,8 +1006,9 @@ static void part_done(engine *e, hub__part *p, int result)
         return;
     }
     if (st >= 200 && st < 300) {
-        if (!f->served_by)
-            f->served_by = hub__strdup(e->cfg->repo->endpoint);
+        const char *ep = endpoint_of(e, p->url);
+        if (!f->served_by && ep)
+            f->served_by = hub__strdup(ep);
         if (!is_hub_origin(e, p->url) && !f->data_url)
             f->data_url = hub__strdup(p->url);
         if (p->start + p->done >= p->end) {
@@ -1007,6 +1039,8 @@ static void part_done(engine *e, hub__part *p, int result)
         return;
     }
     error = file_http_error(e, p, r);
+    if (st >= 500 && failover(e, p))
+        return;
     drop_xfer(e, p);
     restart_url(p);
     if (hub__status_retryable(st)) {

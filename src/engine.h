@@ -34,9 +34,11 @@ typedef struct hub__part hub__part;
 typedef struct hub__fetch {
     /* input */
     const char *path; /* path in the repository (messages, progress) */
-    char *url;        /* where to GET it: the hub's resolve URL */
-    uint64_t size;    /* exact size */
-    char etag[65];    /* expected digest, lowercase hex */
+    char **urls;      /* its resolve URL on each endpoint, in order */
+    size_t nurls;
+    size_t url_at; /* the endpoint in use: failover moves it on */
+    uint64_t size; /* exact size */
+    char etag[65]; /* expected digest, lowercase hex */
     hub_digest_kind digest;
     size_t index;   /* position in the progress plan */
     void *owner;    /* storage-layer state */
@@ -75,7 +77,9 @@ typedef struct hub__engine_config {
     hub_http *http;
     const hub__backend *backend;
     const hub__repo *repo;
-    const char *token;    /* sent only to the hub's own origin */
+    const char *const *endpoints; /* the hub's (token, failover) */
+    size_t nendpoints;
+    const char *token;    /* sent only to the endpoints' origins */
     const char *revision; /* for messages */
     const hub_logger *log;
     hub__progress *progress;

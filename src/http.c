@@ -6,6 +6,7 @@
 #include "str.h"
 
 #include <curl/curl.h>
+#include <stdio.h>
 #include <string.h>
 
 #define ERROR_BODY_MAX (16 * 1024)
@@ -15,7 +16,8 @@ struct hub_http {
     CURLM *multi;
     CURLSH *share;
     char *user_agent;
-    char *proxy;
+    char *proxy_http;  /* NULL: none */
+    char *proxy_https; /* NULL: none */
     char *no_proxy;
     long connect_timeout_ms;
     long stall_timeout_ms;
@@ -32,6 +34,7 @@ struct hub_xfer {
     bool in_multi;
     bool headers_done; /* on_headers was called for the final response */
     bool body_is_data; /* the final response's body goes to on_data */
+    const char *proxy; /* proxy of this request, or NULL */
     bool failed_cb;    /* a callback returned an error */
     bool paused;
     hub__error_saved cb_error;
@@ -75,9 +78,13 @@ int hub__http_new(hub_http **out, const hub_http_config *config)
     h->share = curl_share_init();
     h->user_agent =
         hub__strdup(config->user_agent ? config->user_agent : "hubfetch");
-    h->proxy = hub__strdup(config->proxy ? config->proxy : "");
+    h->proxy_http = config->proxy_http ? hub__strdup(config->proxy_http) : NULL;
+    h->proxy_https =
+        config->proxy_https ? hub__strdup(config->proxy_https) : NULL;
     h->no_proxy = config->no_proxy ? hub__strdup(config->no_proxy) : NULL;
-    if (!h->multi || !h->share || !h->user_agent || !h->proxy ||
+    if (!h->multi || !h->share || !h->user_agent ||
+        (config->proxy_http && !h->proxy_http) ||
+        (config->proxy_https && !h->proxy_https) ||
         (config->no_proxy && !h->no_proxy)) {
         hub__http_free(h);
         return hub__error_oom();
@@ -109,7 +116,8 @@ void hub__http_free(hub_http *h)
     if (h->share)
         curl_share_cleanup(h->share);
     hub__free(h->user_agent);
-    hub__free(h->proxy);
+    hub__free(h->proxy_http);
+    hub__free(h->proxy_https);
     hub__free(h->no_proxy);
     hub__free(h);
 }
@@ -459,6 +467,108 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
+/* ---- proxies ------------------------------------------------------------ */
+
+/* A proxy URL without its credentials, for messages. */
+static void redact(const char *proxy, char *out, size_t len)
+{
+    const char *at = strrchr(proxy, '@');
+    const char *scheme = strstr(proxy, "://");
+    if (at && scheme && scheme < at)
+        snprintf(out, len, "%.*s***@%s", (int)(scheme + 3 - proxy), proxy,
+                 at + 1);
+    else
+        snprintf(out, len, "%s", proxy);
+}
+
+static bool parse_ipv4(const char *s, size_t n, uint32_t *out)
+{
+    uint32_t v = 0;
+    int parts = 0;
+    size_t i = 0;
+    while (i < n && parts < 4) {
+        uint32_t octet = 0;
+        size_t digits = 0;
+        while (i < n && s[i] >= '0' && s[i] <= '9' && digits < 4) {
+            octet = octet * 10 + (uint32_t)(s[i++] - '0');
+            digits++;
+        }
+        if (!digits || octet > 255)
+            return false;
+        v = (v << 8) | octet;
+        parts++;
+        if (i < n && s[i] == '.' && parts < 4)
+            i++;
+        else
+            break;
+    }
+    if (parts != 4 || i != n)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Does one NO_PROXY entry cover `host`? "*", a host or domain (leading dot
+ * optional, subdomains included), an IPv4 address or CIDR block; a ":port"
+ * suffix is ignored. */
+static bool no_proxy_entry(const char *e, size_t n, const char *host)
+{
+    if (n == 1 && e[0] == '*')
+        return true;
+    const char *colon = memchr(e, ':', n);
+    if (colon && !memchr(colon + 1, ':', n - (size_t)(colon - e) - 1))
+        n = (size_t)(colon - e); /* host:port, not IPv6 */
+    const char *slash = memchr(e, '/', n);
+    uint32_t net, ip;
+    if (slash && parse_ipv4(e, (size_t)(slash - e), &net) &&
+        parse_ipv4(host, strlen(host), &ip)) {
+        uint64_t bits = 0;
+        if (!hub__str_to_u64(slash + 1, n - (size_t)(slash - e) - 1, &bits) ||
+            bits > 32)
+            return false;
+        uint32_t mask = bits ? ~(uint32_t)0 << (32 - bits) : 0;
+        return (ip & mask) == (net & mask);
+    }
+    if (n && e[0] == '.') {
+        e++;
+        n--;
+    }
+    size_t h = strlen(host);
+    if (h == n)
+        return hub__str_ieqn(host, e, n);
+    return h > n && host[h - n - 1] == '.' && hub__str_ieqn(host + h - n, e, n);
+}
+
+static bool bypass_proxy(const hub_http *hp, const char *url)
+{
+    if (!hp->no_proxy)
+        return false;
+    char *host = hub__http_host(url);
+    if (!host)
+        return false;
+    /* IPv6 literals come back in brackets from some parsers */
+    bool hit = false;
+    for (const char *p = hp->no_proxy; *p && !hit;) {
+        while (*p == ',' || *p == ' ')
+            p++;
+        size_t n = strcspn(p, ", ");
+        if (n)
+            hit = no_proxy_entry(p, n, host);
+        p += n;
+    }
+    hub__free(host);
+    return hit;
+}
+
+static const char *proxy_for(const hub_http *hp, const char *url)
+{
+    const char *proxy =
+        hub__str_ieqn(url, "https://", 8) ? hp->proxy_https : hp->proxy_http;
+    if (!proxy || !proxy[0] || bypass_proxy(hp, url))
+        return NULL;
+    return proxy;
+}
+
 /* ---- starting and running --------------------------------------------- */
 
 int hub__xfer_start(hub_xfer *x, const hub_xfer_req *req)
@@ -535,9 +645,10 @@ int hub__xfer_start(hub_xfer *x, const hub_xfer_req *req)
     SET(CURLOPT_ERRORBUFFER, x->curl_error);
     SET(CURLOPT_PRIVATE, x);
     SET(CURLOPT_SHARE, hp->share);
-    SET(CURLOPT_PROXY, hp->proxy);
-    if (hp->no_proxy)
-        SET(CURLOPT_NOPROXY, hp->no_proxy);
+    /* "" also keeps libcurl from reading proxies from the environment
+     * itself: the client did that already, the way Python does */
+    x->proxy = proxy_for(hp, x->url);
+    SET(CURLOPT_PROXY, x->proxy ? x->proxy : "");
     SET(CURLOPT_HEADERFUNCTION, on_header);
     SET(CURLOPT_HEADERDATA, x);
     SET(CURLOPT_WRITEFUNCTION, on_write);
@@ -619,11 +730,18 @@ static int transport_error(hub_xfer *x, CURLcode rc)
         code = HUB_ETIMEOUT;
     else if (is_tls_error(rc))
         code = HUB_ETLS;
-    else if (rc == CURLE_COULDNT_RESOLVE_PROXY || rc == CURLE_PROXY ||
-             (x->http->proxy[0] && rc == CURLE_COULDNT_CONNECT &&
-              strstr(detail, "proxy")))
-        code = HUB_EPROXY;
-    else if (rc == CURLE_OUT_OF_MEMORY)
+    else if (x->proxy &&
+             (rc == CURLE_COULDNT_RESOLVE_PROXY || rc == CURLE_PROXY ||
+              rc == CURLE_COULDNT_CONNECT || rc == CURLE_RECV_ERROR ||
+              rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING)) {
+        /* through a proxy every connection is to the proxy */
+        char shown[256];
+        redact(x->proxy, shown, sizeof(shown));
+        return hub__error_set(HUB_EPROXY,
+                              "proxy %s failed: %s; check --proxy, "
+                              "HTTPS_PROXY/HTTP_PROXY/ALL_PROXY and NO_PROXY",
+                              shown, detail);
+    } else if (rc == CURLE_OUT_OF_MEMORY)
         return hub__error_oom();
     else
         code = HUB_ENET;

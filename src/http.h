@@ -18,12 +18,13 @@ typedef struct hub_http hub_http;
 typedef struct hub_xfer hub_xfer;
 
 typedef struct hub_http_config {
-    const char *user_agent;   /* full User-Agent value */
-    long connect_timeout_ms;  /* per connection attempt */
-    long stall_timeout_ms;    /* no byte for this long aborts a transfer */
-    const char *proxy;        /* "" or NULL: none; "scheme://[u:p@]host:port" */
-    const char *no_proxy;     /* curl's NOPROXY list, or NULL */
-    int max_host_connections; /* cap per host:port, 0 = none */
+    const char *user_agent;    /* full User-Agent value */
+    long connect_timeout_ms;   /* per connection attempt */
+    long stall_timeout_ms;     /* no byte for this long aborts a transfer */
+    const char *proxy_http;    /* for http:// URLs; NULL: none */
+    const char *proxy_https;   /* for https:// URLs; NULL: none */
+    const char *no_proxy;      /* hosts reached directly, or NULL */
+    int max_host_connections;  /* cap per host:port, 0 = none */
     int max_total_connections; /* cap overall, 0 = none */
 } hub_http_config;
 

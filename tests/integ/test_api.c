@@ -401,7 +401,58 @@ static void test_local_dir(void)
     stop(c);
 }
 
+static void test_job_polls_cancels_and_waits(void)
+{
+    start();
+    hub_client *c = client_with(NULL, 0);
+    fakehub_control(&fh, "{\"faults\": [{\"match\": \"repos/\", \"server\": "
+                         "\"cdn\", \"action\": {\"rate\": 30000000}}]}");
+    hub_job *job = NULL;
+    ASSERT_OK(hub_job_start(&job, c, DEMO, NULL));
+    /* the client is the job's meanwhile */
+    char *path = NULL;
+    ASSERT_EQ_INT(hub_download_file(&path, c, DEMO, "config.json", NULL),
+                  HUB_EBUSY);
+    ASSERT_EQ_INT(hub_job_wait(job, 10, NULL), HUB_ETIMEOUT);
+    hub_progress p;
+    uint64_t seen = 0;
+    while (!hub_job_done(job)) {
+        hub_job_poll(job, &p);
+        ASSERT_EQ_INT(p.version, HUB_PROGRESS_VERSION);
+        ASSERT(p.bytes_done >= seen);
+        seen = p.bytes_done;
+        usleep(20 * 1000);
+    }
+    hub_result *r = NULL;
+    ASSERT_OK(hub_job_wait(job, -1, &r));
+    ASSERT(r && hub_result_file_count(r) == 10);
+    hub_result_free(r);
+    hub_job_poll(job, &p);
+    ASSERT(p.final);
+    ASSERT_EQ_INT(p.bytes_done, p.bytes_total);
+    hub_job_free(job);
+
+    /* cancel: a resumable partial, a consistent cache, ECANCELLED */
+    ASSERT_OK(hub_job_start(&job, c, "hubfetch/big-model", NULL));
+    do {
+        usleep(20 * 1000);
+        hub_job_poll(job, &p);
+    } while (p.bytes_done < 16u * 1024 * 1024);
+    hub_job_cancel(job);
+    ASSERT_EQ_INT(hub_job_wait(job, 5000, &r), HUB_ECANCELLED);
+    ASSERT(r == NULL);
+    ASSERT_EQ_INT(hub_error_last()->code, HUB_ECANCELLED);
+    hub_job_free(job);
+    /* the client is free again, and the download resumes */
+    fakehub_control(&fh, "{\"reset\": true}");
+    ASSERT_OK(
+        hub_download_file(&path, c, "hubfetch/big-model", "model.bin", NULL));
+    hub_free(path);
+    stop(c);
+}
+
 static const test_case api_tests[] = {
+    {"job_polls_cancels_and_waits", test_job_polls_cancels_and_waits},
     {"file_then_pinned_hit_makes_no_request",
      test_file_then_pinned_hit_makes_no_request},
     {"snapshot_patterns_and_statuses", test_snapshot_patterns_and_statuses},
