@@ -19,8 +19,11 @@
 #define EXIT_USAGE 2
 int cli_exit_code(int hub_code);
 
-/* "hubfetch: <message>" on stderr, for the last library error. */
+/* "hubfetch: <message>" on stderr, for the last library error; as a JSON
+ * object when the progress goes out as JSON (every stderr line is then
+ * JSON). */
 int cli_fail(int code);
+extern bool cli_json_errors;
 /* printf-style message on stderr with the program prefix */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -32,6 +32,9 @@ enum {
     O_STALL,
     O_PART_SIZE,
     O_RETRIES,
+    O_PROXY,
+    O_NO_PROXY,
+    O_CA_BUNDLE,
 };
 
 static const cli_opt options[] = {
@@ -58,6 +61,9 @@ static const cli_opt options[] = {
     {"stall-timeout", 0, true, O_STALL},
     {"part-size", 0, true, O_PART_SIZE},
     {"retries", 0, true, O_RETRIES},
+    {"proxy", 0, true, O_PROXY},
+    {"no-proxy", 0, true, O_NO_PROXY},
+    {"ca-bundle", 0, true, O_CA_BUNDLE},
     {NULL, 0, false, 0},
 };
 
@@ -83,7 +89,14 @@ static void help(FILE *fp)
         "  --token TOKEN          access token (default: HF_TOKEN, then the\n"
         "                         token file)\n"
         "  --endpoint URL         hub endpoint (default: HF_ENDPOINT, then\n"
-        "                         https://huggingface.co)\n"
+        "                         https://huggingface.co); repeat it for\n"
+        "                         fallbacks tried in order; 'auto' picks\n"
+        "                         hf-mirror.com for a zh_CN locale\n"
+        "  --proxy URL            http://, socks5:// or socks5h:// proxy\n"
+        "                         (default: HTTPS_PROXY, HTTP_PROXY, "
+        "ALL_PROXY)\n"
+        "  --no-proxy HOSTS       hosts reached directly (default: NO_PROXY)\n"
+        "  --ca-bundle FILE       CA certificates to trust (SSL_CERT_FILE)\n"
         "  --offline              use only the cache, never the network\n"
         "  --force-download       fetch again even if cached\n"
         "  --max-workers N        files fetched at once (8)\n"
@@ -149,6 +162,17 @@ static void on_log(int level, const char *msg, void *payload)
     log_ctx *ctx = payload;
     if (level > ctx->level)
         return;
+    if (cli_json_errors) {
+        static const char *names[] = {"error", "warning", "info", "debug",
+                                      "trace"};
+        fprintf(stderr,
+                "{\"v\":1,\"type\":\"log\",\"level\":\"%s\","
+                "\"message\":",
+                level >= 0 && level <= HUB_LOG_TRACE ? names[level] : "info");
+        cli_json_string(stderr, msg);
+        fputs("}\n", stderr);
+        return;
+    }
     if (ctx->view)
         cli_progress_clear(ctx->view);
     cli_err("%s%s", level <= HUB_LOG_WARN ? "warning: " : "", msg);
@@ -240,7 +264,8 @@ int cmd_download(int argc, char **argv)
     const char **files = calloc((size_t)argc + 1, sizeof(char *));
     const char **include = calloc((size_t)argc + 1, sizeof(char *));
     const char **exclude = calloc((size_t)argc + 1, sizeof(char *));
-    size_t nfiles = 0, ninclude = 0, nexclude = 0;
+    const char **fallbacks = calloc((size_t)argc + 1, sizeof(char *));
+    size_t nfiles = 0, ninclude = 0, nexclude = 0, nfallbacks = 0;
     bool quiet = false;
     int verbose = 0;
     cli_progress_mode mode =
@@ -250,7 +275,7 @@ int cmd_download(int argc, char **argv)
     hub_result *result = NULL;
     progress_ctx pctx = {NULL};
     log_ctx lctx = {HUB_LOG_WARN, NULL};
-    if (!files || !include || !exclude) {
+    if (!files || !include || !exclude || !fallbacks) {
         cli_err("out of memory");
         rc = EXIT_FAILURE_;
         goto done;
@@ -306,7 +331,19 @@ int cmd_download(int argc, char **argv)
             copts.token = st.arg;
             break;
         case O_ENDPOINT:
-            copts.endpoint = st.arg;
+            if (!copts.endpoint)
+                copts.endpoint = st.arg;
+            else
+                fallbacks[nfallbacks++] = st.arg;
+            break;
+        case O_PROXY:
+            copts.proxy = st.arg;
+            break;
+        case O_NO_PROXY:
+            copts.no_proxy = st.arg;
+            break;
+        case O_CA_BUNDLE:
+            copts.ca_bundle = st.arg;
             break;
         case O_OFFLINE:
             dopts.local_files_only = 1;
@@ -433,6 +470,10 @@ int cmd_download(int argc, char **argv)
     if (dopts.dry_run && mode == CLI_PROGRESS_BAR)
         mode = CLI_PROGRESS_NONE;
 
+    if (nfallbacks) {
+        copts.fallback_endpoints = fallbacks;
+        copts.fallback_count = nfallbacks;
+    }
     dopts.files = files;
     dopts.file_count = nfiles;
     dopts.allow_patterns = include;
@@ -442,6 +483,7 @@ int cmd_download(int argc, char **argv)
 
     if (mode != CLI_PROGRESS_NONE)
         pctx.view = cli_progress_new(mode, stderr);
+    cli_json_errors = mode == CLI_PROGRESS_JSON;
     lctx.view = pctx.view;
     lctx.level = quiet ? HUB_LOG_ERROR
                        : (verbose ? HUB_LOG_INFO + verbose - 1 : HUB_LOG_WARN);
@@ -480,5 +522,6 @@ done:
     free(files);
     free(include);
     free(exclude);
+    free(fallbacks);
     return rc;
 }

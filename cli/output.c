@@ -28,13 +28,25 @@ void cli_err(const char *fmt, ...)
     va_end(ap);
 }
 
+bool cli_json_errors;
+
 int cli_fail(int code)
 {
     const hub_error_info *e = hub_error_last();
     const char *msg = e->code == code && e->message && e->message[0]
                           ? e->message
                           : hub_strerror(code);
-    cli_err("%s", msg);
+    if (cli_json_errors) {
+        fprintf(stderr,
+                "{\"v\":1,\"type\":\"error\",\"code\":\"%s\","
+                "\"exit\":%d,\"http_status\":%ld,\"message\":",
+                hub_error_name(code), cli_exit_code(code),
+                e->code == code ? e->http_status : 0L);
+        cli_json_string(stderr, msg);
+        fputs("}\n", stderr);
+    } else {
+        cli_err("%s", msg);
+    }
     return cli_exit_code(code);
 }
 

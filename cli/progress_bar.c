@@ -212,9 +212,25 @@ static void draw(cli_progress *bar, bool final)
                       : (final ? 1.0 : 0.0);
     char head[64];
     snprintf(head, sizeof(head), "%zu/%zu files", p->files_done, p->file_count);
+    /* as much as fits: drop the ETA, then the rate, then the sizes, rather
+     * than cut a figure in half */
     char stats[160];
-    snprintf(stats, sizeof(stats), "%3.0f%%  %s/%s  %s/s  ETA %s", frac * 100.0,
-             done, total, rate, eta);
+    int detail = 4;
+    for (; detail > 0; detail--) {
+        if (detail == 4)
+            snprintf(stats, sizeof(stats), "%3.0f%%  %s/%s  %s/s  ETA %s",
+                     frac * 100.0, done, total, rate, eta);
+        else if (detail == 3)
+            snprintf(stats, sizeof(stats), "%3.0f%%  %s/%s  %s/s", frac * 100.0,
+                     done, total, rate);
+        else if (detail == 2)
+            snprintf(stats, sizeof(stats), "%3.0f%%  %s/%s", frac * 100.0, done,
+                     total);
+        else
+            snprintf(stats, sizeof(stats), "%3.0f%%", frac * 100.0);
+        if ((int)(strlen(head) + strlen(stats)) + 2 <= width - 1)
+            break;
+    }
     /* the bar takes what is left, between 10 and 40 columns */
     int room = width - 1 - (int)strlen(head) - (int)strlen(stats) - 5;
     if (room > 40)

@@ -309,13 +309,16 @@ typedef struct hub_client_options {
      */
     const char *const *fallback_endpoints;
     size_t fallback_count;
+    /** PEM file of CA certificates to trust. NULL: $SSL_CERT_FILE, else
+     * $SSL_CERT_DIR (a directory), else the system's. */
+    const char *ca_bundle;
 } hub_client_options;
 
 #define HUB_CLIENT_OPTIONS_INIT                                                \
     {                                                                          \
         HUB_CLIENT_OPTIONS_VERSION, 0, NULL, NULL, NULL, HUB_AUTO, HUB_AUTO,   \
             NULL, 0, 0, 0, 0, 0, 0, 0, 0, HUB_AUTO, 0, NULL, NULL,             \
-            HUB_LOG_WARN, NULL, NULL, NULL, 0                                  \
+            HUB_LOG_WARN, NULL, NULL, NULL, 0, NULL                            \
     }
 
 /**

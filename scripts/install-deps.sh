@@ -8,7 +8,7 @@ packages=(build-essential cmake pkg-config clang clang-format
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 # benchmarks and the proxy tests need these real peers
-packages+=(nginx-light aria2 curl tinyproxy microsocks tmux)
+packages+=(nginx-light aria2 curl openssl tinyproxy microsocks tmux)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -397,6 +397,14 @@ int hub_client_new(hub_client **out, const hub_client_options *opts)
         goto fail;
     if ((error = resolve_proxies(c, o, &e)) < 0)
         goto fail;
+    /* CA certificates as Python's ssl/httpx take them from the environment */
+    const char *ca = o->ca_bundle ? o->ca_bundle : env_get(&e, "SSL_CERT_FILE");
+    const char *ca_dir = o->ca_bundle ? NULL : env_get(&e, "SSL_CERT_DIR");
+    if ((ca && ca[0] && !(c->ca_file = hub__path_expand(ca))) ||
+        (ca_dir && ca_dir[0] && !(c->ca_dir = hub__path_expand(ca_dir)))) {
+        error = HUB_ENOMEM;
+        goto fail;
+    }
 
     if ((error = resolve_token(o, &e, &c->token)) < 0)
         goto fail;
@@ -471,6 +479,8 @@ void hub_client_free(hub_client *c)
     hub__free(c->proxy_http);
     hub__free(c->proxy_https);
     hub__free(c->no_proxy);
+    hub__free(c->ca_file);
+    hub__free(c->ca_dir);
     c->magic = 0;
     hub__free(c);
 }

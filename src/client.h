@@ -23,6 +23,8 @@ struct hub_client {
     char *proxy_http;  /* proxy for http:// URLs, NULL: none */
     char *proxy_https; /* proxy for https:// URLs, NULL: none */
     char *no_proxy;
+    char *ca_file; /* CA bundle, NULL: the system's */
+    char *ca_dir;  /* CA directory, NULL: the system's */
     int max_files;
     int connections;
     int max_connections;

@@ -68,6 +68,8 @@ static int ensure_http(dl *d)
     cfg.proxy_http = d->c->proxy_http;
     cfg.proxy_https = d->c->proxy_https;
     cfg.no_proxy = d->c->no_proxy;
+    cfg.ca_file = d->c->ca_file;
+    cfg.ca_dir = d->c->ca_dir;
     cfg.max_total_connections = d->c->max_connections;
     int error = hub__http_new(&d->http, &cfg);
     if (error == HUB_OK)
@@ -169,6 +171,8 @@ meta_request(dl *d, bool head, const char *url, hub_buf *body, int retries)
     req.head = head;
     req.url = url;
     req.token = d->c->token;
+    req.endpoints = (const char *const *)d->c->endpoints;
+    req.nendpoints = d->c->nendpoints;
     req.body = body;
     req.max_retries = retries;
     req.retry_base_ms = d->c->retry_base_ms;

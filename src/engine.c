@@ -1413,9 +1413,20 @@ int hub__engine_run(const hub__engine_config *config,
 /* ---- metadata requests ------------------------------------------------------
  */
 
-static bool hub_host(const char *url, const char *endpoint)
+static bool is_endpoint(const hub__meta_req *req, const char *url)
 {
-    if (hub__http_same_origin(url, endpoint))
+    for (size_t i = 0; i < req->nendpoints; i++)
+        if (hub__http_same_origin(url, req->endpoints[i]))
+            return true;
+    return false;
+}
+
+/* May a metadata request follow an absolute redirect to `url`? To the
+ * configured endpoints and the Hub's own hosts (mirrors 308 to the Hub),
+ * never elsewhere. */
+static bool hub_host(const hub__meta_req *req, const char *url)
+{
+    if (is_endpoint(req, url))
         return true;
     char *host = hub__http_host(url);
     bool known = host && (strcmp(host, "huggingface.co") == 0 ||
@@ -1448,7 +1459,9 @@ int hub__meta_fetch(hub_xfer *x, hub_http *http, const hub__meta_req *req)
         hub_xfer_req xr = {0};
         xr.head = req->head;
         xr.url = url;
-        xr.token = hub__http_same_origin(url, origin) ? req->token : NULL;
+        xr.token = hub__http_same_origin(url, origin) || is_endpoint(req, url)
+                       ? req->token
+                       : NULL;
         xr.body_sink = req->body;
         if (req->body)
             hub__buf_reset(req->body);
@@ -1502,7 +1515,7 @@ int hub__meta_fetch(hub_xfer *x, hub_http *http, const hub__meta_req *req)
             /* relative (same origin) or to a hub host: follow; a CDN: stop,
              * the 3xx itself carries the metadata */
             bool relative = hub__http_same_origin(r->location, url);
-            if (relative || hub_host(r->location, origin)) {
+            if (relative || hub_host(req, r->location)) {
                 hops++;
                 char *next = hub__strdup(r->location);
                 if (!next) {

@@ -123,6 +123,8 @@ typedef struct hub__meta_req {
     bool head;
     const char *url;
     const char *token;
+    const char *const *endpoints; /* hub origins: token, redirects */
+    size_t nendpoints;
     hub_buf *body; /* GET body sink, or NULL */
     int max_retries;
     long retry_base_ms;

@@ -19,6 +19,8 @@ struct hub_http {
     char *proxy_http;  /* NULL: none */
     char *proxy_https; /* NULL: none */
     char *no_proxy;
+    char *ca_file;
+    char *ca_dir;
     long connect_timeout_ms;
     long stall_timeout_ms;
     int running; /* transfers added and not yet reported */
@@ -82,10 +84,13 @@ int hub__http_new(hub_http **out, const hub_http_config *config)
     h->proxy_https =
         config->proxy_https ? hub__strdup(config->proxy_https) : NULL;
     h->no_proxy = config->no_proxy ? hub__strdup(config->no_proxy) : NULL;
+    h->ca_file = config->ca_file ? hub__strdup(config->ca_file) : NULL;
+    h->ca_dir = config->ca_dir ? hub__strdup(config->ca_dir) : NULL;
     if (!h->multi || !h->share || !h->user_agent ||
         (config->proxy_http && !h->proxy_http) ||
         (config->proxy_https && !h->proxy_https) ||
-        (config->no_proxy && !h->no_proxy)) {
+        (config->no_proxy && !h->no_proxy) ||
+        (config->ca_file && !h->ca_file) || (config->ca_dir && !h->ca_dir)) {
         hub__http_free(h);
         return hub__error_oom();
     }
@@ -119,6 +124,8 @@ void hub__http_free(hub_http *h)
     hub__free(h->proxy_http);
     hub__free(h->proxy_https);
     hub__free(h->no_proxy);
+    hub__free(h->ca_file);
+    hub__free(h->ca_dir);
     hub__free(h);
 }
 
@@ -649,6 +656,10 @@ int hub__xfer_start(hub_xfer *x, const hub_xfer_req *req)
      * itself: the client did that already, the way Python does */
     x->proxy = proxy_for(hp, x->url);
     SET(CURLOPT_PROXY, x->proxy ? x->proxy : "");
+    if (hp->ca_file)
+        SET(CURLOPT_CAINFO, hp->ca_file);
+    if (hp->ca_dir)
+        SET(CURLOPT_CAPATH, hp->ca_dir);
     SET(CURLOPT_HEADERFUNCTION, on_header);
     SET(CURLOPT_HEADERDATA, x);
     SET(CURLOPT_WRITEFUNCTION, on_write);
@@ -729,7 +740,11 @@ static int transport_error(hub_xfer *x, CURLcode rc)
     if (rc == CURLE_OPERATION_TIMEDOUT)
         code = HUB_ETIMEOUT;
     else if (is_tls_error(rc))
-        code = HUB_ETLS;
+        return hub__error_set(HUB_ETLS,
+                              "%s; if a private CA or an inspecting proxy is "
+                              "in the way, point SSL_CERT_FILE (or "
+                              "--ca-bundle) at its certificate",
+                              detail);
     else if (x->proxy &&
              (rc == CURLE_COULDNT_RESOLVE_PROXY || rc == CURLE_PROXY ||
               rc == CURLE_COULDNT_CONNECT || rc == CURLE_RECV_ERROR ||

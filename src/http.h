@@ -24,6 +24,8 @@ typedef struct hub_http_config {
     const char *proxy_http;    /* for http:// URLs; NULL: none */
     const char *proxy_https;   /* for https:// URLs; NULL: none */
     const char *no_proxy;      /* hosts reached directly, or NULL */
+    const char *ca_file;       /* CA bundle, NULL: the system's */
+    const char *ca_dir;        /* CA directory, NULL: the system's */
     int max_host_connections;  /* cap per host:port, 0 = none */
     int max_total_connections; /* cap overall, 0 = none */
 } hub_http_config;

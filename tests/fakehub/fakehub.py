@@ -11,6 +11,7 @@ Importable: tests use `load_fixtures()` to compute the bytes and digests they ex
 """
 
 import argparse
+import ssl
 import base64
 import fcntl
 import gzip
@@ -640,6 +641,7 @@ def serve_file(req, f, headers, flavour):
 
 
 class App:
+    scheme = "http"  # "https" with --tls-cert
     """Shared state of both servers: fixtures, options, fault rules, log."""
 
     def __init__(self, fixtures, page_size=1000, cdn_base=None, link_ttl=3600, log_path=None,
@@ -862,7 +864,7 @@ class App:
         if self.cdn_base:
             return f"{self.cdn_base}/{sha}"
         expires = int(time.time()) + (-1 if expired else self.link_ttl)
-        return (f"http://127.0.0.1:{self.cdn_port}/repos/{sha[:2]}/{sha[2:4]}/{sha}"
+        return (f"{self.scheme}://127.0.0.1:{self.cdn_port}/repos/{sha[:2]}/{sha[2:4]}/{sha}"
                 f"?expires={expires}&sig={self._sign(sha, expires)}")
 
     def _sign(self, sha, expires):
@@ -944,7 +946,7 @@ class App:
             cursor = base64.urlsafe_b64encode(json.dumps({"offset": end}).encode()).decode()
             query = [(k, v) for k, v in req.query_pairs if k != "cursor"] + [("cursor", cursor)]
             host = req.host or f"127.0.0.1:{self.hub_port}"
-            headers["Link"] = f'<http://{host}{req.path}?{urlencode(query)}>; rel="next"'
+            headers["Link"] = f'<{self.scheme}://{host}{req.path}?{urlencode(query)}>; rel="next"'
         return json_response(200, entries[offset:end], headers)
 
     def refs(self, req, repo):
@@ -1295,6 +1297,7 @@ class Handler(BaseHTTPRequestHandler):
             "accept_encoding": self.headers.get("Accept-Encoding"),
             "ua": self.headers.get("User-Agent"),
             "client_port": self.client_address[1],
+            "client_ip": self.client_address[0],
         }
         try:
             self._send(self._build(app, action), action)
@@ -1470,6 +1473,9 @@ def main(argv=None):
     p.add_argument("--cdn-link-ttl", type=int, default=3600, help="lifetime of signed CDN links (s)")
     p.add_argument("--hub-port", type=int, default=0)
     p.add_argument("--cdn-port", type=int, default=0)
+    p.add_argument("--tls-cert", metavar="PEM",
+                   help="serve HTTPS on both ports with this certificate (and --tls-key)")
+    p.add_argument("--tls-key", metavar="PEM")
     p.add_argument("--ignore-stdin", action="store_true",
                    help="do not exit when stdin reaches EOF (for use from shell scripts)")
     args = p.parse_args(argv)
@@ -1489,6 +1495,16 @@ def main(argv=None):
     hub = Server(args.hub_port, HubHandler, app)
     cdn = Server(args.cdn_port, CdnHandler, app)
     app.hub_port, app.cdn_port = hub.server_address[1], cdn.server_address[1]
+    app.scheme = "http"
+    if args.tls_cert:
+        # TLS for proxy CONNECT and certificate tests; handshakes happen in
+        # the handler threads (do_handshake_on_connect=False keeps accept fast)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        for server in (hub, cdn):
+            server.socket = ctx.wrap_socket(server.socket, server_side=True,
+                                            do_handshake_on_connect=False)
+        app.scheme = "https"
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

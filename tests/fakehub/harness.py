@@ -13,6 +13,7 @@ All HTTP done here bypasses proxies: tests run with proxy variables set.
 import json
 import os
 import select
+import ssl
 import shutil
 import subprocess
 import sys
@@ -29,14 +30,19 @@ DEFAULT_MS_FIXTURES = os.path.join(os.path.dirname(HERE), "fixtures", "modelscop
 sys.path.insert(0, HERE)
 import fakehub  # noqa: E402  (for load_fixtures: expected bytes and digests)
 
-_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+# The harness talks to its own fake only: no proxies, and (with TLS) the
+# fake's self-signed certificate accepted.
+_opener = urllib.request.build_opener(
+    urllib.request.ProxyHandler({}),
+    urllib.request.HTTPSHandler(context=ssl._create_unverified_context()))
 
 
 class FakeHub:
     def __init__(self, fixtures=DEFAULT_FIXTURES, page_size=None, extra_args=(), ready_timeout=60,
-                 ms_fixtures=None):
+                 ms_fixtures=None, tls=None):
         self.fixtures_dir = fixtures
         self.ms_fixtures_dir = ms_fixtures
+        self.tls = tls  # (cert.pem, key.pem): serve HTTPS
         self.page_size = page_size
         self.extra_args = list(extra_args)
         self.ready_timeout = ready_timeout
@@ -52,6 +58,8 @@ class FakeHub:
             cmd += ["--page-size", str(self.page_size)]
         if self.ms_fixtures_dir is not None:
             cmd += ["--ms-fixtures", self.ms_fixtures_dir]
+        if self.tls:
+            cmd += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
         # stdin stays an open pipe: the fake exits when it reaches EOF, i.e. when we die.
         self.proc = subprocess.Popen(cmd + self.extra_args, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True)
@@ -62,8 +70,9 @@ class FakeHub:
             self.stop()
             raise RuntimeError(f"fakehub did not start (got {line!r}, exit code {self.proc.returncode})")
         self.hub_port, self.cdn_port = int(parts[1]), int(parts[2])
-        self.url = f"http://127.0.0.1:{self.hub_port}"
-        self.cdn_url = f"http://127.0.0.1:{self.cdn_port}"
+        scheme = "https" if self.tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.hub_port}"
+        self.cdn_url = f"{scheme}://127.0.0.1:{self.cdn_port}"
         return self
 
     def stop(self):

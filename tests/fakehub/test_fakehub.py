@@ -643,7 +643,7 @@ class TestLogAndLifecycle(Base):
         self.assertEqual({k: e[k] for k in e if k not in ("ts", "client_port")}, {
             "server": "hub", "method": "GET", "path": "/gpt2/resolve/main/config.json",
             "range": "bytes=0-4", "auth": False, "cookie": False, "status": 206, "bytes": 5, "fault": None,
-            "accept_encoding": "identity", "ua": "hubfetch-test/1"})
+            "accept_encoding": "identity", "ua": "hubfetch-test/1", "client_ip": "127.0.0.1"})
         self.assertLess(abs(e["ts"] - time.time()), 60)
         self.get(f"/{DEMO}/resolve/main/config.json", ALICE)
         self.assertTrue(self.hub.log()[-1]["auth"])

@@ -50,7 +50,9 @@ class CliTestCase(unittest.TestCase):
         self.hub.clear_log()
         self.tmp = tempfile.mkdtemp(prefix="hubfetch-test-")
         self.cache = os.path.join(self.tmp, "cache")
-        self.env = {k: v for k, v in os.environ.items() if k not in HF_VARS}
+        # the user's hub settings and proxies must not leak into tests
+        self.env = {k: v for k, v in os.environ.items()
+                    if k not in HF_VARS and not k.lower().endswith("_proxy")}
         self.env["HOME"] = os.path.join(self.tmp, "home")
         self.env["HF_HUB_CACHE"] = self.cache
         self.env["HF_ENDPOINT"] = self.hub.url
