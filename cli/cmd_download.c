@@ -35,6 +35,7 @@ enum {
     O_PROXY,
     O_NO_PROXY,
     O_CA_BUNDLE,
+    O_HUB,
 };
 
 static const cli_opt options[] = {
@@ -64,6 +65,7 @@ static const cli_opt options[] = {
     {"proxy", 0, true, O_PROXY},
     {"no-proxy", 0, true, O_NO_PROXY},
     {"ca-bundle", 0, true, O_CA_BUNDLE},
+    {"hub", 0, true, O_HUB},
     {NULL, 0, false, 0},
 };
 
@@ -79,6 +81,7 @@ static void help(FILE *fp)
         "\n"
         "  FILES                  files to fetch; one ending in '/' fetches\n"
         "                         that folder\n"
+        "  --hub HUB              huggingface (default) or modelscope\n"
         "  --repo-type TYPE       model (default), dataset or space\n"
         "  --revision REV         branch, tag, commit or refs/pr/N (main)\n"
         "  --include PATTERN      fetch only matching files (repeatable)\n"
@@ -344,6 +347,19 @@ int cmd_download(int argc, char **argv)
             break;
         case O_CA_BUNDLE:
             copts.ca_bundle = st.arg;
+            break;
+        case O_HUB:
+            if (strcmp(st.arg, "huggingface") == 0 || strcmp(st.arg, "hf") == 0)
+                copts.hub = HUB_KIND_HF;
+            else if (strcmp(st.arg, "modelscope") == 0 ||
+                     strcmp(st.arg, "ms") == 0)
+                copts.hub = HUB_KIND_MODELSCOPE;
+            else {
+                cli_err("--hub must be huggingface or modelscope, not '%s'",
+                        st.arg);
+                rc = EXIT_USAGE;
+                goto done;
+            }
             break;
         case O_OFFLINE:
             dopts.local_files_only = 1;

@@ -221,6 +221,12 @@ typedef int (*hub_progress_cb)(const hub_progress *progress, void *payload);
 /** A client: endpoint, credentials, cache and transfer settings. Opaque. */
 typedef struct hub_client hub_client;
 
+/** Which hub a client talks to. */
+typedef enum hub_kind {
+    HUB_KIND_HF = 0,        /**< Hugging Face, or a mirror speaking its API */
+    HUB_KIND_MODELSCOPE = 1 /**< ModelScope (modelscope.cn / .ai) */
+} hub_kind;
+
 /** Use the value from the environment, or the built-in default. */
 #define HUB_AUTO (-1)
 
@@ -312,13 +318,23 @@ typedef struct hub_client_options {
     /** PEM file of CA certificates to trust. NULL: $SSL_CERT_FILE, else
      * $SSL_CERT_DIR (a directory), else the system's. */
     const char *ca_bundle;
+    /**
+     * #HUB_KIND_HF (default) or #HUB_KIND_MODELSCOPE. With ModelScope the
+     * defaults come from its SDK's variables instead: endpoint
+     * $MODELSCOPE_ENDPOINT, else https://$MODELSCOPE_DOMAIN, else
+     * www.modelscope.cn then www.modelscope.ai (the other order with
+     * MODELSCOPE_PREFER_AI_SITE=true); token $MODELSCOPE_API_TOKEN; cache
+     * $MODELSCOPE_CACHE, else ~/.cache/modelscope/hub, in the layout both
+     * of its SDKs read (docs/MODELSCOPE.md). HF_* variables are not read.
+     */
+    int hub;
 } hub_client_options;
 
 #define HUB_CLIENT_OPTIONS_INIT                                                \
     {                                                                          \
         HUB_CLIENT_OPTIONS_VERSION, 0, NULL, NULL, NULL, HUB_AUTO, HUB_AUTO,   \
             NULL, 0, 0, 0, 0, 0, 0, 0, 0, HUB_AUTO, 0, NULL, NULL,             \
-            HUB_LOG_WARN, NULL, NULL, NULL, 0, NULL                            \
+            HUB_LOG_WARN, NULL, NULL, NULL, 0, NULL, HUB_KIND_HF               \
     }
 
 /**

@@ -31,6 +31,14 @@ typedef struct hub__backend {
                      const hub__what *what,
                      const hub_http_resp *resp,
                      const char *body);
+    /* A successful status whose body is an error in disguise (ModelScope
+     * answers 200 with Code != 200 inside): its error, else HUB_OK. NULL
+     * when the hub never does that. */
+    int (*check_body)(const hub__repo *repo,
+                      const hub__what *what,
+                      long status,
+                      const char *body,
+                      size_t len);
 } hub__backend;
 
 /* "model", "dataset", "space" */

@@ -309,6 +309,71 @@ resolve_endpoints(hub_client *c, const hub_client_options *o, const env *e)
     return error;
 }
 
+/* ---- ModelScope's defaults, as its SDKs read them ---------------------- */
+
+#define MS_CN "https://www.modelscope.cn"
+#define MS_AI "https://www.modelscope.ai"
+
+/* Endpoint: MODELSCOPE_ENDPOINT (a URL; https:// added if missing), else
+ * MODELSCOPE_DOMAIN (a bare domain), else .cn then .ai, probed in that
+ * order (the reverse with MODELSCOPE_PREFER_AI_SITE=true). */
+static int
+resolve_ms_endpoints(hub_client *c, const hub_client_options *o, const env *e)
+{
+    const char *chosen = o->endpoint;
+    if (!chosen) {
+        const char *v = env_get(e, "MODELSCOPE_ENDPOINT");
+        if (v && v[0])
+            chosen = v;
+    }
+    if (!chosen) {
+        const char *v = env_get(e, "MODELSCOPE_DOMAIN");
+        if (v && v[0])
+            chosen = v;
+    }
+    int error = HUB_OK;
+    if (chosen) {
+        char *url = strstr(chosen, "://") ? hub__strdup(chosen)
+                                          : hub__aprintf("https://%s", chosen);
+        error = url ? add_endpoint(c, url, strlen(url)) : HUB_ENOMEM;
+        hub__free(url);
+    } else {
+        const char *pref = env_get(e, "MODELSCOPE_PREFER_AI_SITE");
+        bool ai = pref && strcmp(pref, "true") == 0;
+        error = add_endpoint(c, ai ? MS_AI : MS_CN, strlen(MS_CN));
+        if (error == HUB_OK)
+            error = add_endpoint(c, ai ? MS_CN : MS_AI, strlen(MS_CN));
+    }
+    for (size_t i = 0; i < o->fallback_count && error == HUB_OK; i++)
+        error =
+            o->fallback_endpoints[i]
+                ? add_endpoint(c, o->fallback_endpoints[i],
+                               strlen(o->fallback_endpoints[i]))
+                : hub__error_set(HUB_EINVAL, "invalid argument: NULL endpoint");
+    if (error == HUB_OK)
+        c->endpoint = c->endpoints[0];
+    return error;
+}
+
+static int
+resolve_ms_token(const hub_client_options *o, const env *e, char **out)
+{
+    *out = NULL;
+    const char *v = o->token ? o->token : env_get(e, "MODELSCOPE_API_TOKEN");
+    if (!v || !v[0])
+        return HUB_OK;
+    *out = clean_token(v, strlen(v));
+    return *out ? HUB_OK : HUB_ENOMEM;
+}
+
+/* $MODELSCOPE_CACHE, else ~/.cache/modelscope/hub: the classic SDK's root,
+ * where the newer SDK looks too */
+static char *ms_cache_dir(const env *e)
+{
+    const char *v = env_get(e, "MODELSCOPE_CACHE");
+    return hub__path_expand(v && v[0] ? v : "~/.cache/modelscope/hub");
+}
+
 /* ---- proxies, as Python's urllib.request.getproxies() reads them -----------
  */
 
@@ -393,7 +458,14 @@ int hub_client_new(hub_client **out, const hub_client_options *opts)
     atomic_init(&c->busy, false);
     int error = HUB_OK;
 
-    if ((error = resolve_endpoints(c, o, &e)) < 0)
+    if (o->hub != HUB_KIND_HF && o->hub != HUB_KIND_MODELSCOPE) {
+        error = bad_option("hub");
+        goto fail;
+    }
+    c->hub = o->hub;
+    bool ms = o->hub == HUB_KIND_MODELSCOPE;
+    if ((error = ms ? resolve_ms_endpoints(c, o, &e)
+                    : resolve_endpoints(c, o, &e)) < 0)
         goto fail;
     if ((error = resolve_proxies(c, o, &e)) < 0)
         goto fail;
@@ -406,11 +478,13 @@ int hub_client_new(hub_client **out, const hub_client_options *opts)
         goto fail;
     }
 
-    if ((error = resolve_token(o, &e, &c->token)) < 0)
+    if ((error = ms ? resolve_ms_token(o, &e, &c->token)
+                    : resolve_token(o, &e, &c->token)) < 0)
         goto fail;
 
-    char *dir =
-        o->cache_dir ? hub__path_expand(o->cache_dir) : default_cache_dir(&e);
+    char *dir = o->cache_dir ? hub__path_expand(o->cache_dir)
+                : ms         ? ms_cache_dir(&e)
+                             : default_cache_dir(&e);
     if (!dir) {
         error = HUB_ENOMEM;
         goto fail;
@@ -423,9 +497,10 @@ int hub_client_new(hub_client **out, const hub_client_options *opts)
         goto fail;
     }
 
+    /* the ModelScope SDKs have no offline variable: HF's is not theirs */
     c->offline = o->offline == HUB_AUTO
-                     ? hub__str_is_true(env_first(&e, "HF_HUB_OFFLINE",
-                                                  "TRANSFORMERS_OFFLINE"))
+                     ? !ms && hub__str_is_true(env_first(
+                                  &e, "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
                      : o->offline != 0;
     c->symlinks =
         o->symlinks == HUB_AUTO

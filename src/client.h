@@ -12,6 +12,7 @@
 
 struct hub_client {
     unsigned int magic;
+    int hub;          /* hub_kind */
     char *endpoint;   /* the first of `endpoints` */
     char **endpoints; /* tried in order, no trailing '/' */
     size_t nendpoints;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* download.c: a download request from resolve to commit. */
 #include "download.h"
+#include "download_ms.h"
 
 #include "alloc.h"
 #include "buf.h"
@@ -1062,6 +1063,8 @@ int hub__download(hub_result **out,
                   hub__progress *progress)
 {
     *out = NULL;
+    if (client->hub == HUB_KIND_MODELSCOPE)
+        return hub__download_ms(out, client, repo_id, opts, single, progress);
     dl d;
     int error = dl_open(&d, client, repo_id, opts, progress);
     d.single = single;
@@ -1084,6 +1087,8 @@ int hub__lookup(hub_result **out,
                 const hub_download_options *opts)
 {
     *out = NULL;
+    if (client->hub == HUB_KIND_MODELSCOPE)
+        return hub__lookup_ms(out, client, repo_id, opts);
     hub__progress progress;
     hub__progress_init(&progress, NULL, NULL);
     dl d;

@@ -57,6 +57,7 @@ struct hub__part {
     uint64_t attempt_start;
     int64_t retry_at_ms; /* 0: may start now */
     uint64_t skip;       /* body bytes to drop (a 200 to a Range) */
+    bool captured;       /* the body is not the file: kept to read why */
 };
 
 typedef struct hub__fetch_state {
@@ -283,11 +284,12 @@ void hub__fetch_clear(hub__fetch *f)
         f->st = NULL;
     }
     hub__free(f->temp_base);
+    hub__free(f->prefix_path);
     hub__free(f->temp_path);
     hub__free(f->lock_path);
     hub__free(f->data_url);
     hub__free(f->served_by);
-    f->temp_base = f->temp_path = f->lock_path = NULL;
+    f->temp_base = f->prefix_path = f->temp_path = f->lock_path = NULL;
     f->data_url = f->served_by = NULL;
 }
 
@@ -385,6 +387,30 @@ static int catch_up(engine *e, hub__fetch *f, uint64_t budget)
     return HUB_OK;
 }
 
+/* Learn the size of a file the listing did not size, from the response. */
+static int learn_size(hub__part *p, const hub_http_resp *r, uint64_t want)
+{
+    hub__fetch *f = p->f;
+    uint64_t size = UINT64_MAX;
+    bool identity =
+        !r->content_encoding || hub__str_ieq(r->content_encoding, "identity");
+    if (r->status == 206 && r->has_range_total)
+        size = r->range_total;
+    else if (r->status == 206 && r->has_content_length && identity)
+        size = want + r->content_length;
+    else if (r->status == 200 && r->has_content_length && identity)
+        size = r->content_length;
+    if (size == UINT64_MAX)
+        return hub__error_set_http(HUB_EPROTO, r->status,
+                                   "the server did not say how big the file "
+                                   "is");
+    f->size = size;
+    p->end = size;
+    if (current)
+        hub__progress_set_total(current->cfg->progress, f->index, size);
+    return HUB_OK;
+}
+
 static int on_part_headers(hub_xfer *x, void *payload)
 {
     hub__part *p = payload;
@@ -392,6 +418,24 @@ static int on_part_headers(hub_xfer *x, void *payload)
     const hub_http_resp *r = hub__xfer_resp(x);
     uint64_t want = p->start + p->done;
     p->skip = 0;
+    p->captured = false;
+    if ((r->status == 200 || r->status == 206) && f->size == UINT64_MAX) {
+        int error = learn_size(p, r, want);
+        if (error < 0)
+            return error;
+    }
+    bool identity =
+        !r->content_encoding || hub__str_ieq(r->content_encoding, "identity");
+    /* A body that is not the file: maybe an error in disguise (ModelScope
+     * answers 200 with an error envelope); keep it to read why. */
+    bool other =
+        (r->status == 206 && r->has_range_total && r->range_total != f->size) ||
+        (r->status == 200 && r->has_content_length && identity &&
+         r->content_length != f->size);
+    if (other && current && current->cfg->backend->check_body) {
+        p->captured = true;
+        return HUB__XFER_CAPTURE;
+    }
     if (r->status == 206) {
         if (r->has_range_total && r->range_total != f->size)
             return hub__error_set_http(HUB_EPROTO, 206,
@@ -408,8 +452,6 @@ static int on_part_headers(hub_xfer *x, void *payload)
                                        (unsigned long long)want);
         f->st->url_known = true;
     } else if (r->status == 200) {
-        bool identity = !r->content_encoding ||
-                        hub__str_ieq(r->content_encoding, "identity");
         if (!identity)
             return hub__error_set_http(HUB_EPROTO, 200,
                                        "server compressed the file (%s) "
@@ -520,6 +562,7 @@ static int start_part(engine *e, hub__part *p)
     hub_xfer_req req = {0};
     req.url = p->url;
     req.token = is_hub_origin(e, p->url) ? e->cfg->token : NULL;
+    req.cookie = req.token ? e->cfg->cookie : NULL;
     req.ranged = true; /* always: CDNs refuse un-ranged GETs over 50 GB */
     req.range_start = p->start + p->done;
     req.range_end = p->end - 1;
@@ -597,7 +640,8 @@ static char *suffixed(const char *base, const char *suffix)
 static int open_prefix(engine *e, hub__fetch *f)
 {
     hub__fetch_state *st = f->st;
-    f->temp_path = suffixed(f->temp_base, ".incomplete");
+    f->temp_path = f->prefix_path ? hub__strdup(f->prefix_path)
+                                  : suffixed(f->temp_base, ".incomplete");
     if (!f->temp_path)
         return HUB_ENOMEM;
     int error = hub__mkdirs_parent(f->temp_path);
@@ -619,7 +663,7 @@ static int open_prefix(engine *e, hub__fetch *f)
     /* Reserve the space now: a full disk is reported before the first
      * byte, not after minutes of downloading. KEEP_SIZE keeps the file a
      * prefix of the blob. */
-    if (f->size > have &&
+    if (f->size != UINT64_MAX && f->size > have &&
         fallocate(st->fd, FALLOC_FL_KEEP_SIZE, (off_t)have,
                   (off_t)(f->size - have)) != 0 &&
         (errno == ENOSPC || errno == EFBIG || errno == EDQUOT))
@@ -640,9 +684,8 @@ static int open_prefix(engine *e, hub__fetch *f)
                                .end = f->size,
                                .done = have};
     if (have)
-        hub__log(e->cfg->log, HUB_LOG_INFO,
-                 "resuming '%s' at %llu of %llu bytes", f->path,
-                 (unsigned long long)have, (unsigned long long)f->size);
+        hub__log(e->cfg->log, HUB_LOG_INFO, "resuming '%s' at %llu bytes",
+                 f->path, (unsigned long long)have);
     return HUB_OK;
 }
 
@@ -654,7 +697,8 @@ static int open_sparse(engine *e, hub__fetch *f)
     hub__fetch_state *st = f->st;
     f->temp_path = suffixed(f->temp_base, ".hubfetch.incomplete");
     st->journal_path = suffixed(f->temp_base, ".hubfetch-journal.incomplete");
-    char *prefix = suffixed(f->temp_base, ".incomplete");
+    char *prefix = f->prefix_path ? hub__strdup(f->prefix_path)
+                                  : suffixed(f->temp_base, ".incomplete");
     hub__rangelist have = HUB_RANGELIST_INIT;
     int error =
         (f->temp_path && st->journal_path && prefix) ? HUB_OK : HUB_ENOMEM;
@@ -1005,6 +1049,22 @@ static void part_done(engine *e, hub__part *p, int result)
             finish(e, f, error);
         return;
     }
+    if (st >= 200 && st < 300 && p->captured) {
+        const char *body = hub__xfer_body(x);
+        hub__what what = {e->cfg->revision, f->path,
+                          e->cfg->token && e->cfg->token[0]};
+        error = e->cfg->backend->check_body(e->cfg->repo, &what, st, body,
+                                            strlen(body));
+        if (error == HUB_OK)
+            error = hub__error_set_http(
+                HUB_EPROTO, st,
+                "the server sent something else than "
+                "the file (%s)",
+                r->has_content_length ? "another size" : "unexpected content");
+        drop_xfer(e, p);
+        finish(e, f, error);
+        return;
+    }
     if (st >= 200 && st < 300) {
         const char *ep = endpoint_of(e, p->url);
         if (!f->served_by && ep)
@@ -1099,9 +1159,12 @@ static void start_item(engine *e, hub__fetch *f, int64_t now)
     }
     /* several connections for big files, or to continue such a download */
     char *journal = suffixed(f->temp_base, ".hubfetch-journal.incomplete");
+    /* unsized files (some ModelScope listings) go in one stream: the size
+     * arrives with the first response */
     st->sparse =
-        (e->cfg->connections > 1 && f->size >= e->cfg->split_threshold) ||
-        (journal && access(journal, F_OK) == 0);
+        f->size != UINT64_MAX &&
+        ((e->cfg->connections > 1 && f->size >= e->cfg->split_threshold) ||
+         (journal && access(journal, F_OK) == 0));
     hub__free(journal);
     int error = st->sparse ? open_sparse(e, f) : open_prefix(e, f);
     if (error < 0) {
@@ -1462,6 +1525,7 @@ int hub__meta_fetch(hub_xfer *x, hub_http *http, const hub__meta_req *req)
         xr.token = hub__http_same_origin(url, origin) || is_endpoint(req, url)
                        ? req->token
                        : NULL;
+        xr.cookie = xr.token ? req->cookie : NULL;
         xr.body_sink = req->body;
         if (req->body)
             hub__buf_reset(req->body);

@@ -37,7 +37,7 @@ typedef struct hub__fetch {
     char **urls;      /* its resolve URL on each endpoint, in order */
     size_t nurls;
     size_t url_at; /* the endpoint in use: failover moves it on */
-    uint64_t size; /* exact size */
+    uint64_t size; /* exact size; UINT64_MAX: only the server knows */
     char etag[65]; /* expected digest, lowercase hex */
     hub_digest_kind digest;
     size_t index;   /* position in the progress plan */
@@ -46,6 +46,8 @@ typedef struct hub__fetch {
 
     /* set by prepare() */
     char *temp_base;
+    char *prefix_path; /* the one-connection temp file, if not
+                          \"<temp_base>.incomplete\" */
     hub__lock lock;
     char *lock_path;
 
@@ -80,6 +82,7 @@ typedef struct hub__engine_config {
     const char *const *endpoints; /* the hub's (token, failover) */
     size_t nendpoints;
     const char *token;    /* sent only to the endpoints' origins */
+    const char *cookie;   /* a Cookie sent with the token, or NULL */
     const char *revision; /* for messages */
     const hub_logger *log;
     hub__progress *progress;
@@ -123,6 +126,7 @@ typedef struct hub__meta_req {
     bool head;
     const char *url;
     const char *token;
+    const char *cookie;           /* sent with the token, or NULL */
     const char *const *endpoints; /* hub origins: token, redirects */
     size_t nendpoints;
     hub_buf *body; /* GET body sink, or NULL */

@@ -381,6 +381,8 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *ud)
             }
             if (x->req.on_headers) {
                 int error = x->req.on_headers(x, x->req.payload);
+                if (error == HUB__XFER_CAPTURE)
+                    x->body_is_data = false;
                 if (error < 0) {
                     x->failed_cb = true;
                     hub__error_save(&x->cb_error);
@@ -594,6 +596,7 @@ int hub__xfer_start(hub_xfer *x, const hub_xfer_req *req)
     x->req = *req;
     x->req.url = x->url;
     x->req.token = NULL; /* not kept beyond the header list */
+    x->req.cookie = NULL;
     x->headers_done = false;
     x->body_is_data = false;
     x->failed_cb = false;
@@ -611,6 +614,20 @@ int hub__xfer_start(hub_xfer *x, const hub_xfer_req *req)
             /* wipe the token from our temporary copy */
             memset(auth, 0, strlen(auth));
             hub__free(auth);
+        }
+        if (!h2) {
+            curl_slist_free_all(h);
+            h = NULL;
+        } else {
+            h = h2;
+        }
+    }
+    if (h && req->cookie) {
+        char *cookie = hub__aprintf("Cookie: %s", req->cookie);
+        struct curl_slist *h2 = cookie ? curl_slist_append(h, cookie) : NULL;
+        if (cookie) {
+            memset(cookie, 0, strlen(cookie));
+            hub__free(cookie);
         }
         if (!h2) {
             curl_slist_free_all(h);
@@ -821,6 +838,25 @@ char *hub__http_quote(const char *s, bool keep_slash)
     }
     out[o] = '\0';
     return out;
+}
+
+char *hub__http_quote_plus(const char *s)
+{
+    char *q = hub__http_quote(s, false);
+    if (!q)
+        return NULL;
+    /* "%20" -> "+", in place: the result only shrinks */
+    char *w = q;
+    for (const char *r = q; *r;) {
+        if (r[0] == '%' && r[1] == '2' && r[2] == '0') {
+            *w++ = '+';
+            r += 3;
+        } else {
+            *w++ = *r++;
+        }
+    }
+    *w = '\0';
+    return q;
 }
 
 char *hub__http_unquote(const char *s)

@@ -58,8 +58,11 @@ typedef struct hub_http_resp {
 /*
  * Called once the final response's headers are complete, before any body
  * byte (also for an empty body). Return HUB_OK to receive the body through
- * on_data, or a negative code (message set) to abort the transfer.
+ * on_data, HUB__XFER_CAPTURE to have it kept like an error body instead
+ * (it is not what was asked for, but its text may say why), or a negative
+ * code (message set) to abort the transfer.
  */
+#define HUB__XFER_CAPTURE 1
 typedef int (*hub_xfer_headers_cb)(hub_xfer *x, void *payload);
 /* Body bytes of a 2xx response. Return HUB_OK or a negative code. */
 typedef int (*hub_xfer_data_cb)(hub_xfer *x,
@@ -70,8 +73,9 @@ typedef int (*hub_xfer_data_cb)(hub_xfer *x,
 typedef struct hub_xfer_req {
     bool head; /* HEAD instead of GET */
     const char *url;
-    const char *token; /* sent as "Authorization: Bearer"; NULL: none */
-    bool ranged;       /* send Range: bytes=start-[end] */
+    const char *token;  /* sent as "Authorization: Bearer"; NULL: none */
+    const char *cookie; /* Cookie header value, or NULL */
+    bool ranged;        /* send Range: bytes=start-[end] */
     uint64_t range_start;
     uint64_t range_end; /* inclusive; UINT64_MAX for an open range */
     hub_xfer_headers_cb on_headers; /* may be NULL */
@@ -137,6 +141,10 @@ int hub__http_running(const hub_http *http);
 /* Percent-encode as Python's urllib.parse.quote(s, safe=""), or with
  * `keep_slash` as quote(s) (safe="/"). */
 char *hub__http_quote(const char *s, bool keep_slash);
+
+/* Python's urllib.parse.quote_plus(s): as quote(s, safe=""), but a space
+ * becomes '+'. */
+char *hub__http_quote_plus(const char *s);
 
 /* Percent-decode; NULL on invalid escapes. */
 char *hub__http_unquote(const char *s);

@@ -373,4 +373,4 @@ static int hf_map_error(const hub__repo *repo,
                                detail, repo->endpoint, type, repo->id);
 }
 
-const hub__backend hub__backend_hf = {"huggingface", hf_map_error};
+const hub__backend hub__backend_hf = {"huggingface", hf_map_error, NULL};

@@ -13,6 +13,7 @@ static void entry_free(hub__entry *e)
     hub__free(e->blob_id);
     hub__free(e->lfs_sha256);
     hub__free(e->xet_hash);
+    hub__free(e->revision);
 }
 
 int hub__listing_add(hub__listing *l, const hub__entry *e)
@@ -34,9 +35,10 @@ int hub__listing_add(hub__listing *l, const hub__entry *e)
     copy.blob_id = e->blob_id ? hub__strdup(e->blob_id) : NULL;
     copy.lfs_sha256 = e->lfs_sha256 ? hub__strdup(e->lfs_sha256) : NULL;
     copy.xet_hash = e->xet_hash ? hub__strdup(e->xet_hash) : NULL;
+    copy.revision = e->revision ? hub__strdup(e->revision) : NULL;
     if (!copy.path || (e->blob_id && !copy.blob_id) ||
         (e->lfs_sha256 && !copy.lfs_sha256) ||
-        (e->xet_hash && !copy.xet_hash)) {
+        (e->xet_hash && !copy.xet_hash) || (e->revision && !copy.revision)) {
         entry_free(&copy);
         return HUB_ENOMEM;
     }

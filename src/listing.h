@@ -13,6 +13,7 @@ typedef struct hub__entry {
     char *lfs_sha256; /* sha256 of the content for LFS files, or NULL */
     uint64_t lfs_size;
     char *xet_hash; /* or NULL */
+    char *revision; /* ModelScope: the last commit touching the file */
 } hub__entry;
 
 typedef struct hub__listing {

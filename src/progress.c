@@ -46,6 +46,16 @@ void hub__progress_set_file(hub__progress *p,
         p->bytes_total += total;
 }
 
+void hub__progress_set_total(hub__progress *p, size_t index, uint64_t total)
+{
+    if (index >= p->file_count)
+        return;
+    if (p->total[index] != UINT64_MAX)
+        p->bytes_total -= p->total[index];
+    p->total[index] = total;
+    p->bytes_total += total;
+}
+
 void hub__progress_free(hub__progress *p)
 {
     hub__free(p->names);

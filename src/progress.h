@@ -50,6 +50,8 @@ void hub__progress_set_file(hub__progress *p,
                             size_t index,
                             const char *name,
                             uint64_t total);
+/* A file's size became known (the listing did not give it). */
+void hub__progress_set_total(hub__progress *p, size_t index, uint64_t total);
 void hub__progress_free(hub__progress *p);
 
 /* Job-level event (resolve, final). */

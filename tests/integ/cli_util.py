@@ -34,11 +34,12 @@ class CliTestCase(unittest.TestCase):
 
     page_size = None
     hub_args = ()
+    ms_fixtures = None  # ModelScope fixtures to serve too
 
     @classmethod
     def setUpClass(cls):
         cls.hub = FakeHub(fixtures=FIXTURES, page_size=cls.page_size,
-                          extra_args=cls.hub_args)
+                          extra_args=cls.hub_args, ms_fixtures=cls.ms_fixtures)
         cls.hub.start()
 
     @classmethod

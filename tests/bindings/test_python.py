@@ -1,0 +1,502 @@
+#!/usr/bin/env python3
+"""The Python binding (bindings/python, ctypes) against the fake hub.
+
+    HUBFETCH_LIB=build/libhubfetch.so /usr/bin/python3 tests/bindings/test_python.py
+
+Without HUBFETCH_LIB the binding finds build/libhubfetch.so by itself. Every
+client ignores the environment (HF_*, proxies) and uses a scratch cache.
+"""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.environ.get("HUB_SOURCE_DIR") or os.path.dirname(os.path.dirname(HERE))
+sys.path[:0] = [os.path.join(SOURCE, "bindings", "python"),
+                os.path.join(SOURCE, "tests", "fakehub")]
+sys.path.insert(0, HERE)
+
+from common import sanitized_library_skip  # noqa: E402
+
+sanitized_library_skip()
+
+import hubfetch  # noqa: E402
+from hubfetch import Phase, FileStatus  # noqa: E402
+from hubfetch import _lib  # noqa: E402
+from harness import FakeHubTestCase  # noqa: E402
+
+DEMO = "hubfetch/demo-model"
+DEMO_MAIN = "336de85ded21fb397e9153c318fe74ccdaa1f6e9"
+DEMO_V1 = "c4ef15906d838aa47a14b2f34f10065101bac6fc"
+MiB = 1 << 20
+
+
+class BindingTestCase(FakeHubTestCase):
+    """One fake per class; a fresh cache per test."""
+
+    def setUp(self):
+        super().setUp()
+        self.tmp = tempfile.mkdtemp(prefix="hubfetch-py-")
+        self.cache = os.path.join(self.tmp, "cache")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+
+    def client(self, **kw):
+        kw.setdefault("endpoint", self.hub.url)
+        kw.setdefault("cache_dir", self.cache)
+        kw.setdefault("proxy", "")  # tests run with proxy variables set
+        kw.setdefault("ignore_env", True)
+        c = hubfetch.Client(**kw)
+        self.addCleanup(c.close)
+        return c
+
+    def kwargs(self, **kw):
+        """Arguments of the module-level functions."""
+        return dict(dict(endpoint=self.hub.url, cache_dir=self.cache, proxy="",
+                         ignore_env=True), **kw)
+
+    def fixture(self, path, rev="main", repo=DEMO):
+        return self.hub.fixtures.repo(repo).resolve(rev).files[path]
+
+    def throttle(self, path, rate=4_000_000, repo=DEMO):
+        """Slow the CDN down for one LFS file, so there is time to act."""
+        self.hub.faults([{"match": self.fixture(path, repo=repo).sha256,
+                          "server": "cdn", "action": {"rate": rate}}])
+
+    def cdn_requests(self):
+        return [r for r in self.hub.log() if r["server"] == "cdn"]
+
+
+class DownloadTest(BindingTestCase):
+
+    def test_version(self):
+        self.assertRegex(hubfetch.library_version, r"^\d+\.\d+\.\d+")
+        self.assertEqual(hubfetch.Client(ignore_env=True, cache_dir=self.cache,
+                                         endpoint="http://127.0.0.1:9").endpoint,
+                         "http://127.0.0.1:9")
+
+    def test_hf_hub_download_single_file(self):
+        path = hubfetch.hf_hub_download(DEMO, "config.json", **self.kwargs())
+        self.assertEqual(path, os.path.join(
+            self.cache, "models--hubfetch--demo-model", "snapshots", DEMO_MAIN,
+            "config.json"))
+        with open(path, "rb") as fh:
+            self.assertEqual(fh.read(), self.fixture("config.json").read())
+        # cached: no network needed now
+        self.hub.clear_log()
+        again = hubfetch.hf_hub_download(DEMO, "config.json", local_files_only=True,
+                                         **self.kwargs())
+        self.assertEqual(again, path)
+        self.assertEqual(self.hub.log(), [])
+
+    def test_revision_subfolder_and_unicode_name(self):
+        c = self.client()
+        p = c.hf_hub_download(DEMO, "vocab.txt", subfolder="tokenizer")
+        self.assertTrue(p.endswith(f"{DEMO_MAIN}/tokenizer/vocab.txt"), p)
+        p = c.hf_hub_download(DEMO, "docs/read me é.md")
+        self.assertTrue(os.path.isfile(p))
+        p = c.hf_hub_download(DEMO, "config.json", revision="v1.0")
+        self.assertIn(DEMO_V1, p)
+        with open(p, "rb") as fh:
+            self.assertEqual(fh.read(), self.fixture("config.json", "v1.0").read())
+
+    def test_snapshot_with_patterns(self):
+        folder = hubfetch.snapshot_download(
+            DEMO, allow_patterns=["*.json", "tokenizer/*"],
+            ignore_patterns="generation_*", max_workers=2, **self.kwargs())
+        self.assertTrue(folder.endswith(os.path.join("snapshots", DEMO_MAIN)))
+        got = {os.path.relpath(os.path.join(d, f), folder)
+               for d, _, fs in os.walk(folder) for f in fs}
+        self.assertEqual(got, {"config.json", "tokenizer.json",
+                               "tokenizer_config.json", "tokenizer/vocab.txt"})
+
+    def test_snapshot_local_dir_and_dataset(self):
+        target = os.path.join(self.tmp, "data")
+        folder = self.client().snapshot_download(
+            "hubfetch/demo-data", repo_type="dataset", local_dir=target,
+            allow_patterns="data/*")
+        self.assertEqual(folder, target)
+        self.assertTrue(os.path.isfile(os.path.join(target, "data", "train.csv")))
+        self.assertFalse(os.path.islink(os.path.join(target, "data", "train.csv")))
+        self.assertFalse(os.path.exists(os.path.join(target, "README.md")))
+
+    def test_download_result_statuses(self):
+        c = self.client()
+        plan = c.download(DEMO, dry_run=True, allow_patterns="*.json")
+        self.assertEqual(plan.commit, DEMO_MAIN)
+        self.assertEqual({f.status for f in plan.files}, {FileStatus.PLANNED})
+        first = c.download(DEMO, allow_patterns="*.json")
+        self.assertEqual({f.status for f in first.files}, {FileStatus.DOWNLOADED})
+        cfg = next(f for f in first.files if f.path == "config.json")
+        self.assertEqual(cfg.size, self.fixture("config.json").size)
+        self.assertEqual(cfg.etag, self.fixture("config.json").etag)
+        self.assertEqual(cfg.endpoint, self.hub.url)
+        self.assertTrue(os.path.isfile(cfg.local_path))
+        again = c.download(DEMO, allow_patterns="*.json")
+        self.assertEqual({f.status for f in again.files}, {FileStatus.CACHED})
+        self.assertEqual(sum(f.bytes_fetched for f in again.files), 0)
+
+    def test_private_repo_with_token(self):
+        with self.assertRaises(hubfetch.RepositoryNotFoundError):
+            self.client().hf_hub_download("hubfetch/private-model", "config.json")
+        p = self.client(token="hf_alice").hf_hub_download("hubfetch/private-model",
+                                                          "config.json")
+        self.assertTrue(os.path.isfile(p))
+        # the token never reaches the CDN
+        self.client(token="hf_alice").snapshot_download("hubfetch/private-model")
+        self.assertTrue(self.cdn_requests())
+        self.assertFalse(any(r["auth"] for r in self.cdn_requests()))
+
+
+class ErrorTest(BindingTestCase):
+
+    def check(self, cls, code, status, fn, *args, **kw):
+        with self.assertRaises(cls) as cm:
+            fn(*args, **kw)
+        e = cm.exception
+        self.assertIsInstance(e, hubfetch.HfHubError)
+        self.assertEqual(e.code, code)
+        self.assertEqual(e.error_name, next(k for k, v in _lib.ERRORS.items() if v == code))
+        self.assertEqual(e.http_status, status)
+        self.assertTrue(e.message and "\n" not in e.message, e.message)
+        self.assertEqual(str(e), e.message)
+        return e
+
+    def test_hub_errors(self):
+        c = self.client(max_retries=0)
+        e = self.check(hubfetch.RepositoryNotFoundError, -5, 401,
+                       c.hf_hub_download, "hubfetch/nope", "config.json")
+        self.assertIn("hubfetch/nope", e.message)
+        e = self.check(hubfetch.GatedRepoError, -8, 401,
+                       c.snapshot_download, "hubfetch/gated-model")
+        self.assertIsInstance(e, hubfetch.RepositoryNotFoundError)  # as in huggingface_hub
+        self.check(hubfetch.RevisionNotFoundError, -6, 404,
+                   c.hf_hub_download, DEMO, "config.json", revision="nope")
+        e = self.check(hubfetch.EntryNotFoundError, -7, 404,
+                       c.hf_hub_download, DEMO, "nope.json")
+        self.assertIn("nope.json", e.message)
+        self.check(hubfetch.HfHubHTTPError, -9, 401, self.client(token="hf_nobody")
+                   .hf_hub_download, DEMO, "config.json")
+        self.hub.faults([{"match": "/resolve/", "action": {"status": 503}}])
+        self.check(hubfetch.HfHubHTTPError, -16, 503, c.hf_hub_download, DEMO,
+                   "config.json")
+
+    def test_local_errors(self):
+        e = self.check(hubfetch.LocalEntryNotFoundError, -11, 0, hubfetch.hf_hub_download,
+                       DEMO, "config.json", local_files_only=True, **self.kwargs())
+        self.assertIsInstance(e, FileNotFoundError)
+        with self.assertRaises(hubfetch.InvalidArgumentError):
+            self.client().hf_hub_download("", "config.json")
+        with self.assertRaises(ValueError):
+            self.client().hf_hub_download(DEMO, "config.json", repo_type="modle")
+
+    def test_transport_errors(self):
+        e = self.check(hubfetch.NetworkError, -12, 0,
+                       self.client(endpoint="http://127.0.0.1:1", max_retries=0)
+                       .hf_hub_download, DEMO, "config.json")
+        self.assertIsInstance(e, ConnectionError)
+        self.hub.faults([{"match": "", "server": "cdn", "action": {"corrupt": True}}])
+        self.check(hubfetch.ChecksumError, -19, 0, self.client(max_retries=0)
+                   .hf_hub_download, DEMO, "onnx/model.onnx")
+
+
+class ProgressTest(BindingTestCase):
+
+    def test_events(self):
+        events = []
+        folder = self.client().snapshot_download(DEMO, progress=events.append)
+        self.assertTrue(os.path.isdir(folder))
+        self.assertTrue(all(isinstance(p, hubfetch.Progress) for p in events))
+        phases = {p.phase for p in events}
+        self.assertLessEqual({Phase.RESOLVE, Phase.DOWNLOAD, Phase.DONE}, phases)
+        self.assertEqual([p.final for p in events].count(True), 1)
+        last = events[-1]
+        self.assertTrue(last.final)
+        self.assertIsNone(last.file)
+        self.assertEqual(last.file_count, 10)
+        self.assertEqual(last.files_done, 10)
+        total = sum(f.size for f in self.hub.fixtures.repo(DEMO).resolve("main")
+                    .files.values())
+        self.assertEqual(last.bytes_total, total)
+        self.assertEqual(last.bytes_done, total)
+        done = [p.bytes_done for p in events]
+        self.assertEqual(done, sorted(done), "bytes_done goes backwards")
+        per_file = {}
+        for p in events:
+            if p.file is not None:
+                self.assertGreaterEqual(p.file_bytes_done, per_file.get(p.file, 0))
+                per_file[p.file] = p.file_bytes_done
+                self.assertEqual(p.endpoint is None or p.endpoint == self.hub.url, True)
+        self.assertEqual(per_file["model.safetensors"], 32 * MiB)
+
+    def test_cancel_then_resume(self):
+        self.throttle("model.safetensors")
+        c = self.client()
+        events = []
+
+        def stop_after_8mib(p):
+            events.append(p)
+            return p.bytes_done >= 8 * MiB
+
+        with self.assertRaises(hubfetch.DownloadCancelled) as cm:
+            c.hf_hub_download(DEMO, "model.safetensors", progress=stop_after_8mib)
+        self.assertEqual(cm.exception.code, -21)
+        on_disk = events[-1].bytes_done
+        self.assertTrue(events[-1].final)
+        self.assertGreaterEqual(on_disk, 8 * MiB)
+        self.assertLess(on_disk, 32 * MiB)
+        self.assertFalse(c.cache_lookup(DEMO, "model.safetensors").complete)
+
+        self.hub.reset()
+        self.hub.clear_log()
+        path = c.hf_hub_download(DEMO, "model.safetensors")
+        self.assertEqual(os.path.getsize(path), 32 * MiB)
+        second = self.cdn_requests()
+        self.assertTrue(second)
+        # only the rest was asked for
+        self.assertTrue(all(r["range"] and not r["range"].startswith("bytes=0-")
+                            for r in second), [r["range"] for r in second])
+        self.assertLessEqual(sum(r["bytes"] for r in second), 32 * MiB - on_disk)
+
+    def test_callback_exception_cancels_and_propagates(self):
+        self.throttle("model.safetensors")
+
+        def boom(p):
+            if p.phase == Phase.DOWNLOAD:
+                raise ZeroDivisionError("from the callback")
+
+        with self.assertRaises(ZeroDivisionError) as cm:
+            self.client().hf_hub_download(DEMO, "model.safetensors", progress=boom)
+        self.assertIsInstance(cm.exception.__context__, hubfetch.DownloadCancelled)
+
+        def interrupt(p):
+            if p.bytes_done:
+                raise KeyboardInterrupt
+        with self.assertRaises(KeyboardInterrupt):
+            self.client().hf_hub_download(DEMO, "model.safetensors", progress=interrupt)
+
+    @unittest.skipUnless(threading.current_thread() is threading.main_thread(), "signals")
+    def test_sigint_cancels_a_blocking_download(self):
+        """Ctrl-C during a download (no callback of ours) cancels it cleanly."""
+        self.throttle("model.safetensors")
+        timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+        timer.start()
+        self.addCleanup(timer.cancel)
+        t0 = time.monotonic()
+        with self.assertRaises(KeyboardInterrupt) as cm:
+            self.client().hf_hub_download(DEMO, "model.safetensors")
+        self.assertLess(time.monotonic() - t0, 5)
+        self.assertIsInstance(cm.exception.__context__, hubfetch.DownloadCancelled)
+        self.assertIs(signal.getsignal(signal.SIGINT), signal.default_int_handler)
+
+
+class JobTest(BindingTestCase):
+
+    def test_poll_cancel_wait(self):
+        self.throttle("model.safetensors", rate=2_000_000)
+        c = self.client()
+        with c.start_job(DEMO, files=["model.safetensors"]) as job:
+            self.assertFalse(job.done)
+            with self.assertRaises(TimeoutError):
+                job.wait(timeout=0.05)
+            # the client belongs to the job while it runs
+            with self.assertRaises(hubfetch.ClientBusyError):
+                c.hf_hub_download(DEMO, "config.json")
+            deadline = time.monotonic() + 20
+            while job.poll().bytes_done == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            p = job.poll()
+            self.assertGreater(p.bytes_done, 0)
+            self.assertEqual(p.bytes_total, 32 * MiB)
+            self.assertEqual(p.file, "model.safetensors")
+            job.cancel()
+            with self.assertRaises(hubfetch.DownloadCancelled):
+                job.wait()
+            self.assertTrue(job.done)
+            with self.assertRaises(hubfetch.DownloadCancelled):
+                job.wait()  # the outcome stays
+        # the client is free again
+        self.assertTrue(os.path.isfile(c.hf_hub_download(DEMO, "config.json")))
+
+    def test_success_with_progress_on_the_job_thread(self):
+        threads = set()
+        events = []
+
+        def progress(p):
+            threads.add(threading.get_ident())
+            events.append(p)
+
+        c = self.client()
+        job = c.start_job(DEMO, allow_patterns=["*.json"], progress=progress)
+        result = job.wait(timeout=60)
+        self.assertTrue(job.done)
+        self.assertIs(job.wait(), result)
+        self.assertEqual(result.commit, DEMO_MAIN)
+        self.assertEqual(len(result.files), 4)
+        self.assertTrue(events and events[-1].final)
+        self.assertNotIn(threading.get_ident(), threads)
+        final = job.poll()
+        self.assertTrue(final.final)
+        self.assertEqual(final.files_done, 4)
+        job.close()
+        job.close()
+        with self.assertRaises(ValueError):
+            job.poll()
+
+    def test_job_errors_and_client_close(self):
+        c = self.client()
+        with c.start_job("hubfetch/nope") as job:
+            with self.assertRaises(hubfetch.RepositoryNotFoundError) as cm:
+                job.wait()
+            self.assertEqual(cm.exception.http_status, 401)
+        # closing the client cancels a job still running on it
+        self.throttle("model.safetensors", rate=1_000_000)
+        job = c.start_job(DEMO, files=["model.safetensors"])
+        c.close()
+        with self.assertRaises(ValueError):
+            job.poll()
+
+
+class CacheLookupTest(BindingTestCase):
+
+    def test_lookup(self):
+        kw = dict(cache_dir=self.cache, ignore_env=True)
+        self.assertIsNone(hubfetch.try_to_load_from_cache(DEMO, "config.json", **kw))
+        r = hubfetch.cache_lookup(DEMO, "config.json", **kw)
+        self.assertFalse(r.complete)
+        c = self.client()
+        c.snapshot_download(DEMO, allow_patterns="*.json")
+        self.hub.clear_log()
+        path = hubfetch.try_to_load_from_cache(DEMO, "config.json", **kw)
+        self.assertTrue(path and path.endswith(f"{DEMO_MAIN}/config.json"), path)
+        r = c.cache_lookup(DEMO, allow_patterns="*.json")
+        self.assertTrue(r.complete)
+        self.assertEqual(r.commit, DEMO_MAIN)
+        self.assertEqual(len(r.files), 4)
+        self.assertEqual({f.status for f in r.files}, {FileStatus.CACHED})
+        r = c.cache_lookup(DEMO, files=["config.json", "README.md"])
+        self.assertFalse(r.complete)
+        self.assertEqual(r.missing, ["README.md"])
+        self.assertIsNone(c.try_to_load_from_cache(DEMO, "config.json", revision="v1.0"))
+        self.assertEqual(self.hub.log(), [])  # never the network
+
+
+class LogTest(BindingTestCase):
+
+    def test_log_callback(self):
+        lines = []
+        c = self.client(log=lambda level, msg: lines.append((level, msg)),
+                        log_level=hubfetch.LogLevel.DEBUG)
+        # a retry is worth a message
+        self.hub.faults([{"match": "", "server": "cdn", "times": 1,
+                          "action": {"status": 503}}])
+        c.hf_hub_download(DEMO, "onnx/model.onnx")
+        self.assertTrue(lines)
+        self.assertTrue(any("503" in m for _, m in lines), lines)
+        self.assertTrue(all(isinstance(lv, hubfetch.LogLevel) and isinstance(m, str)
+                            for lv, m in lines))
+
+
+class AbiTest(unittest.TestCase):
+    """The ctypes declarations match include/hubfetch.h: a C program compiled
+    against the header reports every offset, size, version and error code."""
+
+    @classmethod
+    def setUpClass(cls):
+        cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+        if not cc:
+            raise unittest.SkipTest("no C compiler")
+        tmp = tempfile.mkdtemp(prefix="hubfetch-abi-")
+        try:
+            src, exe = os.path.join(tmp, "abi.c"), os.path.join(tmp, "abi")
+            with open(src, "w") as fh:
+                fh.write(abi_program())
+            subprocess.run([cc, "-std=c11", "-I", os.path.join(SOURCE, "include"),
+                            "-o", exe, src], check=True)
+            out = subprocess.run([exe], check=True, capture_output=True, text=True).stdout
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        cls.c = {}
+        for line in out.splitlines():
+            key, value = line.rsplit(" ", 1)
+            cls.c[key] = int(value)
+
+    def test_struct_layouts(self):
+        import ctypes
+        for name, struct in _lib.STRUCTS.items():
+            with self.subTest(struct=name):
+                self.assertEqual(ctypes.sizeof(struct), self.c[f"sizeof {name}"],
+                                 f"{name}: the header added or changed fields")
+                for field, _ in struct._fields_:
+                    self.assertEqual(getattr(struct, field).offset,
+                                     self.c[f"offsetof {name}.{field}"], field)
+        for enum in ENUMS:
+            self.assertEqual(self.c[f"sizeof {enum}"], ctypes.sizeof(ctypes.c_int))
+
+    def test_versions(self):
+        self.assertEqual(self.c["HUB_PROGRESS_VERSION"], _lib.PROGRESS_VERSION)
+        self.assertEqual(self.c["HUB_CLIENT_OPTIONS_VERSION"], _lib.CLIENT_OPTIONS_VERSION)
+        self.assertEqual(self.c["HUB_DOWNLOAD_OPTIONS_VERSION"],
+                         _lib.DOWNLOAD_OPTIONS_VERSION)
+        self.assertEqual(self.c["HUB_AUTO"], _lib.AUTO)
+        self.assertEqual(self.c["HUB_CLIENT_IGNORE_ENV"], _lib.CLIENT_IGNORE_ENV)
+        self.assertGreaterEqual(self.c["HUB_VERSION_NUM"], _lib.MIN_LIBRARY_VERSION)
+        self.assertEqual(hubfetch._core.lib.hub_version_num(), self.c["HUB_VERSION_NUM"])
+        for e in Phase:
+            self.assertEqual(self.c[f"HUB_PHASE_{e.name}"], e.value)
+        for e in FileStatus:
+            self.assertEqual(self.c[f"HUB_FILE_{e.name}"], e.value)
+        self.assertEqual(self.c["HUB_KIND_HF"], _lib.HUB_KINDS["hf"])
+        self.assertEqual(self.c["HUB_KIND_MODELSCOPE"], _lib.HUB_KINDS["modelscope"])
+        for name, value in hubfetch._core._REPO_TYPES.items():
+            if name:
+                self.assertEqual(self.c[f"HUB_REPO_{name.upper()}"], value)
+
+    def test_error_table(self):
+        header = {k[len("error "):]: v for k, v in self.c.items() if k.startswith("error ")}
+        self.assertEqual(header, _lib.ERRORS)
+        lib = hubfetch._core.lib
+        for name, code in _lib.ERRORS.items():
+            self.assertEqual(lib.hub_error_name(code).decode(), name)
+
+
+ENUMS = ("hub_phase", "hub_repo_type", "hub_file_status", "hub_kind")
+
+
+def abi_program():
+    lines = ["#include <hubfetch.h>", "#include <stddef.h>", "#include <stdio.h>",
+             "int main(void) {"]
+
+    def emit(key, expr, fmt="%lld", cast="(long long)"):
+        lines.append(f'    printf("{key} {fmt}\\n", {cast}({expr}));')
+
+    for name, struct in _lib.STRUCTS.items():
+        emit(f"sizeof {name}", f"sizeof({name})")
+        for field, _ in struct._fields_:
+            emit(f"offsetof {name}.{field}", f"offsetof({name}, {field})")
+    for enum in ENUMS:
+        emit(f"sizeof {enum}", f"sizeof({enum})")
+    for const in ("HUB_KIND_HF", "HUB_KIND_MODELSCOPE", "HUB_REPO_MODEL",
+                  "HUB_REPO_DATASET", "HUB_REPO_SPACE"):
+        emit(const, const)
+    for const in ("HUB_PROGRESS_VERSION", "HUB_CLIENT_OPTIONS_VERSION",
+                  "HUB_DOWNLOAD_OPTIONS_VERSION", "HUB_AUTO", "HUB_CLIENT_IGNORE_ENV",
+                  "HUB_VERSION_NUM"):
+        emit(const, const)
+    for e in Phase:
+        emit(f"HUB_PHASE_{e.name}", f"HUB_PHASE_{e.name}")
+    for e in FileStatus:
+        emit(f"HUB_FILE_{e.name}", f"HUB_FILE_{e.name}")
+    lines.append('#define XX(name, value, text) printf("error %s %d\\n", #name, value);')
+    lines.append("    HUB_ERROR_MAP(XX)")
+    lines += ["    return 0;", "}", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    unittest.main()
