@@ -103,7 +103,7 @@ static void help(FILE *fp)
         "  --offline              use only the cache, never the network\n"
         "  --force-download       fetch again even if cached\n"
         "  --max-workers N        files fetched at once (8)\n"
-        "  -c, --connections N    connections per large file (8)\n"
+        "  -c, --connections N    connections per large file (16)\n"
         "  --max-connections N    connections in all (16)\n"
         "  --limit-rate RATE      cap the total rate, e.g. 500K, 50M, 1G\n"
         "                         (bytes per second, K/M/G = 1024-based)\n"

@@ -267,7 +267,7 @@ typedef struct hub_client_options {
 
     /** Files fetched at once. 0: 8. */
     int max_files;
-    /** Connections per large file. 0: default (see docs/TUNING.md). */
+    /** Connections per large file. 0: 16 (bench/RESULTS.md). */
     int connections;
     /** Cap on all connections of a download. 0: default. */
     int max_connections;

@@ -516,7 +516,7 @@ int hub_client_new(hub_client **out, const hub_client_options *opts)
         goto fail;
     }
     c->max_files = o->max_files ? o->max_files : 8;
-    c->connections = o->connections ? o->connections : 8;
+    c->connections = o->connections ? o->connections : 16;
     c->max_connections = o->max_connections ? o->max_connections : 16;
     c->max_rate = o->max_rate;
     c->split_threshold =

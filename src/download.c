@@ -817,7 +817,10 @@ static int answer_from_cache(dl *d, const char *why)
         if (!snap)
             return HUB_ENOMEM;
         base = snap;
-        if (!d->single &&
+        /* the recorded listing matters for patterns only: named files are
+         * checked one by one (the microsecond path of "is it here?") */
+        bool patterns = d->o->allow_count || !d->o->file_count;
+        if (!d->single && patterns &&
             hub__hfcache_read_tree(&d->cache, d->commit, &d->listing) == HUB_OK)
             d->have_listing = true;
     }

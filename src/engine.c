@@ -18,7 +18,7 @@
 #define MAX_HOPS 10
 #define MAX_RERESOLVES 3
 #define MAX_RESTARTS 1
-#define HASH_CHUNK (1024 * 1024)
+#define HASH_CHUNK (256 * 1024)
 #define HASH_BUDGET_PER_TURN (32u * 1024 * 1024)
 #define LOCK_RETRY_MS 100
 #define LOCK_LOG_MS 10000

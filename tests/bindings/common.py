@@ -1,6 +1,7 @@
 """Shared by the binding tests: where things are, and what to do with a
 library built with sanitizers (make check-asan)."""
 import os
+import shutil
 import subprocess
 import sys
 
@@ -54,3 +55,35 @@ def sanitized_library_skip():
     opts = os.environ.get("ASAN_OPTIONS", "")
     env["ASAN_OPTIONS"] = ":".join(filter(None, [opts, "detect_leaks=0"]))
     os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
+
+def cargo():
+    """cargo, from PATH or rustup's default place; None if absent."""
+    found = shutil.which("cargo")
+    if found:
+        return found
+    home = os.path.join(os.path.expanduser("~"), ".cargo", "bin", "cargo")
+    return home if os.access(home, os.X_OK) else None
+
+
+def cargo_env(extra=None):
+    """Environment for cargo: builds go next to the library under test
+    (<build>/cargo), so that a release and a sanitizer build directory
+    never share, or invalidate, each other's Rust artifacts."""
+    env = dict(os.environ, CARGO_TERM_COLOR="never")
+    if os.environ.get("HUBFETCH_LIB"):
+        # absolute: build scripts run in their crate's directory
+        env["HUBFETCH_LIB"] = os.path.abspath(LIB)
+        env["CARGO_TARGET_DIR"] = os.path.join(os.path.dirname(os.path.abspath(LIB)), "cargo")
+    env.update(extra or {})
+    return env
+
+
+def run_unittest_main():
+    """unittest.main(), but exit 77 (skipped) when every test was skipped."""
+    import unittest
+    prog = unittest.main(exit=False)
+    r = prog.result
+    if r.testsRun and len(r.skipped) == r.testsRun and r.wasSuccessful():
+        sys.exit(SKIP)
+    sys.exit(0 if r.wasSuccessful() else 1)

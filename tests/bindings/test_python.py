@@ -283,7 +283,7 @@ class ProgressTest(BindingTestCase):
     @unittest.skipUnless(threading.current_thread() is threading.main_thread(), "signals")
     def test_sigint_cancels_a_blocking_download(self):
         """Ctrl-C during a download (no callback of ours) cancels it cleanly."""
-        self.throttle("model.safetensors")
+        self.throttle("model.safetensors", rate=1_000_000)
         timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
         timer.start()
         self.addCleanup(timer.cancel)
@@ -298,7 +298,7 @@ class ProgressTest(BindingTestCase):
 class JobTest(BindingTestCase):
 
     def test_poll_cancel_wait(self):
-        self.throttle("model.safetensors", rate=2_000_000)
+        self.throttle("model.safetensors", rate=1_000_000)
         c = self.client()
         with c.start_job(DEMO, files=["model.safetensors"]) as job:
             self.assertFalse(job.done)

@@ -11,7 +11,6 @@ Importable: tests use `load_fixtures()` to compute the bytes and digests they ex
 """
 
 import argparse
-import ssl
 import base64
 import fcntl
 import gzip
@@ -25,6 +24,7 @@ import re
 import secrets
 import signal
 import socket
+import ssl
 import struct
 import sys
 import termios
@@ -1438,6 +1438,13 @@ class Server(ThreadingHTTPServer):
     def __init__(self, port, handler, app):
         super().__init__(("127.0.0.1", port), handler)
         self.app = app
+
+    def get_request(self):
+        # headers and body go out in separate writes: without NODELAY the
+        # second waits for the client's delayed ACK (~40 ms per response)
+        sock, addr = super().get_request()
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock, addr
 
     def handle_error(self, request, client_address):
         if not isinstance(sys.exc_info()[1], OSError):  # resets etc. are normal here
