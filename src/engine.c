@@ -26,6 +26,7 @@
 #define JOURNAL_MS 100     /* journal records at most this often */
 #define CHECKPOINT_MS 2000 /* flush to disk for reboot-proof resume */
 #define PART_ALIGN (64 * 1024)
+#define WRITE_BACK_STEP (16u * 1024 * 1024)
 /* Smallest half worth a new request: stealing cuts a running transfer, and
  * what was in flight on it (socket buffers: megabytes) is fetched twice. */
 #define MIN_STEAL (8u * 1024 * 1024)
@@ -62,7 +63,8 @@ struct hub__part {
 
 typedef struct hub__fetch_state {
     int state;
-    bool sparse; /* several connections, journal; else one prefix */
+    bool sparse;   /* several connections, journal; else one prefix */
+    bool threaded; /* the hashing thread keeps the digest (big files) */
     int64_t wait_until_ms;
     int64_t lock_since_ms;
     int64_t lock_logged_ms;
@@ -79,6 +81,7 @@ typedef struct hub__fetch_state {
     /* prefix mode: the digest follows the data in memory */
     hub_digest *hash;
     uint64_t hashed;
+    uint64_t written_back; /* writeback started up to here */
     /* sparse mode */
     char *journal_path;
     hub__journal journal;
@@ -515,7 +518,7 @@ on_part_data(hub_xfer *x, const char *data, size_t len, void *payload)
         if ((error = hub__ranges_add(&st->written, off, off + len)) < 0)
             return error;
         st->journal_dirty = true;
-    } else if (off == st->hashed) {
+    } else if (!st->threaded && off == st->hashed) {
         /* one connection: the digest follows the bytes in memory */
         if ((error = hub__digest_update(st->hash, data, len)) < 0)
             return error;
@@ -636,6 +639,29 @@ static char *suffixed(const char *base, const char *suffix)
     return hub__aprintf("%s%s", base, suffix);
 }
 
+/* Hand the digest to the hashing thread, which reads the file back as its
+ * prefix grows: verification overlaps the transfer on the other core. */
+static int attach_job(engine *e, hub__fetch *f, uint64_t ready)
+{
+    hub__fetch_state *st = f->st;
+    st->threaded = true;
+    st->job.fd = st->fd;
+    st->job.size = f->size;
+    int error = hub__digest_new(
+        &st->job.digest,
+        f->digest == HUB_DIGEST_NONE ? HUB_DIGEST_SHA256 : f->digest, f->size);
+    if (error < 0)
+        return error;
+    atomic_store(&st->job.ready, ready);
+    atomic_store(&st->job.hashed, 0);
+    atomic_store(&st->job.sync_req, 0);
+    atomic_store(&st->job.sync_done, 0);
+    atomic_store(&st->job.error, 0);
+    hub__hasher_add(e->hasher, &st->job);
+    st->job_added = true;
+    return HUB_OK;
+}
+
 /* One connection, "<base>.incomplete": resume from its length. */
 static int open_prefix(engine *e, hub__fetch *f)
 {
@@ -669,10 +695,14 @@ static int open_prefix(engine *e, hub__fetch *f)
         (errno == ENOSPC || errno == EFBIG || errno == EDQUOT))
         return hub__path_error(errno, "no room for", f->temp_path);
     st->hashed = 0;
-    if ((error = hub__digest_new(
-             &st->hash,
-             f->digest == HUB_DIGEST_NONE ? HUB_DIGEST_SHA256 : f->digest,
-             f->size)) < 0)
+    if (f->size != UINT64_MAX && f->size >= e->cfg->split_threshold)
+        error = attach_job(e, f, have);
+    else
+        error = hub__digest_new(&st->hash,
+                                f->digest == HUB_DIGEST_NONE ? HUB_DIGEST_SHA256
+                                                             : f->digest,
+                                f->size);
+    if (error < 0)
         return error;
     st->parts = hub__calloc(1, sizeof(*st->parts));
     if (!st->parts)
@@ -764,21 +794,8 @@ static int open_sparse(engine *e, hub__fetch *f)
     }
     for (size_t i = 0; i < st->nparts; i++)
         st->parts[i].f = f;
-    /* the hashing thread reads the finished prefix back as it grows */
-    st->job.fd = st->fd;
-    st->job.size = f->size;
-    if ((error = hub__digest_new(
-             &st->job.digest,
-             f->digest == HUB_DIGEST_NONE ? HUB_DIGEST_SHA256 : f->digest,
-             f->size)) < 0)
+    if ((error = attach_job(e, f, hub__ranges_prefix(&st->written))) < 0)
         goto done;
-    atomic_store(&st->job.ready, hub__ranges_prefix(&st->written));
-    atomic_store(&st->job.hashed, 0);
-    atomic_store(&st->job.sync_req, 0);
-    atomic_store(&st->job.sync_done, 0);
-    atomic_store(&st->job.error, 0);
-    hub__hasher_add(e->hasher, &st->job);
-    st->job_added = true;
     st->checkpoint_ms = hub__now_ms();
 done:
     hub__free(prefix);
@@ -858,7 +875,7 @@ static int reopen(engine *e, hub__fetch *f)
     hub__ranges_clear(&st->todo);
     hub__ranges_clear(&st->written);
     hub__ranges_clear(&st->durable);
-    st->url_known = st->no_ranges = false;
+    st->url_known = st->no_ranges = st->threaded = false;
     st->restarts = restarts;
     st->state = S_RUNNING;
     return sparse ? open_sparse(e, f) : open_prefix(e, f);
@@ -869,7 +886,7 @@ static int verify_and_commit(engine *e, hub__fetch *f)
     hub__fetch_state *st = f->st;
     char got[65];
     int error;
-    if (st->sparse) {
+    if (st->threaded) {
         detach_job(e, f);
         if (atomic_load(&st->job.error))
             return hub__error_set(atomic_load(&st->job.error), "%s",
@@ -1230,11 +1247,25 @@ static void feed(engine *e, hub__fetch *f, int64_t now, bool extra)
     }
 }
 
-/* Sparse bookkeeping each turn: hashing, journal, flush checkpoints. */
-static int tend_sparse(engine *e, hub__fetch *f, int64_t now)
+/* Start writing the verified prefix to disk as it grows, so the flush
+ * before the rename has little left (the hashing thread does the same for
+ * multi-connection files). */
+static void write_back(hub__fetch *f)
 {
     hub__fetch_state *st = f->st;
-    uint64_t ready = hub__ranges_prefix(&st->written);
+    if (st->hashed >= st->written_back + WRITE_BACK_STEP) {
+        sync_file_range(st->fd, (off_t)st->written_back,
+                        (off_t)(st->hashed - st->written_back),
+                        SYNC_FILE_RANGE_WRITE);
+        st->written_back = st->hashed;
+    }
+}
+
+/* Sparse bookkeeping each turn: hashing, journal, flush checkpoints. */
+/* Tell the hashing thread how far the file is on disk. */
+static int tend_job(engine *e, hub__fetch *f, uint64_t ready)
+{
+    hub__fetch_state *st = f->st;
     if (ready > atomic_load(&st->job.ready)) {
         atomic_store(&st->job.ready, ready);
         hub__hasher_kick(e->hasher);
@@ -1242,17 +1273,26 @@ static int tend_sparse(engine *e, hub__fetch *f, int64_t now)
     if (atomic_load(&st->job.error))
         return hub__error_set(atomic_load(&st->job.error), "%s",
                               st->job.message);
+    return HUB_OK;
+}
+
+static int tend_sparse(engine *e, hub__fetch *f, int64_t now)
+{
+    hub__fetch_state *st = f->st;
+    int error = tend_job(e, f, hub__ranges_prefix(&st->written));
+    if (error < 0)
+        return error;
     /* a flush finished: what it covered survives a reboot */
     if (st->sync_round && atomic_load(&st->job.sync_done) == st->sync_round &&
         st->snapshot.n) {
-        int error = hub__ranges_copy(&st->durable, &st->snapshot);
+        error = hub__ranges_copy(&st->durable, &st->snapshot);
         if (error < 0)
             return error;
         hub__ranges_clear(&st->snapshot);
         st->journal_dirty = true;
     }
     if (now - st->checkpoint_ms >= CHECKPOINT_MS && !st->snapshot.n) {
-        int error = hub__ranges_copy(&st->snapshot, &st->written);
+        error = hub__ranges_copy(&st->snapshot, &st->written);
         if (error < 0)
             return error;
         st->checkpoint_ms = now;
@@ -1298,18 +1338,22 @@ static void schedule(engine *e, int64_t now)
         hub__fetch_state *st = f->st;
         int error = HUB_OK;
         if (st->state == S_RUNNING) {
-            error = st->sparse ? tend_sparse(e, f, now)
-                               : catch_up(e, f, HASH_BUDGET_PER_TURN);
+            if (st->sparse)
+                error = tend_sparse(e, f, now);
+            else if (st->threaded)
+                error = tend_job(e, f, st->parts[0].start + st->parts[0].done);
+            else if ((error = catch_up(e, f, HASH_BUDGET_PER_TURN)) == HUB_OK)
+                write_back(f);
             if (error == HUB_OK && parts_idle(st) &&
                 (!st->sparse || st->todo.n == 0)) {
-                if (st->sparse)
+                if (st->threaded)
                     enter_verify(e, f);
                 else
                     st->state = S_VERIFY;
             }
         }
         if (error == HUB_OK && st->state == S_VERIFY &&
-            (!st->sparse || atomic_load(&st->job.hashed) == f->size ||
+            (!st->threaded || atomic_load(&st->job.hashed) == f->size ||
              atomic_load(&st->job.error))) {
             error = verify_and_commit(e, f);
             if (error <= HUB_OK)

@@ -5,6 +5,7 @@
 #include "alloc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,6 +59,7 @@ static void work_on(hub__hasher *h, hub__hashjob *j)
     }
     uint64_t ready = atomic_load(&j->ready);
     uint64_t hashed = atomic_load(&j->hashed);
+    uint64_t from = hashed;
     uint64_t budget = TURN_BYTES;
     while (hashed < ready && budget && !atomic_load(&j->error)) {
         uint64_t want = ready - hashed;
@@ -81,6 +83,11 @@ static void work_on(hub__hasher *h, hub__hashjob *j)
         budget -= (uint64_t)n;
         atomic_store(&j->hashed, hashed);
     }
+    /* start writing back what is hashed, so the final flush before the
+     * rename has little left to wait for */
+    if (hashed > from)
+        sync_file_range(j->fd, (off_t)from, (off_t)(hashed - from),
+                        SYNC_FILE_RANGE_WRITE);
     if (hashed == j->size && ready == j->size)
         notify = true;
     if (notify && h->wake)
