@@ -557,7 +557,8 @@ HUB_EXTERN int hub_job_done(hub_job *job);
  * Wait up to `timeout_ms` (-1: forever) for the job to finish.
  * @return the job's result (#HUB_OK or its error, whose details
  *   hub_error_last() then gives on this thread), or #HUB_ETIMEOUT if it
- *   is still running.
+ *   is still running (hub_job_done() tells that apart from a download that
+ *   itself timed out).
  * @param out if not NULL and the job succeeded, receives its result, to
  *   free with hub_result_free(); only the first such call gets it.
  */

@@ -9,6 +9,8 @@ command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 # benchmarks and the proxy tests need these real peers
 packages+=(nginx-light aria2 curl openssl tinyproxy microsocks tmux)
+# the Rust binding's tests (skipped without it)
+command -v cargo >/dev/null 2>&1 || packages+=(cargo)
 
 missing=()
 for p in "${packages[@]}"; do

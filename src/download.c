@@ -31,6 +31,7 @@ typedef struct plan_item {
     hub_file_status status;
     char *local_path;
     char *endpoint; /* that served it */
+    uint64_t fetched; /* bytes received over the network */
 } plan_item;
 
 typedef struct dl {
@@ -702,9 +703,17 @@ static int run_plan(dl *d)
         plan_item *it = item_of(&items[i]);
         if (it && items[i].result < 0)
             it->status = HUB_FILE_MISSING;
-        if (it && items[i].served_by) {
-            it->endpoint = items[i].served_by;
-            items[i].served_by = NULL;
+        if (it) {
+            it->fetched = items[i].bytes_fetched;
+            /* a file fetched straight from the CDN the HEAD pointed at was
+             * still served through this endpoint */
+            if (items[i].served_by) {
+                it->endpoint = items[i].served_by;
+                items[i].served_by = NULL;
+            } else if (it->status == HUB_FILE_DOWNLOADED &&
+                       !(it->endpoint = hub__strdup(d->repo.endpoint))) {
+                error = error < 0 ? error : HUB_ENOMEM;
+            }
         }
         for (size_t u = 0; items[i].urls && u < items[i].nurls; u++)
             hub__free(items[i].urls[u]);
@@ -733,7 +742,7 @@ static int make_result(dl *d, hub_result **out, const char *path)
         error = hub__result_add(
             r, it->path, present || d->o->dry_run ? it->local_path : NULL,
             it->size, it->etag[0] ? it->etag : NULL, it->status, it->endpoint,
-            0);
+            it->fetched);
     }
     if (error < 0) {
         hub_result_free(r);
@@ -811,6 +820,13 @@ static int answer_from_cache(dl *d, const char *why)
     } else {
         if (hub__hfcache_resolve(&d->cache, d->revision, d->commit) != HUB_OK) {
             d->commit[0] = '\0';
+            /* still say which of the named files are missing: all */
+            for (size_t i = 0; i < d->o->file_count; i++) {
+                int error = plan_add(d, d->o->files[i], UINT64_MAX, "");
+                if (error < 0)
+                    return error;
+                d->plan[d->nplan - 1].status = HUB_FILE_MISSING;
+            }
             return not_cached(d, why);
         }
         snap = hub__hfcache_snapshot_dir(&d->cache, d->commit);

@@ -42,6 +42,7 @@ typedef struct ms {
     size_t *plan;
     hub_file_status *status;
     char **served_by;
+    uint64_t *fetched;
     size_t nplan;
     hub__lock lock;
 } ms;
@@ -62,6 +63,7 @@ static void ms_free(ms *m)
     for (size_t i = 0; i < m->nplan; i++)
         hub__free(m->served_by ? m->served_by[i] : NULL);
     hub__free(m->served_by);
+    hub__free(m->fetched);
     hub__free(m->plan);
     hub__free(m->status);
     hub__listing_free(&m->listing);
@@ -258,7 +260,8 @@ static int make_plan(ms *m)
     m->plan = hub__calloc(n ? n : 1, sizeof(*m->plan));
     m->status = hub__calloc(n ? n : 1, sizeof(*m->status));
     m->served_by = hub__calloc(n ? n : 1, sizeof(*m->served_by));
-    if (!m->plan || !m->status || !m->served_by)
+    m->fetched = hub__calloc(n ? n : 1, sizeof(*m->fetched));
+    if (!m->plan || !m->status || !m->served_by || !m->fetched)
         return HUB_ENOMEM;
     for (size_t i = 0; i < n; i++)
         if (wanted(m, m->listing.items[i].path))
@@ -420,6 +423,7 @@ static int fetch(ms *m)
             m->status[k] = HUB_FILE_MISSING;
         m->served_by[k] = items[i].served_by;
         items[i].served_by = NULL;
+        m->fetched[k] = items[i].bytes_fetched;
         for (size_t u = 0; items[i].urls && u < items[i].nurls; u++)
             hub__free(items[i].urls[u]);
         hub__free(items[i].urls);
@@ -448,7 +452,7 @@ static int make_result(ms *m, hub_result **out, const char *path)
         error = local ? hub__result_add(r, e->path,
                                         here || m->o->dry_run ? local : NULL,
                                         e->size, e->lfs_sha256, m->status[k],
-                                        m->served_by[k], 0)
+                                        m->served_by[k], m->fetched[k])
                       : HUB_ENOMEM;
         hub__free(local);
     }

@@ -63,8 +63,9 @@ class BindingTestCase(FakeHubTestCase):
     def fixture(self, path, rev="main", repo=DEMO):
         return self.hub.fixtures.repo(repo).resolve(rev).files[path]
 
-    def throttle(self, path, rate=4_000_000, repo=DEMO):
-        """Slow the CDN down for one LFS file, so there is time to act."""
+    def throttle(self, path, rate=1_000_000, repo=DEMO):
+        """Slow the CDN down for one LFS file, so there is time to act (the
+        rate is per connection, and a large file gets up to 16)."""
         self.hub.faults([{"match": self.fixture(path, repo=repo).sha256,
                           "server": "cdn", "action": {"rate": rate}}])
 
@@ -283,7 +284,7 @@ class ProgressTest(BindingTestCase):
     @unittest.skipUnless(threading.current_thread() is threading.main_thread(), "signals")
     def test_sigint_cancels_a_blocking_download(self):
         """Ctrl-C during a download (no callback of ours) cancels it cleanly."""
-        self.throttle("model.safetensors", rate=1_000_000)
+        self.throttle("model.safetensors")
         timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
         timer.start()
         self.addCleanup(timer.cancel)
@@ -298,7 +299,7 @@ class ProgressTest(BindingTestCase):
 class JobTest(BindingTestCase):
 
     def test_poll_cancel_wait(self):
-        self.throttle("model.safetensors", rate=1_000_000)
+        self.throttle("model.safetensors")
         c = self.client()
         with c.start_job(DEMO, files=["model.safetensors"]) as job:
             self.assertFalse(job.done)
@@ -355,7 +356,7 @@ class JobTest(BindingTestCase):
                 job.wait()
             self.assertEqual(cm.exception.http_status, 401)
         # closing the client cancels a job still running on it
-        self.throttle("model.safetensors", rate=1_000_000)
+        self.throttle("model.safetensors")
         job = c.start_job(DEMO, files=["model.safetensors"])
         c.close()
         with self.assertRaises(ValueError):

@@ -1,0 +1,34 @@
+"""hubfetch: download from the Hugging Face Hub into huggingface_hub's cache,
+through libhubfetch (ctypes; no compile step).
+
+    import hubfetch
+    path = hubfetch.hf_hub_download("openai-community/gpt2", "config.json")
+    folder = hubfetch.snapshot_download("openai-community/gpt2",
+                                        allow_patterns=["*.json"],
+                                        progress=lambda p: print(p.bytes_done))
+
+The library is found through $HUBFETCH_LIB, else the system's library path,
+else the repository's build/ directory. Names, arguments and exceptions
+follow huggingface_hub; see Client for the settings shared by many calls
+and Job for downloads in the background.
+"""
+
+from ._core import (Client, FileInfo, FileStatus, Job, LogLevel, Phase, Progress,
+                    Result, cache_lookup, hf_hub_download, library_version,
+                    snapshot_download, try_to_load_from_cache)
+from .errors import (CacheError, ChecksumError, ClientBusyError, DownloadCancelled,
+                     EntryNotFoundError, GatedRepoError, HfHubError, HfHubHTTPError,
+                     HubfetchError, InvalidArgumentError, LocalEntryNotFoundError,
+                     NetworkError, RepositoryNotFoundError, RevisionNotFoundError)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Client", "Job", "Progress", "Phase", "FileStatus", "FileInfo", "Result",
+    "LogLevel", "hf_hub_download", "snapshot_download", "cache_lookup",
+    "try_to_load_from_cache", "library_version",
+    "HfHubError", "HubfetchError", "HfHubHTTPError", "RepositoryNotFoundError",
+    "GatedRepoError", "RevisionNotFoundError", "EntryNotFoundError",
+    "LocalEntryNotFoundError", "NetworkError", "ChecksumError",
+    "DownloadCancelled", "CacheError", "ClientBusyError", "InvalidArgumentError",
+]

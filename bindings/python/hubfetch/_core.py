@@ -1,0 +1,651 @@
+"""Client, Job, progress and results over the C library.
+
+Ownership: every object the library returns is copied into Python values
+and freed with the library's own free function before the call returns,
+except hub_client (owned by Client, freed by Client.close()) and hub_job
+(owned by Job, freed by Job.close()). ctypes callbacks are kept referenced
+by the object whose call may invoke them, for as long as it may.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+import enum
+import os
+import signal
+import threading
+import time
+import weakref
+
+from . import _lib
+from ._lib import AUTO, E, UINT64_MAX
+from .errors import HfHubError, error_class
+
+lib = _lib.load()
+if lib.hub_version_num() < _lib.MIN_LIBRARY_VERSION:
+    raise ImportError(f"hubfetch: libhubfetch {lib.hub_version().decode()} is too old")
+if lib.hub_global_init() != E.OK:
+    raise ImportError("hubfetch: hub_global_init() failed")
+# No hub_global_cleanup() at exit: objects still alive would be freed after
+# it, and the reference count makes skipping it harmless.
+
+library_version = lib.hub_version().decode()
+
+
+class Phase(enum.IntEnum):
+    """hub_phase: what a file, or the job as a whole, is doing."""
+    RESOLVE = 0
+    DOWNLOAD = 1
+    VERIFY = 2
+    DONE = 3
+    CACHED = 4
+    FAILED = 5
+
+
+class FileStatus(enum.IntEnum):
+    """hub_file_status: what happened to one file of a request."""
+    CACHED = 0
+    DOWNLOADED = 1
+    LINKED = 2
+    MISSING = 3
+    PLANNED = 4
+
+
+class LogLevel(enum.IntEnum):
+    ERROR = 0
+    WARN = 1
+    INFO = 2
+    DEBUG = 3
+    TRACE = 4
+
+
+_REPO_TYPES = {None: 0, "model": 0, "dataset": 1, "space": 2}
+
+
+def _text(b):
+    return None if b is None else b.decode("utf-8", "surrogateescape")
+
+
+def _path(b):
+    return None if b is None else os.fsdecode(b)
+
+
+def _size(n):
+    return None if n == UINT64_MAX else n
+
+
+def _enum(cls, value):
+    """The enum member, or the plain int for a value a newer library added."""
+    try:
+        return cls(value)
+    except ValueError:
+        return value
+
+
+@dataclasses.dataclass(frozen=True)
+class Progress:
+    """One progress event. Sizes are None while unknown; `file` is None for
+    job-level events (resolving, the final event); `eta` is None when
+    unknown."""
+    phase: Phase
+    file: str | None
+    file_index: int
+    file_count: int
+    file_bytes_done: int
+    file_bytes_total: int | None
+    bytes_done: int
+    bytes_total: int | None
+    files_done: int
+    rate: float
+    eta: float | None
+    endpoint: str | None
+    final: bool
+
+    @classmethod
+    def _from_c(cls, p):
+        return cls(
+            phase=_enum(Phase, p.phase), file=_text(p.file), file_index=p.file_index,
+            file_count=p.file_count, file_bytes_done=p.file_bytes_done,
+            file_bytes_total=_size(p.file_bytes_total), bytes_done=p.bytes_done,
+            bytes_total=_size(p.bytes_total), files_done=p.files_done,
+            rate=p.rate, eta=None if p.eta < 0 else p.eta,
+            endpoint=_text(p.endpoint), final=bool(p.final))
+
+
+@dataclasses.dataclass(frozen=True)
+class FileInfo:
+    path: str
+    local_path: str | None
+    size: int | None
+    etag: str | None
+    status: FileStatus
+    endpoint: str | None
+    bytes_fetched: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Result:
+    """The outcome of Client.download(), Job.wait() or cache_lookup()."""
+    path: str | None
+    commit: str | None
+    files: tuple
+    complete: bool = True  # False: a cache lookup found something missing
+
+    @property
+    def missing(self):
+        return [f.path for f in self.files if f.status == FileStatus.MISSING]
+
+
+def _take_result(ptr):
+    """Copy a hub_result into a Result and free it."""
+    if not ptr:
+        return None
+    try:
+        files = []
+        for i in range(lib.hub_result_file_count(ptr)):
+            f = lib.hub_result_file(ptr, i).contents
+            files.append(FileInfo(
+                path=_text(f.path), local_path=_path(f.local_path),
+                size=_size(f.size), etag=_text(f.etag),
+                status=_enum(FileStatus, f.status), endpoint=_text(f.endpoint),
+                bytes_fetched=f.bytes_fetched))
+        return Result(path=_path(lib.hub_result_path(ptr)) or None,
+                      commit=_text(lib.hub_result_commit(ptr)),
+                      files=tuple(files))
+    finally:
+        lib.hub_result_free(ptr)
+
+
+def _take_string(ptr):
+    """Copy a char * the library allocated and free it."""
+    try:
+        return os.fsdecode(ctypes.string_at(ptr.value))
+    finally:
+        lib.hub_free(ptr)
+
+
+def _last_error():
+    """The exception for the failure just reported on this thread. Must be
+    called before any other library call on this thread."""
+    info = lib.hub_error_last().contents
+    # copied out first: the record is valid until the next library call
+    code, status, message = info.code, info.http_status, _text(info.message)
+    name = (lib.hub_error_name(code) or b"ERROR").decode()
+    message = message or lib.hub_strerror(code).decode()
+    return error_class(code)(message, code=code, http_status=status, error_name=name)
+
+
+def _utf8(s):
+    return None if s is None else str(s).encode("utf-8")
+
+
+def _fs(p):
+    return None if p is None else os.fsencode(p)
+
+
+def _str_array(items, enc=_utf8):
+    """(ctypes array or None, count); accepts one string or an iterable."""
+    if items is None:
+        return None, 0
+    if isinstance(items, (str, bytes, os.PathLike)):
+        items = [items]
+    values = [enc(x) for x in items]
+    return (ctypes.c_char_p * len(values))(*values), len(values)
+
+
+class _ProgressBridge:
+    """The C progress callback around a Python callable.
+
+    An exception raised by the callable (KeyboardInterrupt included) cancels
+    the download and is re-raised by the caller once the C call returned:
+    ctypes cannot propagate it through C.
+    """
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.error = None
+        self.interrupted = False
+        self.c_func = _lib.PROGRESS_CB(self._call)
+
+    def _call(self, p, _payload):
+        if self.error is not None or self.interrupted:
+            return 1
+        try:
+            if self.fn is not None and self.fn(Progress._from_c(p.contents)):
+                return 1
+            return 0
+        except BaseException as e:  # noqa: B036 -- re-raised by reraise()
+            self.error = e
+            return 1
+
+    def _on_sigint(self, _signum, _frame):
+        # Python runs signal handlers between bytecodes of the main thread,
+        # which during the C call means inside _call. Setting a flag instead
+        # of raising keeps the interrupt from escaping the callback, where
+        # ctypes would print and drop it.
+        self.interrupted = True
+
+    def reraise(self):
+        if self.error is not None:
+            e, self.error = self.error, None
+            raise e
+        if self.interrupted:
+            self.interrupted = False
+            raise KeyboardInterrupt
+
+
+class _SigintToCancel:
+    """While a blocking download runs on the main thread, Ctrl-C cancels it
+    (leaving a resumable partial) and then raises KeyboardInterrupt. Only
+    when SIGINT has Python's default handler: a user's handler is kept."""
+
+    def __init__(self, bridge):
+        self.bridge = bridge
+        self.saved = None
+
+    def __enter__(self):
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            self.saved = signal.signal(signal.SIGINT, self.bridge._on_sigint)
+        return self
+
+    def __exit__(self, *exc):
+        if self.saved is not None:
+            signal.signal(signal.SIGINT, self.saved)
+
+
+def _seconds_to_ms(s):
+    """Seconds (float) to the library's ms: None is 0 (default), < 0 or inf
+    is -1 (forever)."""
+    if s is None:
+        return 0
+    if s < 0 or s == float("inf"):
+        return -1
+    return max(1, int(s * 1000))
+
+
+class Client:
+    """Endpoint, credentials, cache and transfer settings, for many calls.
+
+    Every argument left at None takes its default from the environment as
+    huggingface_hub reads it (HF_ENDPOINT, HF_TOKEN, HF_HUB_CACHE, ...),
+    unless ignore_env=True, else the library's built-in default.
+
+    token: a string, None (environment) or False/"" (send none).
+    proxy: "http://host:port", "socks5h://...", "" for none, None for the
+        environment; `proxies`, a requests-style dict, is accepted too.
+    hub: "hf" (Hugging Face or a mirror) or "modelscope" (then the
+        defaults come from ModelScope's variables and cache layout).
+    log: a callable(level: LogLevel, message: str), called for messages at
+        `log_level` or more severe, possibly from a job's thread.
+
+    A client serves one call at a time: calls from several threads are
+    serialised; a job owns the client until it finished (calls meanwhile
+    raise ClientBusyError), and so does a progress callback.
+    """
+
+    def __init__(self, *, endpoint=None, token=None, cache_dir=None,
+                 offline=None, symlinks=None, user_agent=None, max_workers=None,
+                 connections=None, max_connections=None, max_rate=None,
+                 split_threshold=None, part_size=None, connect_timeout=None,
+                 stall_timeout=None, max_retries=None, lock_timeout=None,
+                 proxy=None, proxies=None, no_proxy=None,
+                 fallback_endpoints=None, ca_bundle=None, hub="hf",
+                 ignore_env=False, log=None, log_level=LogLevel.WARN):
+        self._ptr = None
+        self._lock = threading.RLock()
+        self._jobs = weakref.WeakSet()
+        if proxy is None and proxies:
+            proxy = proxies.get("https") or proxies.get("http") or proxies.get("all")
+
+        o = _lib.hub_client_options()
+        if lib.hub_client_options_init(ctypes.byref(o), _lib.CLIENT_OPTIONS_VERSION):
+            raise _last_error()
+        o.flags = _lib.CLIENT_IGNORE_ENV if ignore_env else 0
+        o.endpoint = _utf8(endpoint)
+        o.token = b"" if token is False else _utf8(token if token is not True else None)
+        o.cache_dir = _fs(cache_dir)
+        o.offline = AUTO if offline is None else int(bool(offline))
+        o.symlinks = AUTO if symlinks is None else int(bool(symlinks))
+        o.user_agent = _utf8(user_agent)
+        o.max_files = max_workers or 0
+        o.connections = connections or 0
+        o.max_connections = max_connections or 0
+        o.max_rate = int(max_rate or 0)
+        o.split_threshold = int(split_threshold or 0)
+        o.part_size = int(part_size or 0)
+        o.connect_timeout_ms = _seconds_to_ms(connect_timeout)
+        o.stall_timeout_ms = _seconds_to_ms(stall_timeout)
+        o.max_retries = AUTO if max_retries is None else max_retries
+        o.lock_timeout_ms = _seconds_to_ms(lock_timeout)
+        o.proxy = _utf8(proxy)
+        o.no_proxy = _utf8(no_proxy)
+        arr, n = _str_array(fallback_endpoints)
+        o.fallback_endpoints, o.fallback_count = arr, n
+        o.ca_bundle = _fs(ca_bundle)
+        if hub not in _lib.HUB_KINDS:
+            raise ValueError(f"hub must be one of {sorted(_lib.HUB_KINDS)}: {hub!r}")
+        o.hub = _lib.HUB_KINDS[hub]
+        if log is not None:
+            def on_log(level, msg, _payload):
+                try:
+                    log(_enum(LogLevel, level), _text(msg))
+                except Exception:  # noqa: BLE001 -- nowhere to report it
+                    pass
+            # the library keeps calling it until hub_client_free()
+            self._log_cb = _lib.LOG_CB(on_log)
+            o.log_cb = self._log_cb
+            o.log_level = int(log_level)
+
+        ptr = ctypes.c_void_p()
+        if lib.hub_client_new(ctypes.byref(ptr), ctypes.byref(o)) != E.OK:
+            raise _last_error()
+        self._ptr = ptr
+
+    # -- lifetime -----------------------------------------------------------
+
+    def close(self):
+        """Free the client; a job still running on it is cancelled first."""
+        with self._lock:
+            for job in list(self._jobs):
+                job.close()
+            if self._ptr:
+                lib.hub_client_free(self._ptr)
+                self._ptr = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        # jobs hold a reference to their client: none can be running here
+        if getattr(self, "_ptr", None) and lib is not None:
+            lib.hub_client_free(self._ptr)
+            self._ptr = None
+
+    def _handle(self):
+        if not self._ptr:
+            raise ValueError("hubfetch: the client is closed")
+        return self._ptr
+
+    @property
+    def cache_dir(self):
+        """The effective cache directory."""
+        return _path(lib.hub_client_cache_dir(self._handle()))
+
+    @property
+    def endpoint(self):
+        """The effective (first) endpoint."""
+        return _text(lib.hub_client_endpoint(self._handle()))
+
+    # -- downloads ----------------------------------------------------------
+
+    @staticmethod
+    def _options(repo_type=None, revision=None, allow_patterns=None,
+                 ignore_patterns=None, files=None, local_dir=None,
+                 local_files_only=False, force_download=False, dry_run=False,
+                 progress=None):
+        """(hub_download_options, keep-alive list); strings and arrays are
+        referenced by the struct, so they live as long as it does."""
+        if repo_type not in _REPO_TYPES:
+            raise ValueError(f"repo_type must be one of model, dataset, space: {repo_type!r}")
+        o = _lib.hub_download_options()
+        if lib.hub_download_options_init(ctypes.byref(o), _lib.DOWNLOAD_OPTIONS_VERSION):
+            raise _last_error()
+        o.repo_type = _REPO_TYPES[repo_type]
+        o.revision = _utf8(revision)
+        o.allow_patterns, o.allow_count = _str_array(allow_patterns)
+        o.ignore_patterns, o.ignore_count = _str_array(ignore_patterns)
+        o.files, o.file_count = _str_array(files)
+        o.local_dir = _fs(local_dir)
+        o.local_files_only = int(bool(local_files_only))
+        o.force_download = int(bool(force_download))
+        o.dry_run = int(bool(dry_run))
+        bridge = _ProgressBridge(progress)
+        o.progress_cb = bridge.c_func
+        return o, bridge
+
+    def _call(self, fn, take, repo_id, *args, progress=None, **opts):
+        """Run one blocking download function; returns take(its output)."""
+        o, bridge = self._options(progress=progress, **opts)
+        out = ctypes.c_void_p()
+        with self._lock, _SigintToCancel(bridge):
+            rc = fn(ctypes.byref(out), self._handle(), _utf8(repo_id), *args,
+                    ctypes.byref(o))
+            error = _last_error() if rc != E.OK else None
+        value = take(out) if rc == E.OK else None
+        if bridge.error is not None or bridge.interrupted:
+            # The callback raised (or Ctrl-C): that exception wins, with the
+            # library's DownloadCancelled as its __context__.
+            try:
+                if error is not None:
+                    raise error
+            finally:
+                bridge.reraise()
+        if error is not None:
+            raise error
+        return value
+
+    def hf_hub_download(self, repo_id, filename, *, subfolder=None, repo_type=None,
+                        revision=None, local_dir=None, local_files_only=False,
+                        force_download=False, progress=None):
+        """Download one file (or find it in the cache); returns its path."""
+        if subfolder:
+            filename = f"{subfolder}/{filename}"
+        return self._call(lib.hub_download_file, _take_string, repo_id, _utf8(filename),
+                   repo_type=repo_type, revision=revision, local_dir=local_dir,
+                   local_files_only=local_files_only,
+                   force_download=force_download, progress=progress)
+
+    def snapshot_download(self, repo_id, *, repo_type=None, revision=None,
+                          allow_patterns=None, ignore_patterns=None, local_dir=None,
+                          local_files_only=False, force_download=False,
+                          progress=None):
+        """Download the files of a revision the patterns select; returns the
+        snapshot folder (or local_dir)."""
+        return self._call(lib.hub_snapshot_download, _take_string, repo_id, repo_type=repo_type,
+                   revision=revision, allow_patterns=allow_patterns,
+                   ignore_patterns=ignore_patterns, local_dir=local_dir,
+                   local_files_only=local_files_only,
+                   force_download=force_download, progress=progress)
+
+    def download(self, repo_id, *, files=None, progress=None, **options):
+        """The general form: a Result listing every file (status, size,
+        endpoint). One file in `files` and no patterns is hf_hub_download;
+        otherwise a snapshot. dry_run=True plans without fetching."""
+        return self._call(lib.hub_download, _take_result, repo_id, files=files,
+                          progress=progress, **options)
+
+    def cache_lookup(self, repo_id, filename=None, *, files=None, **options):
+        """Is it in the cache? Never uses the network. Returns a Result whose
+        `complete` says whether every file asked for (one `filename`, the
+        `files`, or what the patterns select) is present; `missing` lists
+        the others."""
+        if filename is not None:
+            files = [filename] + list(files or ())
+        o, _ = self._options(files=files, **options)
+        out = ctypes.c_void_p()
+        with self._lock:
+            rc = lib.hub_cache_lookup(ctypes.byref(out), self._handle(),
+                                      _utf8(repo_id), ctypes.byref(o))
+            error = _last_error() if rc != E.OK else None
+        if error is not None and error.code != E.ENOTCACHED:
+            lib.hub_result_free(out)
+            raise error
+        result = _take_result(out)
+        if error is not None:
+            result = dataclasses.replace(result, complete=False)
+        return result
+
+    def try_to_load_from_cache(self, repo_id, filename, *, revision=None, repo_type=None):
+        """The cached path of a file, or None, as huggingface_hub's function."""
+        r = self.cache_lookup(repo_id, filename, revision=revision, repo_type=repo_type)
+        return r.files[0].local_path if r.complete and r.files else None
+
+    def start_job(self, repo_id, *, progress=None, **options):
+        """Start a download on a thread of its own; returns a Job. Options as
+        download(). `progress` runs on the job's thread."""
+        return Job(self, repo_id, progress=progress, **options)
+
+
+class Job:
+    """A download running on a thread of its own.
+
+        with client.start_job("org/model", allow_patterns="*.json") as job:
+            while not job.done:
+                print(job.poll().bytes_done)
+                time.sleep(0.1)
+            result = job.wait()
+
+    poll(), cancel(), done and wait() may be used from any thread. Leaving
+    the `with` block (or close()) cancels the job if it still runs and
+    waits for it to stop.
+    """
+
+    def __init__(self, client, repo_id, *, files=None, progress=None, **options):
+        self._ptr = None
+        self._poll_lock = threading.Lock()
+        self._client = client  # a job must never outlive its client
+        self._result = None
+        self._error = None
+        o, self._bridge = client._options(files=files, progress=progress, **options)
+        ptr = ctypes.c_void_p()
+        with client._lock:
+            rc = lib.hub_job_start(ctypes.byref(ptr), client._handle(),
+                                   _utf8(repo_id), ctypes.byref(o))
+            if rc != E.OK:
+                raise _last_error()
+        self._ptr = ptr
+        self._free_lock = threading.Lock()
+        client._jobs.add(self)
+
+    def poll(self):
+        """The latest job-level progress; never blocks."""
+        p = _lib.hub_progress()
+        # the strings it returns live until the next poll: one at a time
+        with self._poll_lock:
+            lib.hub_job_poll(self._handle(), ctypes.byref(p))
+            return Progress._from_c(p)
+
+    def cancel(self):
+        """Ask the job to stop; returns at once. wait() then raises
+        DownloadCancelled."""
+        lib.hub_job_cancel(self._handle())
+
+    @property
+    def done(self):
+        return bool(lib.hub_job_done(self._handle()))
+
+    def wait(self, timeout=None):
+        """Wait for the job; returns its Result or raises its error. With a
+        timeout (seconds) raises TimeoutError if it is still running then."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if self._result is not None or self._error is not None:
+                break
+            # short slices keep Ctrl-C working while we wait
+            left = 0.2 if deadline is None else min(0.2, deadline - time.monotonic())
+            out = ctypes.c_void_p()
+            rc = lib.hub_job_wait(self._handle(), max(0, int(left * 1000)),
+                                  ctypes.byref(out))
+            if rc == E.OK:
+                self._result = _take_result(out)
+                break
+            error = _last_error()  # before any other call on this thread
+            # ETIMEOUT is also a real outcome of a job: ask whether it ended
+            if rc == E.ETIMEOUT and not lib.hub_job_done(self._handle()):
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise TimeoutError("hubfetch: the job is still running")
+                continue
+            self._error = error
+        if self._bridge.error is not None:
+            self._bridge.reraise()  # the callback's own exception wins
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+    def close(self):
+        """Cancel if running, wait, free. Safe to call twice."""
+        with self._free_lock:
+            if self._ptr:
+                lib.hub_job_free(self._ptr)
+                self._ptr = None
+
+    def _handle(self):
+        if not self._ptr:
+            raise ValueError("hubfetch: the job is closed")
+        return self._ptr
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        if getattr(self, "_ptr", None) and lib is not None:
+            lib.hub_job_free(self._ptr)
+            self._ptr = None
+
+
+# -- huggingface_hub-style functions -------------------------------------------
+
+def _client(endpoint, token, cache_dir, kw):
+    return Client(endpoint=endpoint, token=token, cache_dir=cache_dir, **kw)
+
+
+def hf_hub_download(repo_id, filename, *, subfolder=None, repo_type="model",
+                    revision=None, cache_dir=None, local_dir=None, token=None,
+                    endpoint=None, local_files_only=False, force_download=False,
+                    progress=None, **client_options):
+    """Download one file into the huggingface_hub cache; returns its path.
+    Extra keyword arguments go to Client (proxy, max_retries, ignore_env...)."""
+    with _client(endpoint, token, cache_dir, client_options) as c:
+        return c.hf_hub_download(
+            repo_id, filename, subfolder=subfolder, repo_type=repo_type,
+            revision=revision, local_dir=local_dir,
+            local_files_only=local_files_only, force_download=force_download,
+            progress=progress)
+
+
+def snapshot_download(repo_id, *, repo_type="model", revision=None, cache_dir=None,
+                      local_dir=None, token=None, endpoint=None,
+                      local_files_only=False, force_download=False,
+                      allow_patterns=None, ignore_patterns=None, max_workers=None,
+                      progress=None, **client_options):
+    """Download a snapshot of a repository; returns the folder. Extra keyword
+    arguments go to Client."""
+    with _client(endpoint, token, cache_dir,
+                 dict(client_options, max_workers=max_workers)) as c:
+        return c.snapshot_download(
+            repo_id, repo_type=repo_type, revision=revision,
+            allow_patterns=allow_patterns, ignore_patterns=ignore_patterns,
+            local_dir=local_dir, local_files_only=local_files_only,
+            force_download=force_download, progress=progress)
+
+
+def cache_lookup(repo_id, filename=None, *, repo_type="model", revision=None,
+                 cache_dir=None, allow_patterns=None, ignore_patterns=None,
+                 files=None, local_dir=None, **client_options):
+    """Client.cache_lookup() with a temporary client: never uses the network."""
+    with _client(None, False, cache_dir, client_options) as c:
+        return c.cache_lookup(repo_id, filename, files=files, repo_type=repo_type,
+                              revision=revision, allow_patterns=allow_patterns,
+                              ignore_patterns=ignore_patterns, local_dir=local_dir)
+
+
+def try_to_load_from_cache(repo_id, filename, cache_dir=None, revision=None,
+                           repo_type=None, **client_options):
+    """The cached path of `filename`, or None; never uses the network."""
+    with _client(None, False, cache_dir, client_options) as c:
+        return c.try_to_load_from_cache(repo_id, filename, revision=revision,
+                                        repo_type=repo_type)
+
+
+__all__ = ["Client", "Job", "Progress", "Phase", "FileStatus", "FileInfo",
+           "Result", "LogLevel", "hf_hub_download", "snapshot_download",
+           "cache_lookup", "try_to_load_from_cache", "library_version",
+           "HfHubError"]

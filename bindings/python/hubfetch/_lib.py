@@ -1,0 +1,221 @@
+"""The C ABI of libhubfetch as ctypes sees it: the library, its structs and
+its function prototypes. Mirrors include/hubfetch.h field by field; the test
+tests/bindings/test_python.py compiles the header and checks every offset.
+
+Nothing here is public API; the rest of the package builds on it.
+"""
+
+import ctypes
+import ctypes.util
+import os
+
+# Versions of the option structs whose layout this module knows. We always
+# pass these, never the library's newer ones: a newer library accepts older
+# versions, and the fields we know are at the same offsets.
+PROGRESS_VERSION = 1
+CLIENT_OPTIONS_VERSION = 1
+DOWNLOAD_OPTIONS_VERSION = 1
+
+# The oldest library (HUB_VERSION_NUM) whose ABI this binding can drive.
+MIN_LIBRARY_VERSION = 100
+
+AUTO = -1
+CLIENT_IGNORE_ENV = 0x1
+HUB_KINDS = {"hf": 0, "huggingface": 0, "modelscope": 1}  # enum hub_kind
+UINT64_MAX = 2**64 - 1
+
+# The error table of HUB_ERROR_MAP: name -> code. Pinned by the header.
+ERRORS = {
+    "OK": 0, "ERROR": -1, "EINVAL": -2, "ENOMEM": -3, "EVERSION": -4,
+    "ENOREPO": -5, "ENOREV": -6, "ENOENTRY": -7, "EGATED": -8, "EAUTH": -9,
+    "ERATELIMIT": -10, "ENOTCACHED": -11, "ENET": -12, "ETLS": -13,
+    "ETIMEOUT": -14, "EPROXY": -15, "EHTTP": -16, "EIO": -17, "ENOSPC": -18,
+    "ECHECKSUM": -19, "EPROTO": -20, "ECANCELLED": -21, "ELOCKED": -22,
+    "EBUSY": -23, "EUNSUPPORTED": -24,
+}
+E = type("E", (), ERRORS)  # E.ENOREPO == -5
+
+
+class hub_error_info(ctypes.Structure):
+    _fields_ = [
+        ("code", ctypes.c_int),
+        ("http_status", ctypes.c_long),
+        ("message", ctypes.c_char_p),
+    ]
+
+
+class hub_progress(ctypes.Structure):
+    _fields_ = [
+        ("version", ctypes.c_uint),
+        ("phase", ctypes.c_int),  # enum hub_phase
+        ("file", ctypes.c_char_p),
+        ("file_index", ctypes.c_size_t),
+        ("file_count", ctypes.c_size_t),
+        ("file_bytes_done", ctypes.c_uint64),
+        ("file_bytes_total", ctypes.c_uint64),
+        ("bytes_done", ctypes.c_uint64),
+        ("bytes_total", ctypes.c_uint64),
+        ("files_done", ctypes.c_size_t),
+        ("rate", ctypes.c_double),
+        ("eta", ctypes.c_double),
+        ("endpoint", ctypes.c_char_p),
+        ("final", ctypes.c_int),
+    ]
+
+
+LOG_CB = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
+PROGRESS_CB = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(hub_progress),
+                               ctypes.c_void_p)
+STR_ARRAY = ctypes.POINTER(ctypes.c_char_p)
+
+
+class hub_client_options(ctypes.Structure):
+    _fields_ = [
+        ("version", ctypes.c_uint),
+        ("flags", ctypes.c_uint),
+        ("endpoint", ctypes.c_char_p),
+        ("token", ctypes.c_char_p),
+        ("cache_dir", ctypes.c_char_p),
+        ("offline", ctypes.c_int),
+        ("symlinks", ctypes.c_int),
+        ("user_agent", ctypes.c_char_p),
+        ("max_files", ctypes.c_int),
+        ("connections", ctypes.c_int),
+        ("max_connections", ctypes.c_int),
+        ("max_rate", ctypes.c_uint64),
+        ("split_threshold", ctypes.c_uint64),
+        ("part_size", ctypes.c_uint64),
+        ("connect_timeout_ms", ctypes.c_long),
+        ("stall_timeout_ms", ctypes.c_long),
+        ("max_retries", ctypes.c_int),
+        ("lock_timeout_ms", ctypes.c_long),
+        ("log_cb", LOG_CB),
+        ("log_payload", ctypes.c_void_p),
+        ("log_level", ctypes.c_int),
+        ("proxy", ctypes.c_char_p),
+        ("no_proxy", ctypes.c_char_p),
+        ("fallback_endpoints", STR_ARRAY),
+        ("fallback_count", ctypes.c_size_t),
+        ("ca_bundle", ctypes.c_char_p),
+        ("hub", ctypes.c_int),  # enum hub_kind
+    ]
+
+
+class hub_download_options(ctypes.Structure):
+    _fields_ = [
+        ("version", ctypes.c_uint),
+        ("repo_type", ctypes.c_int),  # enum hub_repo_type
+        ("revision", ctypes.c_char_p),
+        ("allow_patterns", STR_ARRAY),
+        ("allow_count", ctypes.c_size_t),
+        ("ignore_patterns", STR_ARRAY),
+        ("ignore_count", ctypes.c_size_t),
+        ("files", STR_ARRAY),
+        ("file_count", ctypes.c_size_t),
+        ("local_dir", ctypes.c_char_p),
+        ("local_files_only", ctypes.c_int),
+        ("force_download", ctypes.c_int),
+        ("dry_run", ctypes.c_int),
+        ("progress_cb", PROGRESS_CB),
+        ("progress_payload", ctypes.c_void_p),
+    ]
+
+
+class hub_file_info(ctypes.Structure):
+    _fields_ = [
+        ("path", ctypes.c_char_p),
+        ("local_path", ctypes.c_char_p),
+        ("size", ctypes.c_uint64),
+        ("etag", ctypes.c_char_p),
+        ("status", ctypes.c_int),  # enum hub_file_status
+        ("endpoint", ctypes.c_char_p),
+        ("bytes_fetched", ctypes.c_uint64),
+    ]
+
+
+# Every struct the ABI shares, by C name (the layout test walks this).
+STRUCTS = {
+    "hub_error_info": hub_error_info,
+    "hub_progress": hub_progress,
+    "hub_client_options": hub_client_options,
+    "hub_download_options": hub_download_options,
+    "hub_file_info": hub_file_info,
+}
+
+
+def library_candidates():
+    """Where to look for the shared library, in order."""
+    env = os.environ.get("HUBFETCH_LIB")
+    if env:
+        return [env]  # an explicit choice is never second-guessed
+    found = ctypes.util.find_library("hubfetch")
+    out = [found] if found else []
+    # bindings/python/hubfetch/_lib.py -> the repository's build directories
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.dirname(os.path.abspath(__file__)))))
+    for name in ("libhubfetch.so", "libhubfetch.dylib"):
+        out.append(os.path.join(repo, "build", name))
+    return out
+
+
+def load():
+    errors = []
+    for path in library_candidates():
+        try:
+            lib = ctypes.CDLL(path)
+            break
+        except OSError as e:
+            errors.append(f"{path}: {e}")
+    else:
+        raise ImportError("hubfetch: cannot load libhubfetch (set HUBFETCH_LIB "
+                          "to its path): " + ("; ".join(errors) or "not found"))
+    _declare(lib)
+    return lib
+
+
+def _declare(lib):
+    c_int, c_long, c_size_t = ctypes.c_int, ctypes.c_long, ctypes.c_size_t
+    c_char_p, c_void_p = ctypes.c_char_p, ctypes.c_void_p
+    P = ctypes.POINTER
+    # char ** outputs are read as c_void_p so that we keep the pointer to
+    # hand back to hub_free() (a c_char_p would be converted to bytes).
+    protos = {
+        "hub_error_last": (P(hub_error_info), []),
+        "hub_strerror": (c_char_p, [c_int]),
+        "hub_error_name": (c_char_p, [c_int]),
+        "hub_version": (c_char_p, []),
+        "hub_version_num": (c_int, []),
+        "hub_global_init": (c_int, []),
+        "hub_global_cleanup": (None, []),
+        "hub_free": (None, [c_void_p]),
+        "hub_client_options_init": (c_int, [P(hub_client_options), ctypes.c_uint]),
+        "hub_client_new": (c_int, [P(c_void_p), P(hub_client_options)]),
+        "hub_client_free": (None, [c_void_p]),
+        "hub_client_cache_dir": (c_char_p, [c_void_p]),
+        "hub_client_endpoint": (c_char_p, [c_void_p]),
+        "hub_download_options_init": (c_int, [P(hub_download_options), ctypes.c_uint]),
+        "hub_result_path": (c_char_p, [c_void_p]),
+        "hub_result_commit": (c_char_p, [c_void_p]),
+        "hub_result_file_count": (c_size_t, [c_void_p]),
+        "hub_result_file": (P(hub_file_info), [c_void_p, c_size_t]),
+        "hub_result_free": (None, [c_void_p]),
+        "hub_download_file": (c_int, [P(c_void_p), c_void_p, c_char_p, c_char_p,
+                                      P(hub_download_options)]),
+        "hub_snapshot_download": (c_int, [P(c_void_p), c_void_p, c_char_p,
+                                          P(hub_download_options)]),
+        "hub_download": (c_int, [P(c_void_p), c_void_p, c_char_p,
+                                 P(hub_download_options)]),
+        "hub_cache_lookup": (c_int, [P(c_void_p), c_void_p, c_char_p,
+                                     P(hub_download_options)]),
+        "hub_job_start": (c_int, [P(c_void_p), c_void_p, c_char_p,
+                                  P(hub_download_options)]),
+        "hub_job_poll": (None, [c_void_p, P(hub_progress)]),
+        "hub_job_cancel": (None, [c_void_p]),
+        "hub_job_done": (c_int, [c_void_p]),
+        "hub_job_wait": (c_int, [c_void_p, c_long, P(c_void_p)]),
+        "hub_job_free": (None, [c_void_p]),
+    }
+    for name, (restype, argtypes) in protos.items():
+        fn = getattr(lib, name)
+        fn.restype = restype
+        fn.argtypes = argtypes

@@ -1,0 +1,120 @@
+"""Exceptions, named as huggingface_hub names them where it has a name.
+
+Every failure of the library is an HfHubError carrying the library's error
+`code` (negative int), its symbolic `error_name` ("ENOREPO"), the HTTP
+`http_status` involved (0 if none) and the library's one-line `message`,
+which names the repository, file and status concerned.
+
+    HfHubError (alias HubfetchError)
+    +-- HfHubHTTPError                  the hub refused (401, 429, 5xx...)
+    |   +-- RepositoryNotFoundError     ENOREPO
+    |   |   +-- GatedRepoError          EGATED (as in huggingface_hub)
+    |   +-- RevisionNotFoundError       ENOREV
+    |   +-- EntryNotFoundError          ENOENTRY
+    +-- LocalEntryNotFoundError         ENOTCACHED (also a FileNotFoundError)
+    +-- NetworkError                    ENET, ETLS, ETIMEOUT, EPROXY (ConnectionError)
+    +-- ChecksumError                   ECHECKSUM
+    +-- DownloadCancelled               ECANCELLED
+    +-- CacheError                      EIO, ENOSPC, ELOCKED (OSError)
+    +-- ClientBusyError                 EBUSY
+    +-- InvalidArgumentError            EINVAL, EVERSION (ValueError)
+"""
+
+from ._lib import E
+
+
+class HfHubError(Exception):
+    """A libhubfetch failure. str(e) is the library's message."""
+
+    def __init__(self, message, code=E.ERROR, http_status=0, error_name="ERROR"):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.http_status = http_status
+        self.error_name = error_name
+
+    def __str__(self):
+        return self.message
+
+
+HubfetchError = HfHubError
+
+
+class HfHubHTTPError(HfHubError):
+    """The hub answered with an error status."""
+
+
+class RepositoryNotFoundError(HfHubHTTPError):
+    """No such repository, or it is private and the token cannot read it."""
+
+
+class GatedRepoError(RepositoryNotFoundError):
+    """The repository is gated and the token has not been granted access."""
+
+
+class RevisionNotFoundError(HfHubHTTPError):
+    """No such branch, tag or commit."""
+
+
+class EntryNotFoundError(HfHubHTTPError):
+    """No such file in the repository at that revision."""
+
+
+# OSError subclasses come second in the bases: Python picks their layout,
+# as huggingface_hub does for LocalEntryNotFoundError.
+class LocalEntryNotFoundError(HfHubError, FileNotFoundError):
+    """Not in the cache, and the network was not to be used (or unreachable)."""
+
+
+class NetworkError(HfHubError, ConnectionError):
+    """The hub (or proxy, or CDN) could not be reached or talked to."""
+
+
+class ChecksumError(HfHubError):
+    """The bytes received do not match the digest the hub announced."""
+
+
+class DownloadCancelled(HfHubError):
+    """Cancelled by the progress callback or Job.cancel(); resumable."""
+
+
+class CacheError(HfHubError, OSError):
+    """Writing to the cache failed: disk error, disk full, lock timeout."""
+
+
+class ClientBusyError(HfHubError):
+    """The client is in use by a job, or a callback called back into it."""
+
+
+class InvalidArgumentError(HfHubError, ValueError):
+    """A bad argument or an option struct version the library refuses."""
+
+
+_CLASSES = {
+    E.ENOREPO: RepositoryNotFoundError,
+    E.EGATED: GatedRepoError,
+    E.ENOREV: RevisionNotFoundError,
+    E.ENOENTRY: EntryNotFoundError,
+    E.EAUTH: HfHubHTTPError,
+    E.ERATELIMIT: HfHubHTTPError,
+    E.EHTTP: HfHubHTTPError,
+    E.EPROTO: HfHubHTTPError,
+    E.ENOTCACHED: LocalEntryNotFoundError,
+    E.ENET: NetworkError,
+    E.ETLS: NetworkError,
+    E.ETIMEOUT: NetworkError,
+    E.EPROXY: NetworkError,
+    E.ECHECKSUM: ChecksumError,
+    E.ECANCELLED: DownloadCancelled,
+    E.EIO: CacheError,
+    E.ENOSPC: CacheError,
+    E.ELOCKED: CacheError,
+    E.EBUSY: ClientBusyError,
+    E.EINVAL: InvalidArgumentError,
+    E.EVERSION: InvalidArgumentError,
+}
+
+
+def error_class(code):
+    """The exception class for a library error code."""
+    return _CLASSES.get(code, HfHubError)

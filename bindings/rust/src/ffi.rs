@@ -1,0 +1,805 @@
+//! The C ABI of libhubfetch, and the only `unsafe` code of the crate.
+//!
+//! The public items are exact `#[repr(C)]` mirrors of `include/hubfetch.h`
+//! (tests/abi.rs compiles the header and compares every offset); using them
+//! directly needs `unsafe`. The crate-private items below them wrap each
+//! library call once, with the ownership rules of the header:
+//!
+//! - `char *` the library returns is copied, then freed with `hub_free`;
+//! - `hub_result *` is copied into a [`DownloadResult`], then freed;
+//! - `hub_client *` is owned by [`RawClient`] (freed on drop, after which the
+//!   log closure it points to is dropped);
+//! - `hub_job *` is owned by [`RawJob`], which also owns the progress closure
+//!   and a reference to the client: dropping it cancels, joins and frees the
+//!   job before either goes away.
+//! - Strings passed in option structs only need to live during the call (the
+//!   library copies them); [`OwnedOptions`] keeps them for that long.
+
+#![allow(non_camel_case_types)]
+
+use std::any::Any;
+use std::ffi::{CStr, CString};
+use std::os::raw::{c_char, c_int, c_long, c_uint, c_void};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Mutex, Once};
+
+use crate::{DownloadResult, Error, FileInfo, FileStatus, LogLevel, Phase, Progress};
+
+// ---- the header, as is --------------------------------------------------------
+
+pub const HUB_PROGRESS_VERSION: c_uint = 1;
+pub const HUB_CLIENT_OPTIONS_VERSION: c_uint = 1;
+pub const HUB_DOWNLOAD_OPTIONS_VERSION: c_uint = 1;
+pub const HUB_AUTO: c_int = -1;
+pub const HUB_CLIENT_IGNORE_ENV: c_uint = 0x1;
+/// The oldest library (HUB_VERSION_NUM) this crate can drive.
+pub const MIN_LIBRARY_VERSION: c_int = 100;
+
+/// `enum hub_phase`, `hub_repo_type`, `hub_file_status` are C enums: `int`.
+pub type hub_enum = c_int;
+
+#[repr(C)]
+pub struct hub_error_info {
+    pub code: c_int,
+    pub http_status: c_long,
+    pub message: *const c_char,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct hub_progress {
+    pub version: c_uint,
+    pub phase: hub_enum,
+    pub file: *const c_char,
+    pub file_index: usize,
+    pub file_count: usize,
+    pub file_bytes_done: u64,
+    pub file_bytes_total: u64,
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+    pub files_done: usize,
+    pub rate: f64,
+    pub eta: f64,
+    pub endpoint: *const c_char,
+    pub final_: c_int,
+}
+
+pub type hub_log_cb = Option<unsafe extern "C" fn(c_int, *const c_char, *mut c_void)>;
+pub type hub_progress_cb = Option<unsafe extern "C" fn(*const hub_progress, *mut c_void) -> c_int>;
+
+#[repr(C)]
+pub struct hub_client_options {
+    pub version: c_uint,
+    pub flags: c_uint,
+    pub endpoint: *const c_char,
+    pub token: *const c_char,
+    pub cache_dir: *const c_char,
+    pub offline: c_int,
+    pub symlinks: c_int,
+    pub user_agent: *const c_char,
+    pub max_files: c_int,
+    pub connections: c_int,
+    pub max_connections: c_int,
+    pub max_rate: u64,
+    pub split_threshold: u64,
+    pub part_size: u64,
+    pub connect_timeout_ms: c_long,
+    pub stall_timeout_ms: c_long,
+    pub max_retries: c_int,
+    pub lock_timeout_ms: c_long,
+    pub log_cb: hub_log_cb,
+    pub log_payload: *mut c_void,
+    pub log_level: c_int,
+    pub proxy: *const c_char,
+    pub no_proxy: *const c_char,
+    pub fallback_endpoints: *const *const c_char,
+    pub fallback_count: usize,
+    pub ca_bundle: *const c_char,
+    pub hub: hub_enum, // enum hub_kind
+}
+
+#[repr(C)]
+pub struct hub_download_options {
+    pub version: c_uint,
+    pub repo_type: hub_enum,
+    pub revision: *const c_char,
+    pub allow_patterns: *const *const c_char,
+    pub allow_count: usize,
+    pub ignore_patterns: *const *const c_char,
+    pub ignore_count: usize,
+    pub files: *const *const c_char,
+    pub file_count: usize,
+    pub local_dir: *const c_char,
+    pub local_files_only: c_int,
+    pub force_download: c_int,
+    pub dry_run: c_int,
+    pub progress_cb: hub_progress_cb,
+    pub progress_payload: *mut c_void,
+}
+
+#[repr(C)]
+pub struct hub_file_info {
+    pub path: *const c_char,
+    pub local_path: *const c_char,
+    pub size: u64,
+    pub etag: *const c_char,
+    pub status: hub_enum,
+    pub endpoint: *const c_char,
+    pub bytes_fetched: u64,
+}
+
+/// Opaque handles.
+#[repr(C)]
+pub struct hub_client {
+    _private: [u8; 0],
+}
+#[repr(C)]
+pub struct hub_result {
+    _private: [u8; 0],
+}
+#[repr(C)]
+pub struct hub_job {
+    _private: [u8; 0],
+}
+
+extern "C" {
+    pub fn hub_error_last() -> *const hub_error_info;
+    pub fn hub_strerror(code: c_int) -> *const c_char;
+    pub fn hub_error_name(code: c_int) -> *const c_char;
+    pub fn hub_version() -> *const c_char;
+    pub fn hub_version_num() -> c_int;
+    pub fn hub_global_init() -> c_int;
+    pub fn hub_global_cleanup();
+    pub fn hub_free(ptr: *mut c_void);
+
+    pub fn hub_client_options_init(opts: *mut hub_client_options, version: c_uint) -> c_int;
+    pub fn hub_client_new(out: *mut *mut hub_client, opts: *const hub_client_options) -> c_int;
+    pub fn hub_client_free(client: *mut hub_client);
+    pub fn hub_client_cache_dir(client: *const hub_client) -> *const c_char;
+    pub fn hub_client_endpoint(client: *const hub_client) -> *const c_char;
+
+    pub fn hub_download_options_init(opts: *mut hub_download_options, version: c_uint) -> c_int;
+    pub fn hub_result_path(result: *const hub_result) -> *const c_char;
+    pub fn hub_result_commit(result: *const hub_result) -> *const c_char;
+    pub fn hub_result_file_count(result: *const hub_result) -> usize;
+    pub fn hub_result_file(result: *const hub_result, index: usize) -> *const hub_file_info;
+    pub fn hub_result_free(result: *mut hub_result);
+
+    pub fn hub_download_file(
+        path_out: *mut *mut c_char,
+        client: *mut hub_client,
+        repo_id: *const c_char,
+        filename: *const c_char,
+        opts: *const hub_download_options,
+    ) -> c_int;
+    pub fn hub_snapshot_download(
+        path_out: *mut *mut c_char,
+        client: *mut hub_client,
+        repo_id: *const c_char,
+        opts: *const hub_download_options,
+    ) -> c_int;
+    pub fn hub_download(
+        out: *mut *mut hub_result,
+        client: *mut hub_client,
+        repo_id: *const c_char,
+        opts: *const hub_download_options,
+    ) -> c_int;
+    pub fn hub_cache_lookup(
+        out: *mut *mut hub_result,
+        client: *mut hub_client,
+        repo_id: *const c_char,
+        opts: *const hub_download_options,
+    ) -> c_int;
+
+    pub fn hub_job_start(
+        out: *mut *mut hub_job,
+        client: *mut hub_client,
+        repo_id: *const c_char,
+        opts: *const hub_download_options,
+    ) -> c_int;
+    pub fn hub_job_poll(job: *mut hub_job, out: *mut hub_progress);
+    pub fn hub_job_cancel(job: *mut hub_job);
+    pub fn hub_job_done(job: *mut hub_job) -> c_int;
+    pub fn hub_job_wait(job: *mut hub_job, timeout_ms: c_long, out: *mut *mut hub_result) -> c_int;
+    pub fn hub_job_free(job: *mut hub_job);
+}
+
+pub const HUB_OK: c_int = 0;
+pub const HUB_ENOTCACHED: c_int = -11;
+pub const HUB_ETIMEOUT: c_int = -14;
+
+// ---- crate-private safe wrappers ------------------------------------------------
+
+/// Borrow a C string the library owns, for as long as the caller knows it
+/// to be valid (`'a` is chosen by the caller: one callback, one result).
+fn text<'a>(p: *const c_char) -> Option<&'a CStr> {
+    if p.is_null() {
+        None
+    } else {
+        // SAFETY: non-null strings from the library are NUL-terminated and
+        // valid for the documented period, which every caller stays within.
+        Some(unsafe { CStr::from_ptr(p) })
+    }
+}
+
+/// Called once before the first client. Its count is never dropped: the
+/// library is reference counted and the process exit releases everything.
+pub(crate) fn global_init() -> Result<(), Error> {
+    static ONCE: Once = Once::new();
+    static RC: AtomicI32 = AtomicI32::new(0);
+    ONCE.call_once(|| {
+        // SAFETY: plain calls without arguments.
+        let rc = unsafe {
+            if hub_version_num() < MIN_LIBRARY_VERSION {
+                -4
+            } else {
+                hub_global_init()
+            }
+        };
+        RC.store(rc, Ordering::SeqCst);
+    });
+    match RC.load(Ordering::SeqCst) {
+        0 => Ok(()),
+        code => Err(Error::new(
+            code,
+            0,
+            format!("libhubfetch {} cannot be used", version()),
+        )),
+    }
+}
+
+pub(crate) fn version() -> String {
+    // SAFETY: a static string.
+    text(unsafe { hub_version() })
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+pub(crate) fn error_name(code: c_int) -> String {
+    // SAFETY: returns a static string for any code.
+    text(unsafe { hub_error_name(code) })
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The error the last failed call raised on this thread; must be called
+/// before any other library call on this thread.
+fn last_error() -> Error {
+    // SAFETY: never NULL; valid until the next library call on this thread,
+    // and everything is copied out before that.
+    let info = unsafe { &*hub_error_last() };
+    let message = text(info.message)
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    #[allow(clippy::unnecessary_cast)] // c_long is i32 on some targets
+    Error::new(info.code, info.http_status as i64, message)
+}
+
+/// A NUL-free copy of a string option, or an InvalidArgument error naming it.
+pub(crate) fn cstring(what: &str, bytes: Vec<u8>) -> Result<CString, Error> {
+    CString::new(bytes).map_err(|_| Error::invalid(format!("{what} contains a NUL byte")))
+}
+
+#[cfg(unix)]
+pub(crate) fn path_bytes(p: &std::path::Path) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    p.as_os_str().as_bytes().to_vec()
+}
+
+#[cfg(unix)]
+fn to_path(s: &CStr) -> std::path::PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    std::path::PathBuf::from(std::ffi::OsStr::from_bytes(s.to_bytes()))
+}
+
+fn ptr_or_null(s: &Option<CString>) -> *const c_char {
+    s.as_ref().map_or(ptr::null(), |s| s.as_ptr())
+}
+
+/// A list of C strings and the pointer array the library reads.
+#[derive(Default)]
+pub(crate) struct CStrList {
+    _items: Vec<CString>,
+    ptrs: Vec<*const c_char>,
+}
+
+impl CStrList {
+    pub(crate) fn new(items: Vec<CString>) -> Self {
+        let ptrs = items.iter().map(|s| s.as_ptr()).collect();
+        CStrList {
+            _items: items,
+            ptrs,
+        }
+    }
+    /// (pointer, count); NULL when empty, as the header's defaults are.
+    fn raw(&self) -> (*const *const c_char, usize) {
+        if self.ptrs.is_empty() {
+            (ptr::null(), 0)
+        } else {
+            (self.ptrs.as_ptr(), self.ptrs.len())
+        }
+    }
+}
+
+/// Every client option, already converted to C strings.
+#[derive(Default)]
+pub(crate) struct ClientConfig {
+    pub ignore_env: bool,
+    pub endpoint: Option<CString>,
+    pub token: Option<CString>,
+    pub cache_dir: Option<CString>,
+    pub offline: Option<bool>,
+    pub symlinks: Option<bool>,
+    pub user_agent: Option<CString>,
+    pub max_files: i32,
+    pub connections: i32,
+    pub max_connections: i32,
+    pub max_rate: u64,
+    pub split_threshold: u64,
+    pub part_size: u64,
+    pub connect_timeout_ms: i64,
+    pub stall_timeout_ms: i64,
+    pub max_retries: Option<i32>,
+    pub lock_timeout_ms: i64,
+    pub proxy: Option<CString>,
+    pub no_proxy: Option<CString>,
+    pub fallback_endpoints: CStrList,
+    pub ca_bundle: Option<CString>,
+    pub hub: i32,
+    pub log: Option<(LogLevel, LogFn)>,
+}
+
+pub(crate) type LogFn = Box<dyn Fn(LogLevel, &str) + Send + Sync>;
+
+/// The C log callback: `payload` is the `LogFn` boxed in [`RawClient`].
+unsafe extern "C" fn log_trampoline(level: c_int, msg: *const c_char, payload: *mut c_void) {
+    // SAFETY: payload is the address of the LogFn owned by the RawClient,
+    // which outlives every call the library makes with it.
+    let f = &*(payload as *const LogFn);
+    let msg = text(msg).map(|s| s.to_string_lossy()).unwrap_or_default();
+    // a panic must not unwind into C; there is nowhere to report it
+    let _ = catch_unwind(AssertUnwindSafe(|| f(LogLevel::from_raw(level), &msg)));
+}
+
+/// An owned `hub_client *`.
+pub(crate) struct RawClient {
+    ptr: *mut hub_client,
+    // boxed twice so that the payload is a thin, stable pointer
+    _log: Option<Box<LogFn>>,
+}
+
+// SAFETY: the library arbitrates concurrent use of a client itself (an
+// atomic busy flag: a second concurrent call fails with HUB_EBUSY), and a
+// job uses its client from its own thread by design. The log closure is
+// Send + Sync.
+unsafe impl Send for RawClient {}
+unsafe impl Sync for RawClient {}
+
+impl RawClient {
+    pub(crate) fn new(cfg: ClientConfig) -> Result<RawClient, Error> {
+        global_init()?;
+        // SAFETY: a zeroed struct is a valid target for the init function
+        // (all fields are integers, floats, nullable pointers).
+        let mut o: hub_client_options = unsafe { std::mem::zeroed() };
+        // SAFETY: o is a live, properly sized struct.
+        if unsafe { hub_client_options_init(&mut o, HUB_CLIENT_OPTIONS_VERSION) } != HUB_OK {
+            return Err(last_error());
+        }
+        o.flags = if cfg.ignore_env {
+            HUB_CLIENT_IGNORE_ENV
+        } else {
+            0
+        };
+        o.endpoint = ptr_or_null(&cfg.endpoint);
+        o.token = ptr_or_null(&cfg.token);
+        o.cache_dir = ptr_or_null(&cfg.cache_dir);
+        o.offline = cfg.offline.map_or(HUB_AUTO, |b| b as c_int);
+        o.symlinks = cfg.symlinks.map_or(HUB_AUTO, |b| b as c_int);
+        o.user_agent = ptr_or_null(&cfg.user_agent);
+        o.max_files = cfg.max_files;
+        o.connections = cfg.connections;
+        o.max_connections = cfg.max_connections;
+        o.max_rate = cfg.max_rate;
+        o.split_threshold = cfg.split_threshold;
+        o.part_size = cfg.part_size;
+        o.connect_timeout_ms = cfg.connect_timeout_ms as c_long;
+        o.stall_timeout_ms = cfg.stall_timeout_ms as c_long;
+        o.max_retries = cfg.max_retries.unwrap_or(HUB_AUTO);
+        o.lock_timeout_ms = cfg.lock_timeout_ms as c_long;
+        o.proxy = ptr_or_null(&cfg.proxy);
+        o.no_proxy = ptr_or_null(&cfg.no_proxy);
+        let (list, count) = cfg.fallback_endpoints.raw();
+        o.fallback_endpoints = list;
+        o.fallback_count = count;
+        o.ca_bundle = ptr_or_null(&cfg.ca_bundle);
+        o.hub = cfg.hub;
+        let log = cfg.log.map(|(level, f)| {
+            o.log_level = level as c_int;
+            Box::new(f)
+        });
+        if let Some(f) = &log {
+            o.log_cb = Some(log_trampoline);
+            o.log_payload = &**f as *const LogFn as *mut c_void;
+        }
+        let mut ptr = ptr::null_mut();
+        // SAFETY: every pointer in o is NULL or points into cfg / log, alive
+        // for the call; the library copies what it keeps (not the log
+        // closure, which lives in the returned RawClient).
+        if unsafe { hub_client_new(&mut ptr, &o) } != HUB_OK {
+            return Err(last_error());
+        }
+        Ok(RawClient { ptr, _log: log })
+    }
+
+    pub(crate) fn cache_dir(&self) -> std::path::PathBuf {
+        // SAFETY: valid until hub_client_free, i.e. for &self; copied.
+        text(unsafe { hub_client_cache_dir(self.ptr) })
+            .map(to_path)
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn endpoint(&self) -> String {
+        // SAFETY: as cache_dir().
+        text(unsafe { hub_client_endpoint(self.ptr) })
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for RawClient {
+    fn drop(&mut self) {
+        // SAFETY: we own the pointer; no job runs on it (a RawJob holds an
+        // Arc of its client, so the client is dropped after every job).
+        unsafe { hub_client_free(self.ptr) };
+    }
+}
+
+/// Download options converted to C; borrowed by the library for one call.
+pub(crate) struct OwnedOptions {
+    pub repo_type: c_int,
+    pub revision: Option<CString>,
+    pub allow: CStrList,
+    pub ignore: CStrList,
+    pub files: CStrList,
+    pub local_dir: Option<CString>,
+    pub local_files_only: bool,
+    pub force_download: bool,
+    pub dry_run: bool,
+}
+
+impl OwnedOptions {
+    /// The C struct; its pointers borrow from self (and `payload`).
+    fn raw(
+        &self,
+        cb: hub_progress_cb,
+        payload: *mut c_void,
+    ) -> Result<hub_download_options, Error> {
+        // SAFETY: zeroed is valid for the struct (see RawClient::new).
+        let mut o: hub_download_options = unsafe { std::mem::zeroed() };
+        // SAFETY: o is a live, properly sized struct.
+        if unsafe { hub_download_options_init(&mut o, HUB_DOWNLOAD_OPTIONS_VERSION) } != HUB_OK {
+            return Err(last_error());
+        }
+        o.repo_type = self.repo_type;
+        o.revision = ptr_or_null(&self.revision);
+        let (p, n) = self.allow.raw();
+        o.allow_patterns = p;
+        o.allow_count = n;
+        let (p, n) = self.ignore.raw();
+        o.ignore_patterns = p;
+        o.ignore_count = n;
+        let (p, n) = self.files.raw();
+        o.files = p;
+        o.file_count = n;
+        o.local_dir = ptr_or_null(&self.local_dir);
+        o.local_files_only = self.local_files_only as c_int;
+        o.force_download = self.force_download as c_int;
+        o.dry_run = self.dry_run as c_int;
+        o.progress_cb = cb;
+        o.progress_payload = payload;
+        Ok(o)
+    }
+}
+
+impl<'a> Progress<'a> {
+    /// Borrow an event; `'a` is the callback (or the poll) it came from.
+    fn from_raw(p: &hub_progress) -> Progress<'a> {
+        let known = |n: u64| if n == u64::MAX { None } else { Some(n) };
+        Progress {
+            phase: Phase::from_raw(p.phase),
+            file: text(p.file).map(|s| s.to_string_lossy()),
+            file_index: p.file_index,
+            file_count: p.file_count,
+            file_bytes_done: p.file_bytes_done,
+            file_bytes_total: known(p.file_bytes_total),
+            bytes_done: p.bytes_done,
+            bytes_total: known(p.bytes_total),
+            files_done: p.files_done,
+            rate: p.rate,
+            eta: if p.eta < 0.0 { None } else { Some(p.eta) },
+            endpoint: text(p.endpoint).map(|s| s.to_string_lossy()),
+            is_final: p.final_ != 0,
+        }
+    }
+}
+
+pub(crate) type ProgressFn<'a> = dyn FnMut(&Progress<'_>) -> bool + Send + 'a;
+
+/// What the progress trampoline's payload points to.
+struct ProgressState<'f, 'a> {
+    f: &'f mut ProgressFn<'a>,
+    panic: Option<Box<dyn Any + Send>>,
+}
+
+unsafe extern "C" fn progress_trampoline(p: *const hub_progress, payload: *mut c_void) -> c_int {
+    // SAFETY: payload is the ProgressState of the call running on this
+    // thread (blocking calls), or the one the RawJob owns (jobs: called on
+    // the job's thread only, never concurrently); p is valid for the call.
+    let state = &mut *(payload as *mut ProgressState);
+    if state.panic.is_some() {
+        return 1;
+    }
+    let ev = Progress::from_raw(&*p);
+    // A panic must not unwind through C: catch it, cancel the download, and
+    // resume it once the C call returned.
+    match catch_unwind(AssertUnwindSafe(|| (state.f)(&ev))) {
+        Ok(cancel) => cancel as c_int,
+        Err(panic) => {
+            state.panic = Some(panic);
+            1
+        }
+    }
+}
+
+pub(crate) enum Call<'c> {
+    File(&'c CStr),
+    Snapshot,
+    Download,
+    Lookup,
+}
+
+pub(crate) enum Output {
+    Path(std::path::PathBuf),
+    Result(DownloadResult),
+}
+
+/// One blocking call. The progress closure, if any, runs on this thread;
+/// its panic is resumed here after the library returned.
+pub(crate) fn call(
+    client: &RawClient,
+    what: Call,
+    repo: &CStr,
+    opts: &OwnedOptions,
+    progress: Option<&mut ProgressFn>,
+) -> Result<Output, Error> {
+    let mut state = progress.map(|f| ProgressState { f, panic: None });
+    let (cb, payload): (hub_progress_cb, *mut c_void) = match &mut state {
+        Some(s) => (
+            Some(progress_trampoline),
+            s as *mut ProgressState as *mut c_void,
+        ),
+        None => (None, ptr::null_mut()),
+    };
+    let o = opts.raw(cb, payload)?;
+    let mut path: *mut c_char = ptr::null_mut();
+    let mut result: *mut hub_result = ptr::null_mut();
+    // SAFETY: o and everything it points to (opts, state) outlive the call;
+    // the client pointer is owned by `client`.
+    let rc = unsafe {
+        match what {
+            Call::File(f) => {
+                hub_download_file(&mut path, client.ptr, repo.as_ptr(), f.as_ptr(), &o)
+            }
+            Call::Snapshot => hub_snapshot_download(&mut path, client.ptr, repo.as_ptr(), &o),
+            Call::Download => hub_download(&mut result, client.ptr, repo.as_ptr(), &o),
+            Call::Lookup => hub_cache_lookup(&mut result, client.ptr, repo.as_ptr(), &o),
+        }
+    };
+    let error = if rc == HUB_OK {
+        None
+    } else {
+        Some(last_error())
+    };
+    let out = if !path.is_null() {
+        // SAFETY: a string the library allocated for us; copied, then freed.
+        let p = to_path(unsafe { CStr::from_ptr(path) });
+        unsafe { hub_free(path as *mut c_void) };
+        Some(Output::Path(p))
+    } else {
+        take_result(result).map(Output::Result)
+    };
+    if let Some(panic) = state.and_then(|s| s.panic) {
+        std::panic::resume_unwind(panic);
+    }
+    match (error, out) {
+        (None, Some(out)) => Ok(out),
+        // a lookup that found something missing still has a result
+        (Some(e), Some(Output::Result(mut r))) if e.code() == HUB_ENOTCACHED => {
+            r.complete = false;
+            Ok(Output::Result(r))
+        }
+        (Some(e), _) => Err(e),
+        (None, None) => Err(Error::new(-1, 0, "libhubfetch returned nothing".into())),
+    }
+}
+
+/// Copy a hub_result and free it.
+fn take_result(r: *mut hub_result) -> Option<DownloadResult> {
+    if r.is_null() {
+        return None;
+    }
+    let owned = |p: *const c_char| text(p).map(|s| s.to_string_lossy().into_owned());
+    // SAFETY: r is a valid result we own until hub_result_free below; every
+    // string is copied before that.
+    unsafe {
+        let files = (0..hub_result_file_count(r))
+            .filter_map(|i| hub_result_file(r, i).as_ref())
+            .map(|f| FileInfo {
+                path: owned(f.path).unwrap_or_default(),
+                local_path: text(f.local_path).map(to_path),
+                size: if f.size == u64::MAX {
+                    None
+                } else {
+                    Some(f.size)
+                },
+                etag: owned(f.etag),
+                status: FileStatus::from_raw(f.status),
+                endpoint: owned(f.endpoint),
+                bytes_fetched: f.bytes_fetched,
+            })
+            .collect();
+        let out = DownloadResult {
+            path: text(hub_result_path(r))
+                .map(to_path)
+                .filter(|p| !p.as_os_str().is_empty()),
+            commit: owned(hub_result_commit(r)),
+            files,
+            complete: true,
+        };
+        hub_result_free(r);
+        Some(out)
+    }
+}
+
+/// The closure of a job and where its panic goes. Reached through a raw
+/// pointer only (by the job's thread during callbacks, by the owner after
+/// the job finished), hence shared references and mutexes, never `&mut`.
+struct JobProgress {
+    f: Mutex<Box<ProgressFn<'static>>>,
+    panic: Mutex<Option<Box<dyn Any + Send>>>,
+}
+
+unsafe extern "C" fn job_progress_trampoline(
+    p: *const hub_progress,
+    payload: *mut c_void,
+) -> c_int {
+    // SAFETY: payload is the JobProgress the RawJob owns, freed only after
+    // hub_job_free() joined the job's thread.
+    let jp = &*(payload as *const JobProgress);
+    let (mut f, mut slot) = match (jp.f.lock(), jp.panic.lock()) {
+        (Ok(f), Ok(slot)) => (f, slot),
+        _ => return 1,
+    };
+    if slot.is_some() {
+        return 1;
+    }
+    let ev = Progress::from_raw(&*p);
+    match catch_unwind(AssertUnwindSafe(|| (*f)(&ev))) {
+        Ok(cancel) => cancel as c_int,
+        Err(panic) => {
+            *slot = Some(panic);
+            1
+        }
+    }
+}
+
+/// An owned `hub_job *`, with what it points to.
+pub(crate) struct RawJob {
+    ptr: *mut hub_job,
+    progress: *mut JobProgress, // from Box::into_raw, or NULL
+    poll_lock: Mutex<()>,
+    _client: Arc<RawClient>, // freed after the job, never before
+}
+
+// SAFETY: the job functions may be called from any thread concurrently
+// (header: hub_job_poll/cancel/wait/done; polls are serialised here because
+// the strings one returns are overwritten by the next); the closure is Send
+// and only ever called on the job's thread.
+unsafe impl Send for RawJob {}
+unsafe impl Sync for RawJob {}
+
+impl RawJob {
+    pub(crate) fn start(
+        client: Arc<RawClient>,
+        repo: &CStr,
+        opts: &OwnedOptions,
+        progress: Option<Box<ProgressFn<'static>>>,
+    ) -> Result<RawJob, Error> {
+        let jp = progress.map_or(ptr::null_mut(), |f| {
+            Box::into_raw(Box::new(JobProgress {
+                f: Mutex::new(f),
+                panic: Mutex::new(None),
+            }))
+        });
+        let cb: hub_progress_cb = if jp.is_null() {
+            None
+        } else {
+            Some(job_progress_trampoline)
+        };
+        // an owner from here on: frees jp on every path
+        let mut job = RawJob {
+            ptr: ptr::null_mut(),
+            progress: jp,
+            poll_lock: Mutex::new(()),
+            _client: client,
+        };
+        let o = opts.raw(cb, jp as *mut c_void)?;
+        // SAFETY: options are copied by hub_job_start; the payload lives in
+        // the RawJob until after hub_job_free.
+        if unsafe { hub_job_start(&mut job.ptr, job._client.ptr, repo.as_ptr(), &o) } != HUB_OK {
+            return Err(last_error());
+        }
+        Ok(job)
+    }
+
+    pub(crate) fn poll(&self) -> Progress<'static> {
+        let _serial = self.poll_lock.lock().unwrap_or_else(|e| e.into_inner());
+        // SAFETY: zeroed is a valid hub_progress; poll fills it. Its strings
+        // stay valid until the next poll, which the lock holds off until
+        // they are copied.
+        let mut p: hub_progress = unsafe { std::mem::zeroed() };
+        unsafe { hub_job_poll(self.ptr, &mut p) };
+        Progress::from_raw(&p).into_owned()
+    }
+
+    pub(crate) fn cancel(&self) {
+        // SAFETY: a live job.
+        unsafe { hub_job_cancel(self.ptr) }
+    }
+
+    pub(crate) fn done(&self) -> bool {
+        // SAFETY: a live job.
+        unsafe { hub_job_done(self.ptr) != 0 }
+    }
+
+    /// None while still running after `timeout_ms` (-1: forever).
+    pub(crate) fn wait(&self, timeout_ms: i64) -> Option<Result<Option<DownloadResult>, Error>> {
+        let mut r = ptr::null_mut();
+        // SAFETY: a live job; r receives a result we then own.
+        let rc = unsafe { hub_job_wait(self.ptr, timeout_ms as c_long, &mut r) };
+        if rc == HUB_OK {
+            return Some(Ok(take_result(r))); // None: an earlier wait took it
+        }
+        let error = last_error(); // before the next call on this thread
+        if rc == HUB_ETIMEOUT && !self.done() {
+            return None;
+        }
+        Some(Err(error))
+    }
+
+    /// The panic of the progress closure, if it panicked.
+    pub(crate) fn take_panic(&self) -> Option<Box<dyn Any + Send>> {
+        if self.progress.is_null() {
+            return None;
+        }
+        // SAFETY: the JobProgress lives until drop; shared access only.
+        let jp = unsafe { &*self.progress };
+        jp.panic.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+}
+
+impl Drop for RawJob {
+    fn drop(&mut self) {
+        // SAFETY: hub_job_free cancels if running, joins the thread and
+        // frees (NULL is fine): afterwards nothing uses the closure, and
+        // the client (an Arc field) is dropped after this.
+        unsafe {
+            hub_job_free(self.ptr);
+            if !self.progress.is_null() {
+                drop(Box::from_raw(self.progress));
+            }
+        }
+    }
+}

@@ -1,0 +1,828 @@
+//! Safe Rust bindings to libhubfetch: downloads from the Hugging Face Hub
+//! into the cache huggingface_hub uses.
+//!
+//! ```no_run
+//! use hubfetch::{Client, DownloadOptions};
+//!
+//! let client = Client::builder().build()?; // settings from HF_* variables
+//! let config = client.download_file("openai-community/gpt2", "config.json",
+//!                                   &DownloadOptions::new())?;
+//! let opts = DownloadOptions::new()
+//!     .allow_patterns(["*.json", "*.safetensors"])
+//!     .progress(|p| {
+//!         eprintln!("{}/{:?} bytes", p.bytes_done, p.bytes_total);
+//!         false // true cancels
+//!     });
+//! let folder = client.snapshot_download("openai-community/gpt2", &opts)?;
+//! # Ok::<(), hubfetch::Error>(())
+//! ```
+//!
+//! Ownership: everything the library returns is copied into owned Rust
+//! values and freed at once. A [`Client`] owns its C client; a [`Job`]
+//! shares it (the C client is freed when both are gone) and owns its
+//! progress closure, so dropping either in any order is safe; dropping a
+//! running job cancels it and waits for its thread.
+//!
+//! Threads: a [`Client`] is `Send` but not `Sync` (the library serves one
+//! call per client at a time; use one client per thread, or a `Mutex`).
+//! While a job runs, calls on its client fail with [`ErrorKind::Busy`], as
+//! do calls made from a progress closure into the client running it.
+//!
+//! Panics in a progress or log closure never cross into C: a progress panic
+//! cancels the download and is resumed when the call (or [`Job::wait`])
+//! returns; a log panic is dropped.
+//!
+//! All `unsafe` code is in the [`ffi`] module.
+
+#![deny(unsafe_code)]
+
+#[allow(unsafe_code)]
+pub mod ffi;
+
+use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
+use std::ffi::CString;
+use std::fmt;
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Version of the libhubfetch loaded at run time, e.g. "0.1.0".
+pub fn library_version() -> String {
+    ffi::version()
+}
+
+// ---- errors ---------------------------------------------------------------------
+
+/// The kind of a failure: one per C error code (`HUB_E*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// HUB_ERROR: unspecified.
+    Other,
+    InvalidArgument,
+    OutOfMemory,
+    /// An options version the library does not support.
+    Version,
+    RepoNotFound,
+    RevisionNotFound,
+    EntryNotFound,
+    Gated,
+    Auth,
+    RateLimited,
+    /// Not in the cache, and the network may not (or cannot) be used.
+    NotCached,
+    Network,
+    Tls,
+    Timeout,
+    Proxy,
+    Http,
+    Io,
+    NoSpace,
+    Checksum,
+    Protocol,
+    Cancelled,
+    Locked,
+    Busy,
+    Unsupported,
+    /// A code this crate does not know (a newer library).
+    Unknown(i32),
+}
+
+impl ErrorKind {
+    pub fn from_code(code: i32) -> ErrorKind {
+        use ErrorKind::*;
+        match code {
+            -1 => Other,
+            -2 => InvalidArgument,
+            -3 => OutOfMemory,
+            -4 => Version,
+            -5 => RepoNotFound,
+            -6 => RevisionNotFound,
+            -7 => EntryNotFound,
+            -8 => Gated,
+            -9 => Auth,
+            -10 => RateLimited,
+            -11 => NotCached,
+            -12 => Network,
+            -13 => Tls,
+            -14 => Timeout,
+            -15 => Proxy,
+            -16 => Http,
+            -17 => Io,
+            -18 => NoSpace,
+            -19 => Checksum,
+            -20 => Protocol,
+            -21 => Cancelled,
+            -22 => Locked,
+            -23 => Busy,
+            -24 => Unsupported,
+            c => Unknown(c),
+        }
+    }
+
+    /// The C error code.
+    pub fn code(self) -> i32 {
+        use ErrorKind::*;
+        match self {
+            Other => -1,
+            InvalidArgument => -2,
+            OutOfMemory => -3,
+            Version => -4,
+            RepoNotFound => -5,
+            RevisionNotFound => -6,
+            EntryNotFound => -7,
+            Gated => -8,
+            Auth => -9,
+            RateLimited => -10,
+            NotCached => -11,
+            Network => -12,
+            Tls => -13,
+            Timeout => -14,
+            Proxy => -15,
+            Http => -16,
+            Io => -17,
+            NoSpace => -18,
+            Checksum => -19,
+            Protocol => -20,
+            Cancelled => -21,
+            Locked => -22,
+            Busy => -23,
+            Unsupported => -24,
+            Unknown(c) => c,
+        }
+    }
+}
+
+/// A libhubfetch failure: its kind, the HTTP status involved (0 if none)
+/// and the library's one-line message naming repository, file and status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    kind: ErrorKind,
+    http_status: i64,
+    message: String,
+}
+
+impl Error {
+    pub(crate) fn new(code: i32, http_status: i64, message: String) -> Error {
+        Error {
+            kind: ErrorKind::from_code(code),
+            http_status,
+            message,
+        }
+    }
+
+    pub(crate) fn invalid(message: String) -> Error {
+        Error::new(-2, 0, message)
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+    /// The C error code (negative).
+    pub fn code(&self) -> i32 {
+        self.kind.code()
+    }
+    /// The symbolic name of the code, e.g. "ENOREPO".
+    pub fn name(&self) -> String {
+        ffi::error_name(self.code())
+    }
+    pub fn http_status(&self) -> i64 {
+        self.http_status
+    }
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+// ---- progress and results -------------------------------------------------------
+
+/// What a file, or the job as a whole, is doing (`hub_phase`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Phase {
+    Resolve,
+    Download,
+    Verify,
+    Done,
+    Cached,
+    Failed,
+    Unknown(i32),
+}
+
+impl Phase {
+    pub(crate) fn from_raw(v: i32) -> Phase {
+        match v {
+            0 => Phase::Resolve,
+            1 => Phase::Download,
+            2 => Phase::Verify,
+            3 => Phase::Done,
+            4 => Phase::Cached,
+            5 => Phase::Failed,
+            v => Phase::Unknown(v),
+        }
+    }
+}
+
+/// One progress event. Borrowed strings live as long as the callback.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress<'a> {
+    pub phase: Phase,
+    /// Path in the repository; None for job-level events.
+    pub file: Option<Cow<'a, str>>,
+    pub file_index: usize,
+    pub file_count: usize,
+    pub file_bytes_done: u64,
+    /// None while unknown.
+    pub file_bytes_total: Option<u64>,
+    pub bytes_done: u64,
+    pub bytes_total: Option<u64>,
+    pub files_done: usize,
+    /// Bytes per second, smoothed.
+    pub rate: f64,
+    /// Seconds left, None when unknown.
+    pub eta: Option<f64>,
+    pub endpoint: Option<Cow<'a, str>>,
+    /// The last event of the job.
+    pub is_final: bool,
+}
+
+impl Progress<'_> {
+    pub fn into_owned(self) -> Progress<'static> {
+        // (struct update syntax cannot change the lifetime parameter)
+        Progress {
+            phase: self.phase,
+            file: self.file.map(|s| Cow::Owned(s.into_owned())),
+            file_index: self.file_index,
+            file_count: self.file_count,
+            file_bytes_done: self.file_bytes_done,
+            file_bytes_total: self.file_bytes_total,
+            bytes_done: self.bytes_done,
+            bytes_total: self.bytes_total,
+            files_done: self.files_done,
+            rate: self.rate,
+            eta: self.eta,
+            endpoint: self.endpoint.map(|s| Cow::Owned(s.into_owned())),
+            is_final: self.is_final,
+        }
+    }
+}
+
+/// What happened to one file of a request (`hub_file_status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileStatus {
+    Cached,
+    Downloaded,
+    Linked,
+    Missing,
+    Planned,
+    Unknown(i32),
+}
+
+impl FileStatus {
+    pub(crate) fn from_raw(v: i32) -> FileStatus {
+        match v {
+            0 => FileStatus::Cached,
+            1 => FileStatus::Downloaded,
+            2 => FileStatus::Linked,
+            3 => FileStatus::Missing,
+            4 => FileStatus::Planned,
+            v => FileStatus::Unknown(v),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileInfo {
+    pub path: String,
+    pub local_path: Option<PathBuf>,
+    pub size: Option<u64>,
+    pub etag: Option<String>,
+    pub status: FileStatus,
+    pub endpoint: Option<String>,
+    pub bytes_fetched: u64,
+}
+
+/// The outcome of [`Client::download`], [`Client::cache_lookup`] or a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadResult {
+    /// Snapshot folder, local dir or file path.
+    pub path: Option<PathBuf>,
+    pub commit: Option<String>,
+    pub files: Vec<FileInfo>,
+    /// False when a cache lookup found something missing.
+    pub complete: bool,
+}
+
+// ---- client ----------------------------------------------------------------------
+
+/// Severity of a log message (`hub_log_level`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    Error = 0,
+    Warn = 1,
+    Info = 2,
+    Debug = 3,
+    Trace = 4,
+}
+
+impl LogLevel {
+    pub(crate) fn from_raw(v: i32) -> LogLevel {
+        match v {
+            0 => LogLevel::Error,
+            1 => LogLevel::Warn,
+            2 => LogLevel::Info,
+            3 => LogLevel::Debug,
+            _ => LogLevel::Trace,
+        }
+    }
+}
+
+/// Which hub a client talks to (`hub_kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HubKind {
+    /// Hugging Face, or a mirror speaking its API.
+    #[default]
+    HuggingFace = 0,
+    ModelScope = 1,
+}
+
+/// Settings of a [`Client`]. Anything not set is taken from the environment
+/// as huggingface_hub reads it (HF_ENDPOINT, HF_TOKEN, HF_HUB_CACHE, proxy
+/// variables...) unless [`ignore_env`](Self::ignore_env), else the
+/// library's default.
+#[derive(Default)]
+pub struct ClientBuilder {
+    cfg: ffi::ClientConfig,
+    error: Option<Error>,
+}
+
+impl ClientBuilder {
+    fn string(&mut self, what: &str, s: impl Into<Vec<u8>>) -> Option<CString> {
+        match ffi::cstring(what, s.into()) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                self.error.get_or_insert(e);
+                None
+            }
+        }
+    }
+
+    pub fn endpoint(mut self, url: &str) -> Self {
+        self.cfg.endpoint = self.string("endpoint", url);
+        self
+    }
+    /// The access token (sent to the hub only, never to a CDN).
+    pub fn token(mut self, token: &str) -> Self {
+        self.cfg.token = self.string("token", token);
+        self
+    }
+    /// Send no token, whatever the environment says.
+    pub fn no_token(self) -> Self {
+        self.token("")
+    }
+    pub fn cache_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.cfg.cache_dir = self.string("cache_dir", ffi::path_bytes(dir.as_ref()));
+        self
+    }
+    /// true: never use the network.
+    pub fn offline(mut self, offline: bool) -> Self {
+        self.cfg.offline = Some(offline);
+        self
+    }
+    /// false: copy files into snapshots instead of symlinking.
+    pub fn symlinks(mut self, symlinks: bool) -> Self {
+        self.cfg.symlinks = Some(symlinks);
+        self
+    }
+    pub fn user_agent(mut self, product: &str) -> Self {
+        self.cfg.user_agent = self.string("user_agent", product);
+        self
+    }
+    /// Files fetched at once (default 8).
+    pub fn max_files(mut self, n: u32) -> Self {
+        self.cfg.max_files = n.min(i32::MAX as u32) as i32;
+        self
+    }
+    /// Connections per large file.
+    pub fn connections(mut self, n: u32) -> Self {
+        self.cfg.connections = n.min(i32::MAX as u32) as i32;
+        self
+    }
+    pub fn max_connections(mut self, n: u32) -> Self {
+        self.cfg.max_connections = n.min(i32::MAX as u32) as i32;
+        self
+    }
+    /// Download rate cap in bytes per second.
+    pub fn max_rate(mut self, bytes_per_sec: u64) -> Self {
+        self.cfg.max_rate = bytes_per_sec;
+        self
+    }
+    pub fn split_threshold(mut self, bytes: u64) -> Self {
+        self.cfg.split_threshold = bytes;
+        self
+    }
+    pub fn part_size(mut self, bytes: u64) -> Self {
+        self.cfg.part_size = bytes;
+        self
+    }
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.cfg.connect_timeout_ms = millis(t);
+        self
+    }
+    /// No byte received for this long restarts a transfer.
+    pub fn stall_timeout(mut self, t: Duration) -> Self {
+        self.cfg.stall_timeout_ms = millis(t);
+        self
+    }
+    /// Retries per request after the first attempt (default 5).
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.cfg.max_retries = Some(n.min(i32::MAX as u32) as i32);
+        self
+    }
+    /// How long to wait for a cache lock another process holds; None
+    /// waits forever.
+    pub fn lock_timeout(mut self, t: Option<Duration>) -> Self {
+        self.cfg.lock_timeout_ms = t.map_or(-1, millis);
+        self
+    }
+    /// "http://host:port", "socks5h://host:port"; "" uses no proxy.
+    pub fn proxy(mut self, url: &str) -> Self {
+        self.cfg.proxy = self.string("proxy", url);
+        self
+    }
+    /// Hosts reached directly: "host,.domain,10.0.0.0/8" or "*".
+    pub fn no_proxy(mut self, hosts: &str) -> Self {
+        self.cfg.no_proxy = self.string("no_proxy", hosts);
+        self
+    }
+    /// Endpoints tried in order after the first one fails (mirrors).
+    pub fn fallback_endpoints<I, S>(mut self, urls: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let list = urls
+            .into_iter()
+            .filter_map(|u| self.string("fallback endpoint", u.as_ref()))
+            .collect();
+        self.cfg.fallback_endpoints = ffi::CStrList::new(list);
+        self
+    }
+    /// PEM file of CA certificates to trust.
+    pub fn ca_bundle(mut self, path: impl AsRef<Path>) -> Self {
+        self.cfg.ca_bundle = self.string("ca_bundle", ffi::path_bytes(path.as_ref()));
+        self
+    }
+    /// Which hub the endpoint speaks for (default Hugging Face). With
+    /// ModelScope, defaults come from its SDK's variables and cache.
+    pub fn hub(mut self, kind: HubKind) -> Self {
+        self.cfg.hub = kind as i32;
+        self
+    }
+    /// Ignore every environment variable (HF_*, proxies...).
+    pub fn ignore_env(mut self, ignore: bool) -> Self {
+        self.cfg.ignore_env = ignore;
+        self
+    }
+    /// Receive the library's messages at `level` or more severe. May be
+    /// called from a job's thread.
+    pub fn log<F>(mut self, level: LogLevel, f: F) -> Self
+    where
+        F: Fn(LogLevel, &str) + Send + Sync + 'static,
+    {
+        self.cfg.log = Some((level, Box::new(f)));
+        self
+    }
+
+    pub fn build(self) -> Result<Client> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        Ok(Client {
+            raw: Arc::new(ffi::RawClient::new(self.cfg)?),
+            _not_sync: PhantomData,
+        })
+    }
+}
+
+fn millis(t: Duration) -> i64 {
+    t.as_millis().clamp(1, i64::MAX as u128) as i64
+}
+
+/// Which kind of repository (`hub_repo_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RepoType {
+    #[default]
+    Model,
+    Dataset,
+    Space,
+}
+
+/// Options of one download or lookup; `'a` bounds the progress closure,
+/// which may borrow from the caller's stack. `DownloadOptions::new()` is
+/// "main", a model, everything.
+#[derive(Default)]
+pub struct DownloadOptions<'a> {
+    repo_type: RepoType,
+    revision: Option<String>,
+    allow: Vec<String>,
+    ignore: Vec<String>,
+    files: Vec<String>,
+    local_dir: Option<PathBuf>,
+    local_files_only: bool,
+    force_download: bool,
+    dry_run: bool,
+    progress: Option<RefCell<Box<ffi::ProgressFn<'a>>>>,
+}
+
+impl<'a> DownloadOptions<'a> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn repo_type(mut self, t: RepoType) -> Self {
+        self.repo_type = t;
+        self
+    }
+    /// Branch, tag, full or short commit, or "refs/pr/N".
+    pub fn revision(mut self, rev: &str) -> Self {
+        self.revision = Some(rev.to_owned());
+        self
+    }
+    /// huggingface_hub's fnmatch patterns: `*` also matches `/`.
+    pub fn allow_patterns<I: IntoIterator<Item = S>, S: Into<String>>(mut self, p: I) -> Self {
+        self.allow = p.into_iter().map(Into::into).collect();
+        self
+    }
+    pub fn ignore_patterns<I: IntoIterator<Item = S>, S: Into<String>>(mut self, p: I) -> Self {
+        self.ignore = p.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Exact repository paths, with or instead of patterns.
+    pub fn files<I: IntoIterator<Item = S>, S: Into<String>>(mut self, f: I) -> Self {
+        self.files = f.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Real files in this directory instead of the cache.
+    pub fn local_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.local_dir = Some(dir.as_ref().to_owned());
+        self
+    }
+    pub fn local_files_only(mut self, yes: bool) -> Self {
+        self.local_files_only = yes;
+        self
+    }
+    pub fn force_download(mut self, yes: bool) -> Self {
+        self.force_download = yes;
+        self
+    }
+    /// Plan only: report what would be fetched (see [`Client::download`]).
+    pub fn dry_run(mut self, yes: bool) -> Self {
+        self.dry_run = yes;
+        self
+    }
+    /// Called about 10 times a second, on every phase change of a file and
+    /// once at the end (`is_final`). Return true to cancel: the call then
+    /// fails with [`ErrorKind::Cancelled`], keeping what it has for a later
+    /// resume.
+    pub fn progress<F>(mut self, f: F) -> Self
+    where
+        F: FnMut(&Progress<'_>) -> bool + Send + 'a,
+    {
+        self.progress = Some(RefCell::new(Box::new(f)));
+        self
+    }
+
+    fn to_c(&self) -> Result<ffi::OwnedOptions> {
+        let list = |what: &str, v: &[String]| -> Result<ffi::CStrList> {
+            let items = v
+                .iter()
+                .map(|s| ffi::cstring(what, s.clone().into_bytes()))
+                .collect::<Result<_>>()?;
+            Ok(ffi::CStrList::new(items))
+        };
+        Ok(ffi::OwnedOptions {
+            repo_type: match self.repo_type {
+                RepoType::Model => 0,
+                RepoType::Dataset => 1,
+                RepoType::Space => 2,
+            },
+            revision: self
+                .revision
+                .as_ref()
+                .map(|r| ffi::cstring("revision", r.clone().into_bytes()))
+                .transpose()?,
+            allow: list("allow pattern", &self.allow)?,
+            ignore: list("ignore pattern", &self.ignore)?,
+            files: list("file", &self.files)?,
+            local_dir: self
+                .local_dir
+                .as_ref()
+                .map(|d| ffi::cstring("local_dir", ffi::path_bytes(d)))
+                .transpose()?,
+            local_files_only: self.local_files_only,
+            force_download: self.force_download,
+            dry_run: self.dry_run,
+        })
+    }
+}
+
+/// A connection to a hub and a cache: endpoint, token, transfer settings.
+/// Cheap to keep and reuse (connections are kept alive between calls).
+///
+/// `Send` but not `Sync`: the library serves one call per client at a time.
+/// ```compile_fail
+/// fn sync<T: Sync>() {}
+/// sync::<hubfetch::Client>();
+/// ```
+pub struct Client {
+    raw: Arc<ffi::RawClient>,
+    _not_sync: PhantomData<Cell<()>>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.endpoint())
+            .field("cache_dir", &self.cache_dir())
+            .finish()
+    }
+}
+
+impl Client {
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The effective cache directory.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.raw.cache_dir()
+    }
+
+    /// The effective (first) endpoint.
+    pub fn endpoint(&self) -> String {
+        self.raw.endpoint()
+    }
+
+    fn run(&self, what: ffi::Call, repo: &str, opts: &DownloadOptions) -> Result<ffi::Output> {
+        let repo = ffi::cstring("repo_id", repo.as_bytes().to_vec())?;
+        let c = opts.to_c()?;
+        match &opts.progress {
+            Some(cell) => {
+                // busy only if a closure starts another download with the
+                // same options: run that one without it
+                let mut guard = match cell.try_borrow_mut() {
+                    Ok(g) => g,
+                    Err(_) => return ffi::call(&self.raw, what, &repo, &c, None),
+                };
+                ffi::call(&self.raw, what, &repo, &c, Some(&mut **guard))
+            }
+            None => ffi::call(&self.raw, what, &repo, &c, None),
+        }
+    }
+
+    /// Download one file (as huggingface_hub's `hf_hub_download`); returns
+    /// its path in the snapshot (or in `local_dir`). Patterns and files of
+    /// `opts` are ignored.
+    pub fn download_file(
+        &self,
+        repo_id: &str,
+        filename: &str,
+        opts: &DownloadOptions,
+    ) -> Result<PathBuf> {
+        let file = ffi::cstring("filename", filename.as_bytes().to_vec())?;
+        match self.run(ffi::Call::File(&file), repo_id, opts)? {
+            ffi::Output::Path(p) => Ok(p),
+            ffi::Output::Result(r) => Ok(r.path.unwrap_or_default()),
+        }
+    }
+
+    /// Download the files of a revision that the patterns select (as
+    /// `snapshot_download`); returns the snapshot folder (or `local_dir`).
+    pub fn snapshot_download(&self, repo_id: &str, opts: &DownloadOptions) -> Result<PathBuf> {
+        match self.run(ffi::Call::Snapshot, repo_id, opts)? {
+            ffi::Output::Path(p) => Ok(p),
+            ffi::Output::Result(r) => Ok(r.path.unwrap_or_default()),
+        }
+    }
+
+    /// The general form, reporting every file (status, size, endpoint).
+    /// With exactly one file in `files` and no patterns it is
+    /// [`download_file`](Self::download_file), else a snapshot.
+    pub fn download(&self, repo_id: &str, opts: &DownloadOptions) -> Result<DownloadResult> {
+        result(self.run(ffi::Call::Download, repo_id, opts)?)
+    }
+
+    /// Is it in the cache? Never uses the network. `complete` tells whether
+    /// every file asked for is there; missing ones have status `Missing`.
+    pub fn cache_lookup(&self, repo_id: &str, opts: &DownloadOptions) -> Result<DownloadResult> {
+        result(self.run(ffi::Call::Lookup, repo_id, opts)?)
+    }
+
+    /// Start [`download`](Self::download) on a thread of its own. The
+    /// progress closure runs on that thread. The client is the job's until
+    /// it finished.
+    pub fn start_job(&self, repo_id: &str, opts: DownloadOptions<'static>) -> Result<Job> {
+        let repo = ffi::cstring("repo_id", repo_id.as_bytes().to_vec())?;
+        let c = opts.to_c()?;
+        let progress = opts.progress.map(RefCell::into_inner);
+        let raw = ffi::RawJob::start(Arc::clone(&self.raw), &repo, &c, progress)?;
+        Ok(Job {
+            raw,
+            outcome: Mutex::new(None),
+        })
+    }
+}
+
+fn result(out: ffi::Output) -> Result<DownloadResult> {
+    match out {
+        ffi::Output::Result(r) => Ok(r),
+        ffi::Output::Path(p) => Ok(DownloadResult {
+            path: Some(p),
+            commit: None,
+            files: vec![],
+            complete: true,
+        }),
+    }
+}
+
+/// A download running on a thread of its own. Every method may be called
+/// from any thread. Dropping a job that still runs cancels it and waits for
+/// its thread to stop.
+pub struct Job {
+    raw: ffi::RawJob,
+    // the library hands the result to the first waiter; later ones get a copy
+    outcome: Mutex<Option<Result<DownloadResult>>>,
+}
+
+impl Job {
+    /// The latest job-level progress; never blocks.
+    pub fn poll(&self) -> Progress<'static> {
+        self.raw.poll()
+    }
+
+    /// Ask the job to stop; returns at once. The job then ends with
+    /// [`ErrorKind::Cancelled`].
+    pub fn cancel(&self) {
+        self.raw.cancel()
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.raw.done()
+    }
+
+    /// Wait for the job to finish and return its outcome.
+    pub fn wait(&self) -> Result<DownloadResult> {
+        match self.wait_timeout_ms(-1) {
+            Some(r) => r,
+            None => unreachable!("waiting forever returned early"),
+        }
+    }
+
+    /// Wait at most `timeout`; None if the job is still running then.
+    pub fn wait_timeout(&self, timeout: Duration) -> Option<Result<DownloadResult>> {
+        self.wait_timeout_ms(timeout.as_millis().min(i64::MAX as u128) as i64)
+    }
+
+    fn wait_timeout_ms(&self, ms: i64) -> Option<Result<DownloadResult>> {
+        let mut outcome = self.outcome.lock().unwrap_or_else(|e| e.into_inner());
+        if outcome.is_none() {
+            let r = match self.raw.wait(ms)? {
+                Ok(Some(r)) => Ok(r),
+                Ok(None) => Err(Error::new(
+                    -1,
+                    0,
+                    "the job's result was already taken".into(),
+                )),
+                Err(e) => Err(e),
+            };
+            *outcome = Some(r);
+        }
+        drop(outcome);
+        if let Some(panic) = self.raw.take_panic() {
+            std::panic::resume_unwind(panic);
+        }
+        self.outcome
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+impl fmt::Debug for Job {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Job")
+            .field("done", &self.is_done())
+            .finish()
+    }
+}

@@ -1,0 +1,233 @@
+//! The `#[repr(C)]` mirrors in src/ffi.rs match include/hubfetch.h: a C
+//! program compiled against the header prints every offset, size, version
+//! and error code, compared here with what Rust computes. Skipped (with a
+//! message) when there is no C compiler.
+
+mod common;
+
+use std::collections::HashMap;
+use std::mem::{size_of, MaybeUninit};
+use std::process::Command;
+
+use hubfetch::ffi::*;
+use hubfetch::ErrorKind;
+
+/// offsetof without core::mem::offset_of! (Rust 1.77): Debian's rustc is 1.63.
+macro_rules! offset {
+    ($t:ty, $f:ident) => {{
+        let u = MaybeUninit::<$t>::uninit();
+        let base = u.as_ptr();
+        // SAFETY: addr_of! computes a field address without reading it.
+        #[allow(unused_unsafe)]
+        let field = unsafe { std::ptr::addr_of!((*base).$f) };
+        field as usize - base as usize
+    }};
+}
+
+/// (C struct, [(C field, Rust offset)], Rust size) for every shared struct.
+macro_rules! layout {
+    ($t:ident { $($f:ident $(= $c:literal)?),* $(,)? }) => {
+        (stringify!($t), vec![$((layout!(@name $f $($c)?), offset!($t, $f))),*], size_of::<$t>())
+    };
+    (@name $f:ident $c:literal) => { $c };
+    (@name $f:ident) => { stringify!($f) };
+}
+
+/// (struct, [(field, offset)], size)
+type Layout = (&'static str, Vec<(&'static str, usize)>, usize);
+
+fn rust_layouts() -> Vec<Layout> {
+    vec![
+        layout!(hub_error_info {
+            code,
+            http_status,
+            message
+        }),
+        layout!(hub_progress {
+            version, phase, file, file_index, file_count, file_bytes_done, file_bytes_total,
+            bytes_done, bytes_total, files_done, rate, eta, endpoint, final_ = "final",
+        }),
+        layout!(hub_client_options {
+            version,
+            flags,
+            endpoint,
+            token,
+            cache_dir,
+            offline,
+            symlinks,
+            user_agent,
+            max_files,
+            connections,
+            max_connections,
+            max_rate,
+            split_threshold,
+            part_size,
+            connect_timeout_ms,
+            stall_timeout_ms,
+            max_retries,
+            lock_timeout_ms,
+            log_cb,
+            log_payload,
+            log_level,
+            proxy,
+            no_proxy,
+            fallback_endpoints,
+            fallback_count,
+            ca_bundle,
+            hub,
+        }),
+        layout!(hub_download_options {
+            version,
+            repo_type,
+            revision,
+            allow_patterns,
+            allow_count,
+            ignore_patterns,
+            ignore_count,
+            files,
+            file_count,
+            local_dir,
+            local_files_only,
+            force_download,
+            dry_run,
+            progress_cb,
+            progress_payload,
+        }),
+        layout!(hub_file_info {
+            path,
+            local_path,
+            size,
+            etag,
+            status,
+            endpoint,
+            bytes_fetched
+        }),
+    ]
+}
+
+const CONSTANTS: &[(&str, i64)] = &[
+    ("HUB_PROGRESS_VERSION", HUB_PROGRESS_VERSION as i64),
+    (
+        "HUB_CLIENT_OPTIONS_VERSION",
+        HUB_CLIENT_OPTIONS_VERSION as i64,
+    ),
+    (
+        "HUB_DOWNLOAD_OPTIONS_VERSION",
+        HUB_DOWNLOAD_OPTIONS_VERSION as i64,
+    ),
+    ("HUB_AUTO", HUB_AUTO as i64),
+    ("HUB_CLIENT_IGNORE_ENV", HUB_CLIENT_IGNORE_ENV as i64),
+    ("sizeof(hub_phase)", size_of::<hub_enum>() as i64),
+    ("sizeof(hub_repo_type)", size_of::<hub_enum>() as i64),
+    ("sizeof(hub_file_status)", size_of::<hub_enum>() as i64),
+    ("sizeof(hub_kind)", size_of::<hub_enum>() as i64),
+    ("HUB_KIND_HF", hubfetch::HubKind::HuggingFace as i64),
+    ("HUB_KIND_MODELSCOPE", hubfetch::HubKind::ModelScope as i64),
+    ("HUB_REPO_MODEL", 0), // as DownloadOptions::to_c maps RepoType
+    ("HUB_REPO_DATASET", 1),
+    ("HUB_REPO_SPACE", 2),
+];
+
+/// Compile and run the C side; None without a compiler.
+fn c_report() -> Option<HashMap<String, i64>> {
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let tmp = common::TempDir::new("abi");
+    let mut src = String::from(
+        "#include <hubfetch.h>\n#include <stddef.h>\n#include <stdio.h>\nint main(void) {\n",
+    );
+    let mut line = |key: String, expr: String| {
+        src += &format!("    printf(\"{key} %lld\\n\", (long long)({expr}));\n");
+    };
+    for (s, fields, _) in rust_layouts() {
+        line(format!("sizeof {s}"), format!("sizeof({s})"));
+        for (f, _) in fields {
+            line(format!("offsetof {s}.{f}"), format!("offsetof({s}, {f})"));
+        }
+    }
+    for (name, _) in CONSTANTS {
+        line(name.to_string(), name.to_string());
+    }
+    line("HUB_VERSION_NUM".into(), "HUB_VERSION_NUM".into());
+    src += "#define XX(name, value, text) printf(\"error %s %d\\n\", #name, value);\n    HUB_ERROR_MAP(XX)\n";
+    src += "    return 0;\n}\n";
+    let c = tmp.path().join("abi.c");
+    let exe = tmp.path().join("abi");
+    std::fs::write(&c, src).unwrap();
+    let include = common::source_dir().join("include");
+    let built = Command::new(&cc)
+        .arg("-std=c11")
+        .arg("-I")
+        .arg(&include)
+        .arg("-o")
+        .arg(&exe)
+        .arg(&c)
+        .status();
+    match built {
+        Err(_) => {
+            eprintln!("skipped: no C compiler ({cc})");
+            return None;
+        }
+        Ok(s) => assert!(s.success(), "compiling the ABI probe failed"),
+    }
+    let out = Command::new(&exe).output().expect("run the probe");
+    let text = String::from_utf8(out.stdout).unwrap();
+    Some(
+        text.lines()
+            .map(|l| {
+                let (k, v) = l.rsplit_once(' ').unwrap();
+                (k.to_string(), v.parse().unwrap())
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn layouts_constants_and_errors_match_the_header() {
+    let c = match c_report() {
+        Some(c) => c,
+        None => return,
+    };
+    for (s, fields, size) in rust_layouts() {
+        assert_eq!(
+            size as i64,
+            c[&format!("sizeof {s}")],
+            "sizeof {s}: the header added or changed fields"
+        );
+        for (f, off) in fields {
+            assert_eq!(
+                off as i64,
+                c[&format!("offsetof {s}.{f}")],
+                "offsetof({s}, {f})"
+            );
+        }
+    }
+    for (name, value) in CONSTANTS {
+        assert_eq!(*value, c[*name], "{name}");
+    }
+    assert!(c["HUB_VERSION_NUM"] >= MIN_LIBRARY_VERSION as i64);
+    // every code of the header has a kind, and back
+    let mut n = 0;
+    for (k, code) in c.iter().filter(|(k, _)| k.starts_with("error ")) {
+        let code = *code as i32;
+        n += 1;
+        if code == 0 {
+            continue;
+        }
+        let kind = ErrorKind::from_code(code);
+        assert!(
+            !matches!(kind, ErrorKind::Unknown(_)),
+            "{k} has no ErrorKind"
+        );
+        assert_eq!(kind.code(), code);
+    }
+    assert_eq!(n, 25, "the error table changed");
+    assert!(matches!(ErrorKind::from_code(-25), ErrorKind::Unknown(-25)));
+}
+
+#[test]
+fn runtime_library_matches() {
+    // SAFETY: plain calls returning static data.
+    let num = unsafe { hub_version_num() };
+    assert!(num >= MIN_LIBRARY_VERSION);
+    assert!(!hubfetch::library_version().is_empty());
+}
