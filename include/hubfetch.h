@@ -233,6 +233,8 @@ typedef enum hub_kind {
 /** hub_client_options.flags: ignore every environment variable. */
 #define HUB_CLIENT_IGNORE_ENV 0x1u
 
+/* Version 1 is the layout below. Fields appended after a release bump it;
+ * the library reads appended fields only when `version` covers them. */
 #define HUB_CLIENT_OPTIONS_VERSION 1
 
 /**
