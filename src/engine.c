@@ -41,6 +41,7 @@ enum fetch_state {
     S_LOCKWAIT,
     S_RUNNING,
     S_VERIFY,
+    S_FLUSH, /* verified; the hashing thread puts it on disk */
     S_DONE,
     S_FAILED
 };
@@ -297,6 +298,11 @@ void hub__fetch_clear(hub__fetch *f)
 }
 
 /* The item is finished, one way or the other. */
+static bool is_active(int s)
+{
+    return s == S_RUNNING || s == S_LOCKWAIT || s == S_VERIFY || s == S_FLUSH;
+}
+
 static void finish(engine *e, hub__fetch *f, int result)
 {
     hub__fetch_state *st = f->st;
@@ -313,8 +319,7 @@ static void finish(engine *e, hub__fetch *f, int result)
     }
     close_journal(f);
     close_file(f);
-    if (st->state == S_RUNNING || st->state == S_LOCKWAIT ||
-        st->state == S_VERIFY)
+    if (is_active(st->state))
         e->active_files--;
     f->result = result;
     st->state = result < 0 ? S_FAILED : S_DONE;
@@ -846,7 +851,7 @@ static bool assign_range(hub__fetch *f, hub__part *slot)
     return true;
 }
 
-static int verify_and_commit(engine *e, hub__fetch *f);
+static int verify_and_flush(engine *e, hub__fetch *f);
 
 /* The sparse file is complete: let the hasher finish, then verify. */
 static void enter_verify(engine *e, hub__fetch *f)
@@ -881,7 +886,43 @@ static int reopen(engine *e, hub__fetch *f)
     return sparse ? open_sparse(e, f) : open_prefix(e, f);
 }
 
-static int verify_and_commit(engine *e, hub__fetch *f)
+/* Verified bytes go to disk before the rename makes them the cache's. The
+ * flush runs on the hashing thread: on a snapshot of small files an fdatasync
+ * each, on the event loop, would stall every other transfer. */
+static void start_flush(engine *e, hub__fetch *f)
+{
+    hub__fetch_state *st = f->st;
+    detach_job(e, f);
+    st->job.fd = st->fd;
+    st->job.size = f->size == UINT64_MAX ? 0 : f->size;
+    atomic_store(&st->job.ready, 0);
+    atomic_store(&st->job.hashed, 0);
+    atomic_store(&st->job.sync_done, 0);
+    atomic_store(&st->job.sync_req, 1);
+    atomic_store(&st->job.error, 0);
+    st->state = S_FLUSH;
+    hub__hasher_add(e->hasher, &st->job);
+    st->job_added = true;
+}
+
+static int commit(engine *e, hub__fetch *f)
+{
+    hub__fetch_state *st = f->st;
+    detach_job(e, f);
+    if (atomic_load(&st->job.error))
+        return hub__error_set(atomic_load(&st->job.error), "'%s': %s",
+                              f->temp_path, st->job.message);
+    close_journal(f);
+    close_file(f);
+    int error = e->ops->commit(f, e->ctx);
+    if (error < 0)
+        return error;
+    if (st->journal_path)
+        unlink(st->journal_path);
+    return HUB_OK;
+}
+
+static int verify_and_flush(engine *e, hub__fetch *f)
 {
     hub__fetch_state *st = f->st;
     char got[65];
@@ -925,14 +966,7 @@ static int verify_and_commit(engine *e, hub__fetch *f)
                               "as it was",
                               kind, got, f->etag);
     }
-    if (fdatasync(st->fd) != 0 && errno != EINVAL && errno != EROFS)
-        return hub__path_error(errno, "cannot flush", f->temp_path);
-    close_journal(f);
-    close_file(f);
-    if ((error = e->ops->commit(f, e->ctx)) < 0)
-        return error;
-    if (st->journal_path)
-        unlink(st->journal_path);
+    start_flush(e, f);
     return HUB_OK;
 }
 
@@ -1355,10 +1389,16 @@ static void schedule(engine *e, int64_t now)
         if (error == HUB_OK && st->state == S_VERIFY &&
             (!st->threaded || atomic_load(&st->job.hashed) == f->size ||
              atomic_load(&st->job.error))) {
-            error = verify_and_commit(e, f);
-            if (error <= HUB_OK)
+            error = verify_and_flush(e, f);
+            if (error < HUB_OK)
                 finish(e, f, error);
-            continue; /* 1: downloading it again */
+            continue; /* flushing, or 1: downloading it again */
+        }
+        if (error == HUB_OK && st->state == S_FLUSH &&
+            (atomic_load(&st->job.sync_done) == 1 ||
+             atomic_load(&st->job.error))) {
+            finish(e, f, commit(e, f));
+            continue;
         }
         if (error < 0)
             finish(e, f, error);
@@ -1395,8 +1435,7 @@ static bool all_finished(const engine *e)
     if (e->next < e->count && e->error == HUB_OK)
         return false;
     for (size_t i = 0; i < e->count; i++) {
-        int s = e->items[i].st->state;
-        if (s == S_RUNNING || s == S_LOCKWAIT || s == S_VERIFY)
+        if (is_active(e->items[i].st->state))
             return false;
     }
     return true;
@@ -1406,8 +1445,7 @@ static void abort_all(engine *e, int code)
 {
     for (size_t i = 0; i < e->count; i++) {
         hub__fetch *f = &e->items[i];
-        int s = f->st->state;
-        if (s == S_RUNNING || s == S_LOCKWAIT || s == S_VERIFY) {
+        if (is_active(f->st->state)) {
             hub__error_set(code, "%s", hub_strerror(code));
             finish(e, f, code);
         }

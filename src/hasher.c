@@ -50,7 +50,10 @@ static void work_on(hub__hasher *h, hub__hashjob *j)
     bool notify = false;
     if (atomic_load(&j->sync_done) < req) {
         if (fdatasync(j->fd) != 0 && errno != EINVAL && errno != EROFS) {
-            fail(j, HUB_EIO, "cannot flush the download to disk", errno);
+            int err = errno;
+            fail(j,
+                 err == ENOSPC || err == EDQUOT ? HUB_ENOSPC : HUB_EIO,
+                 "cannot flush the download to disk", err);
             notify = true;
         } else {
             atomic_store(&j->sync_done, req);

@@ -94,6 +94,12 @@ int hub__path_error(int err, const char *what, const char *path)
 
 int hub__mkdirs(const char *path)
 {
+    /* Fast path: a snapshot makes the same few directories for every file,
+     * and walking each component costs one mkdir per level per file. */
+    if (hub__path_is_dir(path))
+        return HUB_OK;
+    if (mkdir(path, 0777) == 0)
+        return HUB_OK;
     char *copy = hub__strdup(path);
     if (!copy)
         return HUB_ENOMEM;
