@@ -73,14 +73,11 @@ char *hub__hfcache_lock_path(const hub__hfcache *c, const char *etag)
     return hub__aprintf("%s/.locks/%s/%s.lock", c->root, c->folder, etag);
 }
 
-/* Read a small file whole (refs, tree caches); NULL if it cannot. */
-static char *read_small_file(const char *path, size_t max, size_t *len_out)
+/* Read an open file whole; NULL if it cannot. */
+static char *read_fd_whole(int fd, size_t max, size_t *len_out)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
     hub_buf b = HUB_BUF_INIT(max);
-    char chunk[4096];
+    char chunk[16384];
     ssize_t n;
     bool ok = true;
     while ((n = read(fd, chunk, sizeof(chunk))) > 0)
@@ -88,13 +85,23 @@ static char *read_small_file(const char *path, size_t max, size_t *len_out)
             ok = false;
             break;
         }
-    close(fd);
     if (n < 0 || !ok) {
         hub__buf_free(&b);
         return NULL;
     }
     *len_out = b.len;
     return hub__buf_detach(&b);
+}
+
+/* Read a small file whole (refs, tree caches); NULL if it cannot. */
+static char *read_small_file(const char *path, size_t max, size_t *len_out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    char *raw = read_fd_whole(fd, max, len_out);
+    close(fd);
+    return raw;
 }
 
 int hub__hfcache_resolve(const hub__hfcache *c,
@@ -367,16 +374,12 @@ tree_entry_from_json(const char *key, const hub_json *v, void *payload)
     return hub__listing_add(payload, &e);
 }
 
-int hub__hfcache_read_tree(const hub__hfcache *c,
-                           const char *commit,
-                           hub__listing *out)
+#define TREE_MAX_BYTES (256u * 1024 * 1024)
+
+static int read_tree_fd(int fd, hub__listing *out)
 {
-    char *path = hub__aprintf("%s/trees/%s.json", c->repo_dir, commit);
-    if (!path)
-        return HUB_ENOMEM;
     size_t len = 0;
-    char *raw = read_small_file(path, 256u * 1024 * 1024, &len);
-    hub__free(path);
+    char *raw = fd >= 0 ? read_fd_whole(fd, TREE_MAX_BYTES, &len) : NULL;
     if (!raw) {
         hub__error_clear();
         return HUB_ENOTCACHED;
@@ -405,6 +408,78 @@ int hub__hfcache_read_tree(const hub__hfcache *c,
         }
     }
     return error;
+}
+
+int hub__hfcache_read_tree(const hub__hfcache *c,
+                           const char *commit,
+                           hub__listing *out)
+{
+    char *path = hub__aprintf("%s/trees/%s.json", c->repo_dir, commit);
+    if (!path)
+        return HUB_ENOMEM;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    hub__free(path);
+    int error = read_tree_fd(fd, out);
+    if (fd >= 0)
+        close(fd);
+    return error;
+}
+
+void hub__tree_memo_free(hub__tree_memo *m)
+{
+    hub__free(m->path);
+    hub__listing_free(&m->listing);
+    *m = (hub__tree_memo){0};
+}
+
+static bool same_time(struct timespec a, struct timespec b)
+{
+    return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+int hub__hfcache_read_tree_memo(const hub__hfcache *c,
+                                const char *commit,
+                                hub__tree_memo *memo,
+                                const hub__listing **out)
+{
+    *out = NULL;
+    char *path = hub__aprintf("%s/trees/%s.json", c->repo_dir, commit);
+    if (!path)
+        return HUB_ENOMEM;
+    struct stat sb;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &sb) != 0) {
+        if (fd >= 0)
+            close(fd);
+        hub__free(path);
+        return HUB_ENOTCACHED;
+    }
+    if (memo->path && strcmp(memo->path, path) == 0 && memo->dev == sb.st_dev &&
+        memo->ino == sb.st_ino && memo->size == sb.st_size &&
+        same_time(memo->mtime, sb.st_mtim) &&
+        same_time(memo->ctime, sb.st_ctim)) {
+        close(fd);
+        hub__free(path);
+        *out = &memo->listing;
+        return HUB_OK;
+    }
+    hub__tree_memo_free(memo);
+    hub__listing listing = HUB_LISTING_INIT;
+    int error = read_tree_fd(fd, &listing);
+    close(fd);
+    if (error < 0) {
+        hub__free(path);
+        return error;
+    }
+    *memo = (hub__tree_memo){.path = path,
+                             .dev = sb.st_dev,
+                             .ino = sb.st_ino,
+                             .size = sb.st_size,
+                             .mtime = sb.st_mtim,
+                             .ctime = sb.st_ctim,
+                             .listing = listing};
+    *out = &memo->listing;
+    return HUB_OK;
 }
 
 static int tree_entry_json(hub_json *files, const hub__entry *e)

@@ -7,6 +7,8 @@
 #include "common.h"
 #include "listing.h"
 
+#include <sys/stat.h>
+
 /*
  * <root>/CACHEDIR.TAG
  * <root>/.locks/<folder>/<etag>.lock
@@ -77,6 +79,26 @@ int hub__hfcache_link(const hub__hfcache *c,
 int hub__hfcache_read_tree(const hub__hfcache *c,
                            const char *commit,
                            hub__listing *out);
+
+/* The last tree cache read, kept while its file stays the same inode with the
+ * same size and times (it is only ever replaced by a rename): a program that
+ * asks "is it here?" again and again parses it once. */
+typedef struct hub__tree_memo {
+    char *path; /* NULL: empty */
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime, ctime;
+    hub__listing listing;
+} hub__tree_memo;
+
+void hub__tree_memo_free(hub__tree_memo *m);
+/* Like hub__hfcache_read_tree, but `*out` is owned by `memo` and valid until
+ * the next call on it. */
+int hub__hfcache_read_tree_memo(const hub__hfcache *c,
+                                const char *commit,
+                                hub__tree_memo *memo,
+                                const hub__listing **out);
 /* Write it as Python does (indent=1, sorted, mkstemp + rename). The
  * listing must be sorted. Errors are ignored: it is only a cache. */
 void hub__hfcache_write_tree(const hub__hfcache *c,

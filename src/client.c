@@ -556,6 +556,7 @@ void hub_client_free(hub_client *c)
     hub__free(c->no_proxy);
     hub__free(c->ca_file);
     hub__free(c->ca_dir);
+    hub__tree_memo_free(&c->tree_memo);
     c->magic = 0;
     hub__free(c);
 }

@@ -3,6 +3,7 @@
 #ifndef HUB_CLIENT_H
 #define HUB_CLIENT_H
 
+#include "cache_hf.h"
 #include "common.h"
 #include "log.h"
 
@@ -38,7 +39,8 @@ struct hub_client {
     long retry_base_ms;
     long lock_timeout_ms;
     hub_logger log;
-    atomic_bool busy; /* a call is running (re-entrance guard) */
+    atomic_bool busy;         /* a call is running (re-entrance guard) */
+    hub__tree_memo tree_memo; /* the last tree cache a lookup parsed */
 };
 
 /* Mark the client busy for one public call; HUB_EBUSY if it already is

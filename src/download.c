@@ -16,6 +16,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -30,7 +31,7 @@ typedef struct plan_item {
     char etag[65];
     hub_file_status status;
     char *local_path;
-    char *endpoint; /* that served it */
+    char *endpoint;   /* that served it */
     uint64_t fetched; /* bytes received over the network */
 } plan_item;
 
@@ -51,6 +52,7 @@ typedef struct dl {
     char commit[41];
     hub__listing listing;
     bool have_listing;
+    bool listing_borrowed; /* from the client's tree memo: not ours */
     plan_item *plan;
     size_t nplan;
     /* single-file metadata from the HEAD */
@@ -87,7 +89,8 @@ static void dl_free(dl *d)
         hub__free(d->plan[i].endpoint);
     }
     hub__free(d->plan);
-    hub__listing_free(&d->listing);
+    if (!d->listing_borrowed)
+        hub__listing_free(&d->listing);
     hub__xfer_free(d->meta);
     hub__http_free(d->http);
     hub__hfcache_free(&d->cache);
@@ -836,11 +839,20 @@ static int answer_from_cache(dl *d, const char *why)
         /* the recorded listing matters for patterns only: named files are
          * checked one by one (the microsecond path of "is it here?") */
         bool patterns = d->o->allow_count || !d->o->file_count;
-        if (!d->single && patterns &&
-            hub__hfcache_read_tree(&d->cache, d->commit, &d->listing) == HUB_OK)
+        const hub__listing *tree = NULL;
+        if (!d->single && patterns && d->listing.count == 0 &&
+            hub__hfcache_read_tree_memo(&d->cache, d->commit, &d->c->tree_memo,
+                                        &tree) == HUB_OK) {
+            hub__listing_free(&d->listing);
+            d->listing = *tree;
+            d->listing_borrowed = true;
             d->have_listing = true;
+        }
     }
-    bool have_dir = hub__path_is_dir(base);
+    /* stat names relative to the snapshot: no walk of the long prefix for
+     * each of a thousand files */
+    int dirfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    bool have_dir = dirfd >= 0 || hub__path_is_dir(base);
     int error = HUB_OK;
     if (d->single) {
         error = plan_add(d, d->o->files[0], UINT64_MAX, "");
@@ -862,7 +874,9 @@ static int answer_from_cache(dl *d, const char *why)
             break;
         }
         struct stat st;
-        if (stat(it->local_path, &st) == 0 && S_ISREG(st.st_mode)) {
+        int rc = dirfd >= 0 ? fstatat(dirfd, it->path, &st, 0)
+                            : stat(it->local_path, &st);
+        if (rc == 0 && S_ISREG(st.st_mode)) {
             it->status = HUB_FILE_CACHED;
             if (it->size == UINT64_MAX)
                 it->size = (uint64_t)st.st_size;
@@ -880,6 +894,8 @@ static int answer_from_cache(dl *d, const char *why)
                                "are not in the cache (first: '%s') and %s",
                                missing, d->nplan, type_name(d), d->repo.id,
                                d->revision, first_missing, why);
+    if (dirfd >= 0)
+        close(dirfd);
     hub__free(snap);
     return error;
 }
@@ -1037,7 +1053,10 @@ static int download_snapshot(dl *d, hub_result **out)
     if (error < 0 && cache_may_answer(error) && !d->local) {
         hub__error_saved saved;
         hub__error_save(&saved);
-        hub__listing_free(&d->listing);
+        if (!d->listing_borrowed)
+            hub__listing_free(&d->listing);
+        d->listing = (hub__listing)HUB_LISTING_INIT;
+        d->listing_borrowed = false;
         if (answer_from_cache(d, "") == HUB_OK) {
             hub__log(&d->c->log, HUB_LOG_WARN,
                      "could not reach the hub (%s); using the cached "

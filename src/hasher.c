@@ -51,8 +51,7 @@ static void work_on(hub__hasher *h, hub__hashjob *j)
     if (atomic_load(&j->sync_done) < req) {
         if (fdatasync(j->fd) != 0 && errno != EINVAL && errno != EROFS) {
             int err = errno;
-            fail(j,
-                 err == ENOSPC || err == EDQUOT ? HUB_ENOSPC : HUB_EIO,
+            fail(j, err == ENOSPC || err == EDQUOT ? HUB_ENOSPC : HUB_EIO,
                  "cannot flush the download to disk", err);
             notify = true;
         } else {

@@ -344,6 +344,27 @@ static void test_offline_and_lookup(void)
     ASSERT_OK(hub_snapshot_download(&path, off, DEMO, &o));
     hub_free(path);
     ASSERT_EQ_INT(fakehub_count(&fh, "\"server\"", NULL), requests);
+
+    /* the client remembers the parsed listing between lookups, but never
+     * past a change of the file: a listing that grew is seen at once */
+    ASSERT_OK(hub_snapshot_download(&path, on, DEMO, NULL));
+    hub_free(path);
+    ASSERT_OK(hub_cache_lookup(&r, off, DEMO, NULL));
+    hub_result_free(r);
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd),
+             "python3 -c 'import glob, json, os, sys\n"
+             "p = glob.glob(sys.argv[1] + \"/models--*/trees/*.json\")[0]\n"
+             "t = json.load(open(p))\n"
+             "t[\"files\"][\"zz-extra.txt\"] = {\"size\": 1, "
+             "\"blob_id\": 40 * \"a\"}\n"
+             "json.dump(t, open(p + \".new\", \"w\"), indent=1)\n"
+             "os.replace(p + \".new\", p)' '%s'",
+             cache_dir);
+    ASSERT_EQ_INT(system(cmd), 0);
+    ASSERT_EQ_INT(hub_cache_lookup(&r, off, DEMO, NULL), HUB_ENOTCACHED);
+    ASSERT(strstr(hub_error_last()->message, "zz-extra.txt"));
+    hub_result_free(r);
     hub_client_free(on);
     stop(off);
 }
