@@ -44,7 +44,8 @@ check-asan: deps js-deps
 
 check-format: deps
 	clang-format --dry-run --Werror include/*.h src/*.[ch] cli/*.[ch] \
-	    tests/harness/*.[ch] tests/unit/*.c tests/integ/*.c examples/*.c
+	    tests/harness/*.[ch] tests/unit/*.c tests/integ/*.c examples/*.c \
+	    bench/*.c
 	@! git grep -n -E '\b(strcpy|strcat|sprintf|vsprintf|gets|atoi|atol|strtok|tmpnam)\s*\(' \
 	    -- src cli include || { echo "banned function used" >&2; exit 1; }
 	@! git grep -n -E '#include <(curl|jansson|openssl)' -- src ':!src/http.c' \
