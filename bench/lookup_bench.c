@@ -172,7 +172,8 @@ int main(int argc, char **argv)
     char *files_arg = NULL;
     size_t iterations = 20000, warmup = 50;
     double max_seconds = 3.0;
-    for (int i = 1; i < argc; i++) {
+    /* every option takes a value: step over pairs */
+    for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) {
@@ -208,7 +209,6 @@ int main(int argc, char **argv)
             usage();
             return 2;
         }
-        i++;
     }
     if (!cache_dir || !repo) {
         usage();
