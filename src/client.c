@@ -538,6 +538,25 @@ fail:
     return error;
 }
 
+void hub__client_engine_config(const hub_client *c, hub__engine_config *cfg)
+{
+    *cfg = (hub__engine_config){
+        .endpoints = (const char *const *)c->endpoints,
+        .nendpoints = c->nendpoints,
+        .token = c->token,
+        .log = &c->log,
+        .max_files = c->max_files,
+        .connections = c->connections,
+        .max_connections = c->max_connections,
+        .split_threshold = c->split_threshold,
+        .part_size = c->part_size,
+        .max_rate = c->max_rate,
+        .max_retries = c->max_retries,
+        .retry_base_ms = c->retry_base_ms,
+        .lock_timeout_ms = c->lock_timeout_ms,
+    };
+}
+
 void hub_client_free(hub_client *c)
 {
     if (!c)

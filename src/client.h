@@ -5,6 +5,7 @@
 
 #include "cache_hf.h"
 #include "common.h"
+#include "engine.h"
 #include "log.h"
 
 #include <stdatomic.h>
@@ -47,5 +48,9 @@ struct hub_client {
  * (a callback calling back into its own client). */
 int hub__client_enter(hub_client *c);
 void hub__client_leave(hub_client *c);
+
+/* The engine settings that come from the client (endpoints, token, log,
+ * limits); the rest of `cfg` is zeroed for the caller to fill. */
+void hub__client_engine_config(const hub_client *c, hub__engine_config *cfg);
 
 #endif

@@ -679,25 +679,13 @@ static int run_plan(dl *d)
                      it->path, it->etag);
     }
     if (error == HUB_OK) {
-        hub__engine_config cfg = {0};
+        hub__engine_config cfg;
+        hub__client_engine_config(d->c, &cfg);
         cfg.http = d->http;
         cfg.backend = &hub__backend_hf;
         cfg.repo = &d->repo;
-        cfg.endpoints = (const char *const *)d->c->endpoints;
-        cfg.nendpoints = d->c->nendpoints;
-        cfg.token = d->c->token;
         cfg.revision = d->revision;
-        cfg.log = &d->c->log;
         cfg.progress = d->progress;
-        cfg.max_files = d->c->max_files;
-        cfg.connections = d->c->connections;
-        cfg.max_connections = d->c->max_connections;
-        cfg.split_threshold = d->c->split_threshold;
-        cfg.part_size = d->c->part_size;
-        cfg.max_rate = d->c->max_rate;
-        cfg.max_retries = d->c->max_retries;
-        cfg.retry_base_ms = d->c->retry_base_ms;
-        cfg.lock_timeout_ms = d->c->lock_timeout_ms;
         fetch_ctx ctx = {d};
         error = hub__engine_run(&cfg, items, k,
                                 d->local ? &local_ops : &cache_ops, &ctx);
@@ -718,9 +706,6 @@ static int run_plan(dl *d)
                 error = error < 0 ? error : HUB_ENOMEM;
             }
         }
-        for (size_t u = 0; items[i].urls && u < items[i].nurls; u++)
-            hub__free(items[i].urls[u]);
-        hub__free(items[i].urls);
         hub__fetch_clear(&items[i]);
     }
     hub__free(items);

@@ -395,26 +395,14 @@ static int fetch(ms *m)
                      e->path);
     }
     if (error == HUB_OK) {
-        hub__engine_config cfg = {0};
+        hub__engine_config cfg;
+        hub__client_engine_config(m->c, &cfg);
         cfg.http = m->http;
         cfg.backend = &hub__backend_modelscope;
         cfg.repo = &m->repo;
-        cfg.endpoints = (const char *const *)m->c->endpoints;
-        cfg.nendpoints = m->c->nendpoints;
-        cfg.token = m->c->token;
         cfg.cookie = m->cookie;
         cfg.revision = m->revision;
-        cfg.log = &m->c->log;
         cfg.progress = m->progress;
-        cfg.max_files = m->c->max_files;
-        cfg.connections = m->c->connections;
-        cfg.max_connections = m->c->max_connections;
-        cfg.split_threshold = m->c->split_threshold;
-        cfg.part_size = m->c->part_size;
-        cfg.max_rate = m->c->max_rate;
-        cfg.max_retries = m->c->max_retries;
-        cfg.retry_base_ms = m->c->retry_base_ms;
-        cfg.lock_timeout_ms = m->c->lock_timeout_ms;
         error = hub__engine_run(&cfg, items, count, &ms_ops, m);
     }
     for (size_t i = 0; i < count; i++) {
@@ -424,9 +412,6 @@ static int fetch(ms *m)
         m->served_by[k] = items[i].served_by;
         items[i].served_by = NULL;
         m->fetched[k] = items[i].bytes_fetched;
-        for (size_t u = 0; items[i].urls && u < items[i].nurls; u++)
-            hub__free(items[i].urls[u]);
-        hub__free(items[i].urls);
         hub__fetch_clear(&items[i]);
     }
     hub__free(items);

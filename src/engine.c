@@ -287,6 +287,11 @@ void hub__fetch_clear(hub__fetch *f)
         hub__free(st);
         f->st = NULL;
     }
+    for (size_t u = 0; f->urls && u < f->nurls; u++)
+        hub__free(f->urls[u]);
+    hub__free(f->urls);
+    f->urls = NULL;
+    f->nurls = 0;
     hub__free(f->temp_base);
     hub__free(f->prefix_path);
     hub__free(f->temp_path);

@@ -34,7 +34,8 @@ typedef struct hub__part hub__part;
 typedef struct hub__fetch {
     /* input */
     const char *path; /* path in the repository (messages, progress) */
-    char **urls;      /* its resolve URL on each endpoint, in order */
+    char **urls;      /* its resolve URL on each endpoint, in order (owned:
+                         hub__fetch_clear frees them) */
     size_t nurls;
     size_t url_at; /* the endpoint in use: failover moves it on */
     uint64_t size; /* exact size; UINT64_MAX: only the server knows */
@@ -109,7 +110,7 @@ int hub__engine_run(const hub__engine_config *config,
                     const hub__storage_ops *ops,
                     void *ctx);
 
-/* Release what the engine allocated inside an item. */
+/* Release what an item owns: its URLs and what the engine allocated. */
 void hub__fetch_clear(hub__fetch *f);
 
 /* Milliseconds on a monotonic clock. */
