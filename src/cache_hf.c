@@ -73,37 +73,6 @@ char *hub__hfcache_lock_path(const hub__hfcache *c, const char *etag)
     return hub__aprintf("%s/.locks/%s/%s.lock", c->root, c->folder, etag);
 }
 
-/* Read an open file whole; NULL if it cannot. */
-static char *read_fd_whole(int fd, size_t max, size_t *len_out)
-{
-    hub_buf b = HUB_BUF_INIT(max);
-    char chunk[16384];
-    ssize_t n;
-    bool ok = true;
-    while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-        if (hub__buf_put(&b, chunk, (size_t)n) < 0) {
-            ok = false;
-            break;
-        }
-    if (n < 0 || !ok) {
-        hub__buf_free(&b);
-        return NULL;
-    }
-    *len_out = b.len;
-    return hub__buf_detach(&b);
-}
-
-/* Read a small file whole (refs, tree caches); NULL if it cannot. */
-static char *read_small_file(const char *path, size_t max, size_t *len_out)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    char *raw = read_fd_whole(fd, max, len_out);
-    close(fd);
-    return raw;
-}
-
 int hub__hfcache_resolve(const hub__hfcache *c,
                          const char *revision,
                          char *commit)
@@ -116,7 +85,7 @@ int hub__hfcache_resolve(const hub__hfcache *c,
     if (!ref)
         return HUB_ENOMEM;
     size_t len = 0;
-    char *raw = read_small_file(ref, 256, &len);
+    char *raw = hub__file_read(ref, 256, &len);
     hub__free(ref);
     if (!raw)
         return HUB_ENOTCACHED;
@@ -379,7 +348,7 @@ tree_entry_from_json(const char *key, const hub_json *v, void *payload)
 static int read_tree_fd(int fd, hub__listing *out)
 {
     size_t len = 0;
-    char *raw = fd >= 0 ? read_fd_whole(fd, TREE_MAX_BYTES, &len) : NULL;
+    char *raw = fd >= 0 ? hub__file_read_fd(fd, TREE_MAX_BYTES, &len) : NULL;
     if (!raw) {
         hub__error_clear();
         return HUB_ENOTCACHED;

@@ -87,30 +87,6 @@ void hub__mscache_free(hub__mscache *c)
     memset(c, 0, sizeof(*c));
 }
 
-static char *read_file(const char *path, size_t max, size_t *len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    hub_buf b = HUB_BUF_INIT(max);
-    char chunk[65536];
-    ssize_t n;
-    bool ok = true;
-    while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-        if (hub__buf_put(&b, chunk, (size_t)n) < 0) {
-            ok = false;
-            break;
-        }
-    close(fd);
-    if (n < 0 || !ok) {
-        hub__buf_free(&b);
-        hub__error_clear();
-        return NULL;
-    }
-    *len = b.len;
-    return hub__buf_detach(&b);
-}
-
 int hub__mscache_load(hub__mscache *c)
 {
     hub__pickle_free(&c->msc);
@@ -118,7 +94,7 @@ int hub__mscache_load(hub__mscache *c)
     if (!path)
         return HUB_ENOMEM;
     size_t len = 0;
-    char *raw = read_file(path, MSC_MAX, &len);
+    char *raw = hub__file_read(path, MSC_MAX, &len);
     int error = HUB_OK;
     if (raw && hub__pickle_read(&c->msc, (unsigned char *)raw, len) < 0) {
         /* as the SDK: keep the bad one aside, start an empty index */

@@ -538,6 +538,21 @@ fail:
     return error;
 }
 
+void hub__client_http_config(const hub_client *c, hub_http_config *cfg)
+{
+    *cfg = (hub_http_config){
+        .user_agent = c->user_agent,
+        .connect_timeout_ms = c->connect_timeout_ms,
+        .stall_timeout_ms = c->stall_timeout_ms,
+        .proxy_http = c->proxy_http,
+        .proxy_https = c->proxy_https,
+        .no_proxy = c->no_proxy,
+        .ca_file = c->ca_file,
+        .ca_dir = c->ca_dir,
+        .max_total_connections = c->max_connections,
+    };
+}
+
 void hub__client_engine_config(const hub_client *c, hub__engine_config *cfg)
 {
     *cfg = (hub__engine_config){

@@ -6,6 +6,7 @@
 #include "cache_hf.h"
 #include "common.h"
 #include "engine.h"
+#include "http.h"
 #include "log.h"
 
 #include <stdatomic.h>
@@ -49,6 +50,8 @@ struct hub_client {
 int hub__client_enter(hub_client *c);
 void hub__client_leave(hub_client *c);
 
+/* The HTTP settings of the client's transfers (proxies, TLS, timeouts). */
+void hub__client_http_config(const hub_client *c, hub_http_config *cfg);
 /* The engine settings that come from the client (endpoints, token, log,
  * limits); the rest of `cfg` is zeroed for the caller to fill. */
 void hub__client_engine_config(const hub_client *c, hub__engine_config *cfg);

@@ -65,16 +65,8 @@ static int ensure_http(dl *d)
 {
     if (d->http)
         return HUB_OK;
-    hub_http_config cfg = {0};
-    cfg.user_agent = d->c->user_agent;
-    cfg.connect_timeout_ms = d->c->connect_timeout_ms;
-    cfg.stall_timeout_ms = d->c->stall_timeout_ms;
-    cfg.proxy_http = d->c->proxy_http;
-    cfg.proxy_https = d->c->proxy_https;
-    cfg.no_proxy = d->c->no_proxy;
-    cfg.ca_file = d->c->ca_file;
-    cfg.ca_dir = d->c->ca_dir;
-    cfg.max_total_connections = d->c->max_connections;
+    hub_http_config cfg;
+    hub__client_http_config(d->c, &cfg);
     int error = hub__http_new(&d->http, &cfg);
     if (error == HUB_OK)
         error = hub__xfer_new(&d->meta, d->http);

@@ -116,16 +116,8 @@ static int ensure_http(ms *m)
 {
     if (m->http)
         return HUB_OK;
-    hub_http_config cfg = {0};
-    cfg.user_agent = m->c->user_agent;
-    cfg.connect_timeout_ms = m->c->connect_timeout_ms;
-    cfg.stall_timeout_ms = m->c->stall_timeout_ms;
-    cfg.proxy_http = m->c->proxy_http;
-    cfg.proxy_https = m->c->proxy_https;
-    cfg.no_proxy = m->c->no_proxy;
-    cfg.ca_file = m->c->ca_file;
-    cfg.ca_dir = m->c->ca_dir;
-    cfg.max_total_connections = m->c->max_connections;
+    hub_http_config cfg;
+    hub__client_http_config(m->c, &cfg);
     int error = hub__http_new(&m->http, &cfg);
     return error < 0 ? error : hub__xfer_new(&m->meta, m->http);
 }

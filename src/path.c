@@ -6,6 +6,7 @@
 #include "buf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -90,6 +91,36 @@ int hub__path_error(int err, const char *what, const char *path)
                               "resumes",
                               what, path, strerror(err));
     return hub__error_set(code, "%s '%s': %s", what, path, strerror(err));
+}
+
+char *hub__file_read_fd(int fd, size_t max, size_t *len_out)
+{
+    hub_buf b = HUB_BUF_INIT(max);
+    char chunk[16384];
+    ssize_t n;
+    bool ok = true;
+    while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+        if (hub__buf_put(&b, chunk, (size_t)n) < 0) {
+            ok = false;
+            break;
+        }
+    if (n < 0 || !ok) {
+        hub__buf_free(&b);
+        hub__error_clear();
+        return NULL;
+    }
+    *len_out = b.len;
+    return hub__buf_detach(&b);
+}
+
+char *hub__file_read(const char *path, size_t max, size_t *len_out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    char *raw = hub__file_read_fd(fd, max, len_out);
+    close(fd);
+    return raw;
 }
 
 int hub__mkdirs(const char *path)

@@ -23,6 +23,12 @@ int hub__path_check_repo_path(const char *path);
 char *hub__path_join(const char *a, const char *b);
 char *hub__path_join3(const char *a, const char *b, const char *c);
 
+/* An open file read whole, at most `max` bytes; NULL (error cleared) if
+ * it cannot be read or is larger. */
+char *hub__file_read_fd(int fd, size_t max, size_t *len_out);
+/* The same by name (refs, listings, bookkeeping files). */
+char *hub__file_read(const char *path, size_t max, size_t *len_out);
+
 /* mkdir -p with mode 0777 & ~umask. Sets the error on failure. */
 int hub__mkdirs(const char *path);
 /* mkdir -p of the parent directory of `path` */
