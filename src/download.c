@@ -986,8 +986,8 @@ static int download_single(dl *d, hub_result **out)
             return make_result(d, out, d->plan[0].local_path);
         }
         plan_reset(d);
-        /* nothing cached: now retry in earnest */
-        if (transient(saved.code))
+        /* nothing cached: now retry in earnest (if retries are allowed) */
+        if (transient(saved.code) && d->c->max_retries > 0)
             error = head_file(d, path, d->c->max_retries, &size, etag);
         else
             error = hub__error_restore(&saved);

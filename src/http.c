@@ -752,6 +752,27 @@ static bool is_tls_error(CURLcode rc)
     }
 }
 
+/* Did the proxy answer, refusing only the way on to the server? A 407 or
+ * a refusal of our credentials is the proxy's own problem. */
+static bool proxy_cannot_reach(hub_xfer *x, CURLcode rc)
+{
+    long code = 0;
+    if (curl_easy_getinfo(x->easy, CURLINFO_HTTP_CONNECTCODE, &code) ==
+            CURLE_OK &&
+        code >= 400 && code != 407)
+        return true;
+    long px = CURLPX_OK;
+    if (rc != CURLE_PROXY ||
+        curl_easy_getinfo(x->easy, CURLINFO_PROXY_ERROR, &px) != CURLE_OK)
+        return false;
+    return px == CURLPX_REPLY_HOST_UNREACHABLE ||
+           px == CURLPX_REPLY_NETWORK_UNREACHABLE ||
+           px == CURLPX_REPLY_CONNECTION_REFUSED ||
+           px == CURLPX_REPLY_TTL_EXPIRED ||
+           px == CURLPX_REPLY_GENERAL_SERVER_FAILURE ||
+           px == CURLPX_RESOLVE_HOST;
+}
+
 static int transport_error(hub_xfer *x, CURLcode rc)
 {
     const char *detail =
@@ -765,10 +786,20 @@ static int transport_error(hub_xfer *x, CURLcode rc)
                               "in the way, point SSL_CERT_FILE (or "
                               "--ca-bundle) at its certificate",
                               detail);
-    else if (x->proxy &&
-             (rc == CURLE_COULDNT_RESOLVE_PROXY || rc == CURLE_PROXY ||
-              rc == CURLE_COULDNT_CONNECT || rc == CURLE_RECV_ERROR ||
-              rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING)) {
+    else if (x->proxy && proxy_cannot_reach(x, rc)) {
+        /* the proxy works but not towards this host (a CONNECT answered
+         * 502, a SOCKS "host unreachable"): another endpoint may do */
+        char shown[256];
+        redact(x->proxy, shown, sizeof(shown));
+        char *host = hub__http_host(x->url);
+        int error = hub__error_set(HUB_ENET, "proxy %s could not reach %s: %s",
+                                   shown, host ? host : "the server", detail);
+        hub__free(host);
+        return error;
+    } else if (x->proxy &&
+               (rc == CURLE_COULDNT_RESOLVE_PROXY || rc == CURLE_PROXY ||
+                rc == CURLE_COULDNT_CONNECT || rc == CURLE_RECV_ERROR ||
+                rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING)) {
         /* through a proxy every connection is to the proxy */
         char shown[256];
         redact(x->proxy, shown, sizeof(shown));

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -152,6 +153,19 @@ class NetworkTest(CliTestCase):
         self.assertIn("proxy socks5://***@127.0.0.1", err)
         self.assertNotIn("nope", err)
 
+    def test_proxy_that_cannot_reach_an_endpoint_fails_over(self):
+        # the proxy works, only its way to the first endpoint does not: a
+        # proxy problem for that endpoint, not for the next one
+        p = self.proxy("microsocks")
+        dead = f"http://127.0.0.1:{free_port()}"
+        rc, out, err = self.run_cli("download", DEMO, "config.json", "--endpoint", dead,
+                                    "--endpoint", self.hub.url, "--proxy", p.url("socks5"),
+                                    check=0)
+        self.assertIn(f"endpoint {dead} failed (proxy socks5://127.0.0.1:{p.port} "
+                      "could not reach 127.0.0.1", err)
+        self.assertEqual(read(out.strip()), self.expected(DEMO, "main", "config.json"))
+        self.assertEqual(self.sources(), {PROXIED})
+
     def test_refused_proxy_is_named(self):
         port = free_port()
         rc, out, err = self.run_cli("download", DEMO, "config.json",
@@ -276,6 +290,79 @@ class FailoverTest(CliTestCase):
                              "--include", "*.json")
         self.assertTrue(os.path.isfile(os.path.join(path, "config.json")))
         self.assertTrue(all(r["status"] == 308 for r in self.mirror.log()))
+
+
+class RecordingProxy:
+    """An HTTP proxy that can reach nothing: it notes each CONNECT target
+    and answers 502, as a proxy does whose way to a host is blocked."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.targets = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        break
+                    head += chunk
+                line = head.split(b"\r\n", 1)[0].decode()
+                if line.startswith("CONNECT "):
+                    self.targets.append(line.split()[1])
+                conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n"
+                             b"Connection: close\r\n\r\n")
+
+    def stop(self):
+        self.sock.close()
+
+
+class EndpointAutoTest(CliTestCase):
+    """`--endpoint auto`: hf-mirror.com first in a Simplified Chinese locale,
+    huggingface.co first elsewhere, the other one as the fallback. Observed
+    through a proxy that records where each connection was headed, so no
+    traffic leaves the machine."""
+
+    def setUp(self):
+        super().setUp()
+        self.proxy = RecordingProxy()
+        self.addCleanup(self.proxy.stop)
+
+    def attempt(self, **locale):
+        env = {"LC_ALL": "", "LC_MESSAGES": "", "LANG": ""}
+        env.update(locale)
+        rc, _, err = self.run_cli("download", DEMO, "config.json", "--endpoint", "auto",
+                                  "--proxy", f"http://127.0.0.1:{self.proxy.port}",
+                                  "--retries", "0", env=env)
+        self.assertNotEqual(rc, 0)
+        # each endpoint once, in order: no retries were allowed
+        return self.proxy.targets, err
+
+    def test_chinese_locale_tries_the_mirror_first(self):
+        targets, err = self.attempt(LANG="zh_CN.UTF-8")
+        self.assertEqual(targets, ["hf-mirror.com:443", "huggingface.co:443"])
+        self.assertIn("endpoint https://hf-mirror.com failed", err)
+        self.assertIn("trying https://huggingface.co", err)
+        self.assertIn("could not reach huggingface.co", err)
+
+    def test_other_locales_try_the_hub_first(self):
+        targets, _ = self.attempt(LANG="en_US.UTF-8")
+        self.assertEqual(targets, ["huggingface.co:443", "hf-mirror.com:443"])
+
+    def test_lc_all_overrides_lang(self):
+        targets, _ = self.attempt(LC_ALL="zh_CN.UTF-8", LANG="en_US.UTF-8")
+        self.assertEqual(targets[0], "hf-mirror.com:443")
 
 
 if __name__ == "__main__":
