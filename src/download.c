@@ -73,6 +73,16 @@ static int ensure_http(dl *d)
     return error;
 }
 
+/* Forget the listing; free it only if it is ours. */
+static void listing_drop(dl *d)
+{
+    if (!d->listing_borrowed)
+        hub__listing_free(&d->listing);
+    d->listing = (hub__listing)HUB_LISTING_INIT;
+    d->listing_borrowed = false;
+    d->have_listing = false;
+}
+
 static void dl_free(dl *d)
 {
     for (size_t i = 0; i < d->nplan; i++) {
@@ -81,8 +91,7 @@ static void dl_free(dl *d)
         hub__free(d->plan[i].endpoint);
     }
     hub__free(d->plan);
-    if (!d->listing_borrowed)
-        hub__listing_free(&d->listing);
+    listing_drop(d);
     hub__xfer_free(d->meta);
     hub__http_free(d->http);
     hub__hfcache_free(&d->cache);
@@ -817,10 +826,10 @@ static int answer_from_cache(dl *d, const char *why)
          * checked one by one (the microsecond path of "is it here?") */
         bool patterns = d->o->allow_count || !d->o->file_count;
         const hub__listing *tree = NULL;
-        if (!d->single && patterns && d->listing.count == 0 &&
+        if (!d->single && patterns &&
             hub__hfcache_read_tree_memo(&d->cache, d->commit, &d->c->tree_memo,
                                         &tree) == HUB_OK) {
-            hub__listing_free(&d->listing);
+            listing_drop(d);
             d->listing = *tree;
             d->listing_borrowed = true;
             d->have_listing = true;
@@ -1030,10 +1039,7 @@ static int download_snapshot(dl *d, hub_result **out)
     if (error < 0 && cache_may_answer(error) && !d->local) {
         hub__error_saved saved;
         hub__error_save(&saved);
-        if (!d->listing_borrowed)
-            hub__listing_free(&d->listing);
-        d->listing = (hub__listing)HUB_LISTING_INIT;
-        d->listing_borrowed = false;
+        listing_drop(d);
         if (answer_from_cache(d, "") == HUB_OK) {
             hub__log(&d->c->log, HUB_LOG_WARN,
                      "could not reach the hub (%s); using the cached "

@@ -23,7 +23,6 @@ struct hub_http {
     char *ca_dir;
     long connect_timeout_ms;
     long stall_timeout_ms;
-    int running; /* transfers added and not yet reported */
 };
 
 struct hub_xfer {
@@ -41,7 +40,6 @@ struct hub_xfer {
     bool paused;
     hub__error_saved cb_error;
     hub_buf errbody; /* body of non-2xx responses when no sink */
-    uint64_t bytes;
     void *tag;
     char curl_error[CURL_ERROR_SIZE];
 };
@@ -63,11 +61,6 @@ void hub__http_global_cleanup(void)
 {
     if (global_refs > 0 && --global_refs == 0)
         curl_global_cleanup();
-}
-
-const char *hub__http_version(void)
-{
-    return curl_version();
 }
 
 int hub__http_new(hub_http **out, const hub_http_config *config)
@@ -168,7 +161,6 @@ void hub__xfer_abort(hub_xfer *x)
     if (x && x->in_multi) {
         curl_multi_remove_handle(x->http->multi, x->easy);
         x->in_multi = false;
-        x->http->running--;
     }
 }
 
@@ -183,11 +175,6 @@ void hub__xfer_free(hub_xfer *x)
     hub__buf_free(&x->errbody);
     hub__free(x->url);
     hub__free(x);
-}
-
-bool hub__xfer_running(const hub_xfer *x)
-{
-    return x->in_multi;
 }
 
 const hub_http_resp *hub__xfer_resp(const hub_xfer *x)
@@ -205,11 +192,6 @@ const char *hub__xfer_body(const hub_xfer *x)
     if (x->req.body_sink)
         return hub__buf_cstr(x->req.body_sink);
     return hub__buf_cstr(&x->errbody);
-}
-
-uint64_t hub__xfer_bytes(const hub_xfer *x)
-{
-    return x->bytes;
 }
 
 void hub__xfer_pause(hub_xfer *x)
@@ -459,7 +441,6 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
             hub__error_save(&x->cb_error);
             return 0;
         }
-        x->bytes += n;
         return n;
     }
     if (x->req.body_sink) {
@@ -601,7 +582,6 @@ int hub__xfer_start(hub_xfer *x, const hub_xfer_req *req)
     x->body_is_data = false;
     x->failed_cb = false;
     x->paused = false;
-    x->bytes = 0;
     x->curl_error[0] = '\0';
 
     /* The body is the file itself: never let a server compress it. */
@@ -706,7 +686,6 @@ int hub__xfer_start(hub_xfer *x, const hub_xfer_req *req)
         return hub__error_set(HUB_ERROR, "cannot start request for %s: %s",
                               x->url, curl_multi_strerror(mc));
     x->in_multi = true;
-    hp->running++;
     return HUB_OK;
 }
 
@@ -722,11 +701,6 @@ int hub__http_poll(hub_http *http, long timeout_ms)
         return hub__error_set(HUB_ERROR, "transfer engine failure: %s",
                               curl_multi_strerror(mc));
     return HUB_OK;
-}
-
-int hub__http_running(const hub_http *http)
-{
-    return http->running;
 }
 
 static bool is_tls_error(CURLcode rc)
@@ -828,7 +802,6 @@ hub_xfer *hub__http_next_done(hub_http *http, int *result)
         CURLcode rc = msg->data.result;
         curl_multi_remove_handle(http->multi, x->easy);
         x->in_multi = false;
-        http->running--;
         if (x->failed_cb)
             *result = hub__error_restore(&x->cb_error);
         else if (rc != CURLE_OK)
@@ -891,19 +864,6 @@ char *hub__http_quote_plus(const char *s)
     }
     *w = '\0';
     return q;
-}
-
-char *hub__http_unquote(const char *s)
-{
-    int n = 0;
-    char *raw = curl_easy_unescape(NULL, s, 0, &n);
-    if (!raw) {
-        hub__error_oom();
-        return NULL;
-    }
-    char *out = hub__strndup(raw, (size_t)n);
-    curl_free(raw);
-    return out;
 }
 
 static bool url_parts(const char *url, char **scheme, char **host, char **port)

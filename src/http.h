@@ -100,15 +100,12 @@ void hub__xfer_free(hub_xfer *x);
 int hub__xfer_start(hub_xfer *x, const hub_xfer_req *req);
 /* Stop a running transfer without reporting it as done. */
 void hub__xfer_abort(hub_xfer *x);
-bool hub__xfer_running(const hub_xfer *x);
 
 const hub_http_resp *hub__xfer_resp(const hub_xfer *x);
 /* URL of the request (as started) */
 const char *hub__xfer_url(const hub_xfer *x);
 /* Error/metadata body captured (NUL-terminated, maybe truncated). */
 const char *hub__xfer_body(const hub_xfer *x);
-/* Body bytes delivered to on_data so far. */
-uint64_t hub__xfer_bytes(const hub_xfer *x);
 /* Stop receiving (also from inside on_data) / receive again. A paused
  * transfer's connection is throttled by TCP flow control. */
 void hub__xfer_pause(hub_xfer *x);
@@ -135,9 +132,6 @@ hub_xfer *hub__http_next_done(hub_http *http, int *result);
 /* Make a hub__http_poll() in progress return now. Thread-safe. */
 void hub__http_wakeup(hub_http *http);
 
-/* Number of transfers started and not yet reported done. */
-int hub__http_running(const hub_http *http);
-
 /* Percent-encode as Python's urllib.parse.quote(s, safe=""), or with
  * `keep_slash` as quote(s) (safe="/"). */
 char *hub__http_quote(const char *s, bool keep_slash);
@@ -146,17 +140,11 @@ char *hub__http_quote(const char *s, bool keep_slash);
  * becomes '+'. */
 char *hub__http_quote_plus(const char *s);
 
-/* Percent-decode; NULL on invalid escapes. */
-char *hub__http_unquote(const char *s);
-
 /* Do two absolute URLs share scheme, host and port? */
 bool hub__http_same_origin(const char *a, const char *b);
 /* Host part of an absolute URL (lower case, no port), freshly allocated. */
 char *hub__http_host(const char *url);
 /* Resolve `ref` (absolute or relative) against `base`, per RFC 3986. */
 char *hub__http_resolve(const char *base, const char *ref);
-
-/* libcurl's version string, for --version */
-const char *hub__http_version(void);
 
 #endif

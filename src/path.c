@@ -70,16 +70,6 @@ char *hub__path_join(const char *a, const char *b)
     return hub__aprintf("%.*s/%s", (int)la, a, b);
 }
 
-char *hub__path_join3(const char *a, const char *b, const char *c)
-{
-    char *ab = hub__path_join(a, b);
-    if (!ab)
-        return NULL;
-    char *abc = hub__path_join(ab, c);
-    hub__free(ab);
-    return abc;
-}
-
 int hub__path_error(int err, const char *what, const char *path)
 {
     int code =

@@ -21,7 +21,6 @@ int hub__path_check_repo_path(const char *path);
 
 /* "a" + "/" + "b" (no doubled '/'), freshly allocated, or NULL (OOM) */
 char *hub__path_join(const char *a, const char *b);
-char *hub__path_join3(const char *a, const char *b, const char *c);
 
 /* An open file read whole, at most `max` bytes; NULL (error cleared) if
  * it cannot be read or is larger. */
