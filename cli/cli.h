@@ -26,6 +26,14 @@ int cli_fail(int code);
 extern bool cli_json_errors;
 /* printf-style message on stderr with the program prefix */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A usage error, plain or as JSON like cli_fail; returns EXIT_USAGE. */
+int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Any other failure of the program itself; returns EXIT_FAILURE_. */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A warning, plain or as a JSON log line. */
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* {"v":1,"type":"log","level":LEVEL,"message":MSG} on stderr */
+void cli_json_log(const char *level, const char *msg);
 
 /* 1.2K, 3.4M, 5.6G (decimal, like huggingface_hub's _format_size) */
 void cli_format_size(uint64_t bytes, char *out, size_t outlen);

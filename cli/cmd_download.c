@@ -168,12 +168,8 @@ static void on_log(int level, const char *msg, void *payload)
     if (cli_json_errors) {
         static const char *names[] = {"error", "warning", "info", "debug",
                                       "trace"};
-        fprintf(stderr,
-                "{\"v\":1,\"type\":\"log\",\"level\":\"%s\","
-                "\"message\":",
-                level >= 0 && level <= HUB_LOG_TRACE ? names[level] : "info");
-        cli_json_string(stderr, msg);
-        fputs("}\n", stderr);
+        cli_json_log(
+            level >= 0 && level <= HUB_LOG_TRACE ? names[level] : "info", msg);
         return;
     }
     if (ctx->view)
@@ -231,6 +227,20 @@ static bool parse_size(const char *s, uint64_t *out)
     return *out > 0;
 }
 
+static const char *dry_run_status(hub_file_status status)
+{
+    switch (status) {
+    case HUB_FILE_PLANNED:
+        return "to download";
+    case HUB_FILE_LINKED:
+        return "in the cache, to link";
+    case HUB_FILE_MISSING:
+        return "missing";
+    default:
+        return "cached";
+    }
+}
+
 static int print_dry_run(const hub_result *r)
 {
     size_t n = hub_result_file_count(r), todo = 0;
@@ -251,10 +261,31 @@ static int print_dry_run(const hub_result *r)
         const hub_file_info *f = hub_result_file(r, i);
         char size[32];
         cli_format_size(f->size, size, sizeof(size));
-        printf("%-60s %10s  %s\n", f->path, size,
-               f->status == HUB_FILE_PLANNED ? "to download" : "cached");
+        printf("%-60s %10s  %s\n", f->path, size, dry_run_status(f->status));
     }
     return EXIT_OK;
+}
+
+/* Does the command line ask for JSON progress? Looked at before parsing,
+ * so that even a usage error comes out as JSON to a GUI that asked. */
+static bool wants_json(int argc, char **argv)
+{
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strcmp(argv[i], "--progress") == 0 && i + 1 < argc)
+            json = strcmp(argv[++i], "json") == 0;
+        else if (strncmp(argv[i], "--progress=", 11) == 0)
+            json = strcmp(argv[i] + 11, "json") == 0;
+    }
+    return json;
+}
+
+static bool ends_with_slash(const char *s)
+{
+    size_t n = strlen(s);
+    return n && s[n - 1] == '/';
 }
 
 int cmd_download(int argc, char **argv)
@@ -266,9 +297,10 @@ int cmd_download(int argc, char **argv)
     const char *repo_id = NULL;
     const char **files = calloc((size_t)argc + 1, sizeof(char *));
     const char **include = calloc((size_t)argc + 1, sizeof(char *));
+    const char **dirs = calloc((size_t)argc + 1, sizeof(char *));
     const char **exclude = calloc((size_t)argc + 1, sizeof(char *));
     const char **fallbacks = calloc((size_t)argc + 1, sizeof(char *));
-    size_t nfiles = 0, ninclude = 0, nexclude = 0, nfallbacks = 0;
+    size_t nfiles = 0, ninclude = 0, nexclude = 0, nfallbacks = 0, ndirs = 0;
     bool quiet = false;
     int verbose = 0;
     cli_progress_mode mode =
@@ -278,9 +310,9 @@ int cmd_download(int argc, char **argv)
     hub_result *result = NULL;
     progress_ctx pctx = {NULL};
     log_ctx lctx = {HUB_LOG_WARN, NULL};
-    if (!files || !include || !exclude || !fallbacks) {
-        cli_err("out of memory");
-        rc = EXIT_FAILURE_;
+    cli_json_errors = wants_json(argc, argv);
+    if (!files || !include || !dirs || !exclude || !fallbacks) {
+        rc = cli_error("out of memory");
         goto done;
     }
 
@@ -293,10 +325,15 @@ int cmd_download(int argc, char **argv)
             help(stdout);
             goto done;
         case CLI_OPT_POSITIONAL:
+            if (!st.positional[0]) {
+                rc = cli_usage("an empty argument is neither a repository "
+                               "nor a file");
+                goto done;
+            }
             if (!repo_id)
                 repo_id = st.positional;
-            else if (st.positional[strlen(st.positional) - 1] == '/')
-                include[ninclude++] = st.positional; /* "dir/" = dir/ * */
+            else if (ends_with_slash(st.positional))
+                dirs[ndirs++] = st.positional; /* "dir/": dir/ * */
             else
                 files[nfiles++] = st.positional;
             break;
@@ -308,10 +345,10 @@ int cmd_download(int argc, char **argv)
             else if (strcmp(st.arg, "space") == 0)
                 dopts.repo_type = HUB_REPO_SPACE;
             else {
-                cli_err("--repo-type must be model, dataset or space, not "
-                        "'%s'",
-                        st.arg);
-                rc = EXIT_USAGE;
+                rc = cli_usage(
+                    "--repo-type must be model, dataset or space, not "
+                    "'%s'",
+                    st.arg);
                 goto done;
             }
             break;
@@ -355,9 +392,9 @@ int cmd_download(int argc, char **argv)
                      strcmp(st.arg, "ms") == 0)
                 copts.hub = HUB_KIND_MODELSCOPE;
             else {
-                cli_err("--hub must be huggingface or modelscope, not '%s'",
-                        st.arg);
-                rc = EXIT_USAGE;
+                rc = cli_usage(
+                    "--hub must be huggingface or modelscope, not '%s'",
+                    st.arg);
                 goto done;
             }
             break;
@@ -369,8 +406,7 @@ int cmd_download(int argc, char **argv)
             break;
         case O_WORKERS:
             if (!parse_int(st.arg, 1, 256, &copts.max_files)) {
-                cli_err("--max-workers needs a number from 1 to 256");
-                rc = EXIT_USAGE;
+                rc = cli_usage("--max-workers needs a number from 1 to 256");
                 goto done;
             }
             break;
@@ -394,39 +430,37 @@ int cmd_download(int argc, char **argv)
             else if (strcmp(st.arg, "none") == 0)
                 mode = CLI_PROGRESS_NONE;
             else {
-                cli_err("--progress must be auto, bar, json or none");
-                rc = EXIT_USAGE;
+                rc = cli_usage("--progress must be auto, bar, json or none");
                 goto done;
             }
             break;
         case O_CONNECTIONS:
             if (!parse_int(st.arg, 1, 64, &copts.connections)) {
-                cli_err("--connections needs a number from 1 to 64");
-                rc = EXIT_USAGE;
+                rc = cli_usage("--connections needs a number from 1 to 64");
                 goto done;
             }
             break;
         case O_MAX_CONNECTIONS:
             if (!parse_int(st.arg, 1, 256, &copts.max_connections)) {
-                cli_err("--max-connections needs a number from 1 to 256");
-                rc = EXIT_USAGE;
+                rc =
+                    cli_usage("--max-connections needs a number from 1 to 256");
                 goto done;
             }
             break;
         case O_LIMIT_RATE:
             if (!parse_size(st.arg, &copts.max_rate)) {
-                cli_err("--limit-rate needs a rate such as 500K or 50M, not "
-                        "'%s'",
-                        st.arg);
-                rc = EXIT_USAGE;
+                rc = cli_usage(
+                    "--limit-rate needs a rate such as 500K or 50M, not "
+                    "'%s'",
+                    st.arg);
                 goto done;
             }
             break;
         case O_STALL: {
             int secs = 0;
             if (!parse_int(st.arg, 1, 86400, &secs)) {
-                cli_err("--stall-timeout needs seconds, from 1 to 86400");
-                rc = EXIT_USAGE;
+                rc =
+                    cli_usage("--stall-timeout needs seconds, from 1 to 86400");
                 goto done;
             }
             copts.stall_timeout_ms = secs * 1000L;
@@ -435,52 +469,42 @@ int cmd_download(int argc, char **argv)
         case O_PART_SIZE:
             if (!parse_size(st.arg, &copts.part_size) ||
                 copts.part_size < 64 * 1024) {
-                cli_err("--part-size needs a size of at least 64K");
-                rc = EXIT_USAGE;
+                rc = cli_usage("--part-size needs a size of at least 64K");
                 goto done;
             }
             break;
         case O_RETRIES:
             if (!parse_int(st.arg, 0, 100, &copts.max_retries)) {
-                cli_err("--retries needs a number from 0 to 100");
-                rc = EXIT_USAGE;
+                rc = cli_usage("--retries needs a number from 0 to 100");
                 goto done;
             }
             break;
         case CLI_OPT_UNKNOWN:
-            cli_err("unknown option '%s'; see 'hubfetch download --help'",
-                    st.bad);
-            rc = EXIT_USAGE;
+            rc = cli_usage(
+                "unknown option '%s'; see 'hubfetch download --help'", st.bad);
             goto done;
         case CLI_OPT_MISSING:
-            cli_err("option '%s' needs a value", st.bad);
-            rc = EXIT_USAGE;
+            rc = cli_usage("option '%s' needs a value", st.bad);
             goto done;
         default:
             break;
         }
     }
     if (!repo_id) {
-        cli_err("missing REPO_ID; see 'hubfetch download --help'");
-        rc = EXIT_USAGE;
+        rc = cli_usage("missing REPO_ID; see 'hubfetch download --help'");
         goto done;
     }
     if (dopts.local_dir && copts.cache_dir) {
-        cli_err("--local-dir and --cache-dir cannot be combined");
-        rc = EXIT_USAGE;
+        rc = cli_usage("--local-dir and --cache-dir cannot be combined");
         goto done;
     }
     if (nfiles && (ninclude || nexclude)) {
-        bool dirs_only = true;
-        for (size_t i = 0; i < ninclude; i++)
-            dirs_only &= include[i][strlen(include[i]) - 1] == '/';
-        if (!dirs_only || nexclude) {
-            if (!quiet)
-                cli_err("warning: --include/--exclude are ignored when "
-                        "files are named");
-            ninclude = nexclude = 0;
-        }
+        if (!quiet)
+            cli_warn("--include/--exclude are ignored when files are named");
+        ninclude = nexclude = 0;
     }
+    for (size_t i = 0; i < ndirs; i++)
+        include[ninclude++] = dirs[i];
     if (quiet && mode == CLI_PROGRESS_BAR)
         mode = CLI_PROGRESS_NONE;
     if (dopts.dry_run && mode == CLI_PROGRESS_BAR)
@@ -528,8 +552,7 @@ int cmd_download(int argc, char **argv)
     else
         printf("%s\n", hub_result_path(result));
     if (fflush(stdout) != 0) {
-        cli_err("cannot write to stdout: %s", strerror(errno));
-        rc = EXIT_FAILURE_;
+        rc = cli_error("cannot write to stdout: %s", strerror(errno));
     }
 done:
     hub_result_free(result);
@@ -537,6 +560,7 @@ done:
     cli_progress_free(pctx.view);
     free(files);
     free(include);
+    free(dirs);
     free(exclude);
     free(fallbacks);
     return rc;

@@ -30,24 +30,81 @@ void cli_err(const char *fmt, ...)
 
 bool cli_json_errors;
 
+static void
+json_error(const char *code, int exit_code, long http_status, const char *msg)
+{
+    fprintf(stderr,
+            "{\"v\":1,\"type\":\"error\",\"code\":\"%s\","
+            "\"exit\":%d,\"http_status\":%ld,\"message\":",
+            code, exit_code, http_status);
+    cli_json_string(stderr, msg);
+    fputs("}\n", stderr);
+}
+
 int cli_fail(int code)
 {
     const hub_error_info *e = hub_error_last();
     const char *msg = e->code == code && e->message && e->message[0]
                           ? e->message
                           : hub_strerror(code);
-    if (cli_json_errors) {
-        fprintf(stderr,
-                "{\"v\":1,\"type\":\"error\",\"code\":\"%s\","
-                "\"exit\":%d,\"http_status\":%ld,\"message\":",
-                hub_error_name(code), cli_exit_code(code),
-                e->code == code ? e->http_status : 0L);
-        cli_json_string(stderr, msg);
-        fputs("}\n", stderr);
-    } else {
+    if (cli_json_errors)
+        json_error(hub_error_name(code), cli_exit_code(code),
+                   e->code == code ? e->http_status : 0L, msg);
+    else
         cli_err("%s", msg);
-    }
     return cli_exit_code(code);
+}
+
+static int verror(int exit_code, const char *fmt, va_list ap)
+{
+    char msg[1024];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    if (cli_json_errors)
+        json_error(
+            hub_error_name(exit_code == EXIT_USAGE ? HUB_EINVAL : HUB_ERROR),
+            exit_code, 0L, msg);
+    else
+        cli_err("%s", msg);
+    return exit_code;
+}
+
+int cli_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = verror(EXIT_USAGE, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = verror(EXIT_FAILURE_, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+void cli_json_log(const char *level, const char *msg)
+{
+    fprintf(stderr,
+            "{\"v\":1,\"type\":\"log\",\"level\":\"%s\",\"message\":", level);
+    cli_json_string(stderr, msg);
+    fputs("}\n", stderr);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (cli_json_errors)
+        cli_json_log("warning", msg);
+    else
+        cli_err("warning: %s", msg);
 }
 
 void cli_format_size(uint64_t bytes, char *out, size_t outlen)

@@ -26,7 +26,6 @@ struct cli_progress {
     file_state *files;
     size_t nfiles;
     hub_progress last; /* last job-level figures */
-    bool have_last;
     int lines_drawn;
     long long last_draw_ms;
 };
@@ -327,7 +326,6 @@ int cli_progress_cb(const hub_progress *p, void *payload)
     track_file(bar, p);
     bar->last = *p;
     bar->last.file = NULL;
-    bar->have_last = true;
     long long now = now_ms();
     long long interval = bar->tty ? REDRAW_MS : PLAIN_MS;
     if (p->final || now - bar->last_draw_ms >= interval) {

@@ -468,7 +468,10 @@ HUB_EXTERN void hub_result_free(hub_result *result);
  * @return #HUB_OK, or #HUB_ENOREPO, #HUB_ENOREV, #HUB_ENOENTRY, #HUB_EGATED,
  *   #HUB_EAUTH, #HUB_ERATELIMIT, #HUB_ENOTCACHED, #HUB_ENET, #HUB_ETLS,
  *   #HUB_ETIMEOUT, #HUB_EPROXY, #HUB_EHTTP, #HUB_EIO, #HUB_ENOSPC,
- *   #HUB_ECHECKSUM, #HUB_EPROTO, #HUB_ECANCELLED, #HUB_ELOCKED, #HUB_EINVAL.
+ *   #HUB_ECHECKSUM, #HUB_EPROTO, #HUB_ECANCELLED, #HUB_ELOCKED, #HUB_EINVAL,
+ *   #HUB_EVERSION (unknown options version), #HUB_EBUSY (the client is in
+ *   use by a callback or a job), #HUB_EUNSUPPORTED (e.g. a space on
+ *   ModelScope), #HUB_ENOMEM. `*path_out` is NULL on failure.
  */
 HUB_EXTERN int hub_download_file(char **path_out,
                                  hub_client *client,
@@ -509,7 +512,8 @@ HUB_EXTERN int hub_download(hub_result **out,
  * @param out receives a result listing each file as #HUB_FILE_CACHED or
  *   #HUB_FILE_MISSING; it is set on #HUB_OK and on #HUB_ENOTCACHED.
  * @return #HUB_OK when everything is present, #HUB_ENOTCACHED when
- *   something is missing (the message names it), #HUB_EINVAL, #HUB_ENOMEM.
+ *   something is missing (the message names it), #HUB_EINVAL,
+ *   #HUB_EVERSION, #HUB_EBUSY, #HUB_ENOMEM.
  */
 HUB_EXTERN int hub_cache_lookup(hub_result **out,
                                 hub_client *client,
@@ -534,8 +538,8 @@ typedef struct hub_job hub_job;
 
 /**
  * Start hub_download() on a new thread. `repo_id` and every option are
- * copied. @return #HUB_OK, #HUB_EINVAL, #HUB_EBUSY (client in use),
- * #HUB_ENOMEM, #HUB_ERROR (no thread).
+ * copied. @return #HUB_OK, #HUB_EINVAL, #HUB_EVERSION, #HUB_EBUSY (client
+ * in use), #HUB_ENOMEM, #HUB_ERROR (no thread).
  */
 HUB_EXTERN int hub_job_start(hub_job **out,
                              hub_client *client,

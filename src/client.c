@@ -289,11 +289,8 @@ resolve_endpoints(hub_client *c, const hub_client_options *o, const env *e)
     int error = add_spec(c, e, first, strlen(first));
     if (error == HUB_OK && o->fallback_count) {
         for (size_t i = 0; i < o->fallback_count && error == HUB_OK; i++)
-            error = o->fallback_endpoints[i]
-                        ? add_spec(c, e, o->fallback_endpoints[i],
-                                   strlen(o->fallback_endpoints[i]))
-                        : hub__error_set(HUB_EINVAL,
-                                         "invalid argument: NULL endpoint");
+            error = add_spec(c, e, o->fallback_endpoints[i],
+                             strlen(o->fallback_endpoints[i]));
     } else if (error == HUB_OK) {
         const char *list = env_get(e, "HUBFETCH_ENDPOINTS");
         for (const char *p = list; p && *p && error == HUB_OK;) {
@@ -340,16 +337,14 @@ resolve_ms_endpoints(hub_client *c, const hub_client_options *o, const env *e)
     } else {
         const char *pref = env_get(e, "MODELSCOPE_PREFER_AI_SITE");
         bool ai = pref && strcmp(pref, "true") == 0;
-        error = add_endpoint(c, ai ? MS_AI : MS_CN, strlen(MS_CN));
+        const char *first = ai ? MS_AI : MS_CN, *second = ai ? MS_CN : MS_AI;
+        error = add_endpoint(c, first, strlen(first));
         if (error == HUB_OK)
-            error = add_endpoint(c, ai ? MS_CN : MS_AI, strlen(MS_CN));
+            error = add_endpoint(c, second, strlen(second));
     }
     for (size_t i = 0; i < o->fallback_count && error == HUB_OK; i++)
-        error =
-            o->fallback_endpoints[i]
-                ? add_endpoint(c, o->fallback_endpoints[i],
-                               strlen(o->fallback_endpoints[i]))
-                : hub__error_set(HUB_EINVAL, "invalid argument: NULL endpoint");
+        error = add_endpoint(c, o->fallback_endpoints[i],
+                             strlen(o->fallback_endpoints[i]));
     if (error == HUB_OK)
         c->endpoint = c->endpoints[0];
     return error;
@@ -449,6 +444,9 @@ int hub_client_new(hub_client **out, const hub_client_options *opts)
         return bad_option("negative timeout");
     if (o->max_retries < HUB_AUTO || o->lock_timeout_ms < -1)
         return bad_option("retries or lock timeout");
+    for (size_t i = 0; i < o->fallback_count; i++)
+        if (!o->fallback_endpoints || !o->fallback_endpoints[i])
+            return bad_option("fallback_count without that many endpoints");
 
     env e = {!(o->flags & HUB_CLIENT_IGNORE_ENV)};
     hub_client *c = hub__calloc(1, sizeof(*c));
@@ -652,9 +650,8 @@ int hub_download(hub_result **out,
     int error = hub__client_enter(client);
     if (error < 0)
         return error;
-    bool single = opts && opts->file_count == 1 && opts->allow_count == 0 &&
-                  opts->ignore_count == 0;
-    error = run_download(out, client, repo_id, opts, single);
+    error = run_download(out, client, repo_id, opts,
+                         opts && hub__download_is_single(opts));
     hub__client_leave(client);
     return error;
 }
@@ -701,6 +698,8 @@ int hub_download_file(char **path_out,
                       const char *filename,
                       const hub_download_options *opts)
 {
+    if (path_out)
+        *path_out = NULL;
     HUB_ASSERT_ARG(filename);
     return path_download(path_out, client, repo_id, filename, opts);
 }

@@ -99,7 +99,24 @@ static void dl_free(dl *d)
     hub__free(d->head_location);
 }
 
-static int check_options(const hub_download_options *o)
+bool hub__download_is_single(const hub_download_options *o)
+{
+    return o->file_count == 1 && o->allow_count == 0 && o->ignore_count == 0;
+}
+
+static int check_list(const char *const *list, size_t n, const char *what)
+{
+    if (n && !list)
+        return hub__error_set(HUB_EINVAL,
+                              "invalid argument: %zu %s but no list", n, what);
+    for (size_t i = 0; i < n; i++)
+        if (!list[i])
+            return hub__error_set(HUB_EINVAL, "invalid argument: NULL in %s",
+                                  what);
+    return HUB_OK;
+}
+
+int hub__download_check_options(const hub_download_options *o)
 {
     if (o->version == 0 || o->version > HUB_DOWNLOAD_OPTIONS_VERSION)
         return hub__error_set(HUB_EVERSION,
@@ -110,15 +127,16 @@ static int check_options(const hub_download_options *o)
         o->repo_type != HUB_REPO_SPACE)
         return hub__error_set(HUB_EINVAL, "invalid repo type %d",
                               (int)o->repo_type);
-    if ((o->allow_count && !o->allow_patterns) ||
-        (o->ignore_count && !o->ignore_patterns) ||
-        (o->file_count && !o->files))
-        return hub__error_set(HUB_EINVAL,
-                              "invalid argument: a count without its list");
+    int error = check_list(o->files, o->file_count, "files");
+    if (error == HUB_OK)
+        error = check_list(o->allow_patterns, o->allow_count, "allow_patterns");
+    if (error == HUB_OK)
+        error =
+            check_list(o->ignore_patterns, o->ignore_count, "ignore_patterns");
+    if (error < 0)
+        return error;
     for (size_t i = 0; i < o->file_count; i++) {
-        if (!o->files[i])
-            return hub__error_set(HUB_EINVAL, "invalid argument: NULL file");
-        int error = hub__path_check_repo_path(o->files[i]);
+        error = hub__path_check_repo_path(o->files[i]);
         if (error < 0)
             return hub__error_set(HUB_EINVAL, "invalid file name '%.200s'",
                                   o->files[i]);
@@ -145,8 +163,6 @@ static int dl_open(dl *d,
     d->offline = c->offline || o->local_files_only;
     d->local = o->local_dir != NULL;
     int error = hub__hf_check_repo_id(repo_id);
-    if (error == HUB_OK)
-        error = check_options(o);
     if (error == HUB_OK)
         error = hub__hfcache_init(&d->cache, c->cache_dir, o->repo_type,
                                   repo_id, c->symlinks);
@@ -1076,16 +1092,13 @@ static int download_snapshot(dl *d, hub_result **out)
     return error;
 }
 
-int hub__download(hub_result **out,
-                  hub_client *client,
-                  const char *repo_id,
-                  const hub_download_options *opts,
-                  bool single,
-                  hub__progress *progress)
+static int download_hf(hub_result **out,
+                       hub_client *client,
+                       const char *repo_id,
+                       const hub_download_options *opts,
+                       bool single,
+                       hub__progress *progress)
 {
-    *out = NULL;
-    if (client->hub == HUB_KIND_MODELSCOPE)
-        return hub__download_ms(out, client, repo_id, opts, single, progress);
     dl d;
     int error = dl_open(&d, client, repo_id, opts, progress);
     d.single = single;
@@ -1094,11 +1107,46 @@ int hub__download(hub_result **out,
                                            "exactly one file");
     if (error == HUB_OK)
         error = single ? download_single(&d, out) : download_snapshot(&d, out);
-    if (progress->file_count == 0 && d.nplan)
+    /* a failure still tells what was planned */
+    if (error < 0 && progress->file_count == 0 && d.nplan)
         set_progress_plan(&d);
+    dl_free(&d);
+    return error;
+}
+
+/* The cache answered before any plan was announced (a pinned commit,
+ * offline, the hub unreachable): the files are reported as cached all the
+ * same, so that a progress display ends at 100%. */
+static void report_answered(hub__progress *progress, const hub_result *r)
+{
+    size_t n = hub_result_file_count(r);
+    if (hub__progress_plan(progress, n) < 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        const hub_file_info *f = hub_result_file(r, i);
+        hub__progress_set_file(progress, i, f->path, f->size);
+        hub__progress_file(progress, i, HUB_PHASE_CACHED, f->size, 0, NULL);
+    }
+}
+
+int hub__download(hub_result **out,
+                  hub_client *client,
+                  const char *repo_id,
+                  const hub_download_options *opts,
+                  bool single,
+                  hub__progress *progress)
+{
+    *out = NULL;
+    int error = hub__download_check_options(opts);
+    if (error == HUB_OK)
+        error =
+            client->hub == HUB_KIND_MODELSCOPE
+                ? hub__download_ms(out, client, repo_id, opts, single, progress)
+                : download_hf(out, client, repo_id, opts, single, progress);
+    if (error == HUB_OK && progress->file_count == 0 && *out)
+        report_answered(progress, *out);
     hub__progress_job(
         progress, error == HUB_OK ? HUB_PHASE_DONE : HUB_PHASE_FAILED, true);
-    dl_free(&d);
     return error;
 }
 
@@ -1108,12 +1156,15 @@ int hub__lookup(hub_result **out,
                 const hub_download_options *opts)
 {
     *out = NULL;
+    int error = hub__download_check_options(opts);
+    if (error < 0)
+        return error;
     if (client->hub == HUB_KIND_MODELSCOPE)
         return hub__lookup_ms(out, client, repo_id, opts);
     hub__progress progress;
     hub__progress_init(&progress, NULL, NULL);
     dl d;
-    int error = dl_open(&d, client, repo_id, opts, &progress);
+    error = dl_open(&d, client, repo_id, opts, &progress);
     d.single = false;
     if (error == HUB_OK) {
         error = answer_from_cache(&d, "only the cache was consulted");

@@ -7,6 +7,13 @@
 #include "client.h"
 #include "progress.h"
 
+/* Options a caller could get wrong (version, repo type, counts without
+ * lists, unsafe file names): HUB_EINVAL/HUB_EVERSION with a message. Both
+ * entry points below check them first, whatever the hub. */
+int hub__download_check_options(const hub_download_options *o);
+/* One named file and no patterns: hf_hub_download semantics. */
+bool hub__download_is_single(const hub_download_options *o);
+
 /*
  * Run one request: resolve the revision, plan (patterns, cache), fetch
  * through the engine, commit into the cache or local dir. `single` selects

@@ -593,8 +593,6 @@ int hub__download_ms(hub_result **out,
                                            "exactly one file");
     if (error == HUB_OK)
         error = run(&m, out);
-    hub__progress_job(
-        progress, error == HUB_OK ? HUB_PHASE_DONE : HUB_PHASE_FAILED, true);
     ms_free(&m);
     return error;
 }

@@ -116,10 +116,9 @@ int hub_job_start(hub_job **out,
     HUB_ASSERT_ARG(repo_id);
     hub_download_options defaults = HUB_DOWNLOAD_OPTIONS_INIT;
     const hub_download_options *o = opts ? opts : &defaults;
-    if (o->version == 0 || o->version > HUB_DOWNLOAD_OPTIONS_VERSION)
-        return hub__error_set(HUB_EVERSION,
-                              "download options version %u not supported",
-                              o->version);
+    int error = hub__download_check_options(o);
+    if (error < 0)
+        return error;
     hub_job *job = hub__calloc(1, sizeof(*job));
     if (!job)
         return HUB_ENOMEM;
@@ -127,13 +126,12 @@ int hub_job_start(hub_job **out,
     pthread_cond_init(&job->cv, NULL);
     job->client = client;
     job->repo_id = hub__strdup(repo_id);
-    int error = job->repo_id ? copy_options(job, o) : HUB_ENOMEM;
+    error = job->repo_id ? copy_options(job, o) : HUB_ENOMEM;
     if (error < 0) {
         job_release(job);
         return error;
     }
-    job->single =
-        o->file_count == 1 && o->allow_count == 0 && o->ignore_count == 0;
+    job->single = hub__download_is_single(o);
     hub__progress_init(&job->progress, job->opts.progress_cb,
                        job->opts.progress_payload);
     job->progress.observer = observe;

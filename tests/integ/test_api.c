@@ -297,6 +297,55 @@ static void test_errors_name_the_cause(void)
     stop(alice);
 }
 
+/* Bad options are refused the same way by every entry point and hub, and
+ * never crash: a count without its list, an unknown version. */
+static void test_bad_options_everywhere(void)
+{
+    start();
+    for (int kind = HUB_KIND_HF; kind <= HUB_KIND_MODELSCOPE; kind++) {
+        hub_client_options co;
+        ASSERT_OK(hub_client_options_init(&co, HUB_CLIENT_OPTIONS_VERSION));
+        co.flags = HUB_CLIENT_IGNORE_ENV;
+        co.hub = kind;
+        co.endpoint = fh.url;
+        snprintf(cache_dir, sizeof(cache_dir), "%s/cache", test_tmpdir());
+        co.cache_dir = cache_dir;
+        co.offline = 1;
+        hub_client *c = NULL;
+        co.fallback_count = 1; /* and no list */
+        ASSERT_EQ_INT(hub_client_new(&c, &co), HUB_EINVAL);
+        co.fallback_count = 0;
+        ASSERT_OK(hub_client_new(&c, &co));
+        char *path = (char *)"garbage";
+        ASSERT_EQ_INT(hub_download_file(&path, c, DEMO, NULL, NULL),
+                      HUB_EINVAL);
+        ASSERT(!path); /* out-parameters are NULL on failure */
+        hub_download_options o = HUB_DOWNLOAD_OPTIONS_INIT;
+        o.allow_count = 1; /* and no list */
+        hub_result *r = NULL;
+        hub_job *job = NULL;
+        ASSERT_EQ_INT(hub_cache_lookup(&r, c, DEMO, &o), HUB_EINVAL);
+        ASSERT_EQ_INT(hub_download(&r, c, DEMO, &o), HUB_EINVAL);
+        ASSERT_EQ_INT(hub_job_start(&job, c, DEMO, &o), HUB_EINVAL);
+        ASSERT(!r && !job);
+        const char *files[] = {"config.json", NULL};
+        o = (hub_download_options)HUB_DOWNLOAD_OPTIONS_INIT;
+        o.files = files;
+        o.file_count = 2;
+        ASSERT_EQ_INT(hub_job_start(&job, c, DEMO, &o), HUB_EINVAL);
+        o = (hub_download_options)HUB_DOWNLOAD_OPTIONS_INIT;
+        o.version = 99;
+        ASSERT_EQ_INT(hub_cache_lookup(&r, c, DEMO, &o), HUB_EVERSION);
+        o.version = HUB_DOWNLOAD_OPTIONS_VERSION;
+        o.repo_type = (hub_repo_type)7;
+        ASSERT_EQ_INT(hub_download(&r, c, DEMO, &o), HUB_EINVAL);
+        if (kind == HUB_KIND_MODELSCOPE)
+            stop(c);
+        else
+            hub_client_free(c);
+    }
+}
+
 static void test_offline_and_lookup(void)
 {
     start();
@@ -480,6 +529,7 @@ static const test_case api_tests[] = {
     {"progress_events", test_progress_events},
     {"cancel_then_resume", test_cancel_then_resume},
     {"errors_name_the_cause", test_errors_name_the_cause},
+    {"bad_options_everywhere", test_bad_options_everywhere},
     {"offline_and_lookup", test_offline_and_lookup},
     {"corrupt_bytes_never_committed", test_corrupt_bytes_never_committed},
     {"local_dir", test_local_dir},

@@ -100,6 +100,12 @@ class DownloadTest(CliTestCase):
         got = sorted(os.path.relpath(os.path.join(dp, f), path)
                      for dp, _, fs in os.walk(path) for f in fs)
         self.assertEqual(got, ["onnx/model.onnx", "tokenizer/vocab.txt"])
+        # named files win over --include, but a folder argument stays
+        path = self.download(DEMO, "config.json", "onnx/", "--include", "*.md",
+                             "--cache-dir", self.cache + "3")
+        got = sorted(os.path.relpath(os.path.join(dp, f), path)
+                     for dp, _, fs in os.walk(path) for f in fs)
+        self.assertEqual(got, ["config.json", "onnx/model.onnx"])
 
     def test_several_named_files(self):
         path = self.download(DEMO, "config.json", "onnx/model.onnx")
@@ -258,6 +264,9 @@ class ErrorTest(CliTestCase):
         self.assertEqual(rc, 2)
         rc, out, err = self.run_cli("download", DEMO, "--bogus")
         self.assertEqual(rc, 2)
+        for empty in ((DEMO, ""), ("",), (DEMO, "--include", "")):
+            rc, out, err = self.run_cli("download", *empty)
+            self.assertEqual(rc, 2 if empty != (DEMO, "--include", "") else 0, empty)
         rc, out, err = self.run_cli("download", "a/b/c")
         self.assertEqual(rc, 2)
         self.assertIn("invalid repo id", err)

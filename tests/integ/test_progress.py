@@ -82,6 +82,33 @@ class JsonProgressTest(CliTestCase):
         self.assertEqual((events[-1]["code"], events[-1]["exit"]), ("ENOREPO", 15))
         self.assertIn("not found", events[-1]["message"])
 
+    def test_answers_from_the_cache_report_every_file(self):
+        # a pinned commit and --offline never list the repo: the files are
+        # still announced, as cached, and the display ends at 100%
+        self.download(DEMO, "--include", "*.json")
+        for extra in (("--revision", DEMO_MAIN), ("--offline",)):
+            out, events = self.events(DEMO, "--include", "*.json", *extra)
+            cached = {e["file"] for e in events
+                      if e["type"] == "file" and e["phase"] == "cached"}
+            self.assertEqual(len(cached), 4, extra)
+            last = events[-1]
+            self.assertEqual((last["phase"], last["final"]), ("done", True))
+            self.assertEqual(last["files_done"], last["file_count"], extra)
+            self.assertEqual(last["bytes"], last["total"], extra)
+            self.assertGreater(last["total"], 0)
+
+    def test_usage_errors_and_warnings_are_json_too(self):
+        rc, out, err = self.run_cli("download", DEMO, "--bogus", "--progress", "json")
+        self.assertEqual(rc, 2)
+        (line,) = err.splitlines()
+        e = json.loads(line)
+        self.assertEqual((e["type"], e["code"], e["exit"]), ("error", "EINVAL", 2))
+        self.assertIn("--bogus", e["message"])
+        out, events = self.events(DEMO, "config.json", "--include", "*.json")
+        warnings = [e for e in events if e["type"] == "log" and e["level"] == "warning"]
+        self.assertEqual(len(warnings), 1)
+        self.assertIn("ignored", warnings[0]["message"])
+
     def test_no_escape_codes_when_not_a_terminal(self):
         for mode in ("auto", "bar"):
             rc, out, err = self.run_cli("download", DEMO, "--progress", mode,
