@@ -653,6 +653,8 @@ int hub__xfer_start(hub_xfer *x, const hub_xfer_req *req)
      * itself: the client did that already, the way Python does */
     x->proxy = proxy_for(hp, x->url);
     SET(CURLOPT_PROXY, x->proxy ? x->proxy : "");
+    /* a tunnel's "200 Connection established" is not the response */
+    SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
     if (hp->ca_file)
         SET(CURLOPT_CAINFO, hp->ca_file);
     if (hp->ca_dir)
