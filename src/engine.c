@@ -690,8 +690,10 @@ static int open_prefix(engine *e, hub__fetch *f)
     if (fstat(st->fd, &sb) != 0)
         return hub__path_error(errno, "cannot stat", f->temp_path);
     uint64_t have = (uint64_t)sb.st_size;
-    if (have > f->size) {
-        /* longer than the blob: not a prefix of it, start over */
+    /* longer than the blob: not a prefix of it. Of unknown size: it may be
+     * whole already, and "bytes=<size>-" would only ever get a 416. Either
+     * way, start over. */
+    if (have > f->size || (have && f->size == UINT64_MAX)) {
         if (ftruncate(st->fd, 0) != 0)
             return hub__path_error(errno, "cannot truncate", f->temp_path);
         have = 0;
@@ -781,8 +783,11 @@ static int open_sparse(engine *e, hub__fetch *f)
             goto done;
         }
     }
+    /* nothing is known to be flushed yet (what this boot wrote, or an
+     * adopted prefix, may still be in the page cache): `durable` fills at
+     * the first checkpoint */
+    hub__ranges_clear(&st->durable);
     if ((error = hub__ranges_copy(&st->written, &have)) < 0 ||
-        (error = hub__ranges_copy(&st->durable, &have)) < 0 ||
         (error = todo_from(st, f->size, &have)) < 0)
         goto done;
     st->journal_dirty = true;
@@ -871,8 +876,6 @@ static void enter_verify(engine *e, hub__fetch *f)
 static int reopen(engine *e, hub__fetch *f)
 {
     hub__fetch_state *st = f->st;
-    bool sparse = st->sparse;
-    int restarts = st->restarts;
     hub__free(f->temp_path);
     f->temp_path = NULL;
     hub__free(st->journal_path);
@@ -885,10 +888,12 @@ static int reopen(engine *e, hub__fetch *f)
     hub__ranges_clear(&st->todo);
     hub__ranges_clear(&st->written);
     hub__ranges_clear(&st->durable);
+    hub__ranges_clear(&st->snapshot);
+    st->sync_round = 0;
+    st->hashed = st->written_back = 0;
     st->url_known = st->no_ranges = st->threaded = false;
-    st->restarts = restarts;
     st->state = S_RUNNING;
-    return sparse ? open_sparse(e, f) : open_prefix(e, f);
+    return st->sparse ? open_sparse(e, f) : open_prefix(e, f);
 }
 
 /* Verified bytes go to disk before the rename makes them the cache's. The
@@ -1157,12 +1162,13 @@ static void part_done(engine *e, hub__part *p, int result)
     error = file_http_error(e, p, r);
     if (st >= 500 && failover(e, p))
         return;
+    /* read before the transfer (which holds `r`) goes back to the pool */
+    long wait = r->ratelimit_reset >= 0 ? r->ratelimit_reset * 1000
+                : r->retry_after >= 0   ? r->retry_after * 1000
+                                        : -1;
     drop_xfer(e, p);
     restart_url(p);
     if (hub__status_retryable(st)) {
-        long wait = r->ratelimit_reset >= 0 ? r->ratelimit_reset * 1000
-                    : r->retry_after >= 0   ? r->retry_after * 1000
-                                            : -1;
         if (part_retry(e, p, wait))
             return;
         error = gave_up(p, error);
@@ -1421,7 +1427,9 @@ static int64_t next_timer(const engine *e, int64_t now)
             continue;
         for (size_t k = 0; k < st->nparts; k++) {
             const hub__part *p = &st->parts[k];
-            if (p->in_use && !p->x && p->retry_at_ms &&
+            /* one already due waits for a free connection, which a
+             * finishing transfer wakes us for: counting it would spin */
+            if (p->in_use && !p->x && p->retry_at_ms > now &&
                 p->retry_at_ms < soonest)
                 soonest = p->retry_at_ms;
         }
@@ -1453,6 +1461,11 @@ static void abort_all(engine *e, int code)
         if (is_active(f->st->state)) {
             hub__error_set(code, "%s", hub_strerror(code));
             finish(e, f, code);
+        } else if (f->st->state == S_PENDING) {
+            /* never started: not fetched either, whatever the caller
+             * assumed of a result left at HUB_OK */
+            f->result = code;
+            f->st->state = S_FAILED;
         }
     }
 }
@@ -1532,9 +1545,10 @@ int hub__engine_run(const hub__engine_config *config,
         int64_t wake = next_timer(&e, now);
         long wait = wake > now ? (long)(wake - now) : 0;
         if ((error = hub__http_poll(config->http, wait)) < 0) {
+            /* recorded first: the aborts must not replace its message */
             hub__error_save(&e.saved);
-            abort_all(&e, error);
             e.error = error;
+            abort_all(&e, error);
             break;
         }
         hub_xfer *x;

@@ -37,6 +37,7 @@ struct hub_xfer {
     bool body_is_data; /* the final response's body goes to on_data */
     const char *proxy; /* proxy of this request, or NULL */
     bool failed_cb;    /* a callback returned an error */
+    int cb_code;       /* which */
     bool paused;
     hub__error_saved cb_error;
     hub_buf errbody; /* body of non-2xx responses when no sink */
@@ -333,6 +334,16 @@ static void parse_ratelimit(hub_http_resp *r, const char *v, size_t n)
         r->ratelimit_reset = (long)reset;
 }
 
+/* A callback stopped the transfer: keep its code exactly (it may be a
+ * caller's private code, such as the engine's "part complete") and the
+ * thread's message, to hand back when the transfer is reported done. */
+static void callback_failed(hub_xfer *x, int code)
+{
+    x->failed_cb = true;
+    x->cb_code = code;
+    hub__error_save(&x->cb_error);
+}
+
 static size_t on_header(char *line, size_t size, size_t nitems, void *ud)
 {
     hub_xfer *x = ud;
@@ -366,8 +377,7 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *ud)
                 if (error == HUB__XFER_CAPTURE)
                     x->body_is_data = false;
                 if (error < 0) {
-                    x->failed_cb = true;
-                    hub__error_save(&x->cb_error);
+                    callback_failed(x, error);
                     return 0; /* aborts the transfer */
                 }
             }
@@ -437,16 +447,15 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
     if (x->body_is_data) {
         int error = x->req.on_data(x, data, n, x->req.payload);
         if (error < 0) {
-            x->failed_cb = true;
-            hub__error_save(&x->cb_error);
+            callback_failed(x, error);
             return 0;
         }
         return n;
     }
     if (x->req.body_sink) {
-        if (hub__buf_put(x->req.body_sink, data, n) < 0) {
-            x->failed_cb = true;
-            hub__error_save(&x->cb_error);
+        int error = hub__buf_put(x->req.body_sink, data, n);
+        if (error < 0) {
+            callback_failed(x, error);
             return 0;
         }
         return n;
@@ -804,9 +813,10 @@ hub_xfer *hub__http_next_done(hub_http *http, int *result)
         CURLcode rc = msg->data.result;
         curl_multi_remove_handle(http->multi, x->easy);
         x->in_multi = false;
-        if (x->failed_cb)
-            *result = hub__error_restore(&x->cb_error);
-        else if (rc != CURLE_OK)
+        if (x->failed_cb) {
+            hub__error_restore(&x->cb_error);
+            *result = x->cb_code;
+        } else if (rc != CURLE_OK)
             *result = transport_error(x, rc);
         else
             *result = HUB_OK;

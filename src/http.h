@@ -64,7 +64,9 @@ typedef struct hub_http_resp {
  */
 #define HUB__XFER_CAPTURE 1
 typedef int (*hub_xfer_headers_cb)(hub_xfer *x, void *payload);
-/* Body bytes of a 2xx response. Return HUB_OK or a negative code. */
+/* Body bytes of a 2xx response. Return HUB_OK or a negative code, which
+ * stops the transfer and is what hub__http_next_done() reports for it, as
+ * is (it may be the caller's own code). */
 typedef int (*hub_xfer_data_cb)(hub_xfer *x,
                                 const char *data,
                                 size_t len,

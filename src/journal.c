@@ -227,8 +227,10 @@ int hub__journal_open(hub__journal *j,
     if (j->fd < 0)
         return hub__path_error(errno, "cannot open journal", path);
     unsigned char *buf = hub__malloc(SLOT_SIZE);
-    if (!buf)
+    if (!buf) {
+        hub__journal_close(j);
         return HUB_ENOMEM;
+    }
     hub__rangelist slot = HUB_RANGELIST_INIT;
     uint64_t best_seq = 0;
     bool found = false;
@@ -245,12 +247,14 @@ int hub__journal_open(hub__journal *j,
     }
     hub__ranges_free(&slot);
     hub__free(buf);
+    if (error == HUB_OK) {
+        j->seq = best_seq;
+        if (!found && ftruncate(j->fd, 0) != 0)
+            error = hub__path_error(errno, "cannot reset journal", path);
+    }
     if (error < 0)
-        return error;
-    j->seq = best_seq;
-    if (!found && ftruncate(j->fd, 0) != 0)
-        return hub__path_error(errno, "cannot reset journal", path);
-    return HUB_OK;
+        hub__journal_close(j); /* the caller only closes what opened */
+    return error;
 }
 
 int hub__journal_write(hub__journal *j,

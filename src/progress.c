@@ -28,7 +28,9 @@ int hub__progress_plan(hub__progress *p, size_t count)
     p->total = hub__calloc(count ? count : 1, sizeof(*p->total));
     p->phase = hub__calloc(count ? count : 1, sizeof(*p->phase));
     p->endpoint = hub__calloc(count ? count : 1, sizeof(*p->endpoint));
-    if (!p->names || !p->done || !p->total || !p->phase || !p->endpoint)
+    p->emitted_ms = hub__calloc(count ? count : 1, sizeof(*p->emitted_ms));
+    if (!p->names || !p->done || !p->total || !p->phase || !p->endpoint ||
+        !p->emitted_ms)
         return HUB_ENOMEM;
     for (size_t i = 0; i < count; i++)
         p->phase[i] = HUB_PHASE_RESOLVE;
@@ -63,6 +65,8 @@ void hub__progress_free(hub__progress *p)
     hub__free(p->total);
     hub__free(p->phase);
     hub__free(p->endpoint);
+    hub__free(p->emitted_ms);
+    p->emitted_ms = NULL;
     p->names = NULL;
     p->done = p->total = NULL;
     p->phase = NULL;
@@ -116,6 +120,8 @@ static void emit(hub__progress *p, size_t index, bool file_event, bool final)
         ev.file_bytes_total = UINT64_MAX;
     }
     p->last_emit_ms = hub__now_ms();
+    if (file_event)
+        p->emitted_ms[index] = p->last_emit_ms;
     if (p->cb && p->cb(&ev, p->payload) != 0)
         hub__progress_cancel(p);
     if (p->observer)
@@ -133,6 +139,18 @@ static bool finished(hub_phase ph)
 {
     return ph == HUB_PHASE_DONE || ph == HUB_PHASE_CACHED ||
            ph == HUB_PHASE_FAILED;
+}
+
+/* Is `index` the downloading file whose last event is the oldest? (A file
+ * that stops reporting cannot hold the others back for long: after two
+ * intervals anyone goes.) */
+static bool waited_longest(const hub__progress *p, size_t index)
+{
+    for (size_t i = 0; i < p->file_count; i++)
+        if (p->phase[i] == HUB_PHASE_DOWNLOAD &&
+            p->emitted_ms[i] < p->emitted_ms[index])
+            return false;
+    return true;
 }
 
 void hub__progress_file(hub__progress *p,
@@ -158,6 +176,9 @@ void hub__progress_file(hub__progress *p,
         p->endpoint[index] = endpoint;
     int64_t now = hub__now_ms();
     update_rate(p, now);
-    if (changed || now - p->last_emit_ms >= EMIT_INTERVAL_MS)
+    int64_t quiet = now - p->last_emit_ms;
+    if (changed ||
+        (quiet >= EMIT_INTERVAL_MS &&
+         (waited_longest(p, index) || quiet >= 2 * EMIT_INTERVAL_MS)))
         emit(p, index, true, false);
 }

@@ -9,7 +9,8 @@
 
 /*
  * Aggregates what the engine reports and calls the embedder's callback:
- * at most every 100 ms for byte counts, immediately for a file's phase
+ * at most every 100 ms for byte counts (to the file in flight that has
+ * waited longest, so that every one moves), immediately for a file's phase
  * change, and once with final=1 at the end. A nonzero return from the
  * callback, or hub__progress_cancel() from any thread, sets `cancelled`.
  */
@@ -24,6 +25,7 @@ typedef struct hub__progress {
     uint64_t *total;    /* size per file, UINT64_MAX unknown */
     hub_phase *phase;
     const char **endpoint; /* borrowed, per file */
+    int64_t *emitted_ms;   /* per file: its last event */
 
     uint64_t bytes_done;
     uint64_t bytes_total;

@@ -64,6 +64,10 @@ class JsonProgressTest(CliTestCase):
         self.assertTrue(any(e["phase"] == "download" and 0 < e["bytes"] < e["total"]
                             for e in events))
         self.assertTrue(any(e["rate"] > 0 for e in events))
+        # every big file in flight gets its share of the throttled events
+        moving = {e["file"] for e in events if e["type"] == "file"
+                  and e["phase"] == "download" and 0 < e["file_bytes"] < e["file_total"]}
+        self.assertEqual(moving, {"model.safetensors", "onnx/model.onnx"})
         # which endpoint served each file (the empty one needed none)
         self.assertTrue(all(e["endpoint"] == self.hub.url for e in events
                             if e["type"] == "file" and e["phase"] == "done"
