@@ -17,8 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Exact bytes of huggingface_hub's tag (reference §3.2). */
-static const char cachedir_tag[] =
+const char hub__hf_cachedir_tag[] =
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by huggingface_hub.\n"
     "# For information about cache directory tags, see:\n"
@@ -190,7 +189,8 @@ void hub__hfcache_write_tag(const hub__hfcache *c)
 {
     char *tag = hub__path_join(c->root, "CACHEDIR.TAG");
     if (tag && access(tag, F_OK) != 0 && hub__mkdirs(c->root) == HUB_OK)
-        write_atomic(tag, cachedir_tag, sizeof(cachedir_tag) - 1, 0666);
+        write_atomic(tag, hub__hf_cachedir_tag,
+                     sizeof(hub__hf_cachedir_tag) - 1, 0666);
     hub__free(tag);
     hub__error_clear();
 }
@@ -477,6 +477,10 @@ void hub__hfcache_write_tree(const hub__hfcache *c,
                              const char *commit,
                              const hub__listing *listing)
 {
+    /* Python trusts the file to be exact; it writes none in this case
+     * either (reference §3.10) */
+    if (listing->xet_unrecorded)
+        return;
     hub_json *root = hub__json_object();
     hub_json *files = hub__json_object();
     hub_buf out = HUB_BUF_INIT(512u * 1024 * 1024);

@@ -18,6 +18,10 @@
  * <root>/<folder>/.no_exist/<commit>/<path>    empty marker of a 404
  * <root>/<folder>/trees/<commit>.json          listing cache (Python 1.22+)
  */
+/* Exact bytes of huggingface_hub's CACHEDIR.TAG (reference §3.2), in the
+ * cache root and in a local dir's .cache/huggingface. */
+extern const char hub__hf_cachedir_tag[];
+
 typedef struct hub__hfcache {
     char *root;     /* cache directory */
     char *folder;   /* models--org--name */

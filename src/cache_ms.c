@@ -212,27 +212,28 @@ int hub__mscache_put(hub__mscache *c, const char *path, const char *revision)
         hub__pdict_free(&old);
         break;
     }
-    hub__pdict *d = hub__reallocarray(m->dicts, m->count + 1, sizeof(*d));
-    if (!d)
-        return HUB_ENOMEM;
-    m->dicts = d;
-    hub__pdict *e = &m->dicts[m->count];
-    memset(e, 0, sizeof(*e));
-    e->keys = hub__calloc(2, sizeof(char *));
-    e->values = hub__calloc(2, sizeof(char *));
-    if (!e->keys || !e->values) {
-        hub__free(e->keys);
-        hub__free(e->values);
+    /* built whole before it joins the index: a half entry (NULL keys)
+     * would crash the next lookup */
+    hub__pdict e = {0};
+    e.keys = hub__calloc(2, sizeof(char *));
+    e.values = hub__calloc(2, sizeof(char *));
+    if (e.keys && e.values) {
+        e.count = 2;
+        e.keys[0] = hub__strdup("Path");
+        e.values[0] = hub__strdup(path);
+        e.keys[1] = hub__strdup("Revision");
+        e.values[1] = hub__strdup(revision);
+    }
+    hub__pdict *d = e.keys && e.values && e.keys[0] && e.values[0] &&
+                            e.keys[1] && e.values[1]
+                        ? hub__reallocarray(m->dicts, m->count + 1, sizeof(*d))
+                        : NULL;
+    if (!d) {
+        hub__pdict_free(&e);
         return HUB_ENOMEM;
     }
-    m->count++;
-    e->keys[0] = hub__strdup("Path");
-    e->values[0] = hub__strdup(path);
-    e->keys[1] = hub__strdup("Revision");
-    e->values[1] = hub__strdup(revision);
-    e->count = 2;
-    if (!e->keys[0] || !e->values[0] || !e->keys[1] || !e->values[1])
-        return HUB_ENOMEM;
+    m->dicts = d;
+    m->dicts[m->count++] = e;
     int error = hub__mkdirs(c->repo_dir);
     return error < 0 ? error : save_pickle(c, ".msc", m, true);
 }

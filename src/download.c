@@ -167,7 +167,7 @@ static int dl_open(dl *d,
         error = hub__hfcache_init(&d->cache, c->cache_dir, o->repo_type,
                                   repo_id, c->symlinks);
     if (error == HUB_OK && d->local)
-        error = hub__localdir_init(&d->ld, o->local_dir, o->dry_run);
+        error = hub__localdir_init(&d->ld, o->local_dir);
     return error;
 }
 
@@ -485,8 +485,15 @@ static int plan_check_cache(dl *d)
         if (d->local) {
             hub__localdir_meta m;
             if (hub__localdir_read_meta(&d->ld, it->path, &m) == HUB_OK &&
-                strcmp(m.etag, it->etag) == 0)
+                strcmp(m.etag, it->etag) == 0) {
                 it->status = HUB_FILE_CACHED;
+                /* same content at another commit: record this one, so that
+                 * the next request pinned to it costs no request */
+                if (strcmp(m.commit, d->commit) != 0 && !d->o->dry_run &&
+                    hub__localdir_write_meta(&d->ld, it->path, d->commit,
+                                             it->etag) < 0)
+                    hub__error_clear(); /* bookkeeping only */
+            }
         } else if (hub__path_is_file(it->local_path)) {
             it->status = HUB_FILE_CACHED;
         }
@@ -574,9 +581,13 @@ static int local_prepare(hub__fetch *f, void *ctx)
     if (rc != HUB_OK)
         return rc;
     if (!d->o->force_download) {
-        /* present without metadata (copied by hand): the sha256 decides */
+        /* present without metadata (copied by hand): the sha256 decides.
+         * With metadata of another etag it is simply outdated: no need to
+         * read gigabytes to learn that. */
+        hub__localdir_meta m;
         if (hub__path_is_file(it->local_path) &&
-            hub__digest_kind_for_etag(f->etag) == HUB_DIGEST_SHA256) {
+            hub__digest_kind_for_etag(f->etag) == HUB_DIGEST_SHA256 &&
+            hub__localdir_read_meta(&d->ld, it->path, &m) != HUB_OK) {
             char hex[65];
             if (hub__file_sha256(it->local_path, hex) == HUB_OK &&
                 strcmp(hex, f->etag) == 0) {
@@ -647,14 +658,16 @@ static int run_plan(dl *d)
     int error = ensure_http(d);
     if (error < 0)
         return error;
-    if (!d->local) {
+    if (d->local) {
+        error = hub__localdir_create(&d->ld);
+    } else {
         hub__hfcache_write_tag(&d->cache);
         char *blobs = hub__path_join(d->cache.repo_dir, "blobs");
         error = blobs ? hub__mkdirs(blobs) : HUB_ENOMEM;
         hub__free(blobs);
-        if (error < 0)
-            return error;
     }
+    if (error < 0)
+        return error;
     hub__fetch *items = hub__calloc(n, sizeof(*items));
     if (!items)
         return HUB_ENOMEM;
@@ -816,6 +829,19 @@ static int walk_files(dl *d, const char *dir, const char *prefix)
  * if not. Without a recorded listing, patterns select among the files
  * present (as huggingface_hub, which then returns the folder unchecked).
  */
+static bool dir_has_entries(const char *path)
+{
+    DIR *dir = opendir(path);
+    if (!dir)
+        return false;
+    const struct dirent *de;
+    bool any = false;
+    while (!any && (de = readdir(dir)) != NULL)
+        any = strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+    closedir(dir);
+    return any;
+}
+
 static int answer_from_cache(dl *d, const char *why)
 {
     char *snap = NULL;
@@ -855,6 +881,9 @@ static int answer_from_cache(dl *d, const char *why)
      * each of a thousand files */
     int dirfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     bool have_dir = dirfd >= 0 || hub__path_is_dir(base);
+    /* a local dir answers only if something is in it (huggingface_hub) */
+    if (d->local && have_dir && !dir_has_entries(base))
+        have_dir = false;
     int error = HUB_OK;
     if (d->single) {
         error = plan_add(d, d->o->files[0], UINT64_MAX, "");
@@ -1036,35 +1065,42 @@ static int download_single(dl *d, hub_result **out)
 /* ---- snapshot
  * ---------------------------------------------------------------------- */
 
+/* Where a snapshot answered from disk lives: the local dir, or the
+ * snapshot folder of the resolved commit. */
+static char *answer_dir(const dl *d)
+{
+    if (d->local)
+        return hub__strdup(d->ld.root);
+    return d->commit[0] ? hub__hfcache_snapshot_dir(&d->cache, d->commit)
+                        : hub__strdup("");
+}
+
+static int result_at_answer_dir(dl *d, hub_result **out)
+{
+    char *dir = answer_dir(d);
+    int error = dir ? make_result(d, out, dir) : HUB_ENOMEM;
+    hub__free(dir);
+    return error;
+}
+
 static int download_snapshot(dl *d, hub_result **out)
 {
     int error = HUB_OK;
     if (d->offline) {
         error = answer_from_cache(d, offline_why(d));
-        if (error < 0)
-            return error;
-        char *snap = hub__hfcache_snapshot_dir(&d->cache, d->commit);
-        if (!snap)
-            return HUB_ENOMEM;
-        error = make_result(d, out, snap);
-        hub__free(snap);
-        return error;
+        return error < 0 ? error : result_at_answer_dir(d, out);
     }
     hub__progress_job(d->progress, HUB_PHASE_RESOLVE, false);
     error = resolve_revision(d);
-    if (error < 0 && cache_may_answer(error) && !d->local) {
+    if (error < 0 && cache_may_answer(error)) {
         hub__error_saved saved;
         hub__error_save(&saved);
         listing_drop(d);
         if (answer_from_cache(d, "") == HUB_OK) {
             hub__log(&d->c->log, HUB_LOG_WARN,
-                     "could not reach the hub (%s); using the cached "
-                     "snapshot",
-                     saved.message);
-            char *snap = hub__hfcache_snapshot_dir(&d->cache, d->commit);
-            error = snap ? make_result(d, out, snap) : HUB_ENOMEM;
-            hub__free(snap);
-            return error;
+                     "could not reach the hub (%s); using the %s on disk",
+                     saved.message, d->local ? "local dir" : "cached snapshot");
+            return result_at_answer_dir(d, out);
         }
         return hub__error_restore(&saved);
     }
@@ -1074,7 +1110,9 @@ static int download_snapshot(dl *d, hub_result **out)
         return error;
     if ((error = plan_from_listing(d)) < 0)
         return error;
-    if (!d->local && !d->o->dry_run)
+    /* in local_dir mode too: huggingface_hub's snapshot_download writes the
+     * ref into the main cache whatever the destination (reference §4.2) */
+    if (!d->o->dry_run)
         hub__hfcache_write_ref(&d->cache, d->revision, d->commit);
     hub__error_clear();
     if ((error = plan_check_cache(d)) < 0)
@@ -1083,13 +1121,7 @@ static int download_snapshot(dl *d, hub_result **out)
         return error;
     if (!d->o->dry_run && (error = run_plan(d)) < 0)
         return error;
-    char *path = d->local ? hub__strdup(d->ld.root)
-                          : hub__hfcache_snapshot_dir(&d->cache, d->commit);
-    if (!path)
-        return HUB_ENOMEM;
-    error = make_result(d, out, path);
-    hub__free(path);
-    return error;
+    return result_at_answer_dir(d, out);
 }
 
 static int download_hf(hub_result **out,
@@ -1171,11 +1203,7 @@ int hub__lookup(hub_result **out,
         if (error == HUB_OK || error == HUB_ENOTCACHED) {
             hub__error_saved saved;
             hub__error_save(&saved);
-            char *snap = d.commit[0]
-                             ? hub__hfcache_snapshot_dir(&d.cache, d.commit)
-                             : NULL;
-            int rc = make_result(&d, out, snap ? snap : "");
-            hub__free(snap);
+            int rc = result_at_answer_dir(&d, out);
             if (rc < 0)
                 error = rc;
             else if (error < 0)

@@ -227,12 +227,19 @@ static int list_files(ms *m)
 /* ---- plan ------------------------------------------------------------------
  */
 
+static bool named(const ms *m, const char *path)
+{
+    for (size_t i = 0; i < m->o->file_count; i++)
+        if (strcmp(m->o->files[i], path) == 0)
+            return true;
+    return false;
+}
+
 static bool wanted(const ms *m, const char *path)
 {
     const hub_download_options *o = m->o;
-    for (size_t i = 0; i < o->file_count; i++)
-        if (strcmp(o->files[i], path) == 0)
-            return true;
+    if (named(m, path))
+        return true;
     if (o->file_count && !o->allow_count)
         return false;
     return hub__patterns_select(o->allow_patterns, o->allow_count,
@@ -333,13 +340,8 @@ static int ms_commit(hub__fetch *f, void *ctx)
     return error;
 }
 
-static void ms_release(hub__fetch *f, void *ctx)
-{
-    HUB_UNUSED(f);
-    HUB_UNUSED(ctx);
-}
-
-static const hub__storage_ops ms_ops = {ms_prepare, ms_commit, ms_release};
+/* no release: the repo-wide lock is held for the whole run */
+static const hub__storage_ops ms_ops = {ms_prepare, ms_commit, NULL};
 
 static int fetch(ms *m)
 {
@@ -482,8 +484,9 @@ static int from_cache(ms *m, hub_result **out, const char *why)
                        (!m->o->file_count || m->o->allow_count);
          i++) {
         const char *p = hub__pdict_get(&m->cache.msc.dicts[i], "Path");
-        if (!p || !wanted(m, p) || !hub__mscache_has_path(&m->cache, p))
-            continue;
+        if (!p || !wanted(m, p) || named(m, p) ||
+            !hub__mscache_has_path(&m->cache, p))
+            continue; /* a named file is in the result already */
         char *local = hub__mscache_file(&m->cache, p);
         struct stat st;
         error =
@@ -496,13 +499,12 @@ static int from_cache(ms *m, hub_result **out, const char *why)
         present++;
     }
     if (error == HUB_OK && (missing || present == 0)) {
-        error = m->single ? not_cached(m, "file", why)
-                : missing ? hub__error_set(HUB_ENOTCACHED,
-                                           "'%s' of ModelScope %s '%s' is not "
-                                           "in the cache %s and %s",
-                                           first_missing, type_name(m),
-                                           m->repo.id, m->cache.root, why)
-                          : not_cached(m, "nothing", why);
+        error = missing ? hub__error_set(HUB_ENOTCACHED,
+                                         "'%s' of ModelScope %s '%s' is not "
+                                         "in the cache %s and %s",
+                                         first_missing, type_name(m),
+                                         m->repo.id, m->cache.root, why)
+                        : not_cached(m, "nothing", why);
     }
     if (error == HUB_OK) {
         if (m->single) {

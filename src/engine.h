@@ -72,7 +72,8 @@ typedef struct hub__storage_ops {
     int (*prepare)(hub__fetch *f, void *ctx);
     /* `f->temp_path` holds the verified content: move it into place. */
     int (*commit)(hub__fetch *f, void *ctx);
-    /* Always called last for a prepared file (release the lock). */
+    /* Always called last for a prepared file (release the lock); may be
+     * NULL. */
     void (*release)(hub__fetch *f, void *ctx);
 } hub__storage_ops;
 

@@ -195,6 +195,8 @@ int hub__hf_parse_tree_page(const char *body, size_t len, hub__listing *into)
         const char *xet = hub__json_string(hub__json_get(item, "xetHash"));
         if (valid_oid(xet, 64))
             e.xet_hash = (char *)xet;
+        else if (xet)
+            into->xet_unrecorded = true;
         error = hub__listing_add(into, &e);
     }
     hub__json_free(root);

@@ -53,6 +53,7 @@ void hub__listing_free(hub__listing *l)
     hub__free(l->items);
     l->items = NULL;
     l->count = l->cap = 0;
+    l->xet_unrecorded = false;
 }
 
 static int by_path(const void *a, const void *b)

@@ -20,11 +20,14 @@ typedef struct hub__listing {
     hub__entry *items;
     size_t count;
     size_t cap;
+    /* an entry carried an xet hash that is not 64 hex (redacted): a tree
+     * cache of this listing would not be exact, so none is written */
+    bool xet_unrecorded;
 } hub__listing;
 
 #define HUB_LISTING_INIT                                                       \
     {                                                                          \
-        NULL, 0, 0                                                             \
+        NULL, 0, 0, false                                                      \
     }
 
 /* Most files accepted in one listing: bounds what a server can make us

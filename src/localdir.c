@@ -3,6 +3,7 @@
 #include "localdir.h"
 
 #include "alloc.h"
+#include "cache_hf.h"
 #include "digest.h"
 #include "path.h"
 #include "str.h"
@@ -16,17 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char cachedir_tag[] =
-    "Signature: 8a477f597d28d172789f06886806bc55\n"
-    "# This file is a cache directory tag created by huggingface_hub.\n"
-    "# For information about cache directory tags, see:\n"
-    "#\thttps://bford.info/cachedir/\n";
-
 /* Create `path` with `content` unless it exists (races are harmless). */
 static void create_once(const char *path, const char *content)
 {
-    if (access(path, F_OK) == 0)
-        return;
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0)
         return;
@@ -37,12 +30,9 @@ static void create_once(const char *path, const char *content)
         unlink(path);
 }
 
-int hub__localdir_init(hub__localdir *ld, const char *dir, bool dry_run)
+int hub__localdir_init(hub__localdir *ld, const char *dir)
 {
     memset(ld, 0, sizeof(*ld));
-    int error = HUB_OK;
-    if (!dry_run && (error = hub__mkdirs(dir)) < 0)
-        return error;
     ld->root = hub__path_resolve(dir);
     ld->meta_dir =
         ld->root ? hub__path_join(ld->root, ".cache/huggingface") : NULL;
@@ -50,18 +40,20 @@ int hub__localdir_init(hub__localdir *ld, const char *dir, bool dry_run)
         hub__localdir_free(ld);
         return HUB_ENOMEM;
     }
-    if (dry_run)
-        return HUB_OK;
-    if ((error = hub__mkdirs(ld->meta_dir)) < 0) {
-        hub__localdir_free(ld);
+    return HUB_OK;
+}
+
+int hub__localdir_create(const hub__localdir *ld)
+{
+    int error = hub__mkdirs(ld->meta_dir);
+    if (error < 0)
         return error;
-    }
     char *gitignore = hub__path_join(ld->meta_dir, ".gitignore");
     char *tag = hub__path_join(ld->meta_dir, "CACHEDIR.TAG");
     if (gitignore)
         create_once(gitignore, "*");
     if (tag)
-        create_once(tag, cachedir_tag);
+        create_once(tag, hub__hf_cachedir_tag);
     hub__free(gitignore);
     hub__free(tag);
     return HUB_OK;

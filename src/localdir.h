@@ -18,9 +18,12 @@ typedef struct hub__localdir {
     char *meta_dir; /* root/.cache/huggingface */
 } hub__localdir;
 
-/* Create the directory and its .cache/huggingface (with .gitignore and
- * CACHEDIR.TAG) unless `dry_run`. */
-int hub__localdir_init(hub__localdir *ld, const char *dir, bool dry_run);
+/* The paths only: nothing is created (a lookup, an offline run or a dry
+ * run must leave the disk as it was). */
+int hub__localdir_init(hub__localdir *ld, const char *dir);
+/* Before the first write: the directory and its .cache/huggingface, with
+ * .gitignore and CACHEDIR.TAG. */
+int hub__localdir_create(const hub__localdir *ld);
 void hub__localdir_free(hub__localdir *ld);
 
 char *hub__localdir_file(const hub__localdir *ld, const char *path);

@@ -346,6 +346,61 @@ static void test_bad_options_everywhere(void)
     }
 }
 
+static hub_client *ms_client(int offline)
+{
+    hub_client_options co;
+    ASSERT_OK(hub_client_options_init(&co, HUB_CLIENT_OPTIONS_VERSION));
+    co.flags = HUB_CLIENT_IGNORE_ENV;
+    co.hub = HUB_KIND_MODELSCOPE;
+    co.endpoint = fh.url;
+    snprintf(cache_dir, sizeof(cache_dir), "%s/ms-cache", test_tmpdir());
+    co.cache_dir = cache_dir;
+    co.offline = offline;
+    hub_client *c = NULL;
+    ASSERT_OK(hub_client_new(&c, &co));
+    return c;
+}
+
+/* ModelScope answers from its index: a file both named and matched by a
+ * pattern is listed once; a missing file is named in the message. */
+static void test_modelscope_cache_answers(void)
+{
+    const char *src = getenv("HUB_SOURCE_DIR");
+    if (!src)
+        test_skip("HUB_SOURCE_DIR is not set");
+    char extra[1200];
+    snprintf(extra, sizeof(extra), "--ms-fixtures=%s/tests/fixtures/modelscope",
+             src);
+    ASSERT_OK(hub_global_init());
+    fakehub_start(&fh, extra);
+    hub_client *on = ms_client(0);
+    char *path = NULL;
+    ASSERT_OK(hub_snapshot_download(&path, on, "hubfetch/ms-demo", NULL));
+    hub_free(path);
+    hub_client_free(on);
+
+    hub_client *off = ms_client(1);
+    const char *files[] = {"config.json"};
+    const char *allow[] = {"*.json"};
+    hub_download_options o = HUB_DOWNLOAD_OPTIONS_INIT;
+    o.files = files;
+    o.file_count = 1;
+    o.allow_patterns = allow;
+    o.allow_count = 1;
+    hub_result *r = NULL;
+    ASSERT_OK(hub_cache_lookup(&r, off, "hubfetch/ms-demo", &o));
+    size_t seen = 0;
+    for (size_t i = 0; i < hub_result_file_count(r); i++)
+        seen += strcmp(hub_result_file(r, i)->path, "config.json") == 0;
+    ASSERT_EQ_INT(seen, 1);
+    hub_result_free(r);
+    ASSERT_EQ_INT(
+        hub_download_file(&path, off, "hubfetch/ms-demo", "nope.json", NULL),
+        HUB_ENOTCACHED);
+    ASSERT(strstr(hub_error_last()->message, "'nope.json'"));
+    stop(off);
+}
+
 static void test_offline_and_lookup(void)
 {
     start();
@@ -530,6 +585,7 @@ static const test_case api_tests[] = {
     {"cancel_then_resume", test_cancel_then_resume},
     {"errors_name_the_cause", test_errors_name_the_cause},
     {"bad_options_everywhere", test_bad_options_everywhere},
+    {"modelscope_cache_answers", test_modelscope_cache_answers},
     {"offline_and_lookup", test_offline_and_lookup},
     {"corrupt_bytes_never_committed", test_corrupt_bytes_never_committed},
     {"local_dir", test_local_dir},

@@ -214,6 +214,37 @@ class ErrorTest(CliTestCase):
     def test_invalid_token(self):
         self.expect(19, "token was rejected", DEMO, "config.json", "--token", "hf_wrong")
 
+    def test_local_dir_offline_hub_down_and_refs(self):
+        out = os.path.join(self.tmp, "out")
+        # nothing there: not cached, and nothing created by asking
+        self.expect(21, "not in the cache", DEMO, "--local-dir", out, "--offline")
+        self.assertFalse(os.path.exists(out))
+        path = self.download(DEMO, "--local-dir", out, "--include", "*.json")
+        # the snapshot still records its ref in the main cache (reference §4.2)
+        self.assertEqual(read(os.path.join(self.repo_dir(), "refs", "main")),
+                         DEMO_MAIN.encode())
+        self.hub.clear_log()
+        self.assertEqual(self.download(DEMO, "--local-dir", out, "--offline"), path)
+        rc, got, err = self.run_cli("download", DEMO, "--local-dir", out,
+                                    env={"HF_ENDPOINT": "http://127.0.0.1:9"}, check=0)
+        self.assertEqual(got.strip(), path)
+        self.assertIn("using the local dir on disk", err)
+        self.assertEqual(self.requests(), [])
+
+    def test_local_dir_same_content_at_another_commit(self):
+        out = os.path.join(self.tmp, "out")
+        self.download(DEMO, "tokenizer.json", "--local-dir", out, "--revision", DEMO_V1)
+        # same etag at main: kept, and recorded at main's commit...
+        self.hub.clear_log()
+        self.download(DEMO, "tokenizer.json", "--local-dir", out)
+        self.assertEqual(self.requests("cdn"), [])
+        meta = os.path.join(out, ".cache/huggingface/download/tokenizer.json.metadata")
+        self.assertEqual(read(meta).split(b"\n")[0], DEMO_MAIN.encode())
+        # ...so that asking for that commit now costs no request at all
+        self.hub.clear_log()
+        self.download(DEMO, "tokenizer.json", "--local-dir", out, "--revision", DEMO_MAIN)
+        self.assertEqual(self.requests(), [])
+
     def test_missing_revision_and_file(self):
         self.expect(16, "revision 'nope' not found", DEMO, "--revision", "nope")
         self.expect(17, "file 'nope.txt' not found", DEMO, "nope.txt")

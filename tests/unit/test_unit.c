@@ -499,6 +499,18 @@ static void test_tree_cache_round_trip(void)
     ASSERT_EQ_INT(hub__hfcache_read_tree(&c, commit, &back), HUB_ENOTCACHED);
     hub__listing_free(&back);
     hub__listing_free(&l);
+    /* a redacted xet hash: no tree cache at all, rather than an inexact one
+     * (reference §3.10) */
+    const char *redacted =
+        "[{\"type\":\"file\",\"path\":\"w.bin\",\"xetHash\":\"redacted\","
+        "\"oid\":\"fc20600ae1408d085a8cfd1dd6fdf150fdb9823c\",\"size\":1}]";
+    ASSERT_OK(hub__hf_parse_tree_page(redacted, strlen(redacted), &l));
+    ASSERT(l.xet_unrecorded);
+    const char *other = "c4ef15906d838aa47a14b2f34f10065101bac6fc";
+    hub__hfcache_write_tree(&c, other, &l);
+    snprintf(path, sizeof(path), "%s/trees/%s.json", c.repo_dir, other);
+    ASSERT(access(path, F_OK) != 0);
+    hub__listing_free(&l);
     hub__hfcache_free(&c);
 }
 
@@ -507,7 +519,9 @@ static void test_localdir_layout(void)
     hub__localdir ld;
     char dir[1024];
     snprintf(dir, sizeof(dir), "%s/out", test_tmpdir());
-    ASSERT_OK(hub__localdir_init(&ld, dir, false));
+    ASSERT_OK(hub__localdir_init(&ld, dir));
+    ASSERT(access(dir, F_OK) != 0); /* nothing made yet */
+    ASSERT_OK(hub__localdir_create(&ld));
     char *base = hub__localdir_temp_base(&ld, "model.safetensors", "abc");
     char want[1024];
     snprintf(want, sizeof(want),
