@@ -807,14 +807,17 @@ class App:
         headers = self._resolve_headers(commit)
         if f.lfs:
             url = self.cdn_url(f, req.expire_links)
+            body = f"Found. Redirecting to {url}".encode()
             headers.update({
                 "Location": url,
                 "X-Linked-Etag": f'"{f.sha256}"',
                 "X-Linked-Size": str(f.size),
-                "ETag": f'"{f.sha256}"',
+                # the redirect's own (Express-style) ETag, which is *not* the
+                # file's: a client must read X-Linked-Etag (reference §2.3)
+                "ETag": f'W/"{len(body):x}-{hashlib.sha1(body).hexdigest()[:27]}"',
                 "Content-Type": "text/plain; charset=utf-8",
             })
-            return Response(302, headers, f"Found. Redirecting to {url}".encode())
+            return Response(302, headers, body)
         if repo.private or repo.gated or "/" not in repo.id or f.size == 0:
             return self._serve_direct(req, f, headers)
         # "." and ".." segments are percent-encoded so that RFC 3986 resolution of the
@@ -824,9 +827,9 @@ class App:
         key = quote(f"/{URL_PREFIX[repo_type]}{repo.id}/resolve/{rev}/{path}", safe="")
         location = (f"/api/resolve-cache/{repo_type}s/{repo.id}/{commit.sha}/{quoted}"
                     f"?{key}=&etag=%22{f.oid}%22")
+        # no ETag here: it comes with the 200 the redirect leads to (§2.2)
         headers.update({
             "Location": location,
-            "ETag": f'"{f.oid}"',
             "Content-Type": "text/plain; charset=utf-8",
         })
         return Response(307, headers, f"Temporary Redirect. Redirecting to {location}".encode())
