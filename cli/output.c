@@ -55,7 +55,8 @@ int cli_fail(int code)
     return cli_exit_code(code);
 }
 
-static int verror(int exit_code, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static int
+verror(int exit_code, const char *fmt, va_list ap)
 {
     char msg[1024];
     vsnprintf(msg, sizeof(msg), fmt, ap);

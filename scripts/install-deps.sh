@@ -3,8 +3,11 @@
 # missing. Needs root (or sudo) only when something has to be installed.
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config clang clang-format
-          libcurl4-openssl-dev libjansson-dev libssl-dev python3 ca-certificates)
+# libclang-rt-14-dev holds the ASan/UBSan runtimes: clang only recommends
+# it, and recommends are not installed here. git runs the source checks.
+packages=(build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
+          git libcurl4-openssl-dev libjansson-dev libssl-dev python3
+          ca-certificates)
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 # benchmarks and the proxy tests need these real peers
