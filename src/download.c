@@ -1140,7 +1140,7 @@ static int download_hf(hub_result **out,
     if (error == HUB_OK)
         error = single ? download_single(&d, out) : download_snapshot(&d, out);
     /* a failure still tells what was planned */
-    if (error < 0 && progress->file_count == 0 && d.nplan)
+    if (error < 0 && !progress->planned && d.nplan)
         set_progress_plan(&d);
     dl_free(&d);
     return error;
@@ -1175,7 +1175,7 @@ int hub__download(hub_result **out,
             client->hub == HUB_KIND_MODELSCOPE
                 ? hub__download_ms(out, client, repo_id, opts, single, progress)
                 : download_hf(out, client, repo_id, opts, single, progress);
-    if (error == HUB_OK && progress->file_count == 0 && *out)
+    if (error == HUB_OK && !progress->planned && *out)
         report_answered(progress, *out);
     hub__progress_job(
         progress, error == HUB_OK ? HUB_PHASE_DONE : HUB_PHASE_FAILED, true);

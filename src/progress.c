@@ -22,7 +22,11 @@ void hub__progress_init(hub__progress *p, hub_progress_cb cb, void *payload)
 
 int hub__progress_plan(hub__progress *p, size_t count)
 {
+    hub__progress_free(p);
+    p->planned = true;
     p->file_count = count;
+    p->bytes_done = p->bytes_total = 0;
+    p->files_done = 0;
     p->names = hub__calloc(count ? count : 1, sizeof(*p->names));
     p->done = hub__calloc(count ? count : 1, sizeof(*p->done));
     p->total = hub__calloc(count ? count : 1, sizeof(*p->total));

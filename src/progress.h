@@ -19,6 +19,7 @@ typedef struct hub__progress {
     void *payload;
     atomic_bool cancelled;
 
+    bool planned; /* hub__progress_plan() was called */
     size_t file_count;
     const char **names; /* borrowed */
     uint64_t *done;     /* bytes on disk per file */
@@ -46,7 +47,8 @@ typedef struct hub__progress {
 } hub__progress;
 
 void hub__progress_init(hub__progress *p, hub_progress_cb cb, void *payload);
-/* Set the plan: `count` files; names borrowed for the job's duration. */
+/* Set the plan: `count` files; names borrowed for the job's duration. A
+ * second call replaces the first. */
 int hub__progress_plan(hub__progress *p, size_t count);
 void hub__progress_set_file(hub__progress *p,
                             size_t index,
