@@ -349,6 +349,66 @@ class JobTest(BindingTestCase):
         with self.assertRaises(ValueError):
             job.poll()
 
+    def test_concurrent_waiters_share_the_outcome(self):
+        self.throttle("model.safetensors", rate=8_000_000)
+        c = self.client()
+        job = c.start_job(DEMO, files=["model.safetensors", "config.json"])
+        outcomes = []
+
+        def waiter():
+            try:
+                outcomes.append(job.wait(timeout=60))
+            except Exception as e:  # noqa: BLE001 -- recorded for the assert
+                outcomes.append(e)
+
+        threads = [threading.Thread(target=waiter) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(90)
+        self.assertEqual(len(outcomes), 4)
+        first = outcomes[0]
+        self.assertIsInstance(first, hubfetch.Result, outcomes)
+        self.assertTrue(all(o is first for o in outcomes), outcomes)
+        self.assertEqual(len(first.files), 2)
+        self.assertIs(job.wait(), first)
+        job.close()
+
+    def test_close_while_another_thread_waits(self):
+        self.throttle("model.safetensors")
+        c = self.client()
+        job = c.start_job(DEMO, files=["model.safetensors"])
+        seen = []
+
+        def waiter():
+            try:
+                job.wait()
+                seen.append("result")
+            except Exception as e:  # noqa: BLE001 -- recorded for the assert
+                seen.append(e)
+
+        t = threading.Thread(target=waiter)
+        t.start()
+        time.sleep(0.3)
+        job.close()  # cancels; must not free the job under the waiter
+        t.join(30)
+        self.assertFalse(t.is_alive())
+        self.assertEqual(len(seen), 1)
+        # the waiter saw either the cancellation or the job closed
+        self.assertIsInstance(seen[0], (hubfetch.DownloadCancelled, ValueError))
+        self.assertTrue(os.path.isfile(c.hf_hub_download(DEMO, "config.json")))
+
+    def test_timeout_options(self):
+        for name in ("connect_timeout", "stall_timeout"):
+            for bad in (0, -1, float("inf"), float("nan")):
+                with self.assertRaises(ValueError, msg=(name, bad)):
+                    self.client(**{name: bad})
+        for forever in (-1, float("inf")):
+            self.client(lock_timeout=forever)
+        self.client(lock_timeout=0, connect_timeout=0.5, stall_timeout=3)
+        with self.assertRaises(ValueError):
+            self.client(lock_timeout=float("nan"))
+
     def test_job_errors_and_client_close(self):
         c = self.client()
         with c.start_job("hubfetch/nope") as job:

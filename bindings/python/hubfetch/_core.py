@@ -255,14 +255,18 @@ class _SigintToCancel:
             signal.signal(signal.SIGINT, self.saved)
 
 
-def _seconds_to_ms(s):
-    """Seconds (float) to the library's ms: None is 0 (default), < 0 or inf
-    is -1 (forever)."""
+def _seconds_to_ms(name, s, forever=False):
+    """Seconds (float) to the library's ms. None is 0 (the default); where
+    `forever` is allowed, inf or a negative number waits forever (-1)."""
     if s is None:
         return 0
-    if s < 0 or s == float("inf"):
+    if forever and (s < 0 or s == float("inf")):
         return -1
-    return max(1, int(s * 1000))
+    if forever and s == 0:
+        return 1  # 0 would mean the default: give up at once instead
+    if not s > 0 or s == float("inf"):
+        raise ValueError(f"{name} must be a positive number of seconds: {s!r}")
+    return max(1, min(int(s * 1000), 2**31 - 1))
 
 
 class Client:
@@ -279,6 +283,9 @@ class Client:
         defaults come from ModelScope's variables and cache layout).
     log: a callable(level: LogLevel, message: str), called for messages at
         `log_level` or more severe, possibly from a job's thread.
+    connect_timeout, stall_timeout: seconds, > 0.
+    lock_timeout: seconds to wait for a file another process is
+        downloading; 0 does not wait, inf (or < 0) waits forever.
 
     A client serves one call at a time: calls from several threads are
     serialised; a job owns the client until it finished (calls meanwhile
@@ -315,10 +322,11 @@ class Client:
         o.max_rate = int(max_rate or 0)
         o.split_threshold = int(split_threshold or 0)
         o.part_size = int(part_size or 0)
-        o.connect_timeout_ms = _seconds_to_ms(connect_timeout)
-        o.stall_timeout_ms = _seconds_to_ms(stall_timeout)
+        o.connect_timeout_ms = _seconds_to_ms("connect_timeout", connect_timeout)
+        o.stall_timeout_ms = _seconds_to_ms("stall_timeout", stall_timeout)
         o.max_retries = AUTO if max_retries is None else max_retries
-        o.lock_timeout_ms = _seconds_to_ms(lock_timeout)
+        o.lock_timeout_ms = _seconds_to_ms("lock_timeout", lock_timeout,
+                                           forever=True)
         o.proxy = _utf8(proxy)
         o.no_proxy = _utf8(no_proxy)
         arr, n = _str_array(fallback_endpoints)
@@ -500,17 +508,23 @@ class Job:
                 time.sleep(0.1)
             result = job.wait()
 
-    poll(), cancel(), done and wait() may be used from any thread. Leaving
-    the `with` block (or close()) cancels the job if it still runs and
-    waits for it to stop.
+    poll(), cancel(), done, wait() and close() may be used from any thread,
+    concurrently; every wait() gets the same outcome. Leaving the `with`
+    block (or close()) cancels the job if it still runs and waits for it to
+    stop.
     """
 
     def __init__(self, client, repo_id, *, files=None, progress=None, **options):
         self._ptr = None
+        # guards _ptr, _users and the outcome; close() frees the handle only
+        # once no other thread is inside a call on it
+        self._cv = threading.Condition()
+        self._users = 0
         self._poll_lock = threading.Lock()
         self._client = client  # a job must never outlive its client
         self._result = None
         self._error = None
+        self._ended = False
         o, self._bridge = client._options(files=files, progress=progress, **options)
         ptr = ctypes.c_void_p()
         with client._lock:
@@ -519,65 +533,102 @@ class Job:
             if rc != E.OK:
                 raise _last_error()
         self._ptr = ptr
-        self._free_lock = threading.Lock()
         client._jobs.add(self)
+
+    def _enter(self):
+        with self._cv:
+            if not self._ptr:
+                raise ValueError("hubfetch: the job is closed")
+            self._users += 1
+            return self._ptr
+
+    def _leave(self):
+        with self._cv:
+            self._users -= 1
+            self._cv.notify_all()
 
     def poll(self):
         """The latest job-level progress; never blocks."""
         p = _lib.hub_progress()
-        # the strings it returns live until the next poll: one at a time
-        with self._poll_lock:
-            lib.hub_job_poll(self._handle(), ctypes.byref(p))
-            return Progress._from_c(p)
+        ptr = self._enter()
+        try:
+            # the strings it returns live until the next poll: one at a time
+            with self._poll_lock:
+                lib.hub_job_poll(ptr, ctypes.byref(p))
+                return Progress._from_c(p)
+        finally:
+            self._leave()
 
     def cancel(self):
         """Ask the job to stop; returns at once. wait() then raises
         DownloadCancelled."""
-        lib.hub_job_cancel(self._handle())
+        ptr = self._enter()
+        try:
+            lib.hub_job_cancel(ptr)
+        finally:
+            self._leave()
 
     @property
     def done(self):
-        return bool(lib.hub_job_done(self._handle()))
+        with self._cv:
+            if self._ended:
+                return True
+        ptr = self._enter()
+        try:
+            return bool(lib.hub_job_done(ptr))
+        finally:
+            self._leave()
 
     def wait(self, timeout=None):
         """Wait for the job; returns its Result or raises its error. With a
         timeout (seconds) raises TimeoutError if it is still running then."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            if self._result is not None or self._error is not None:
-                break
-            # short slices keep Ctrl-C working while we wait
-            left = 0.2 if deadline is None else min(0.2, deadline - time.monotonic())
-            out = ctypes.c_void_p()
-            rc = lib.hub_job_wait(self._handle(), max(0, int(left * 1000)),
-                                  ctypes.byref(out))
-            if rc == E.OK:
-                self._result = _take_result(out)
-                break
-            error = _last_error()  # before any other call on this thread
-            # ETIMEOUT is also a real outcome of a job: ask whether it ended
-            if rc == E.ETIMEOUT and not lib.hub_job_done(self._handle()):
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise TimeoutError("hubfetch: the job is still running")
-                continue
-            self._error = error
+        while not self._wait_slice(deadline):
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError("hubfetch: the job is still running")
         if self._bridge.error is not None:
             self._bridge.reraise()  # the callback's own exception wins
         if self._error is not None:
             raise self._error
         return self._result
 
-    def close(self):
-        """Cancel if running, wait, free. Safe to call twice."""
-        with self._free_lock:
-            if self._ptr:
-                lib.hub_job_free(self._ptr)
-                self._ptr = None
+    def _wait_slice(self, deadline):
+        """Wait a short slice (so Ctrl-C keeps working); True once the
+        outcome is recorded."""
+        with self._cv:
+            if self._ended:
+                return True
+        left = 0.2 if deadline is None else min(0.2, deadline - time.monotonic())
+        out = ctypes.c_void_p()
+        ptr = self._enter()
+        try:
+            rc = lib.hub_job_wait(ptr, max(0, int(left * 1000)), ctypes.byref(out))
+            error = _last_error() if rc != E.OK else None  # before any other call
+            # ETIMEOUT is also a real outcome of a job: ask whether it ended
+            if rc == E.ETIMEOUT and not lib.hub_job_done(ptr):
+                return False
+        finally:
+            self._leave()
+        # the library hands the result to one caller only: the first records
+        # it, a concurrent waiter finds it recorded
+        result = _take_result(out) if rc == E.OK else None
+        with self._cv:
+            if not self._ended:
+                self._result, self._error, self._ended = result, error, True
+        return True
 
-    def _handle(self):
-        if not self._ptr:
-            raise ValueError("hubfetch: the job is closed")
-        return self._ptr
+    def close(self):
+        """Cancel if running, wait, free. Safe to call twice, and while other
+        threads are in wait() or poll() (they then see the job closed)."""
+        with self._cv:
+            ptr = self._ptr
+            if not ptr:
+                return
+            lib.hub_job_cancel(ptr)
+            self._ptr = None  # no new callers
+            while self._users:
+                self._cv.wait()
+        lib.hub_job_free(ptr)
 
     def __enter__(self):
         return self

@@ -45,7 +45,7 @@ use std::ffi::CString;
 use std::fmt;
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 /// Version of the libhubfetch loaded at run time, e.g. "0.1.0".
@@ -740,6 +740,7 @@ impl Client {
         Ok(Job {
             raw,
             outcome: Mutex::new(None),
+            recorded: Condvar::new(),
         })
     }
 }
@@ -761,8 +762,10 @@ fn result(out: ffi::Output) -> Result<DownloadResult> {
 /// its thread to stop.
 pub struct Job {
     raw: ffi::RawJob,
-    // the library hands the result to the first waiter; later ones get a copy
+    // the library hands the result to the first waiter, which records it
+    // here; the others get a copy
     outcome: Mutex<Option<Result<DownloadResult>>>,
+    recorded: Condvar,
 }
 
 impl Job {
@@ -795,27 +798,35 @@ impl Job {
     }
 
     fn wait_timeout_ms(&self, ms: i64) -> Option<Result<DownloadResult>> {
-        let mut outcome = self.outcome.lock().unwrap_or_else(|e| e.into_inner());
-        if outcome.is_none() {
-            let r = match self.raw.wait(ms)? {
-                Ok(Some(r)) => Ok(r),
-                Ok(None) => Err(Error::new(
-                    -1,
-                    0,
-                    "the job's result was already taken".into(),
-                )),
-                Err(e) => Err(e),
-            };
-            *outcome = Some(r);
+        let lock = || self.outcome.lock().unwrap_or_else(|e| e.into_inner());
+        if lock().is_none() {
+            // not under the lock: a waiter with a short timeout must not
+            // queue behind one that waits forever
+            let waited = self.raw.wait(ms)?;
+            let mut outcome = lock();
+            match waited {
+                Ok(Some(r)) => *outcome = Some(Ok(r)),
+                // another waiter took the result and is about to record it
+                Ok(None) => {
+                    while outcome.is_none() {
+                        outcome = self
+                            .recorded
+                            .wait(outcome)
+                            .unwrap_or_else(|e| e.into_inner());
+                    }
+                }
+                Err(e) => {
+                    if outcome.is_none() {
+                        *outcome = Some(Err(e));
+                    }
+                }
+            }
+            self.recorded.notify_all();
         }
-        drop(outcome);
         if let Some(panic) = self.raw.take_panic() {
             std::panic::resume_unwind(panic);
         }
-        self.outcome
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        lock().clone()
     }
 }
 

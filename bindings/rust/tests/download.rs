@@ -382,6 +382,40 @@ fn jobs_poll_cancel_wait() {
 }
 
 #[test]
+fn concurrent_waiters_share_the_outcome_and_keep_their_timeouts() {
+    let hub = FakeHub::start();
+    let tmp = TempDir::new("waiters");
+    let client = hub.client(tmp.path());
+    hub.throttle(&lfs_sha(&hub, "model.safetensors"), 1_000_000);
+    let job = Arc::new(
+        client
+            .start_job(
+                DEMO,
+                DownloadOptions::new().files(["model.safetensors", "config.json"]),
+            )
+            .unwrap(),
+    );
+    let waiters: Vec<_> = (0..4)
+        .map(|_| {
+            let j = Arc::clone(&job);
+            std::thread::spawn(move || j.wait())
+        })
+        .collect();
+    // a short wait is not held up by the threads waiting forever
+    std::thread::sleep(Duration::from_millis(100));
+    let t = Instant::now();
+    assert!(job.wait_timeout(Duration::from_millis(50)).is_none());
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    let outcomes: Vec<_> = waiters.into_iter().map(|w| w.join().unwrap()).collect();
+    let first = outcomes[0].as_ref().expect("job").clone();
+    assert_eq!(first.files.len(), 2);
+    for o in &outcomes {
+        assert_eq!(o.as_ref().expect("every waiter gets the result"), &first);
+    }
+    assert_eq!(job.wait().unwrap(), first);
+}
+
+#[test]
 fn dropping_jobs_and_clients_in_any_order() {
     let hub = FakeHub::start();
     let tmp = TempDir::new("drop");
