@@ -199,6 +199,43 @@ def api_calls(c):
 
 
 @check
+def renamed_and_miscased_repos(c):
+    # The Hub answers a former or mis-cased id with a relative 307 to the canonical one; the
+    # client follows it and caches under the id it was given.
+    for repo in ("hubfetch/old-demo-model", "HubFetch/Demo-Model"):
+        c.hub.clear_log()
+        path = c.hf.hf_hub_download(repo, "config.json")
+        commit = c.commit()
+        assert path == os.path.join(c.folder(repo), "snapshots", commit.sha, "config.json"), path
+        with open(path, "rb") as fh:
+            assert fh.read() == commit.files["config.json"].read()
+        moved = [e for e in c.hub.log() if e["status"] == 307 and e["path"].startswith("/" + repo)]
+        assert moved, c.hub.log()
+        folder = c.hf.snapshot_download(repo, allow_patterns=["*.md"])
+        assert os.path.isfile(os.path.join(folder, "README.md")), folder
+        assert c.hf.HfApi().model_info(repo).id == DEMO
+    # a private repo is not revealed through another spelling
+    expect_raises(c.hf.errors.RepositoryNotFoundError, c.hf.hf_hub_download,
+                  "HubFetch/Private-Model", "config.json", token=False)
+
+
+@check
+def xet_files(c):
+    # The Xet headers parse as the client's own parser reads them, and its connection-info
+    # request succeeds on the route they name.
+    f = c.commit().files["model.safetensors"]
+    meta = c.hf.get_hf_file_metadata(c.hf.hf_hub_url(DEMO, "model.safetensors"))
+    xet = meta.xet_file_data
+    assert xet is not None and xet.file_hash == f.xet_hash, xet
+    assert xet.refresh_route == f"{c.hub.url}/api/models/{DEMO}/xet-read-token/{c.commit().sha}", xet
+    from huggingface_hub.utils import _xet
+    info = _xet.refresh_xet_connection_info(file_data=xet, headers={})
+    assert info.access_token and info.expiration_unix_epoch > time.time(), info
+    git = c.hf.get_hf_file_metadata(c.hf.hf_hub_url(DEMO, "config.json"))
+    assert git.xet_file_data is None
+
+
+@check
 def cache_scan_is_clean(c):
     info = c.hf.scan_cache_dir(c.cache)
     assert not info.warnings, info.warnings

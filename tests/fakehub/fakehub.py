@@ -126,6 +126,7 @@ class RepoFile:
         self.lfs = lfs
         self.size = content.size
         self.listed_size = None  # ModelScope listings: "Size" to report instead of the real one
+        self.xet = False  # stored with Xet (LFS files only): tree xetHash, X-Xet-* headers
         self._registry = registry  # sha256 -> RepoFile, what the CDN can serve (LFS only)
         self._git_sha1 = None if lfs else git_blob_sha1(content.data)
 
@@ -150,6 +151,11 @@ class RepoFile:
     def oid(self):
         """git object id of the file as stored in git (the pointer for LFS files)."""
         return git_blob_sha1(self.pointer) if self.lfs else self._git_sha1
+
+    @property
+    def xet_hash(self):
+        """Xet's content hash (a merkle hash, not the sha256; derived here)."""
+        return hashlib.sha256(b"xet:" + self.sha256.encode()).hexdigest() if self.xet else None
 
     @property
     def etag(self):
@@ -244,6 +250,8 @@ class Commit:
                     entry = {"type": "file", "path": path, "oid": f.oid, "size": f.size}
                     if f.lfs:
                         entry["lfs"] = {"oid": f.sha256, "size": f.size, "pointerSize": len(f.pointer)}
+                    if f.xet:
+                        entry["xetHash"] = f.xet_hash
                     entries.append(entry)
             self._listings[key] = sorted(entries, key=lambda e: e["path"])
         return self._listings[key]
@@ -256,6 +264,7 @@ class Repo:
         self.private = private
         self.gated = gated
         self.commits = []
+        self.renamed_from = []  # former ids, answered with a 307 to this one
         self.refs = []  # (kind, name, commit), kind in branch|tag|pr|convert
         self._names = {}  # every accepted spelling of a ref -> commit
         # ModelScope only (see README "ModelScope fixtures"):
@@ -365,6 +374,7 @@ class Fixtures:
         if gated not in (False, "auto", "manual") or (ms and gated):
             raise ValueError(f"gated must be false, 'auto' or 'manual' (HF only), not {gated!r}")
         repo = Repo(repo_type, spec["id"], bool(spec.get("private", False)), gated)
+        repo.renamed_from = [str(old) for old in spec.get("renamed_from", [])]
         if ms:
             self._load_ms_keys(repo, spec)
         for index, cspec in enumerate(spec["commits"]):
@@ -437,6 +447,7 @@ class Fixtures:
         if "lfs" in fspec:
             content = self._lfs_content(int(fspec["lfs"]["size"]), fspec["lfs"]["seed"])
             f = RepoFile(path, content, True, self._lfs_objects)
+            f.xet = bool(fspec["lfs"].get("xet", False))
         elif "text" in fspec:
             f = RepoFile(path, BytesContent(fspec["text"].encode()), False, self._lfs_objects)
         elif "base64" in fspec:
@@ -450,6 +461,19 @@ class Fixtures:
 
     def repo(self, repo_id, repo_type="model"):
         return self.repos.get((repo_type, repo_id))
+
+    def find(self, repo_id, repo_type="model"):
+        """The repo `repo_id` names exactly, as a former id, or in another case (the Hub
+        answers those two with a 307 to the canonical id, reference §1.5, §2.2)."""
+        exact = self.repo(repo_id, repo_type)
+        if exact is not None:
+            return exact
+        folded = repo_id.casefold()
+        for repo in self.repos.values():
+            if repo.type == repo_type and (repo_id in repo.renamed_from
+                                           or repo.id.casefold() == folded):
+                return repo
+        return None
 
     def repo_by_ms_id(self, ms_id, repo_type):
         return next((r for r in self.repos.values()
@@ -741,12 +765,30 @@ class App:
             return len(segs) >= n and (segs[n] if len(segs) > n else None) in ops
 
         for n in (2, 1):
-            if op_at(n) and self.fixtures.repo(unquote("/".join(segs[:n])), repo_type):
+            if op_at(n) and self.fixtures.find(unquote("/".join(segs[:n])), repo_type):
                 return n
         for n in (1, 2):
             if op_at(n):
                 return n
         return None
+
+    def _moved(self, req, repo_type, repo_id, rest, api):
+        """A 307 to the canonical id when `repo_id` is a former or mis-cased id of a repo
+        the caller may see; else None. The Location is relative and keeps the query."""
+        repo = self.fixtures.find(repo_id, repo_type)
+        if repo is None or repo.id == repo_id:
+            return None
+        visible = not repo.private or (
+            req.token is not None and (repo_type, repo.id) in self.fixtures.tokens[req.token])
+        if not visible:
+            return None
+        head = f"/api/{repo_type}s/" if api else f"/{URL_PREFIX[repo_type]}"
+        location = head + quote(repo.id) + "".join("/" + seg for seg in rest)
+        query = urlsplit(req.target).query
+        if query:
+            location += "?" + query
+        return Response(307, {"Location": location, "Content-Type": "text/plain; charset=utf-8"},
+                        f"Temporary Redirect. Redirecting to {location}".encode())
 
     def _access(self, req, repo_type, repo_id, download):
         """(repo, None) or (None, error response), per §8.1; gating only blocks downloads
@@ -794,6 +836,9 @@ class App:
         if n is None:
             return hub_error(404, "Not Found")
         repo_id = unquote("/".join(segs[:n]))
+        moved = self._moved(req, repo_type, repo_id, segs[n:], api=False)
+        if moved:
+            return moved
         repo, err = self._access(req, repo_type, repo_id, download=True)
         if err:
             return err
@@ -817,6 +862,16 @@ class App:
                 "ETag": f'W/"{len(body):x}-{hashlib.sha1(body).hexdigest()[:27]}"',
                 "Content-Type": "text/plain; charset=utf-8",
             })
+            if f.xet:
+                host = req.host or f"127.0.0.1:{self.hub_port}"
+                token_url = (f"{self.scheme}://{host}/api/{repo_type}s/{repo.id}"
+                             f"/xet-read-token/{commit.sha}")
+                headers.update({
+                    "X-Xet-Hash": f.xet_hash,
+                    "Link": (f'<{token_url}>; rel="xet-auth", '
+                             f'<{self.xet_cas_url()}/v1/reconstructions/{f.xet_hash}>; '
+                             'rel="xet-reconstruction-info"'),
+                })
             return Response(302, headers, body)
         if repo.private or repo.gated or "/" not in repo.id or f.size == 0:
             return self._serve_direct(req, f, headers)
@@ -878,16 +933,23 @@ class App:
         if not segs or segs[0] not in ("models", "datasets", "spaces"):
             return hub_error(404, "Not Found")
         repo_type, segs = segs[0][:-1], segs[1:]
-        n = self._split_repo(repo_type, segs, {None, "revision", "tree", "refs"})
+        n = self._split_repo(repo_type, segs,
+                             {None, "revision", "tree", "refs", "xet-read-token"})
         if n is None:
             return hub_error(404, "Not Found")
         op = segs[n] if len(segs) > n else None
-        repo, err = self._access(req, repo_type, unquote("/".join(segs[:n])), download=False)
+        moved = self._moved(req, repo_type, unquote("/".join(segs[:n])), segs[n:], api=True)
+        if moved:
+            return moved
+        repo, err = self._access(req, repo_type, unquote("/".join(segs[:n])),
+                                 download=op == "xet-read-token")
         if err:
             return err
         rest = segs[n + 1:]
         if op == "refs":
             return self.refs(req, repo) if not rest else hub_error(404, "Not Found")
+        if op == "xet-read-token":
+            return self.xet_read_token(repo, rest)
         if op is None:
             commit, rev = repo.resolve("main"), "main"
         elif op == "revision":
@@ -900,6 +962,23 @@ class App:
         if op == "tree":
             return self.tree(req, commit, unquote("/".join(rest)))
         return self.info(req, repo, commit)
+
+    def xet_cas_url(self):
+        # Only named, never served: hubfetch downloads Xet files over plain HTTP (§9).
+        return f"{self.scheme}://127.0.0.1:{self.cdn_port}/xet-cas"
+
+    def xet_read_token(self, repo, rest):
+        """§1.5: the CAS token of native Xet clients, in headers (and the body)."""
+        commit = repo.resolve(unquote("/".join(rest))) if rest else None
+        if commit is None:
+            return hub_error(404, "Invalid rev id", "RevisionNotFound")
+        expiration = int(time.time()) + self.link_ttl
+        token = self._sign(commit.sha, expiration)
+        return json_response(200, {"casUrl": self.xet_cas_url(), "exp": expiration,
+                                   "accessToken": token},
+                             {"X-Xet-Cas-Url": self.xet_cas_url(),
+                              "X-Xet-Access-Token": token,
+                              "X-Xet-Token-Expiration": str(expiration)})
 
     def info(self, req, repo, commit):
         blobs = req.query.get("blobs", "").lower() in ("true", "1")

@@ -60,6 +60,22 @@ class Base(FakeHubTestCase):
     def head(self, target, headers=None, port=None):
         return self.request("HEAD", target, headers, port)
 
+    def tree_pages(self, target, headers=None):
+        pages = []
+        while target:
+            r = self.get(target, headers)
+            self.assertEqual(r.status, 200, r.body)
+            pages.append(r.json())
+            link = r.header("Link")
+            if link is None:
+                break
+            url, rel = link.split(">; ")
+            self.assertEqual(rel, 'rel="next"')
+            u = urlsplit(url[1:])
+            self.assertEqual((u.scheme, u.netloc), ("http", f"127.0.0.1:{self.hub.hub_port}"))
+            target = u.path + "?" + u.query
+        return pages
+
     def cdn_target(self, location):
         """Path+query of an absolute CDN Location, asserting it points at our CDN."""
         u = urlsplit(location)
@@ -150,6 +166,60 @@ class TestResolve(Base):
         # The pointer file and its git oid are what a tree listing reports.
         pointer = f"version https://git-lfs.github.com/spec/v1\noid sha256:{digest}\nsize {f.size}\n"
         self.assertEqual(f.oid, hashlib.sha1(b"blob %d\0" % len(pointer) + pointer.encode()).hexdigest())
+
+    def test_xet_file_headers_tree_and_token(self):
+        # §2.2, §9: a Xet-stored file redirects like LFS plus X-Xet-Hash and Link rels; the
+        # tree lists its xetHash; the token route answers with the CAS headers.
+        f, sha = self.file("model.safetensors"), self.sha()
+        self.assertRegex(f.xet_hash, "^[0-9a-f]{64}$")
+        self.assertNotEqual(f.xet_hash, f.sha256)
+        r = self.head(f"/{DEMO}/resolve/main/model.safetensors")
+        self.assertEqual(r.status, 302)
+        self.assertEqual(r.header("X-Xet-Hash"), f.xet_hash)
+        self.assertEqual(r.header("X-Linked-Etag"), f'"{f.sha256}"')
+        token_url = f"{self.hub.url}/api/models/{DEMO}/xet-read-token/{sha}"
+        link = r.header("Link")
+        self.assertIn(f'<{token_url}>; rel="xet-auth"', link)
+        self.assertRegex(link, rf'<[^>]*/v1/reconstructions/{f.xet_hash}>; rel="xet-reconstruction-info"')
+        for plain in ("onnx/model.onnx", "config.json"):
+            r = self.head(f"/{DEMO}/resolve/main/{plain}")
+            self.assertIsNone(r.header("X-Xet-Hash"), plain)
+            self.assertIsNone(r.header("Link"), plain)
+        entries = {e["path"]: e for p in self.tree_pages(
+            f"/api/models/{DEMO}/tree/main?recursive=true") for e in p}
+        self.assertEqual(entries["model.safetensors"]["xetHash"], f.xet_hash)
+        self.assertNotIn("xetHash", entries["onnx/model.onnx"])
+        r = self.get(urlsplit(token_url).path)
+        self.assertEqual(r.status, 200)
+        self.assertTrue(r.header("X-Xet-Cas-Url") and r.header("X-Xet-Access-Token"))
+        self.assertGreater(int(r.header("X-Xet-Token-Expiration")), time.time())
+        self.assertEqual(r.json()["accessToken"], r.header("X-Xet-Access-Token"))
+        self.assertEqual(self.get(f"/api/models/{DEMO}/xet-read-token/nope").status, 404)
+
+    def test_renamed_and_miscased_repos_redirect_to_the_canonical_id(self):
+        # §1.5, §2.2: a relative 307 that keeps the rest of the path and the query.
+        for old in ("hubfetch/old-demo-model", "HubFetch/DEMO-model"):
+            for method in ("HEAD", "GET"):
+                r = self.request(method, f"/{old}/resolve/main/config.json")
+                self.assertEqual(r.status, 307, (old, method))
+                self.assertEqual(r.header("Location"), f"/{DEMO}/resolve/main/config.json")
+            r = self.get(f"/api/models/{old}/tree/main?recursive=true&expand=false")
+            self.assertEqual(r.status, 307)
+            self.assertEqual(r.header("Location"),
+                             f"/api/models/{DEMO}/tree/main?recursive=true&expand=false")
+            r = self.get(f"/api/models/{old}")
+            self.assertEqual((r.status, r.header("Location")), (307, f"/api/models/{DEMO}"))
+        # the canonical id is not redirected; an unknown one is still not found
+        self.assertEqual(self.head(f"/{DEMO}/resolve/main/config.json").status, 307)
+        self.assertTrue(self.head(f"/{DEMO}/resolve/main/config.json")
+                        .header("Location").startswith("/api/resolve-cache/"))
+        self.assertEqual(self.head("/hubfetch/nope/resolve/main/config.json").status, 401)
+        # a private repo is only redirected for someone who may see it
+        private = "HubFetch/Private-Model/resolve/main/config.json"
+        self.assertEqual(self.head("/" + private).status, 401)
+        r = self.head("/" + private, ALICE)
+        self.assertEqual((r.status, r.header("Location")),
+                         (307, "/hubfetch/private-model/resolve/main/config.json"))
 
     def test_files_served_directly(self):
         cases = [
@@ -273,22 +343,6 @@ class TestResolve(Base):
 
 
 class TestApi(Base):
-    def tree_pages(self, target, headers=None):
-        pages = []
-        while target:
-            r = self.get(target, headers)
-            self.assertEqual(r.status, 200, r.body)
-            pages.append(r.json())
-            link = r.header("Link")
-            if link is None:
-                break
-            url, rel = link.split(">; ")
-            self.assertEqual(rel, 'rel="next"')
-            u = urlsplit(url[1:])
-            self.assertEqual((u.scheme, u.netloc), ("http", f"127.0.0.1:{self.hub.hub_port}"))
-            target = u.path + "?" + u.query
-        return pages
-
     def test_pagination(self):
         commit = self.hub.fixtures.repo("hubfetch/paged").resolve("main")
         pages = self.tree_pages("/api/models/hubfetch/paged/tree/main?recursive=true&expand=false")
