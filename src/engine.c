@@ -424,6 +424,18 @@ static int learn_size(hub__part *p, const hub_http_resp *r, uint64_t want)
     return HUB_OK;
 }
 
+/* The first URL outside the hub that serves bytes (the CDN link a redirect
+ * led to) serves the file's other parts too, without a hub round trip each.
+ * Learnt from the headers, so parts that start while this one still runs
+ * already use it. */
+static int remember_data_url(hub__fetch *f, const char *url)
+{
+    if (f->data_url || !current || is_hub_origin(current, url))
+        return HUB_OK;
+    f->data_url = hub__strdup(url);
+    return f->data_url ? HUB_OK : HUB_ENOMEM;
+}
+
 static int on_part_headers(hub_xfer *x, void *payload)
 {
     hub__part *p = payload;
@@ -464,6 +476,7 @@ static int on_part_headers(hub_xfer *x, void *payload)
                                        (unsigned long long)r->range_start,
                                        (unsigned long long)want);
         f->st->url_known = true;
+        return remember_data_url(f, p->url);
     } else if (r->status == 200) {
         if (!identity)
             return hub__error_set_http(HUB_EPROTO, 200,
@@ -489,6 +502,7 @@ static int on_part_headers(hub_xfer *x, void *payload)
         } else {
             p->skip = want; /* drop the prefix we already have */
         }
+        return remember_data_url(f, p->url);
     }
     return HUB_OK;
 }
@@ -1130,8 +1144,6 @@ static void part_done(engine *e, hub__part *p, int result)
         const char *ep = endpoint_of(e, p->url);
         if (!f->served_by && ep)
             f->served_by = hub__strdup(ep);
-        if (!is_hub_origin(e, p->url) && !f->data_url)
-            f->data_url = hub__strdup(p->url);
         if (p->start + p->done >= p->end) {
             part_complete(e, p);
             return;

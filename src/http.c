@@ -151,7 +151,6 @@ static void resp_clear(hub_http_resp *r)
     hub__free(r->content_encoding);
     hub__free(r->link_next);
     hub__free(r->request_id);
-    hub__free(r->xet_hash);
     memset(r, 0, sizeof(*r));
     r->retry_after = -1;
     r->ratelimit_reset = -1;
@@ -410,8 +409,6 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *ud)
         set_field(&r->content_encoding, v, vlen);
     } else if (IS("x-request-id")) {
         set_field(&r->request_id, v, vlen);
-    } else if (IS("x-xet-hash")) {
-        set_field(&r->xet_hash, v, vlen);
     } else if (IS("link")) {
         parse_link(r, v, vlen);
     } else if (IS("ratelimit")) {

@@ -42,7 +42,6 @@ typedef struct hub_http_resp {
     char *content_encoding;
     char *link_next;  /* URL of Link: <...>; rel="next" */
     char *request_id; /* X-Request-Id */
-    char *xet_hash;   /* X-Xet-Hash */
     bool has_linked_size;
     uint64_t linked_size; /* X-Linked-Size */
     bool has_content_length;

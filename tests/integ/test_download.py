@@ -91,6 +91,25 @@ class DownloadTest(CliTestCase):
         self.assertIn("/api/datasets/hubfetch/demo-data/revision/main",
                       [r["path"] for r in self.requests()])
 
+    def test_renamed_and_miscased_repo_ids_follow_the_hub(self):
+        # The Hub answers both with a relative 307 to the canonical id; like
+        # huggingface_hub, the cache folder is named after the id the user gave.
+        commit = self.hub.fixtures.repo(DEMO).resolve("main")
+        for repo in ("hubfetch/old-demo-model", "HubFetch/Demo-Model"):
+            snap = self.download(repo, "--include", "*.json")
+            folder = "models--" + repo.replace("/", "--")
+            self.assertEqual(snap, os.path.join(self.cache, folder, "snapshots", commit.sha))
+            self.assertEqual(read(os.path.join(snap, "config.json")),
+                             commit.files["config.json"].read())
+            one = self.download(repo, "README.md")
+            self.assertEqual(read(one), commit.files["README.md"].read())
+            self.assertIn(307, [r["status"] for r in self.requests("hub")
+                                if r["path"].startswith(("/" + repo, "/api/models/" + repo))])
+        # another spelling does not reveal a private repo
+        rc, out, err = self.run_cli("download", "HubFetch/Private-Model")
+        self.assertEqual((rc, out), (15, ""), err)
+        self.assertIn("not found", err)
+
     def test_include_exclude_and_folder_arguments(self):
         path = self.download(DEMO, "--include", "*.json", "--exclude", "tokenizer*")
         got = sorted(os.path.relpath(os.path.join(dp, f), path)

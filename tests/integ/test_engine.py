@@ -230,6 +230,20 @@ class EngineTest(CliTestCase):
         self.assertEqual(statuses[0], 403)
         self.assertIn(206, statuses[1:])
 
+    def test_parts_reuse_the_cdn_link_of_the_first(self):
+        # A snapshot knows sizes from the listing, so there is no HEAD: the first part's
+        # redirect gives the CDN link and every other part goes there directly. One hub
+        # resolve per file, not per part (the Hub rate-limits resolves). A slow CDN, so
+        # that the other parts start while the first still runs.
+        self.slow_cdn(8 * MiB)
+        self.download(DEMO, "--include", "model.safetensors")
+        f = self.hub.fixtures.repo(DEMO).resolve("main").files["model.safetensors"]
+        resolves = [r for r in self.requests("hub") if "/resolve/" in r["path"]]
+        parts = [r for r in self.requests("cdn") if f.sha256 in r["path"]]
+        self.assertEqual(len(resolves), 1, resolves)
+        self.assertGreater(len(parts), 1)
+        self.assertEqual(sum(r["bytes"] for r in parts), f.size)
+
     def test_server_ignoring_range_still_works(self):
         self.hub.faults([{"match": "repos/", "server": "cdn", "action": {"ignore_range": True}}])
         path = self.download(DEMO, "model.safetensors")
