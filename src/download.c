@@ -39,6 +39,7 @@ typedef struct dl {
     hub_client *c;
     const hub_download_options *o;
     hub__repo repo;
+    char *canonical_id; /* the repo's id as the hub spells it, if another */
     const char *revision;
     bool single;
     bool local;
@@ -97,6 +98,7 @@ static void dl_free(dl *d)
     hub__hfcache_free(&d->cache);
     hub__localdir_free(&d->ld);
     hub__free(d->head_location);
+    hub__free(d->canonical_id);
 }
 
 bool hub__download_is_single(const hub_download_options *o)
@@ -338,12 +340,22 @@ static int resolve_revision(dl *d)
                                         "%s '%s'",
                                         st, type_name(d), d->repo.id);
         } else {
-            char *sha = NULL;
-            error = hub__hf_parse_revision(body.ptr, body.len, &sha);
+            char *sha = NULL, *id = NULL;
+            error = hub__hf_parse_revision(body.ptr, body.len, &sha, &id);
             if (error == HUB_OK) {
                 memcpy(d->commit, sha, 41);
                 hub__free(sha);
             }
+            /* A renamed or mis-cased id: later requests use the hub's own
+             * spelling and skip a 307 each; the cache keeps the user's, as
+             * huggingface_hub's does. */
+            if (error == HUB_OK && id && strcmp(id, d->repo.id) != 0) {
+                hub__free(d->canonical_id);
+                d->canonical_id = id;
+                d->repo.id = id;
+                id = NULL;
+            }
+            hub__free(id);
         }
     }
     hub__buf_free(&body);

@@ -120,9 +120,14 @@ char *hub__hf_tree_url(const hub__repo *repo, const char *revision)
     return url;
 }
 
-int hub__hf_parse_revision(const char *body, size_t len, char **commit_out)
+int hub__hf_parse_revision(const char *body,
+                           size_t len,
+                           char **commit_out,
+                           char **id_out)
 {
     *commit_out = NULL;
+    if (id_out)
+        *id_out = NULL;
     hub_json *root = NULL;
     int error = hub__json_parse(&root, body, len, "repository info");
     if (error < 0)
@@ -133,6 +138,13 @@ int hub__hf_parse_revision(const char *body, size_t len, char **commit_out)
                                "repository info has no valid commit 'sha'");
     else if (!(*commit_out = hub__strdup(sha)))
         error = HUB_ENOMEM;
+    const char *id = hub__json_string(hub__json_get(root, "id"));
+    if (error == HUB_OK && id_out && id) {
+        if (hub__hf_check_repo_id(id) == HUB_OK)
+            error = (*id_out = hub__strdup(id)) ? HUB_OK : HUB_ENOMEM;
+        else
+            hub__error_clear(); /* no canonical id: keep the user's */
+    }
     hub__json_free(root);
     return error;
 }

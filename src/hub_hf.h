@@ -22,8 +22,12 @@ char *hub__hf_revision_url(const hub__repo *repo, const char *revision);
  * "")}?recursive=true&expand=false */
 char *hub__hf_tree_url(const hub__repo *repo, const char *revision);
 
-/* The "sha" of a repo-info JSON document. */
-int hub__hf_parse_revision(const char *body, size_t len, char **commit_out);
+/* The "sha" of a repo-info JSON document, and its "id" (the canonical id,
+ * NULL when absent or not a valid repo id) if `id_out` is not NULL. */
+int hub__hf_parse_revision(const char *body,
+                           size_t len,
+                           char **commit_out,
+                           char **id_out);
 /* Append the files of one tree page to `into` (directories are skipped;
  * paths are validated). */
 int hub__hf_parse_tree_page(const char *body, size_t len, hub__listing *into);

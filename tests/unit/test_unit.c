@@ -351,11 +351,27 @@ static void test_parse_tree(void)
 
     char *sha = NULL;
     const char *info = "{\"sha\":\"336de85ded21fb397e9153c318fe74ccdaa1f6e9\"}";
-    ASSERT_OK(hub__hf_parse_revision(info, strlen(info), &sha));
+    ASSERT_OK(hub__hf_parse_revision(info, strlen(info), &sha, NULL));
     ASSERT_EQ_STR(sha, "336de85ded21fb397e9153c318fe74ccdaa1f6e9");
     hub__free(sha);
-    ASSERT_EQ_INT(hub__hf_parse_revision("{\"sha\":\"x\"}", 11, &sha),
+    ASSERT_EQ_INT(hub__hf_parse_revision("{\"sha\":\"x\"}", 11, &sha, NULL),
                   HUB_EPROTO);
+    /* the canonical id, when the hub gives a valid one */
+    char *id = NULL;
+    const char *named = "{\"id\":\"Org/New-Name\","
+                        "\"sha\":\"336de85ded21fb397e9153c318fe74ccdaa1f6e9\"}";
+    ASSERT_OK(hub__hf_parse_revision(named, strlen(named), &sha, &id));
+    ASSERT_EQ_STR(id, "Org/New-Name");
+    hub__free(sha);
+    hub__free(id);
+    const char *bad = "{\"id\":\"../x\","
+                      "\"sha\":\"336de85ded21fb397e9153c318fe74ccdaa1f6e9\"}";
+    ASSERT_OK(hub__hf_parse_revision(bad, strlen(bad), &sha, &id));
+    ASSERT(id == NULL);
+    hub__free(sha);
+    ASSERT_OK(hub__hf_parse_revision(info, strlen(info), &sha, &id));
+    ASSERT(id == NULL);
+    hub__free(sha);
 }
 
 /* ---- the cache layout
