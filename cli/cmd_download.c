@@ -20,6 +20,7 @@ enum {
     O_TOKEN,
     O_ENDPOINT,
     O_OFFLINE,
+    O_PREFER_OFFLINE,
     O_FORCE,
     O_WORKERS,
     O_DRY_RUN,
@@ -50,6 +51,7 @@ static const cli_opt options[] = {
     {"token", 0, true, O_TOKEN},
     {"endpoint", 0, true, O_ENDPOINT},
     {"offline", 0, false, O_OFFLINE},
+    {"prefer-offline", 0, false, O_PREFER_OFFLINE},
     {"force-download", 0, false, O_FORCE},
     {"max-workers", 0, true, O_WORKERS},
     {"dry-run", 0, false, O_DRY_RUN},
@@ -101,6 +103,8 @@ static void help(FILE *fp)
         "  --no-proxy HOSTS       hosts reached directly (default: NO_PROXY)\n"
         "  --ca-bundle FILE       CA certificates to trust (SSL_CERT_FILE)\n"
         "  --offline              use only the cache, never the network\n"
+        "  --prefer-offline       no request at all when the cache has\n"
+        "                         everything asked for; else as usual\n"
         "  --force-download       fetch again even if cached\n"
         "  --max-workers N        files fetched at once (8)\n"
         "  -c, --connections N    connections per large file (16)\n"
@@ -400,6 +404,9 @@ int cmd_download(int argc, char **argv)
             break;
         case O_OFFLINE:
             dopts.local_files_only = 1;
+            break;
+        case O_PREFER_OFFLINE:
+            dopts.prefer_offline = 1;
             break;
         case O_FORCE:
             dopts.force_download = 1;

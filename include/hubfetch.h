@@ -52,7 +52,7 @@ extern "C" {
 #endif
 
 #define HUB_VERSION_MAJOR 0
-#define HUB_VERSION_MINOR 1
+#define HUB_VERSION_MINOR 2
 #define HUB_VERSION_PATCH 0
 /** Version as one number, MAJOR * 10000 + MINOR * 100 + PATCH. */
 #define HUB_VERSION_NUM                                                        \
@@ -374,9 +374,13 @@ typedef enum hub_repo_type {
     HUB_REPO_SPACE = 2
 } hub_repo_type;
 
-#define HUB_DOWNLOAD_OPTIONS_VERSION 1
+#define HUB_DOWNLOAD_OPTIONS_VERSION 2
 
-/** Options of one download or cache lookup. */
+/**
+ * Options of one download or cache lookup. The library reads only the
+ * fields of the version a caller sets: a program built against an older
+ * header keeps working, the newer fields taking their defaults.
+ */
 typedef struct hub_download_options {
     unsigned int version;    /**< #HUB_DOWNLOAD_OPTIONS_VERSION */
     hub_repo_type repo_type; /**< default #HUB_REPO_MODEL */
@@ -406,12 +410,21 @@ typedef struct hub_download_options {
     /** Progress callback and its payload, or NULL. */
     hub_progress_cb progress_cb;
     void *progress_payload;
+    /**
+     * 1: when the cache already holds everything asked for, answer from it
+     * without any request (not even the one that checks a branch for a new
+     * commit); otherwise download as usual. A snapshot counts as held only
+     * if its listing was recorded (`trees/<commit>.json`); on ModelScope,
+     * whose cache records no listing, only named files can be. Since
+     * version 2.
+     */
+    int prefer_offline;
 } hub_download_options;
 
 #define HUB_DOWNLOAD_OPTIONS_INIT                                              \
     {                                                                          \
         HUB_DOWNLOAD_OPTIONS_VERSION, HUB_REPO_MODEL, NULL, NULL, 0, NULL, 0,  \
-            NULL, 0, NULL, 0, 0, 0, NULL, NULL                                 \
+            NULL, 0, NULL, 0, 0, 0, NULL, NULL, 0                              \
     }
 
 /** Initialise `opts` to defaults. @return #HUB_OK or #HUB_EVERSION. */

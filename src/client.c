@@ -75,8 +75,9 @@ int hub_download_options_init(hub_download_options *opts, unsigned int version)
         return hub__error_set(
             HUB_EVERSION, "download options version %u not supported", version);
     hub_download_options init = HUB_DOWNLOAD_OPTIONS_INIT;
-    *opts = init;
-    opts->version = version;
+    init.version = version;
+    /* an older caller's struct is shorter: fill only what it has */
+    memcpy(opts, &init, hub__download_options_size(version));
     return HUB_OK;
 }
 
@@ -624,14 +625,13 @@ void hub__client_leave(hub_client *c)
 /* ---- downloads --------------------------------------------------------------
  */
 
+/* `o` is whole and checked (hub__download_options_take). */
 static int run_download(hub_result **out,
                         hub_client *c,
                         const char *repo_id,
-                        const hub_download_options *opts,
+                        const hub_download_options *o,
                         bool single)
 {
-    hub_download_options defaults = HUB_DOWNLOAD_OPTIONS_INIT;
-    const hub_download_options *o = opts ? opts : &defaults;
     hub__progress progress;
     hub__progress_init(&progress, o->progress_cb, o->progress_payload);
     int error = hub__download(out, c, repo_id, o, single, &progress);
@@ -647,11 +647,13 @@ int hub_download(hub_result **out,
     HUB_ASSERT_ARG(out);
     *out = NULL;
     HUB_ASSERT_ARG(repo_id);
-    int error = hub__client_enter(client);
+    hub_download_options o;
+    int error = hub__download_options_take(&o, opts);
     if (error < 0)
         return error;
-    error = run_download(out, client, repo_id, opts,
-                         opts && hub__download_is_single(opts));
+    if ((error = hub__client_enter(client)) < 0)
+        return error;
+    error = run_download(out, client, repo_id, &o, hub__download_is_single(&o));
     hub__client_leave(client);
     return error;
 }
@@ -665,14 +667,12 @@ static int path_download(char **path_out,
     HUB_ASSERT_ARG(path_out);
     *path_out = NULL;
     HUB_ASSERT_ARG(repo_id);
-    int error = hub__client_enter(client);
+    hub_download_options o;
+    int error = hub__download_options_take(&o, opts);
     if (error < 0)
         return error;
-    hub_download_options o;
-    if (opts)
-        o = *opts;
-    else
-        hub_download_options_init(&o, HUB_DOWNLOAD_OPTIONS_VERSION);
+    if ((error = hub__client_enter(client)) < 0)
+        return error;
     const char *files[1] = {filename};
     if (filename) {
         o.files = files;
@@ -720,11 +720,13 @@ int hub_cache_lookup(hub_result **out,
     HUB_ASSERT_ARG(out);
     *out = NULL;
     HUB_ASSERT_ARG(repo_id);
-    int error = hub__client_enter(client);
+    hub_download_options o;
+    int error = hub__download_options_take(&o, opts);
     if (error < 0)
         return error;
-    hub_download_options defaults = HUB_DOWNLOAD_OPTIONS_INIT;
-    error = hub__lookup(out, client, repo_id, opts ? opts : &defaults);
+    if ((error = hub__client_enter(client)) < 0)
+        return error;
+    error = hub__lookup(out, client, repo_id, &o);
     hub__client_leave(client);
     return error;
 }

@@ -118,6 +118,25 @@ static int check_list(const char *const *list, size_t n, const char *what)
     return HUB_OK;
 }
 
+size_t hub__download_options_size(unsigned int version)
+{
+    return version == 1 ? offsetof(hub_download_options, prefer_offline)
+                        : sizeof(hub_download_options);
+}
+
+int hub__download_options_take(hub_download_options *dst,
+                               const hub_download_options *src)
+{
+    hub_download_options defaults = HUB_DOWNLOAD_OPTIONS_INIT;
+    *dst = defaults;
+    if (!src)
+        return HUB_OK;
+    if (src->version == 0 || src->version > HUB_DOWNLOAD_OPTIONS_VERSION)
+        return hub__download_check_options(src); /* says why */
+    memcpy(dst, src, hub__download_options_size(src->version));
+    return hub__download_check_options(dst);
+}
+
 int hub__download_check_options(const hub_download_options *o)
 {
     if (o->version == 0 || o->version > HUB_DOWNLOAD_OPTIONS_VERSION)
@@ -1010,10 +1029,28 @@ static void plan_reset(dl *d)
     d->commit[0] = '\0';
 }
 
+/* prefer_offline: the cache answers, with no request, when it holds all
+ * that is asked; patterns and whole snapshots need the recorded listing
+ * (a folder alone cannot tell what is missing from it). */
+static bool answered_offline(dl *d)
+{
+    if (!d->o->prefer_offline || d->o->force_download || d->offline)
+        return false;
+    bool patterns = !d->single && (d->o->allow_count || !d->o->file_count);
+    if (answer_from_cache(d, "") == HUB_OK && (!patterns || d->have_listing))
+        return true;
+    plan_reset(d);
+    listing_drop(d);
+    hub__error_clear();
+    return false;
+}
+
 static int download_single(dl *d, hub_result **out)
 {
     const char *path = d->o->files[0];
     int error;
+    if (answered_offline(d))
+        return make_result(d, out, d->plan[0].local_path);
     /* A pinned commit that is here costs no request at all. */
     if (!d->o->force_download && hub__str_is_commit(d->revision)) {
         bool here = false;
@@ -1102,6 +1139,8 @@ static int download_snapshot(dl *d, hub_result **out)
         error = answer_from_cache(d, offline_why(d));
         return error < 0 ? error : result_at_answer_dir(d, out);
     }
+    if (answered_offline(d))
+        return result_at_answer_dir(d, out);
     hub__progress_job(d->progress, HUB_PHASE_RESOLVE, false);
     error = resolve_revision(d);
     if (error < 0 && cache_may_answer(error)) {

@@ -114,9 +114,9 @@ int hub_job_start(hub_job **out,
     HUB_ASSERT_ARG(out);
     *out = NULL;
     HUB_ASSERT_ARG(repo_id);
-    hub_download_options defaults = HUB_DOWNLOAD_OPTIONS_INIT;
-    const hub_download_options *o = opts ? opts : &defaults;
-    int error = hub__download_check_options(o);
+    hub_download_options whole;
+    const hub_download_options *o = &whole;
+    int error = hub__download_options_take(&whole, opts);
     if (error < 0)
         return error;
     hub_job *job = hub__calloc(1, sizeof(*job));

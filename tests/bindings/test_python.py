@@ -95,6 +95,18 @@ class DownloadTest(BindingTestCase):
         self.assertEqual(again, path)
         self.assertEqual(self.hub.log(), [])
 
+    def test_prefer_offline(self):
+        kw = self.kwargs(allow_patterns=["*.json"])
+        folder = hubfetch.snapshot_download(DEMO, **kw)
+        self.hub.clear_log()
+        self.assertEqual(hubfetch.snapshot_download(DEMO, prefer_offline=True, **kw), folder)
+        path = hubfetch.hf_hub_download(DEMO, "config.json", prefer_offline=True,
+                                        **self.kwargs())
+        self.assertEqual(path, os.path.join(folder, "config.json"))
+        self.assertEqual(self.hub.log(), [])
+        r = self.client().download(DEMO, files=["README.md"], prefer_offline=True)
+        self.assertEqual(r.files[0].status, FileStatus.DOWNLOADED)
+
     def test_revision_subfolder_and_unicode_name(self):
         c = self.client()
         p = c.hf_hub_download(DEMO, "vocab.txt", subfolder="tokenizer")

@@ -5,6 +5,7 @@
 
 #include <hubfetch.h>
 
+#include <stddef.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -473,6 +474,105 @@ static void test_offline_and_lookup(void)
     stop(off);
 }
 
+static void test_prefer_offline(void)
+{
+    start();
+    hub_client *c = client_with(NULL, 0);
+    char *path = NULL;
+    const char *allow[] = {"*.json"};
+    hub_download_options o = HUB_DOWNLOAD_OPTIONS_INIT;
+    o.allow_patterns = allow;
+    o.allow_count = 1;
+    o.prefer_offline = 1;
+    ASSERT_OK(hub_snapshot_download(&path, c, DEMO, &o)); /* nothing cached */
+    hub_free(path);
+    size_t requests = fakehub_count(&fh, "\"server\"", NULL);
+    ASSERT(requests > 0);
+
+    /* all there: no request at all, not even for the branch */
+    hub_result *r = NULL;
+    ASSERT_OK(hub_download(&r, c, DEMO, &o));
+    ASSERT_EQ_STR(hub_result_commit(r), DEMO_MAIN);
+    ASSERT_EQ_INT(hub_result_file_count(r), 4);
+    for (size_t i = 0; i < 4; i++)
+        ASSERT_EQ_INT(hub_result_file(r, i)->status, HUB_FILE_CACHED);
+    hub_result_free(r);
+    ASSERT_OK(hub_download_file(&path, c, DEMO, "config.json", &o));
+    hub_free(path);
+    ASSERT_EQ_INT(fakehub_count(&fh, "\"server\"", NULL), requests);
+
+    /* something missing: downloaded as usual */
+    ASSERT_OK(hub_download_file(&path, c, DEMO, "onnx/model.onnx", &o));
+    hub_free(path);
+    ASSERT(fakehub_count(&fh, "\"server\"", NULL) > requests);
+    o.allow_count = 0;
+    ASSERT_OK(hub_download(&r, c, DEMO, &o)); /* whole snapshot: incomplete */
+    hub_result_free(r);
+    ASSERT_EQ_INT(fakehub_count(&fh, "/revision/main", NULL), 2);
+    requests = fakehub_count(&fh, "\"server\"", NULL);
+    ASSERT_OK(hub_download(&r, c, DEMO, &o)); /* now complete */
+    hub_result_free(r);
+    ASSERT_EQ_INT(fakehub_count(&fh, "\"server\"", NULL), requests);
+
+    /* without the recorded listing a folder cannot vouch for a snapshot */
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd), "rm -r '%s'/models--hubfetch--demo-model/trees",
+             cache_dir);
+    ASSERT_EQ_INT(system(cmd), 0);
+    ASSERT_OK(hub_download(&r, c, DEMO, &o));
+    hub_result_free(r);
+    ASSERT(fakehub_count(&fh, "\"server\"", NULL) > requests);
+    /* force_download wins */
+    requests = fakehub_count(&fh, "\"server\"", NULL);
+    o.force_download = 1;
+    ASSERT_OK(hub_download_file(&path, c, DEMO, "config.json", &o));
+    hub_free(path);
+    ASSERT(fakehub_count(&fh, "\"server\"", NULL) > requests);
+    stop(c);
+}
+
+/* A program built against the version-1 header passes a shorter struct:
+ * the library must neither read nor write past it. */
+static void test_version_1_callers(void)
+{
+    start();
+    hub_client *c = client_with(NULL, 0);
+    size_t v1 = offsetof(hub_download_options, prefer_offline);
+    unsigned char *mem = malloc(sizeof(hub_download_options));
+    ASSERT(mem);
+    memset(mem, 0xAB, sizeof(hub_download_options));
+    hub_download_options *o = (hub_download_options *)(void *)mem;
+    ASSERT_OK(hub_download_options_init(o, 1));
+    for (size_t i = v1; i < sizeof(hub_download_options); i++)
+        ASSERT_EQ_INT(mem[i], 0xAB); /* init wrote only version 1's fields */
+    ASSERT_EQ_INT(o->version, 1);
+    ASSERT_EQ_INT(o->repo_type, HUB_REPO_MODEL);
+    /* what lies past it (0xAB..., a nonzero prefer_offline) is not read:
+     * the second call still asks the hub for the branch */
+    char *path = NULL;
+    ASSERT_OK(hub_download_file(&path, c, DEMO, "config.json", o));
+    hub_free(path);
+    size_t requests = fakehub_count(&fh, "\"server\"", NULL);
+    ASSERT_OK(hub_download_file(&path, c, DEMO, "config.json", o));
+    hub_free(path);
+    ASSERT(fakehub_count(&fh, "\"server\"", NULL) > requests);
+    hub_job *job = NULL;
+    hub_result *r = NULL;
+    ASSERT_OK(hub_job_start(&job, c, DEMO, o));
+    ASSERT_OK(hub_job_wait(job, -1, &r));
+    hub_result_free(r);
+    hub_job_free(job);
+    ASSERT_OK(hub_cache_lookup(&r, c, DEMO, o));
+    hub_result_free(r);
+    free(mem);
+    /* a version this library does not know is refused, not guessed at */
+    hub_download_options future = HUB_DOWNLOAD_OPTIONS_INIT;
+    future.version = HUB_DOWNLOAD_OPTIONS_VERSION + 1;
+    ASSERT_EQ_INT(hub_download_file(&path, c, DEMO, "config.json", &future),
+                  HUB_EVERSION);
+    stop(c);
+}
+
 static void test_corrupt_bytes_never_committed(void)
 {
     start();
@@ -589,6 +689,8 @@ static const test_case api_tests[] = {
     {"offline_and_lookup", test_offline_and_lookup},
     {"corrupt_bytes_never_committed", test_corrupt_bytes_never_committed},
     {"local_dir", test_local_dir},
+    {"prefer_offline", test_prefer_offline},
+    {"version_1_callers", test_version_1_callers},
 };
 
 const test_case *api_suite(size_t *count)

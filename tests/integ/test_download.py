@@ -55,6 +55,20 @@ class DownloadTest(CliTestCase):
         self.download(DEMO, "config.json", "--revision", DEMO_MAIN)
         self.assertEqual(self.requests(), [])
 
+    def test_prefer_offline_makes_no_request_once_everything_is_here(self):
+        snap = self.download(DEMO, "--include", "*.json")
+        self.hub.clear_log()
+        self.assertEqual(self.download(DEMO, "--include", "*.json", "--prefer-offline"), snap)
+        one = self.download(DEMO, "config.json", "--prefer-offline")
+        self.assertEqual(one, os.path.join(snap, "config.json"))
+        self.assertEqual(self.requests(), [])
+        # something missing: fetched as usual, then held too
+        self.download(DEMO, "--prefer-offline")
+        self.assertTrue(self.requests())
+        self.hub.clear_log()
+        self.download(DEMO, "--prefer-offline")
+        self.assertEqual(self.requests(), [])
+
     def test_second_download_by_branch_makes_only_metadata_requests(self):
         self.download(DEMO)
         self.hub.clear_log()

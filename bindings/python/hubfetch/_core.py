@@ -395,7 +395,7 @@ class Client:
     def _options(repo_type=None, revision=None, allow_patterns=None,
                  ignore_patterns=None, files=None, local_dir=None,
                  local_files_only=False, force_download=False, dry_run=False,
-                 progress=None):
+                 prefer_offline=False, progress=None):
         """(hub_download_options, keep-alive list); strings and arrays are
         referenced by the struct, so they live as long as it does."""
         if repo_type not in _REPO_TYPES:
@@ -412,6 +412,7 @@ class Client:
         o.local_files_only = int(bool(local_files_only))
         o.force_download = int(bool(force_download))
         o.dry_run = int(bool(dry_run))
+        o.prefer_offline = int(bool(prefer_offline))
         bridge = _ProgressBridge(progress)
         o.progress_cb = bridge.c_func
         return o, bridge
@@ -439,26 +440,30 @@ class Client:
 
     def hf_hub_download(self, repo_id, filename, *, subfolder=None, repo_type=None,
                         revision=None, local_dir=None, local_files_only=False,
-                        force_download=False, progress=None):
-        """Download one file (or find it in the cache); returns its path."""
+                        force_download=False, prefer_offline=False, progress=None):
+        """Download one file (or find it in the cache); returns its path.
+        prefer_offline=True: no request at all when it is already cached."""
         if subfolder:
             filename = f"{subfolder}/{filename}"
         return self._call(lib.hub_download_file, _take_string, repo_id, _utf8(filename),
                    repo_type=repo_type, revision=revision, local_dir=local_dir,
                    local_files_only=local_files_only,
-                   force_download=force_download, progress=progress)
+                   force_download=force_download, prefer_offline=prefer_offline,
+                   progress=progress)
 
     def snapshot_download(self, repo_id, *, repo_type=None, revision=None,
                           allow_patterns=None, ignore_patterns=None, local_dir=None,
                           local_files_only=False, force_download=False,
-                          progress=None):
+                          prefer_offline=False, progress=None):
         """Download the files of a revision the patterns select; returns the
-        snapshot folder (or local_dir)."""
+        snapshot folder (or local_dir). prefer_offline=True: no request at
+        all when the cache holds them all (and recorded the listing)."""
         return self._call(lib.hub_snapshot_download, _take_string, repo_id, repo_type=repo_type,
                    revision=revision, allow_patterns=allow_patterns,
                    ignore_patterns=ignore_patterns, local_dir=local_dir,
                    local_files_only=local_files_only,
-                   force_download=force_download, progress=progress)
+                   force_download=force_download, prefer_offline=prefer_offline,
+                   progress=progress)
 
     def download(self, repo_id, *, files=None, progress=None, **options):
         """The general form: a Result listing every file (status, size,
@@ -651,7 +656,7 @@ def _client(endpoint, token, cache_dir, kw):
 def hf_hub_download(repo_id, filename, *, subfolder=None, repo_type="model",
                     revision=None, cache_dir=None, local_dir=None, token=None,
                     endpoint=None, local_files_only=False, force_download=False,
-                    progress=None, **client_options):
+                    prefer_offline=False, progress=None, **client_options):
     """Download one file into the huggingface_hub cache; returns its path.
     Extra keyword arguments go to Client (proxy, max_retries, ignore_env...)."""
     with _client(endpoint, token, cache_dir, client_options) as c:
@@ -659,14 +664,14 @@ def hf_hub_download(repo_id, filename, *, subfolder=None, repo_type="model",
             repo_id, filename, subfolder=subfolder, repo_type=repo_type,
             revision=revision, local_dir=local_dir,
             local_files_only=local_files_only, force_download=force_download,
-            progress=progress)
+            prefer_offline=prefer_offline, progress=progress)
 
 
 def snapshot_download(repo_id, *, repo_type="model", revision=None, cache_dir=None,
                       local_dir=None, token=None, endpoint=None,
                       local_files_only=False, force_download=False,
                       allow_patterns=None, ignore_patterns=None, max_workers=None,
-                      progress=None, **client_options):
+                      prefer_offline=False, progress=None, **client_options):
     """Download a snapshot of a repository; returns the folder. Extra keyword
     arguments go to Client."""
     with _client(endpoint, token, cache_dir,
@@ -675,7 +680,8 @@ def snapshot_download(repo_id, *, repo_type="model", revision=None, cache_dir=No
             repo_id, repo_type=repo_type, revision=revision,
             allow_patterns=allow_patterns, ignore_patterns=ignore_patterns,
             local_dir=local_dir, local_files_only=local_files_only,
-            force_download=force_download, progress=progress)
+            force_download=force_download, prefer_offline=prefer_offline,
+            progress=progress)
 
 
 def cache_lookup(repo_id, filename=None, *, repo_type="model", revision=None,

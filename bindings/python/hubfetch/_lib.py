@@ -14,10 +14,10 @@ import os
 # versions, and the fields we know are at the same offsets.
 PROGRESS_VERSION = 1
 CLIENT_OPTIONS_VERSION = 1
-DOWNLOAD_OPTIONS_VERSION = 1
+DOWNLOAD_OPTIONS_VERSION = 2
 
 # The oldest library (HUB_VERSION_NUM) whose ABI this binding can drive.
-MIN_LIBRARY_VERSION = 100
+MIN_LIBRARY_VERSION = 200
 
 AUTO = -1
 CLIENT_IGNORE_ENV = 0x1
@@ -118,6 +118,7 @@ class hub_download_options(ctypes.Structure):
         ("dry_run", ctypes.c_int),
         ("progress_cb", PROGRESS_CB),
         ("progress_payload", ctypes.c_void_p),
+        ("prefer_offline", ctypes.c_int),  # version 2
     ]
 
 

@@ -31,11 +31,11 @@ use crate::{DownloadResult, Error, FileInfo, FileStatus, LogLevel, Phase, Progre
 
 pub const HUB_PROGRESS_VERSION: c_uint = 1;
 pub const HUB_CLIENT_OPTIONS_VERSION: c_uint = 1;
-pub const HUB_DOWNLOAD_OPTIONS_VERSION: c_uint = 1;
+pub const HUB_DOWNLOAD_OPTIONS_VERSION: c_uint = 2;
 pub const HUB_AUTO: c_int = -1;
 pub const HUB_CLIENT_IGNORE_ENV: c_uint = 0x1;
 /// The oldest library (HUB_VERSION_NUM) this crate can drive.
-pub const MIN_LIBRARY_VERSION: c_int = 100;
+pub const MIN_LIBRARY_VERSION: c_int = 200;
 
 /// `enum hub_phase`, `hub_repo_type`, `hub_file_status` are C enums: `int`.
 pub type hub_enum = c_int;
@@ -117,6 +117,8 @@ pub struct hub_download_options {
     pub dry_run: c_int,
     pub progress_cb: hub_progress_cb,
     pub progress_payload: *mut c_void,
+    /// Since version 2.
+    pub prefer_offline: c_int,
 }
 
 #[repr(C)]
@@ -467,6 +469,7 @@ pub(crate) struct OwnedOptions {
     pub local_files_only: bool,
     pub force_download: bool,
     pub dry_run: bool,
+    pub prefer_offline: bool,
 }
 
 impl OwnedOptions {
@@ -497,6 +500,7 @@ impl OwnedOptions {
         o.local_files_only = self.local_files_only as c_int;
         o.force_download = self.force_download as c_int;
         o.dry_run = self.dry_run as c_int;
+        o.prefer_offline = self.prefer_offline as c_int;
         o.progress_cb = cb;
         o.progress_payload = payload;
         Ok(o)

@@ -543,6 +543,7 @@ pub struct DownloadOptions<'a> {
     local_files_only: bool,
     force_download: bool,
     dry_run: bool,
+    prefer_offline: bool,
     progress: Option<RefCell<Box<ffi::ProgressFn<'a>>>>,
 }
 
@@ -584,6 +585,14 @@ impl<'a> DownloadOptions<'a> {
     }
     pub fn force_download(mut self, yes: bool) -> Self {
         self.force_download = yes;
+        self
+    }
+    /// No request at all when the cache already holds everything asked for
+    /// (a snapshot or patterns: only with the listing recorded at download);
+    /// otherwise download as usual. A branch is then not checked for a
+    /// newer commit.
+    pub fn prefer_offline(mut self, yes: bool) -> Self {
+        self.prefer_offline = yes;
         self
     }
     /// Plan only: report what would be fetched (see [`Client::download`]).
@@ -633,6 +642,7 @@ impl<'a> DownloadOptions<'a> {
             local_files_only: self.local_files_only,
             force_download: self.force_download,
             dry_run: self.dry_run,
+            prefer_offline: self.prefer_offline,
         })
     }
 }

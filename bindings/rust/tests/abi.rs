@@ -92,6 +92,7 @@ fn rust_layouts() -> Vec<Layout> {
             dry_run,
             progress_cb,
             progress_payload,
+            prefer_offline,
         }),
         layout!(hub_file_info {
             path,

@@ -78,6 +78,16 @@ fn file_and_snapshot_with_patterns() {
         .unwrap();
     assert_eq!(again, p);
     assert!(hub.log().is_empty());
+    // and by the branch, with no request at all since it is here
+    let held = client
+        .download_file(
+            DEMO,
+            "config.json",
+            &DownloadOptions::new().prefer_offline(true),
+        )
+        .unwrap();
+    assert_eq!(held, p);
+    assert!(hub.log().is_empty());
 
     let opts = DownloadOptions::new()
         .allow_patterns(["*.json", "tokenizer/*"])
