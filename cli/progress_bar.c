@@ -27,6 +27,9 @@ struct cli_progress {
     size_t nfiles;
     hub_progress last; /* last job-level figures */
     int lines_drawn;
+    /* columns of each line of the last frame: a terminal that narrows
+     * rewraps them (tmux, VTE, kitty...), so they may take more rows now */
+    int line_cols[1 + MAX_FILE_LINES];
     long long last_draw_ms;
 };
 
@@ -181,8 +184,20 @@ static void format_eta(double eta, char *out, size_t len)
         snprintf(out, len, "%02ld:%02ld", s / 60, s % 60);
 }
 
-/* One line, cut to the terminal width so it never wraps. */
-static void put_line(cli_progress *bar, const char *text, int width)
+/* Rows the last frame takes at `width`. */
+static int rows_drawn(const cli_progress *bar, int width)
+{
+    int rows = 0;
+    for (int i = 0; i < bar->lines_drawn; i++) {
+        int cols = bar->line_cols[i];
+        rows += cols > width ? (cols + width - 1) / width : 1;
+    }
+    return rows;
+}
+
+/* One line, cut to the terminal width so it never wraps; records its
+ * columns as line `index` of the frame. */
+static void put_line(cli_progress *bar, int index, const char *text, int width)
 {
     char line[1024];
     snprintf(line, sizeof(line), "%s", text);
@@ -195,6 +210,7 @@ static void put_line(cli_progress *bar, const char *text, int width)
     }
     *p = '\0';
     fprintf(bar->fp, "\033[2K%s\n", line);
+    bar->line_cols[index] = (int)(w > max ? max : w);
 }
 
 static void draw(cli_progress *bar, bool final)
@@ -241,16 +257,16 @@ static void draw(cli_progress *bar, bool final)
         snprintf(line, sizeof(line), "%s %s", head, stats);
     }
 
-    if (bar->tty && bar->lines_drawn)
-        fprintf(bar->fp, "\033[%dF", bar->lines_drawn);
-    int lines = 0;
     if (!bar->tty) {
         fprintf(bar->fp, "%s\n", line);
         fflush(bar->fp);
         return;
     }
-    put_line(bar, line, width);
-    lines++;
+    int before = rows_drawn(bar, width);
+    if (before)
+        fprintf(bar->fp, "\033[%dF", before);
+    int lines = 0;
+    put_line(bar, lines++, line, width);
     if (!final) {
         int shown = 0;
         for (size_t i = 0; i < bar->nfiles && shown < MAX_FILE_LINES; i++) {
@@ -281,15 +297,14 @@ static void draw(cli_progress *bar, bool final)
             } else {
                 snprintf(line, sizeof(line), "  %s %s", name, fstats);
             }
-            put_line(bar, line, width);
-            lines++;
+            put_line(bar, lines++, line, width);
         }
     }
-    /* clear lines left over from a taller previous frame */
-    for (int i = lines; i < bar->lines_drawn; i++)
+    /* clear rows left over from a taller previous frame */
+    for (int i = lines; i < before; i++)
         fputs("\033[2K\n", bar->fp);
-    if (bar->lines_drawn > lines)
-        fprintf(bar->fp, "\033[%dF", bar->lines_drawn - lines);
+    if (before > lines)
+        fprintf(bar->fp, "\033[%dF", before - lines);
     bar->lines_drawn = lines;
     fflush(bar->fp);
 }
@@ -339,7 +354,7 @@ void cli_progress_clear(cli_progress *bar)
 {
     if (!bar || bar->mode != CLI_PROGRESS_BAR || !bar->tty || !bar->lines_drawn)
         return;
-    fprintf(bar->fp, "\033[%dF\033[J", bar->lines_drawn);
+    fprintf(bar->fp, "\033[%dF\033[J", rows_drawn(bar, term_width(bar)));
     bar->lines_drawn = 0;
     fflush(bar->fp);
 }

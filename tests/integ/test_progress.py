@@ -145,10 +145,13 @@ class TerminalBarTest(CliTestCase):
         return self.tmux("capture-pane", "-p", "-t", "bar").rstrip("\n").split("\n")
 
     def test_bar_redraws_in_place_narrow_and_resized(self):
-        self.hub.faults([{"match": "repos/", "server": "cdn", "action": {"rate": 6_000_000}}])
+        # slow enough (16 connections x 1 MB/s: about 2 s) that frames follow the resize
+        self.hub.faults([{"match": "repos/", "server": "cdn", "action": {"rate": 1_000_000}}])
         env = " ".join(f"{k}={shlex.quote(v)}" for k, v in self.env.items()
                        if k in ("HF_HUB_CACHE", "HF_ENDPOINT", "HOME"))
-        cmd = (f"env {env} {shlex.quote(HUBFETCH)} download {DEMO}; "
+        # lines above the bar: when the terminal narrows it rewraps them and
+        # the bar together, and the rows they take stay on screen
+        cmd = (f"seq 8; env {env} {shlex.quote(HUBFETCH)} download {DEMO}; "
                f"echo EXIT=$?; sleep 60")
         self.tmux("new-session", "-d", "-s", "bar", "-x", "60", "-y", "20", cmd)
         frames = []
@@ -164,6 +167,7 @@ class TerminalBarTest(CliTestCase):
                 frames.append(self.screen())
                 self.tmux("resize-window", "-t", "bar", "-x", "34", "-y", "20")
                 resized = True
+                after_resize = frames[-1]
             time.sleep(0.1)
         self.assertTrue(resized, "the bar never showed")
         final = self.screen()
@@ -179,6 +183,8 @@ class TerminalBarTest(CliTestCase):
         busy = [f for f in drawn if any("model.safetensors" in line for line in f)]
         self.assertTrue(busy)
         self.assertTrue(any("[" in line and "%" in line for f in busy for line in f))
+        # frames drawn after the resize, over lines the terminal rewrapped
+        self.assertGreater(len(frames) - frames.index(after_resize), 3)
         # after the resize nothing is wider than the terminal
         width_ok = [f for f in frames[-10:]]
         for f in width_ok:
