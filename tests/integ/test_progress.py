@@ -6,6 +6,7 @@ import json
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import time
 import unittest
@@ -151,8 +152,9 @@ class TerminalBarTest(CliTestCase):
                        if k in ("HF_HUB_CACHE", "HF_ENDPOINT", "HOME"))
         # lines above the bar: when the terminal narrows it rewraps them and
         # the bar together, and the rows they take stay on screen
-        cmd = (f"seq 8; env {env} {shlex.quote(HUBFETCH)} download {DEMO}; "
-               f"echo EXIT=$?; sleep 60")
+        pidfile = os.path.join(self.tmp, "pid")
+        cmd = (f"seq 8; env {env} {shlex.quote(HUBFETCH)} download {DEMO} & "
+               f"echo $! > {shlex.quote(pidfile)}; wait $!; echo EXIT=$?; sleep 60")
         self.tmux("new-session", "-d", "-s", "bar", "-x", "60", "-y", "20", cmd)
         frames = []
         resized = False
@@ -165,7 +167,16 @@ class TerminalBarTest(CliTestCase):
             if not resized and any("files" in line for line in lines):
                 time.sleep(0.5)
                 frames.append(self.screen())
+                # Resize while the CLI is stopped and its output drained: a
+                # frame in flight during the resize was drawn for the old
+                # width, which no program can correct for afterwards.
+                with open(pidfile) as fh:
+                    pid = int(fh.read())
+                os.kill(pid, signal.SIGSTOP)
+                time.sleep(0.3)
                 self.tmux("resize-window", "-t", "bar", "-x", "34", "-y", "20")
+                time.sleep(0.2)
+                os.kill(pid, signal.SIGCONT)
                 resized = True
                 after_resize = frames[-1]
             time.sleep(0.1)
