@@ -363,6 +363,16 @@ class JobTest(BindingTestCase):
 
     def test_concurrent_waiters_share_the_outcome(self):
         self.throttle("model.safetensors", rate=8_000_000)
+        # the waiter the library hands the result to is slow to record it:
+        # the others must wait for it, not record "no result"
+        real = hubfetch._core._take_result
+
+        def slow_take(ptr):
+            time.sleep(0.3)
+            return real(ptr)
+
+        hubfetch._core._take_result = slow_take
+        self.addCleanup(setattr, hubfetch._core, "_take_result", real)
         c = self.client()
         job = c.start_job(DEMO, files=["model.safetensors", "config.json"])
         outcomes = []

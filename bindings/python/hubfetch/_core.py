@@ -614,12 +614,22 @@ class Job:
                 return False
         finally:
             self._leave()
-        # the library hands the result to one caller only: the first records
-        # it, a concurrent waiter finds it recorded
-        result = _take_result(out) if rc == E.OK else None
         with self._cv:
-            if not self._ended:
-                self._result, self._error, self._ended = result, error, True
+            if rc == E.OK and not out:
+                # the library hands the result to one caller only: another
+                # waiter has it and is about to record it
+                while not self._ended:
+                    self._cv.wait()
+                return True
+        result = None
+        try:
+            if rc == E.OK:
+                result = _take_result(out)
+        finally:  # recorded whatever happens: other waiters count on it
+            with self._cv:
+                if not self._ended:
+                    self._result, self._error, self._ended = result, error, True
+                self._cv.notify_all()
         return True
 
     def close(self):
