@@ -44,7 +44,7 @@ check-asan: deps js-deps
 
 check-format: deps
 	clang-format --dry-run --Werror include/*.h src/*.[ch] cli/*.[ch] \
-	    tests/harness/*.[ch] tests/unit/*.c tests/integ/*.c examples/*.c \
+	    tests/harness/*.[ch] tests/unit/*.c tests/integ/*.c tests/fuzz/*.c examples/*.c \
 	    bench/*.c
 	@# git grep: 0 = found (bad), 1 = clean, anything else = could not look
 	@git grep -n -E '\b(strcpy|strcat|sprintf|vsprintf|gets|atoi|atol|strtok|tmpnam)\s*\(' \
