@@ -1,22 +1,83 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz_parsers.c: libFuzzer over what the network and other programs'
  * caches hand the library: tree pages and repo info (Hub), listings and
- * revisions (ModelScope), .msc pickles, Location resolution, patterns. The
+ * revisions (ModelScope), .msc pickles, Location resolution, patterns, and
+ * the files huggingface_hub leaves (trees/<commit>.json, local-dir
+ * .metadata). The
  * first byte picks the parser. ctest runs it briefly from seeds/ in the
  * sanitizer build; longer: build-asan/tests/fuzz_parsers -max_total_time=600
  * DIR tests/fuzz/seeds. */
 #include "alloc.h"
+#include "cache_hf.h"
 #include "error.h"
 #include "http.h"
 #include "hub_hf.h"
 #include "hub_modelscope.h"
 #include "listing.h"
+#include "localdir.h"
+#include "path.h"
 #include "pattern.h"
 #include "pickle.h"
 
+#include <ftw.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define COMMIT "336de85ded21fb397e9153c318fe74ccdaa1f6e9"
+
+/* A scratch cache and local dir, made once, for the parsers that read
+ * files (trees/<commit>.json written by huggingface_hub, local-dir
+ * .metadata files). */
+static char scratch[64];
+static char tree_file[256], meta_file[256], local_file[256];
+
+static int
+remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void remove_scratch(void)
+{
+    nftw(scratch, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void make_scratch(void)
+{
+    if (scratch[0])
+        return;
+    atexit(remove_scratch);
+    snprintf(scratch, sizeof(scratch), "/tmp/hubfetch-fuzz-%ld",
+             (long)getpid());
+    char dir[256];
+    snprintf(dir, sizeof(dir), "%s/cache/models--org--name/trees", scratch);
+    hub__mkdirs(dir);
+    snprintf(tree_file, sizeof(tree_file), "%s/" COMMIT ".json", dir);
+    snprintf(dir, sizeof(dir), "%s/local/.cache/huggingface/download", scratch);
+    hub__mkdirs(dir);
+    snprintf(meta_file, sizeof(meta_file), "%s/a.txt.metadata", dir);
+    snprintf(local_file, sizeof(local_file), "%s/local/a.txt", scratch);
+    FILE *f = fopen(local_file, "w");
+    if (f)
+        fclose(f);
+}
+
+static void put(const char *path, const uint8_t *data, size_t size)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return;
+    fwrite(data, 1, size, f);
+    fclose(f);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -24,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    uint8_t sel = data[0] % 7;
+    uint8_t sel = data[0] % 9;
     data++;
     size--;
     char *s = malloc(size + 1); /* the text parsers want a terminator */
@@ -80,6 +141,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             char *q = hub__http_quote(nul + 1, true);
             hub__free(q);
             free(a);
+        }
+        break;
+    }
+    case 7: {
+        make_scratch();
+        put(tree_file, data, size);
+        char root[128];
+        snprintf(root, sizeof(root), "%s/cache", scratch);
+        hub__hfcache c;
+        if (hub__hfcache_init(&c, root, HUB_REPO_MODEL, "org/name", true) ==
+            HUB_OK) {
+            hub__listing l = {0};
+            hub__hfcache_read_tree(&c, COMMIT, &l);
+            hub__listing_free(&l);
+            hub__hfcache_free(&c);
+        }
+        break;
+    }
+    case 8: {
+        make_scratch();
+        put(meta_file, data, size);
+        char dir[128];
+        snprintf(dir, sizeof(dir), "%s/local", scratch);
+        hub__localdir ld;
+        if (hub__localdir_init(&ld, dir) == HUB_OK) {
+            hub__localdir_meta m;
+            hub__localdir_read_meta(&ld, "a.txt", &m);
+            hub__localdir_free(&ld);
         }
         break;
     }

@@ -41,6 +41,14 @@ def main():
     seed("url-authority", 5, b"http://[::1]:80/p\n//other.host/x")
     seed("pattern-star", 6, b"*.json\ndir/config.json")
     seed("pattern-class", 6, b"[!a-c]?/**\nb/x")
+    # 7: trees/<commit>.json as huggingface_hub writes it (indent=1)
+    trees = {"format_version": 1, "files": {
+        "config.json": {"size": 136, "blob_id": SHA1},
+        "m.bin": {"size": 5, "blob_id": SHA1, "lfs_sha256": "a" * 64, "lfs_size": 5,
+                  "xet_hash": "b" * 64}}}
+    seed("trees-json", 7, json.dumps(trees, indent=1).encode())
+    # 8: a local dir's .metadata: commit, etag, timestamp
+    seed("local-metadata", 8, ("3" * 40 + "\n" + SHA1 + "\n1700000000.5\n").encode())
 
 
 if __name__ == "__main__":
