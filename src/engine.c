@@ -428,9 +428,15 @@ static int learn_size(hub__part *p, const hub_http_resp *r, uint64_t want)
  * led to) serves the file's other parts too, without a hub round trip each.
  * Learnt from the headers, so parts that start while this one still runs
  * already use it. */
-static int remember_data_url(hub__fetch *f, const char *url)
+static int remember_data_url(hub__part *p)
 {
-    if (f->data_url || !current || is_hub_origin(current, url))
+    hub__fetch *f = p->f;
+    const char *url = p->url;
+    if (!current || is_hub_origin(current, url))
+        return HUB_OK;
+    if (p->hops > 0)
+        f->st->reresolves = 0; /* a link fresh from the hub serves */
+    if (f->data_url)
         return HUB_OK;
     f->data_url = hub__strdup(url);
     return f->data_url ? HUB_OK : HUB_ENOMEM;
@@ -476,7 +482,7 @@ static int on_part_headers(hub_xfer *x, void *payload)
                                        (unsigned long long)r->range_start,
                                        (unsigned long long)want);
         f->st->url_known = true;
-        return remember_data_url(f, p->url);
+        return remember_data_url(p);
     } else if (r->status == 200) {
         if (!identity)
             return hub__error_set_http(HUB_EPROTO, 200,
@@ -502,7 +508,7 @@ static int on_part_headers(hub_xfer *x, void *payload)
         } else {
             p->skip = want; /* drop the prefix we already have */
         }
-        return remember_data_url(f, p->url);
+        return remember_data_url(p);
     }
     return HUB_OK;
 }
@@ -1157,19 +1163,30 @@ static void part_done(engine *e, hub__part *p, int result)
             finish(e, f, gave_up(p, HUB_ENET));
         return;
     }
-    /* An expired signed URL: go back to the hub for a fresh one. */
-    if (st == 403 && !is_hub_origin(e, p->url) &&
-        f->st->reresolves < MAX_RERESOLVES) {
-        f->st->reresolves++;
-        hub__log(e->cfg->log, HUB_LOG_INFO,
-                 "'%s': download link refused (HTTP 403), asking the hub "
-                 "for a new one",
-                 f->path);
-        hub__free(f->data_url);
-        f->data_url = NULL;
-        drop_xfer(e, p);
-        restart_url(p);
-        return;
+    /* An expired signed URL: go back to the hub for a fresh one. Links
+     * expire again and again over a long download, so only refusals in a
+     * row count (a fresh link that serves resets them), and a link already
+     * given up on by another part costs nothing. */
+    if (st == 403 && !is_hub_origin(e, p->url)) {
+        bool fresh = p->hops > 0; /* just handed out by the hub */
+        bool in_use = f->data_url && strcmp(f->data_url, p->url) == 0;
+        if (!fresh && !in_use) {
+            drop_xfer(e, p);
+            restart_url(p);
+            return;
+        }
+        if (f->st->reresolves < MAX_RERESOLVES) {
+            f->st->reresolves++;
+            hub__log(e->cfg->log, HUB_LOG_INFO,
+                     "'%s': download link refused (HTTP 403), asking the hub "
+                     "for a new one",
+                     f->path);
+            hub__free(f->data_url);
+            f->data_url = NULL;
+            drop_xfer(e, p);
+            restart_url(p);
+            return;
+        }
     }
     error = file_http_error(e, p, r);
     if (st >= 500 && failover(e, p))

@@ -244,6 +244,16 @@ class EngineTest(CliTestCase):
         self.assertGreater(len(parts), 1)
         self.assertEqual(sum(r["bytes"] for r in parts), f.size)
 
+    def test_a_hub_handing_out_dead_links_is_given_up_on(self):
+        self.hub.faults([{"match": "/resolve/", "server": "hub",
+                          "action": {"expire_links": True}}])
+        rc, out, err = self.run_cli("download", DEMO, "model.safetensors", "--retries", "1")
+        self.assertEqual(rc, 26, err)
+        self.assertIn("403", err)
+        # a few fresh links tried, not an endless loop
+        refused = [r for r in self.requests("cdn") if r["status"] == 403]
+        self.assertLessEqual(len(refused), 20)
+
     def test_server_ignoring_range_still_works(self):
         self.hub.faults([{"match": "repos/", "server": "cdn", "action": {"ignore_range": True}}])
         path = self.download(DEMO, "model.safetensors")
@@ -299,6 +309,24 @@ class EngineTest(CliTestCase):
         self.download(DEMO, "model.safetensors", "--limit-rate", "16M")
         # 32 MiB at 16 MiB/s: at least about 2 s (minus the initial burst)
         self.assertGreater(time.monotonic() - t0, 1.8)
+
+
+class ShortLivedLinksTest(CliTestCase):
+    """CDN links that expire every second, as signed links do over a long
+    download: each expiry costs a fresh resolve, however many there are."""
+
+    hub_args = ("--cdn-link-ttl", "1")
+
+    def test_links_expiring_again_and_again(self):
+        self.hub.faults([{"match": "repos/", "server": "cdn", "action": {"rate": 4 * MiB}}])
+        f = self.hub.fixtures.repo(BIG).resolve("main").files["model.bin"]
+        path = self.download(BIG, "model.bin")
+        self.assertEqual(hashlib.sha256(read(path)).hexdigest(), f.sha256)
+        cdn = self.requests("cdn")
+        refused = [r for r in cdn if r["status"] == 403]
+        self.assertGreater(len(refused), 3, "links did not expire during the download")
+        # every byte served once: a refused request costs no data
+        self.assertEqual(sum(r["bytes"] for r in cdn if r["status"] == 206), f.size)
 
 
 if __name__ == "__main__":
