@@ -287,7 +287,9 @@ typedef struct hub_client_options {
     long stall_timeout_ms;
     /** Retries per request after the first attempt. HUB_AUTO: 5. */
     int max_retries;
-    /** How long to wait for a lock held by another process (ms).
+    /** How long to wait for a file's lock held by another process while
+     * that process shows no progress (its partial file does not grow), in
+     * ms: a long download elsewhere is waited for, a stuck one is not.
      * 0: 600000 (10 min); -1 waits forever. */
     long lock_timeout_ms;
 

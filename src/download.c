@@ -550,19 +550,17 @@ static int cache_prepare(hub__fetch *f, void *ctx)
     plan_item *it = item_of(f);
     if (!f->lock_path) {
         f->lock_path = hub__hfcache_lock_path(&d->cache, f->etag);
-        if (!f->lock_path)
+        /* known before the lock: the engine watches a holder's partials */
+        f->temp_base = hub__hfcache_blob(&d->cache, f->etag);
+        if (!f->lock_path || !f->temp_base)
             return HUB_ENOMEM;
     }
     int rc = hub__lock_try(&f->lock, f->lock_path);
     if (rc != HUB_OK)
         return rc;
-    char *blob = hub__hfcache_blob(&d->cache, f->etag);
-    if (!blob)
-        return HUB_ENOMEM;
     /* Another revision, or another process while we waited, has it. */
-    bool exists = !d->o->force_download && hub__path_is_file(blob);
+    bool exists = !d->o->force_download && hub__path_is_file(f->temp_base);
     if (exists) {
-        hub__free(blob);
         int error =
             hub__hfcache_link(&d->cache, d->commit, it->path, f->etag, false);
         if (error < 0)
@@ -570,7 +568,6 @@ static int cache_prepare(hub__fetch *f, void *ctx)
         it->status = HUB_FILE_LINKED;
         return HUB__FETCH_SKIP;
     }
-    f->temp_base = blob;
     return HUB_OK;
 }
 
@@ -605,7 +602,8 @@ static int local_prepare(hub__fetch *f, void *ctx)
     plan_item *it = item_of(f);
     if (!f->lock_path) {
         f->lock_path = hub__localdir_lock_path(&d->ld, it->path);
-        if (!f->lock_path)
+        f->temp_base = hub__localdir_temp_base(&d->ld, it->path, f->etag);
+        if (!f->lock_path || !f->temp_base)
             return HUB_ENOMEM;
     }
     int rc = hub__lock_try(&f->lock, f->lock_path);
@@ -648,8 +646,7 @@ static int local_prepare(hub__fetch *f, void *ctx)
         }
         hub__free(pointer);
     }
-    f->temp_base = hub__localdir_temp_base(&d->ld, it->path, f->etag);
-    return f->temp_base ? HUB_OK : HUB_ENOMEM;
+    return HUB_OK;
 }
 
 static int local_commit(hub__fetch *f, void *ctx)

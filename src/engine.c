@@ -6,6 +6,7 @@
 #include "path.h"
 #include "str.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #define HASH_BUDGET_PER_TURN (32u * 1024 * 1024)
 #define LOCK_RETRY_MS 100
 #define LOCK_LOG_MS 10000
+#define HOLDER_CHECK_MS 1000
 #define POLL_MS 100
 #define JOURNAL_MS 100     /* journal records at most this often */
 #define CHECKPOINT_MS 2000 /* flush to disk for reboot-proof resume */
@@ -67,7 +69,9 @@ typedef struct hub__fetch_state {
     bool sparse;   /* several connections, journal; else one prefix */
     bool threaded; /* the hashing thread keeps the digest (big files) */
     int64_t wait_until_ms;
-    int64_t lock_since_ms;
+    int64_t lock_since_ms;     /* waiting, or the holder's last progress */
+    int64_t holder_checked_ms; /* when its partial files were last looked at */
+    uint64_t holder_seen;      /* what they looked like then */
     int64_t lock_logged_ms;
     int fd;
     hub__part *parts;
@@ -1208,6 +1212,41 @@ static void part_done(engine *e, hub__part *p, int result)
 /* ---- scheduling -------------------------------------------------------------
  */
 
+/* A fingerprint of the partial files a lock holder writes next to
+ * `temp_base` ("<base>.incomplete", huggingface_hub's
+ * "<base>.<8hex>.incomplete", ours): it changes while the holder makes
+ * progress. 0 when there are none. */
+static uint64_t holder_activity(const char *temp_base)
+{
+    char *dir_path = hub__strdup(temp_base);
+    char *slash = dir_path ? strrchr(dir_path, '/') : NULL;
+    if (!slash) {
+        hub__free(dir_path);
+        return 0;
+    }
+    *slash = '\0';
+    const char *base = slash + 1;
+    size_t blen = strlen(base);
+    uint64_t seen = 0;
+    DIR *dir = opendir(dir_path);
+    const struct dirent *de;
+    while (dir && (de = readdir(dir)) != NULL) {
+        const char *name = de->d_name;
+        size_t n = strlen(name);
+        struct stat st;
+        if (n > blen && strncmp(name, base, blen) == 0 && name[blen] == '.' &&
+            hub__str_ends_with(name, ".incomplete") &&
+            fstatat(dirfd(dir), name, &st, 0) == 0)
+            seen = seen * 1000003u + (uint64_t)st.st_size * 31u +
+                   (uint64_t)st.st_mtim.tv_sec * 1000000000u +
+                   (uint64_t)st.st_mtim.tv_nsec;
+    }
+    if (dir)
+        closedir(dir);
+    hub__free(dir_path);
+    return seen;
+}
+
 static void start_item(engine *e, hub__fetch *f, int64_t now)
 {
     hub__fetch_state *st = f->st;
@@ -1216,17 +1255,29 @@ static void start_item(engine *e, hub__fetch *f, int64_t now)
         if (st->state == S_PENDING) {
             st->lock_since_ms = now;
             st->lock_logged_ms = now;
+            st->holder_checked_ms = now;
+            st->holder_seen = f->temp_base ? holder_activity(f->temp_base) : 0;
             e->active_files++;
             st->state = S_LOCKWAIT;
+        }
+        /* the timeout runs while the holder shows no progress: a download
+         * that takes an hour is waited for, a stuck one is not */
+        if (f->temp_base && now - st->holder_checked_ms >= HOLDER_CHECK_MS) {
+            uint64_t seen = holder_activity(f->temp_base);
+            st->holder_checked_ms = now;
+            if (seen != st->holder_seen) {
+                st->holder_seen = seen;
+                st->lock_since_ms = now;
+            }
         }
         long limit = e->cfg->lock_timeout_ms;
         if (limit >= 0 && now - st->lock_since_ms >= limit) {
             finish(e, f,
                    hub__error_set(HUB_ELOCKED,
                                   "waited %.0f s for the lock '%s' held by "
-                                  "another process; if no download is "
-                                  "running, that process is gone and the "
-                                  "next attempt will get it",
+                                  "another process that made no progress; "
+                                  "if no download is running, that process "
+                                  "is gone and the next attempt will get it",
                                   (double)limit / 1000.0,
                                   f->lock_path ? f->lock_path : "?"));
             return;

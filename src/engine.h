@@ -67,7 +67,8 @@ typedef struct hub__storage_ops {
      * Before any byte: take the lock (may return HUB__LOCK_BUSY to be
      * called again later), look for the content already in the cache
      * (return HUB__FETCH_SKIP after linking it), else set temp_base and
-     * return HUB_OK.
+     * return HUB_OK. A temp_base set before the lock is busy lets the
+     * engine see the holder's partial files grow while it waits.
      */
     int (*prepare)(hub__fetch *f, void *ctx);
     /* `f->temp_path` holds the verified content: move it into place. */

@@ -445,6 +445,61 @@ class JobTest(BindingTestCase):
             job.poll()
 
 
+class LockTest(BindingTestCase):
+    """Another process holds a file's cache lock (here: this test, with the
+    same flock huggingface_hub takes)."""
+
+    def hold_lock(self, path):
+        import fcntl
+        etag = self.fixture(path).etag
+        lock = os.path.join(self.cache, ".locks", "models--hubfetch--demo-model",
+                            f"{etag}.lock")
+        os.makedirs(os.path.dirname(lock), exist_ok=True)
+        fh = open(lock, "w")
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        self.addCleanup(fh.close)
+        return fh, etag
+
+    def test_a_stuck_holder_times_out_naming_the_lock(self):
+        self.hold_lock("config.json")
+        c = self.client(lock_timeout=1.5)
+        t0 = time.monotonic()
+        with self.assertRaises(hubfetch.CacheError) as cm:
+            c.hf_hub_download(DEMO, "config.json")
+        self.assertGreaterEqual(time.monotonic() - t0, 1.4)
+        self.assertIn(".lock", str(cm.exception))
+        self.assertIn("no progress", str(cm.exception))
+
+    def test_a_holder_making_progress_is_waited_for(self):
+        import fcntl
+        fh, etag = self.hold_lock("config.json")
+        blobs = os.path.join(self.cache, "models--hubfetch--demo-model", "blobs")
+        os.makedirs(blobs, exist_ok=True)
+        partial = os.path.join(blobs, f"{etag}.1a2b3c4d.incomplete")  # as Python names it
+        stop = threading.Event()
+
+        def holder():  # writes for 4 s, longer than the timeout, then gives up
+            with open(partial, "ab") as out:
+                for _ in range(16):
+                    if stop.wait(0.25):
+                        break
+                    out.write(b"x")
+                    out.flush()
+            os.unlink(partial)
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+        t = threading.Thread(target=holder)
+        t.start()
+        self.addCleanup(t.join)
+        self.addCleanup(stop.set)
+        c = self.client(lock_timeout=1.5)
+        t0 = time.monotonic()
+        path = c.hf_hub_download(DEMO, "config.json")
+        self.assertGreater(time.monotonic() - t0, 3)
+        with open(path, "rb") as got:
+            self.assertEqual(got.read(), self.fixture("config.json").read())
+
+
 class CacheLookupTest(BindingTestCase):
 
     def test_lookup(self):

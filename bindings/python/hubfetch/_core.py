@@ -285,7 +285,8 @@ class Client:
         `log_level` or more severe, possibly from a job's thread.
     connect_timeout, stall_timeout: seconds, > 0.
     lock_timeout: seconds to wait for a file another process is
-        downloading; 0 does not wait, inf (or < 0) waits forever.
+        downloading while that process shows no progress (its partial file
+        does not grow); 0 does not wait, inf (or < 0) waits forever.
 
     A client serves one call at a time: calls from several threads are
     serialised; a job owns the client until it finished (calls meanwhile

@@ -450,7 +450,8 @@ impl ClientBuilder {
         self.cfg.max_retries = Some(n.min(i32::MAX as u32) as i32);
         self
     }
-    /// How long to wait for a cache lock another process holds; None
+    /// How long to wait for a cache lock another process holds while that
+    /// process shows no progress (its partial file does not grow); None
     /// waits forever.
     pub fn lock_timeout(mut self, t: Option<Duration>) -> Self {
         self.cfg.lock_timeout_ms = t.map_or(-1, millis);
