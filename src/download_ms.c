@@ -15,6 +15,7 @@
 #include "str.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -284,19 +285,57 @@ static void check_cache(ms *m)
     }
 }
 
-/* The SDK's repo lock, waited for as long as the client allows. */
+static _Thread_local uint64_t activity_sum;
+
+static int
+add_activity(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    HUB_UNUSED(path);
+    HUB_UNUSED(ftw);
+    if (type == FTW_F)
+        activity_sum = activity_sum * 1000003u + (uint64_t)st->st_size * 31u +
+                       (uint64_t)st->st_mtim.tv_sec * 1000000000u +
+                       (uint64_t)st->st_mtim.tv_nsec;
+    return 0;
+}
+
+/* A fingerprint of what a download holding the repo lock writes: its temp
+ * files and the index. It changes while that download makes progress. */
+static uint64_t holder_activity(const ms *m)
+{
+    activity_sum = 0;
+    nftw(m->cache.temp_dir, add_activity, 8, FTW_PHYS);
+    char *msc = hub__path_join(m->cache.repo_dir, ".msc");
+    struct stat st;
+    if (msc && stat(msc, &st) == 0)
+        add_activity(msc, &st, FTW_F, NULL);
+    hub__free(msc);
+    return activity_sum;
+}
+
+/* The SDK's repo lock, waited for while its holder makes progress and for
+ * lock_timeout_ms after it stops. */
 static int lock_repo(ms *m)
 {
-    int64_t start = hub__now_ms(), logged = start;
+    int64_t start = hub__now_ms(), logged = start, checked = start;
+    uint64_t seen = holder_activity(m);
     for (;;) {
         int rc = hub__lock_try(&m->lock, m->cache.lock_path);
         if (rc != HUB__LOCK_BUSY)
             return rc;
         int64_t now = hub__now_ms();
+        if (now - checked >= 1000) {
+            uint64_t activity = holder_activity(m);
+            checked = now;
+            if (activity != seen) {
+                seen = activity;
+                start = now;
+            }
+        }
         if (m->c->lock_timeout_ms >= 0 && now - start >= m->c->lock_timeout_ms)
             return hub__error_set(HUB_ELOCKED,
                                   "waited %.0f s for the lock '%s' held by "
-                                  "another process",
+                                  "another process that made no progress",
                                   (double)m->c->lock_timeout_ms / 1000.0,
                                   m->cache.lock_path);
         if (now - logged >= 10000) {

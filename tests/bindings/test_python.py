@@ -29,7 +29,7 @@ sanitized_library_skip()
 import hubfetch  # noqa: E402
 from hubfetch import Phase, FileStatus  # noqa: E402
 from hubfetch import _lib  # noqa: E402
-from harness import FakeHubTestCase  # noqa: E402
+from harness import DEFAULT_MS_FIXTURES, FakeHubTestCase  # noqa: E402
 
 DEMO = "hubfetch/demo-model"
 DEMO_MAIN = "336de85ded21fb397e9153c318fe74ccdaa1f6e9"
@@ -498,6 +498,44 @@ class LockTest(BindingTestCase):
         self.assertGreater(time.monotonic() - t0, 3)
         with open(path, "rb") as got:
             self.assertEqual(got.read(), self.fixture("config.json").read())
+
+
+class ModelScopeLockTest(BindingTestCase):
+    """The classic SDK's repo lock, held while its download makes progress."""
+
+    fakehub_ms_fixtures = DEFAULT_MS_FIXTURES
+
+    def test_waited_for_while_the_holder_writes_then_times_out(self):
+        import fcntl
+        lock = os.path.join(self.cache, ".lock", "hubfetch___ms-demo")
+        os.makedirs(os.path.dirname(lock), exist_ok=True)
+        fh = open(lock, "w")
+        self.addCleanup(fh.close)
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        temp = os.path.join(self.cache, "models", "._____temp", "hubfetch", "ms-demo")
+        os.makedirs(temp, exist_ok=True)
+        stop = threading.Event()
+
+        def holder():  # writes for 2.5 s, then stalls with the lock held
+            with open(os.path.join(temp, "model.bin"), "ab") as out:
+                for _ in range(10):
+                    if stop.wait(0.25):
+                        return
+                    out.write(b"x")
+                    out.flush()
+
+        t = threading.Thread(target=holder)
+        t.start()
+        self.addCleanup(t.join)
+        self.addCleanup(stop.set)
+        c = self.client(hub="modelscope", lock_timeout=1.5)
+        t0 = time.monotonic()
+        with self.assertRaises(hubfetch.CacheError) as cm:
+            c.snapshot_download("hubfetch/ms-demo")
+        # 2.5 s of progress, then 1.5 s without
+        self.assertGreater(time.monotonic() - t0, 3.5)
+        self.assertIn("no progress", str(cm.exception))
+        self.assertIn(lock, str(cm.exception))
 
 
 class CacheLookupTest(BindingTestCase):
