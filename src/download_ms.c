@@ -293,9 +293,7 @@ add_activity(const char *path, const struct stat *st, int type, struct FTW *ftw)
     HUB_UNUSED(path);
     HUB_UNUSED(ftw);
     if (type == FTW_F)
-        activity_sum = activity_sum * 1000003u + (uint64_t)st->st_size * 31u +
-                       (uint64_t)st->st_mtim.tv_sec * 1000000000u +
-                       (uint64_t)st->st_mtim.tv_nsec;
+        activity_sum = hub__path_fingerprint(activity_sum, st);
     return 0;
 }
 

@@ -1237,9 +1237,7 @@ static uint64_t holder_activity(const char *temp_base)
         if (n > blen && strncmp(name, base, blen) == 0 && name[blen] == '.' &&
             hub__str_ends_with(name, ".incomplete") &&
             fstatat(dirfd(dir), name, &st, 0) == 0)
-            seen = seen * 1000003u + (uint64_t)st.st_size * 31u +
-                   (uint64_t)st.st_mtim.tv_sec * 1000000000u +
-                   (uint64_t)st.st_mtim.tv_nsec;
+            seen = hub__path_fingerprint(seen, &st);
     }
     if (dir)
         closedir(dir);

@@ -286,3 +286,10 @@ char *hub__path_resolve(const char *path)
     }
     return abs;
 }
+
+uint64_t hub__path_fingerprint(uint64_t seen, const struct stat *st)
+{
+    return seen * 1000003u + (uint64_t)st->st_size * 31u +
+           (uint64_t)st->st_mtim.tv_sec * 1000000000u +
+           (uint64_t)st->st_mtim.tv_nsec;
+}

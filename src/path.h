@@ -28,6 +28,11 @@ char *hub__file_read_fd(int fd, size_t max, size_t *len_out);
 /* The same by name (refs, listings, bookkeeping files). */
 char *hub__file_read(const char *path, size_t max, size_t *len_out);
 
+/* Fold a file's size and mtime into `seen`: a fingerprint of files another
+ * process writes, to tell whether it is making progress. */
+struct stat;
+uint64_t hub__path_fingerprint(uint64_t seen, const struct stat *st);
+
 /* mkdir -p with mode 0777 & ~umask. Sets the error on failure. */
 int hub__mkdirs(const char *path);
 /* mkdir -p of the parent directory of `path` */
