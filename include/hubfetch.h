@@ -416,9 +416,10 @@ typedef struct hub_download_options {
      * 1: when the cache already holds everything asked for, answer from it
      * without any request (not even the one that checks a branch for a new
      * commit); otherwise download as usual. A snapshot counts as held only
-     * if its listing was recorded (`trees/<commit>.json`); on ModelScope,
-     * whose cache records no listing, only named files can be. Since
-     * version 2.
+     * if its listing was recorded (`trees/<commit>.json`); in a local dir,
+     * only named files whose metadata records the revision's commit count.
+     * ModelScope downloads ignore it (its cache cannot tell which revision
+     * a file belongs to). Since version 2.
      */
     int prefer_offline;
 } hub_download_options;

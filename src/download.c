@@ -1026,6 +1026,27 @@ static void plan_reset(dl *d)
     d->commit[0] = '\0';
 }
 
+/* In a local dir a file carries no revision, only its metadata's commit:
+ * each must be the commit the revision names, known without the hub when
+ * the revision is one, or from the main cache's refs (which snapshots into
+ * a local dir write too). */
+static bool local_at_revision(dl *d)
+{
+    char commit[41];
+    if (hub__str_is_commit(d->revision))
+        memcpy(commit, d->revision, sizeof(commit));
+    else if (hub__hfcache_resolve(&d->cache, d->revision, commit) != HUB_OK)
+        return false;
+    for (size_t i = 0; i < d->nplan; i++) {
+        hub__localdir_meta m;
+        if (hub__localdir_read_meta(&d->ld, d->plan[i].path, &m) != HUB_OK ||
+            strcmp(m.commit, commit) != 0)
+            return false;
+    }
+    memcpy(d->commit, commit, sizeof(commit));
+    return true;
+}
+
 /* prefer_offline: the cache answers, with no request, when it holds all
  * that is asked; patterns and whole snapshots need the recorded listing
  * (a folder alone cannot tell what is missing from it). */
@@ -1034,7 +1055,8 @@ static bool answered_offline(dl *d)
     if (!d->o->prefer_offline || d->o->force_download || d->offline)
         return false;
     bool patterns = !d->single && (d->o->allow_count || !d->o->file_count);
-    if (answer_from_cache(d, "") == HUB_OK && (!patterns || d->have_listing))
+    if (answer_from_cache(d, "") == HUB_OK && (!patterns || d->have_listing) &&
+        (!d->local || local_at_revision(d)))
         return true;
     plan_reset(d);
     listing_drop(d);

@@ -575,16 +575,9 @@ static int run(ms *m, hub_result **out)
         }
         return error;
     }
-    /* prefer_offline: the cache records no listing, so only named files
-     * can be known to be all there */
-    if (m->o->prefer_offline && !m->o->force_download && m->o->file_count &&
-        !m->o->allow_count) {
-        if (from_cache(m, out, "") == HUB_OK)
-            return HUB_OK;
-        hub_result_free(*out);
-        *out = NULL;
-        hub__error_clear();
-    }
+    /* prefer_offline is not honoured here: the index records each file's
+     * commit, not which branch or tag it came from, so only the hub can say
+     * whether a cached file is the one a revision names */
     hub__progress_job(m->progress, HUB_PHASE_RESOLVE, false);
     int error = find_site(m);
     if (error == HUB_OK)

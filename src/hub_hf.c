@@ -146,6 +146,10 @@ int hub__hf_parse_revision(const char *body,
             hub__error_clear(); /* no canonical id: keep the user's */
     }
     hub__json_free(root);
+    if (error < 0) {
+        hub__free(*commit_out);
+        *commit_out = NULL;
+    }
     return error;
 }
 

@@ -396,6 +396,34 @@ class JobTest(BindingTestCase):
         self.assertIs(job.wait(), first)
         job.close()
 
+    def test_a_job_ending_right_after_a_wait_slice_times_out(self):
+        # hub_job_wait says ETIMEOUT (still running), then the job ends
+        # before the binding asks hub_job_done: the outcome is the job's,
+        # not a timeout
+        lib = hubfetch._core.lib
+        real_wait = lib.hub_job_wait
+        calls = []
+
+        def late_wait(job, ms, out):
+            rc = real_wait(job, 0, out) if not calls else real_wait(job, ms, out)
+            if not calls:
+                calls.append(rc)
+                while not lib.hub_job_done(job):
+                    time.sleep(0.01)
+            return rc
+
+        c = self.client()
+        job = c.start_job(DEMO, files=["config.json"])
+        lib.hub_job_wait = late_wait
+        try:
+            result = job.wait(timeout=30)
+        finally:
+            lib.hub_job_wait = real_wait
+        self.assertEqual(calls, [_lib.E.ETIMEOUT])
+        self.assertIsInstance(result, hubfetch.Result)
+        self.assertEqual(result.files[0].path, "config.json")
+        job.close()
+
     def test_close_while_another_thread_waits(self):
         self.throttle("model.safetensors")
         c = self.client()

@@ -528,6 +528,44 @@ static void test_prefer_offline(void)
     ASSERT_OK(hub_download_file(&path, c, DEMO, "config.json", &o));
     hub_free(path);
     ASSERT(fakehub_count(&fh, "\"server\"", NULL) > requests);
+    o.force_download = 0;
+
+    /* a local dir: a file there answers only for the commit it came from */
+    char local[1024];
+    snprintf(local, sizeof(local), "%s/local", test_tmpdir());
+    o.local_dir = local;
+    o.revision = "v1.0";
+    ASSERT_OK(hub_download_file(&path, c, DEMO, "config.json", &o));
+    hub_free(path);
+    requests = fakehub_count(&fh, "\"server\"", NULL);
+    o.revision = DEMO_V1; /* the same commit, named: no request */
+    ASSERT_OK(hub_download(
+        &r, c, DEMO,
+        &(hub_download_options){.version = HUB_DOWNLOAD_OPTIONS_VERSION,
+                                .revision = DEMO_V1,
+                                .files = (const char *[]){"config.json"},
+                                .file_count = 1,
+                                .local_dir = local,
+                                .prefer_offline = 1}));
+    ASSERT_EQ_STR(hub_result_commit(r), DEMO_V1);
+    hub_result_free(r);
+    ASSERT_EQ_INT(fakehub_count(&fh, "\"server\"", NULL), requests);
+    o.revision = NULL; /* main: another commit, so the hub is asked */
+    ASSERT_OK(hub_download_file(&path, c, DEMO, "config.json", &o));
+    ASSERT(fakehub_count(&fh, "\"server\"", NULL) > requests);
+    char want[2048];
+    snprintf(want, sizeof(want), "%s/config.json", local);
+    ASSERT_EQ_STR(path, want);
+    hub_free(path);
+    /* main's copy now, says its metadata */
+    snprintf(want, sizeof(want),
+             "%s/.cache/huggingface/download/config.json.metadata", local);
+    FILE *mf = fopen(want, "r");
+    ASSERT(mf);
+    char first[64] = "";
+    ASSERT(fgets(first, sizeof(first), mf));
+    fclose(mf);
+    ASSERT_EQ_INT(strncmp(first, DEMO_MAIN, 40), 0);
     stop(c);
 }
 

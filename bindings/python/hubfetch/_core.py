@@ -606,32 +606,46 @@ class Job:
                 return True
         left = 0.2 if deadline is None else min(0.2, deadline - time.monotonic())
         out = ctypes.c_void_p()
+        rc = None
         ptr = self._enter()
         try:
             rc = lib.hub_job_wait(ptr, max(0, int(left * 1000)), ctypes.byref(out))
-            error = _last_error() if rc != E.OK else None  # before any other call
             # ETIMEOUT is also a real outcome of a job: ask whether it ended
-            if rc == E.ETIMEOUT and not lib.hub_job_done(ptr):
-                return False
+            if rc == E.ETIMEOUT:
+                if not lib.hub_job_done(ptr):
+                    return False
+                # it ended after that answer: now its own outcome
+                rc = lib.hub_job_wait(ptr, 0, ctypes.byref(out))
+            error = _last_error() if rc != E.OK else None  # before other calls
         finally:
             self._leave()
-        with self._cv:
-            if rc == E.OK and not out:
-                # the library hands the result to one caller only: another
-                # waiter has it and is about to record it
-                while not self._ended:
-                    self._cv.wait()
-                return True
-        result = None
-        try:
-            if rc == E.OK:
-                result = _take_result(out)
-        finally:  # recorded whatever happens: other waiters count on it
+            if out:
+                # the library handed the result to this call alone: record
+                # it even when an exception (Ctrl-C) is on its way
+                result = None
+                try:
+                    result = _take_result(out)
+                finally:
+                    self._record(result, None)
+        if rc != E.OK:
+            self._record(None, error)
+        elif not out:
+            # another waiter has the result and is about to record it
             with self._cv:
-                if not self._ended:
-                    self._result, self._error, self._ended = result, error, True
-                self._cv.notify_all()
+                while not self._ended:
+                    if self._ptr is None:
+                        raise ValueError("hubfetch: the job is closed")
+                    if deadline is not None and time.monotonic() >= deadline:
+                        return False
+                    self._cv.wait(0.2)
         return True
+
+    def _record(self, result, error):
+        """The job's outcome, once: every wait() returns or raises it."""
+        with self._cv:
+            if not self._ended:
+                self._result, self._error, self._ended = result, error, True
+            self._cv.notify_all()
 
     def close(self):
         """Cancel if running, wait, free. Safe to call twice, and while other
@@ -642,6 +656,7 @@ class Job:
                 return
             lib.hub_job_cancel(ptr)
             self._ptr = None  # no new callers
+            self._cv.notify_all()  # waiters for another's result see it
             while self._users:
                 self._cv.wait()
         lib.hub_job_free(ptr)

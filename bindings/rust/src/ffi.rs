@@ -772,15 +772,20 @@ impl RawJob {
     pub(crate) fn wait(&self, timeout_ms: i64) -> Option<Result<Option<DownloadResult>, Error>> {
         let mut r = ptr::null_mut();
         // SAFETY: a live job; r receives a result we then own.
-        let rc = unsafe { hub_job_wait(self.ptr, timeout_ms as c_long, &mut r) };
+        let mut rc = unsafe { hub_job_wait(self.ptr, timeout_ms as c_long, &mut r) };
+        // ETIMEOUT is also a real outcome of a job: ask whether it ended
+        if rc == HUB_ETIMEOUT {
+            if !self.done() {
+                return None;
+            }
+            // it ended after that answer: now its own outcome
+            // SAFETY: as above.
+            rc = unsafe { hub_job_wait(self.ptr, 0, &mut r) };
+        }
         if rc == HUB_OK {
             return Some(Ok(take_result(r))); // None: an earlier wait took it
         }
-        let error = last_error(); // before the next call on this thread
-        if rc == HUB_ETIMEOUT && !self.done() {
-            return None;
-        }
-        Some(Err(error))
+        Some(Err(last_error()))
     }
 
     /// The panic of the progress closure, if it panicked.
