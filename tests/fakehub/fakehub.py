@@ -1596,8 +1596,12 @@ def main(argv=None):
         app.scheme = "https"
 
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    # The handlers only set a flag: Event.set() from a signal handler can
+    # deadlock on the lock Event.wait() holds at that moment in this very
+    # thread (it did: a fake that never exited hung its test in waitpid).
+    signalled = []
+    signal.signal(signal.SIGTERM, lambda *_: signalled.append(True))
+    signal.signal(signal.SIGINT, lambda *_: signalled.append(True))
     if not args.ignore_stdin:
         def watch_stdin():
             # EOF on stdin means the parent (test) is gone: never outlive it.
@@ -1611,7 +1615,7 @@ def main(argv=None):
         threading.Thread(target=server.serve_forever, daemon=True).start()
 
     print(f"READY {app.hub_port} {app.cdn_port}", flush=True)
-    while not stop.wait(0.5):
+    while not signalled and not stop.wait(0.2):
         pass
     for server in (hub, cdn):
         server.shutdown()

@@ -65,7 +65,18 @@ void fakehub_stop(fakehub *fh)
         return;
     close(fh->stdin_fd);
     kill(fh->pid, SIGTERM);
-    waitpid(fh->pid, NULL, 0);
+    /* a fake that does not go within 10 s is killed: a test must never
+     * hang on its own helper */
+    bool gone = false;
+    for (int i = 0; i < 1000 && !gone; i++) {
+        gone = waitpid(fh->pid, NULL, WNOHANG) != 0;
+        if (!gone)
+            usleep(10 * 1000);
+    }
+    if (!gone) {
+        kill(fh->pid, SIGKILL);
+        waitpid(fh->pid, NULL, 0);
+    }
     fh->pid = 0;
 }
 
