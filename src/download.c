@@ -124,20 +124,7 @@ size_t hub__download_options_size(unsigned int version)
                         : sizeof(hub_download_options);
 }
 
-int hub__download_options_take(hub_download_options *dst,
-                               const hub_download_options *src)
-{
-    hub_download_options defaults = HUB_DOWNLOAD_OPTIONS_INIT;
-    *dst = defaults;
-    if (!src)
-        return HUB_OK;
-    if (src->version == 0 || src->version > HUB_DOWNLOAD_OPTIONS_VERSION)
-        return hub__download_check_options(src); /* says why */
-    memcpy(dst, src, hub__download_options_size(src->version));
-    return hub__download_check_options(dst);
-}
-
-int hub__download_check_options(const hub_download_options *o)
+static int check_options(const hub_download_options *o)
 {
     if (o->version == 0 || o->version > HUB_DOWNLOAD_OPTIONS_VERSION)
         return hub__error_set(HUB_EVERSION,
@@ -165,6 +152,19 @@ int hub__download_check_options(const hub_download_options *o)
     if (o->revision && (o->revision[0] == '\0' || strlen(o->revision) > 256))
         return hub__error_set(HUB_EINVAL, "invalid revision");
     return HUB_OK;
+}
+
+int hub__download_options_take(hub_download_options *dst,
+                               const hub_download_options *src)
+{
+    hub_download_options defaults = HUB_DOWNLOAD_OPTIONS_INIT;
+    *dst = defaults;
+    if (!src)
+        return HUB_OK;
+    if (src->version == 0 || src->version > HUB_DOWNLOAD_OPTIONS_VERSION)
+        return check_options(src); /* says why */
+    memcpy(dst, src, hub__download_options_size(src->version));
+    return check_options(dst);
 }
 
 static int dl_open(dl *d,
@@ -1239,12 +1239,10 @@ int hub__download(hub_result **out,
                   hub__progress *progress)
 {
     *out = NULL;
-    int error = hub__download_check_options(opts);
-    if (error == HUB_OK)
-        error =
-            client->hub == HUB_KIND_MODELSCOPE
-                ? hub__download_ms(out, client, repo_id, opts, single, progress)
-                : download_hf(out, client, repo_id, opts, single, progress);
+    int error =
+        client->hub == HUB_KIND_MODELSCOPE
+            ? hub__download_ms(out, client, repo_id, opts, single, progress)
+            : download_hf(out, client, repo_id, opts, single, progress);
     if (error == HUB_OK && !progress->planned && *out)
         report_answered(progress, *out);
     hub__progress_job(
@@ -1258,15 +1256,12 @@ int hub__lookup(hub_result **out,
                 const hub_download_options *opts)
 {
     *out = NULL;
-    int error = hub__download_check_options(opts);
-    if (error < 0)
-        return error;
     if (client->hub == HUB_KIND_MODELSCOPE)
         return hub__lookup_ms(out, client, repo_id, opts);
     hub__progress progress;
     hub__progress_init(&progress, NULL, NULL);
     dl d;
-    error = dl_open(&d, client, repo_id, opts, &progress);
+    int error = dl_open(&d, client, repo_id, opts, &progress);
     d.single = false;
     if (error == HUB_OK) {
         error = answer_from_cache(&d, "only the cache was consulted");

@@ -7,15 +7,14 @@
 #include "client.h"
 #include "progress.h"
 
-/* Options a caller could get wrong (version, repo type, counts without
- * lists, unsafe file names): HUB_EINVAL/HUB_EVERSION with a message. Both
- * entry points below check them first, whatever the hub. */
-int hub__download_check_options(const hub_download_options *o);
 /* How much of the struct a caller built for `version` (1..current) has. */
 size_t hub__download_options_size(unsigned int version);
 /* Copy a caller's options (NULL: defaults) into a whole struct of this
  * version, the fields the caller's version lacks at their defaults, and
- * check them. Every public entry point starts with this. */
+ * check what a caller could get wrong (version, repo type, counts without
+ * lists, unsafe file names): HUB_EINVAL/HUB_EVERSION with a message. Every
+ * public entry point starts with this; the functions below take its
+ * output. */
 int hub__download_options_take(hub_download_options *dst,
                                const hub_download_options *src);
 /* One named file and no patterns: hf_hub_download semantics. */
