@@ -7,6 +7,7 @@
 #include "hub_hf.h"
 #include "json.h"
 #include "path.h"
+#include "safefs.h"
 #include "str.h"
 
 #include <errno.h>
@@ -80,12 +81,21 @@ int hub__hfcache_resolve(const hub__hfcache *c,
         memcpy(commit, revision, 41);
         return HUB_OK;
     }
+    /* never a path outside refs/, whatever a caller passes */
+    if (hub__path_check_revision(revision) < 0) {
+        hub__error_clear();
+        return HUB_ENOTCACHED;
+    }
     char *ref = hub__aprintf("%s/refs/%s", c->repo_dir, revision);
     if (!ref)
         return HUB_ENOMEM;
     size_t len = 0;
-    char *raw = hub__file_read(ref, 256, &len);
+    int fd = hub__sfs_open(c->root, ref, O_RDONLY, 0);
     hub__free(ref);
+    char *raw = fd >= 0 ? hub__file_read_fd(fd, 256, &len) : NULL;
+    if (fd >= 0)
+        close(fd);
+    hub__error_clear();
     if (!raw)
         return HUB_ENOTCACHED;
     char *trimmed = hub__str_trim_dup(raw, len);
@@ -101,9 +111,13 @@ int hub__hfcache_resolve(const hub__hfcache *c,
     return error;
 }
 
-/* Write `len` bytes to a new temp file beside `path`, then rename. */
-static int
-write_atomic(const char *path, const char *data, size_t len, mode_t mode)
+/* Write `len` bytes to a new temp file beside `path` (below `root`), then
+ * rename. */
+static int write_atomic(const char *root,
+                        const char *path,
+                        const char *data,
+                        size_t len,
+                        mode_t mode)
 {
     char rnd[9];
     hub__random_hex(rnd, 8);
@@ -111,9 +125,9 @@ write_atomic(const char *path, const char *data, size_t len, mode_t mode)
     if (!tmp)
         return HUB_ENOMEM;
     int error = HUB_OK;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    int fd = hub__sfs_open(root, tmp, O_WRONLY | O_CREAT | O_EXCL, mode);
     if (fd < 0) {
-        error = hub__path_error(errno, "cannot create", tmp);
+        error = fd;
         goto done;
     }
     size_t off = 0;
@@ -129,10 +143,10 @@ write_atomic(const char *path, const char *data, size_t len, mode_t mode)
     }
     if (close(fd) != 0 && error == HUB_OK)
         error = hub__path_error(errno, "cannot write", tmp);
-    if (error == HUB_OK && rename(tmp, path) != 0)
-        error = hub__path_error(errno, "cannot rename into", path);
+    if (error == HUB_OK)
+        error = hub__sfs_rename(root, tmp, path);
     if (error < 0)
-        unlink(tmp);
+        (void)hub__sfs_unlink(root, tmp);
 done:
     hub__free(tmp);
     return error;
@@ -144,6 +158,9 @@ int hub__hfcache_write_ref(const hub__hfcache *c,
 {
     if (strcmp(revision, commit) == 0)
         return HUB_OK;
+    int error = hub__path_check_revision(revision);
+    if (error < 0)
+        return error;
     char current[41];
     if (hub__hfcache_resolve(c, revision, current) == HUB_OK &&
         strcmp(current, commit) == 0) {
@@ -151,7 +168,8 @@ int hub__hfcache_write_ref(const hub__hfcache *c,
          * it */
         char *ref = hub__aprintf("%s/refs/%s", c->repo_dir, revision);
         struct stat st;
-        bool exact = ref && stat(ref, &st) == 0 && st.st_size == 40;
+        bool exact = ref && hub__sfs_lstat(c->root, ref, &st) == 0 &&
+                     S_ISREG(st.st_mode) && st.st_size == 40;
         hub__free(ref);
         if (exact)
             return HUB_OK;
@@ -159,9 +177,7 @@ int hub__hfcache_write_ref(const hub__hfcache *c,
     char *ref = hub__aprintf("%s/refs/%s", c->repo_dir, revision);
     if (!ref)
         return HUB_ENOMEM;
-    int error = hub__mkdirs_parent(ref);
-    if (error == HUB_OK)
-        error = write_atomic(ref, commit, 40, 0666);
+    error = write_atomic(c->root, ref, commit, 40, 0666);
     hub__free(ref);
     return error;
 }
@@ -176,11 +192,10 @@ void hub__hfcache_mark_missing(const hub__hfcache *c,
     }
     char *marker =
         hub__aprintf("%s/.no_exist/%s/%s", c->repo_dir, commit, path);
-    if (marker && hub__mkdirs_parent(marker) == HUB_OK) {
-        int fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
-        if (fd >= 0)
-            close(fd);
-    }
+    int fd =
+        marker ? hub__sfs_open(c->root, marker, O_WRONLY | O_CREAT, 0666) : -1;
+    if (fd >= 0)
+        close(fd);
     hub__free(marker);
     hub__error_clear();
 }
@@ -188,18 +203,17 @@ void hub__hfcache_mark_missing(const hub__hfcache *c,
 void hub__hfcache_write_tag(const hub__hfcache *c)
 {
     char *tag = hub__path_join(c->root, "CACHEDIR.TAG");
-    if (tag && access(tag, F_OK) != 0 && hub__mkdirs(c->root) == HUB_OK)
-        write_atomic(tag, hub__hf_cachedir_tag,
+    struct stat st;
+    if (tag && hub__sfs_lstat(c->root, tag, &st) != 0 &&
+        hub__mkdirs(c->root) == HUB_OK)
+        write_atomic(c->root, tag, hub__hf_cachedir_tag,
                      sizeof(hub__hf_cachedir_tag) - 1, 0666);
     hub__free(tag);
     hub__error_clear();
 }
 
-int hub__copy_file(const char *src, const char *dst)
+int hub__copy_fd(int in, const char *src, const char *root, const char *dst)
 {
-    int in = open(src, O_RDONLY | O_CLOEXEC);
-    if (in < 0)
-        return hub__path_error(errno, "cannot open", src);
     char rnd[9];
     hub__random_hex(rnd, 8);
     char *tmp = hub__aprintf("%s.%s.tmp", dst, rnd);
@@ -209,9 +223,9 @@ int hub__copy_file(const char *src, const char *dst)
         error = HUB_ENOMEM;
         goto done;
     }
-    out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    out = hub__sfs_open(root, tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
     if (out < 0) {
-        error = hub__path_error(errno, "cannot create", tmp);
+        error = out;
         goto done;
     }
     char buf[64 * 1024];
@@ -241,12 +255,11 @@ int hub__copy_file(const char *src, const char *dst)
     if (close(out) != 0 && error == HUB_OK)
         error = hub__path_error(errno, "cannot write", tmp);
     out = -1;
-    if (error == HUB_OK && rename(tmp, dst) != 0)
-        error = hub__path_error(errno, "cannot rename into", dst);
+    if (error == HUB_OK)
+        error = hub__sfs_rename(root, tmp, dst);
     if (error < 0)
-        unlink(tmp);
+        (void)hub__sfs_unlink(root, tmp);
 done:
-    close(in);
     hub__free(tmp);
     return error;
 }
@@ -265,14 +278,14 @@ int hub__hfcache_link(const hub__hfcache *c,
         error = HUB_ENOMEM;
         goto done;
     }
-    if ((error = hub__mkdirs_parent(pointer)) < 0)
-        goto done;
     if (!c->symlinks) {
         if (new_blob) {
-            if (rename(blob, pointer) != 0)
-                error = hub__path_error(errno, "cannot move blob to", pointer);
+            error = hub__sfs_rename(c->root, blob, pointer);
         } else {
-            error = hub__copy_file(blob, pointer);
+            int in = hub__sfs_open(c->root, blob, O_RDONLY, 0);
+            error = in < 0 ? in : hub__copy_fd(in, blob, c->root, pointer);
+            if (in >= 0)
+                close(in);
         }
         goto done;
     }
@@ -295,19 +308,7 @@ int hub__hfcache_link(const hub__hfcache *c,
         error = HUB_ENOMEM;
         goto done;
     }
-    unlink(pointer); /* as Python: replace whatever was there */
-    if (symlink(target, pointer) != 0) {
-        int err = errno;
-        /* a concurrent writer made the same link first: fine */
-        char existing[4 * HUB_REPO_PATH_MAX];
-        ssize_t n = readlink(pointer, existing, sizeof(existing) - 1);
-        if (err == EEXIST && n > 0) {
-            existing[n] = '\0';
-            if (strcmp(existing, target) == 0)
-                goto done;
-        }
-        error = hub__path_error(err, "cannot create symlink", pointer);
-    }
+    error = hub__sfs_symlink(c->root, target, pointer);
 done:
     hub__free(pointer);
     hub__free(blob);
@@ -324,14 +325,18 @@ tree_entry_from_json(const char *key, const hub_json *v, void *payload)
     e.blob_id = (char *)hub__json_string(hub__json_get(v, "blob_id"));
     const hub_json *lfs = hub__json_get(v, "lfs_sha256");
     const hub_json *xet = hub__json_get(v, "xet_hash");
+    /* the blob_id names a blob file: the same rule as the listing's oid
+     * (another user of a shared cache may have written this file) */
     if (!hub__json_u64(hub__json_get(v, "size"), &e.size) || !e.blob_id ||
+        !hub__str_is_hex_of(e.blob_id, 40) ||
         hub__path_check_repo_path(key) < 0)
         return HUB_EPROTO;
     if (lfs) {
         e.lfs_sha256 = (char *)hub__json_string(lfs);
         if (!e.lfs_sha256 || strlen(e.lfs_sha256) != 64 ||
             !hub__str_is_lower_hex(e.lfs_sha256, 64) ||
-            !hub__json_u64(hub__json_get(v, "lfs_size"), &e.lfs_size))
+            !hub__json_u64(hub__json_get(v, "lfs_size"), &e.lfs_size) ||
+            e.lfs_size != e.size)
             return HUB_EPROTO;
     }
     if (xet) {
@@ -386,7 +391,8 @@ int hub__hfcache_read_tree(const hub__hfcache *c,
     char *path = hub__aprintf("%s/trees/%s.json", c->repo_dir, commit);
     if (!path)
         return HUB_ENOMEM;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = hub__sfs_open(c->root, path, O_RDONLY, 0);
+    hub__error_clear();
     hub__free(path);
     int error = read_tree_fd(fd, out);
     if (fd >= 0)
@@ -416,7 +422,8 @@ int hub__hfcache_read_tree_memo(const hub__hfcache *c,
     if (!path)
         return HUB_ENOMEM;
     struct stat sb;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = hub__sfs_open(c->root, path, O_RDONLY, 0);
+    hub__error_clear();
     if (fd < 0 || fstat(fd, &sb) != 0) {
         if (fd >= 0)
             close(fd);
@@ -498,12 +505,15 @@ void hub__hfcache_write_tree(const hub__hfcache *c,
     }
     if (error == HUB_OK)
         error = hub__json_dump_python(root, &out);
-    if (error == HUB_OK)
-        error = hub__mkdirs(dir);
     if (error == HUB_OK) {
-        /* mkstemp as Python's tempfile does: the file ends up 0600 */
-        tmp = hub__aprintf("%s/tmpXXXXXXXX.tmp", dir);
-        int fd = tmp ? mkstemps(tmp, 4) : -1;
+        /* a fresh name and 0600, as Python's mkstemp: below the cache root
+         * without following links */
+        char rnd[9];
+        hub__random_hex(rnd, 8);
+        tmp = hub__aprintf("%s/tmp%s.tmp", dir, rnd);
+        int fd =
+            tmp ? hub__sfs_open(c->root, tmp, O_WRONLY | O_CREAT | O_EXCL, 0600)
+                : -1;
         error = fd < 0 ? HUB_EIO : HUB_OK;
         for (size_t off = 0; error == HUB_OK && off < out.len;) {
             ssize_t n = write(fd, out.ptr + off, out.len - off);
@@ -516,10 +526,10 @@ void hub__hfcache_write_tree(const hub__hfcache *c,
         }
         if (fd >= 0 && close(fd) != 0)
             error = HUB_EIO;
-        if (error == HUB_OK && rename(tmp, path) != 0)
-            error = HUB_EIO;
+        if (error == HUB_OK)
+            error = hub__sfs_rename(c->root, tmp, path);
         if (error < 0 && tmp && fd >= 0)
-            unlink(tmp);
+            (void)hub__sfs_unlink(c->root, tmp);
     }
     hub__json_free(root);
     hub__json_free(files);
@@ -528,4 +538,90 @@ void hub__hfcache_write_tree(const hub__hfcache *c,
     hub__free(path);
     hub__free(tmp);
     hub__error_clear();
+}
+
+/* Is `target` the link snapshots/<commit>/<path> must hold: one "../" per
+ * directory level of `path` plus two, then "blobs/<etag>"? Gives the etag. */
+static const char *blob_of_link(const char *target, const char *path)
+{
+    size_t depth = 2;
+    for (const char *p = path; *p; p++)
+        depth += *p == '/';
+    for (size_t i = 0; i < depth; i++, target += 3)
+        if (strncmp(target, "../", 3) != 0)
+            return NULL;
+    if (strncmp(target, "blobs/", 6) != 0 || !hub__str_is_etag(target + 6))
+        return NULL;
+    return target + 6;
+}
+
+bool hub__hfcache_pointer_ok(
+    int snap, int blobs, const char *path, struct stat *st, int *fd_out)
+{
+    if (fd_out)
+        *fd_out = -1;
+    const char *slash = strrchr(path, '/');
+    const char *leaf = slash ? slash + 1 : path;
+    int dfd = snap;
+    if (slash) {
+        char *dir = hub__strndup(path, (size_t)(slash - path));
+        dfd = dir ? hub__sfs_dir_at(snap, dir, false, path) : -1;
+        hub__free(dir);
+        if (dfd < 0) {
+            hub__error_clear();
+            return false;
+        }
+    }
+    bool ok = false;
+    int fd = -1;
+    if (fstatat(dfd, leaf, st, AT_SYMLINK_NOFOLLOW) != 0)
+        goto done;
+    if (S_ISREG(st->st_mode)) {
+        ok = true;
+        if (fd_out)
+            fd = openat(dfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    } else if (S_ISLNK(st->st_mode) && blobs >= 0) {
+        char target[4 * HUB_REPO_PATH_MAX];
+        ssize_t n = readlinkat(dfd, leaf, target, sizeof(target) - 1);
+        if (n <= 0)
+            goto done;
+        target[n] = '\0';
+        const char *etag = blob_of_link(target, path);
+        ok = etag && fstatat(blobs, etag, st, AT_SYMLINK_NOFOLLOW) == 0 &&
+             S_ISREG(st->st_mode);
+        if (ok && fd_out)
+            fd = openat(blobs, etag, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    if (ok && fd_out) {
+        ok = fd >= 0;
+        *fd_out = fd;
+    }
+done:
+    if (dfd != snap)
+        close(dfd);
+    return ok;
+}
+
+bool hub__hfcache_has_file(const hub__hfcache *c,
+                           const char *commit,
+                           const char *path,
+                           struct stat *st,
+                           int *fd_out)
+{
+    if (fd_out)
+        *fd_out = -1;
+    char *snap_dir = hub__hfcache_snapshot_dir(c, commit);
+    char *blobs_dir = hub__path_join(c->repo_dir, "blobs");
+    int snap = snap_dir ? hub__sfs_dir(c->root, snap_dir, false) : -1;
+    int blobs = blobs_dir ? hub__sfs_dir(c->root, blobs_dir, false) : -1;
+    hub__error_clear();
+    bool ok =
+        snap >= 0 && hub__hfcache_pointer_ok(snap, blobs, path, st, fd_out);
+    if (snap >= 0)
+        close(snap);
+    if (blobs >= 0)
+        close(blobs);
+    hub__free(snap_dir);
+    hub__free(blobs_dir);
+    return ok;
 }

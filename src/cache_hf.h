@@ -109,7 +109,24 @@ void hub__hfcache_write_tree(const hub__hfcache *c,
                              const char *commit,
                              const hub__listing *listing);
 
-/* Copy a file (for the no-symlink fallback and local_dir mode). */
-int hub__copy_file(const char *src, const char *dst);
+/* Copy the open file `in` (named `src` in messages) to `dst` below `root`,
+ * through a temp file and a rename (the no-symlink fallback, local dirs). */
+int hub__copy_fd(int in, const char *src, const char *root, const char *dst);
+
+/*
+ * Is snapshots/<commit>/<path> a file of this cache? A regular file (the
+ * no-symlink layout), or a symlink of the form "../../[../]blobs/<etag>"
+ * to a regular blob; no other link is followed and no directory in the
+ * path may be a link. `snap` is the open snapshot directory, `blobs` the
+ * open blobs directory (or -1). Opens the content when `fd_out` is given.
+ */
+bool hub__hfcache_pointer_ok(
+    int snap, int blobs, const char *path, struct stat *st, int *fd_out);
+/* The same from paths: opens what it needs. */
+bool hub__hfcache_has_file(const hub__hfcache *c,
+                           const char *commit,
+                           const char *path,
+                           struct stat *st,
+                           int *fd_out);
 
 #endif

@@ -12,6 +12,7 @@
 #include "path.h"
 #include "pattern.h"
 #include "result.h"
+#include "safefs.h"
 #include "str.h"
 
 #include <dirent.h>
@@ -149,8 +150,10 @@ static int check_options(const hub_download_options *o)
             return hub__error_set(HUB_EINVAL, "invalid file name '%.200s'",
                                   o->files[i]);
     }
-    if (o->revision && (o->revision[0] == '\0' || strlen(o->revision) > 256))
-        return hub__error_set(HUB_EINVAL, "invalid revision");
+    if (o->revision && strlen(o->revision) > 256)
+        return hub__error_set(HUB_EINVAL, "invalid revision: over 256 bytes");
+    if (o->revision)
+        return hub__path_check_revision(o->revision);
     return HUB_OK;
 }
 
@@ -525,8 +528,11 @@ static int plan_check_cache(dl *d)
                                              it->etag) < 0)
                     hub__error_clear(); /* bookkeeping only */
             }
-        } else if (hub__path_is_file(it->local_path)) {
-            it->status = HUB_FILE_CACHED;
+        } else {
+            struct stat st;
+            if (hub__hfcache_has_file(&d->cache, d->commit, it->path, &st,
+                                      NULL))
+                it->status = HUB_FILE_CACHED;
         }
     }
     return HUB_OK;
@@ -549,17 +555,25 @@ static int cache_prepare(hub__fetch *f, void *ctx)
     dl *d = ((fetch_ctx *)ctx)->d;
     plan_item *it = item_of(f);
     if (!f->lock_path) {
+        /* the etag becomes a file name: the one rule, once more */
+        if (!hub__str_is_etag(f->etag))
+            return hub__error_set(HUB_EPROTO,
+                                  "'%s': refusing an etag that is not a git "
+                                  "sha1 or sha256 as a blob name",
+                                  f->path);
+        f->root = d->cache.root;
         f->lock_path = hub__hfcache_lock_path(&d->cache, f->etag);
         /* known before the lock: the engine watches a holder's partials */
         f->temp_base = hub__hfcache_blob(&d->cache, f->etag);
         if (!f->lock_path || !f->temp_base)
             return HUB_ENOMEM;
     }
-    int rc = hub__lock_try(&f->lock, f->lock_path);
+    int rc = hub__lock_try(&f->lock, f->root, f->lock_path);
     if (rc != HUB_OK)
         return rc;
     /* Another revision, or another process while we waited, has it. */
-    bool exists = !d->o->force_download && hub__path_is_file(f->temp_base);
+    bool exists =
+        !d->o->force_download && hub__sfs_is_file(d->cache.root, f->temp_base);
     if (exists) {
         int error =
             hub__hfcache_link(&d->cache, d->commit, it->path, f->etag, false);
@@ -578,9 +592,7 @@ static int cache_commit(hub__fetch *f, void *ctx)
     char *blob = hub__hfcache_blob(&d->cache, f->etag);
     if (!blob)
         return HUB_ENOMEM;
-    int error = HUB_OK;
-    if (rename(f->temp_path, blob) != 0)
-        error = hub__path_error(errno, "cannot move into place", blob);
+    int error = hub__sfs_rename(d->cache.root, f->temp_path, blob);
     hub__free(blob);
     if (error == HUB_OK)
         error =
@@ -601,12 +613,18 @@ static int local_prepare(hub__fetch *f, void *ctx)
     dl *d = ((fetch_ctx *)ctx)->d;
     plan_item *it = item_of(f);
     if (!f->lock_path) {
+        if (!hub__str_is_etag(f->etag))
+            return hub__error_set(HUB_EPROTO,
+                                  "'%s': refusing an etag that is not a git "
+                                  "sha1 or sha256 in a temp file name",
+                                  f->path);
+        f->root = d->ld.root;
         f->lock_path = hub__localdir_lock_path(&d->ld, it->path);
         f->temp_base = hub__localdir_temp_base(&d->ld, it->path, f->etag);
         if (!f->lock_path || !f->temp_base)
             return HUB_ENOMEM;
     }
-    int rc = hub__lock_try(&f->lock, f->lock_path);
+    int rc = hub__lock_try(&f->lock, f->root, f->lock_path);
     if (rc != HUB_OK)
         return rc;
     if (!d->o->force_download) {
@@ -614,11 +632,11 @@ static int local_prepare(hub__fetch *f, void *ctx)
          * With metadata of another etag it is simply outdated: no need to
          * read gigabytes to learn that. */
         hub__localdir_meta m;
-        if (hub__path_is_file(it->local_path) &&
+        if (hub__sfs_is_file(d->ld.root, it->local_path) &&
             hub__digest_kind_for_etag(f->etag) == HUB_DIGEST_SHA256 &&
             hub__localdir_read_meta(&d->ld, it->path, &m) != HUB_OK) {
             char hex[65];
-            if (hub__file_sha256(it->local_path, hex) == HUB_OK &&
+            if (hub__file_sha256(d->ld.root, it->local_path, hex) == HUB_OK &&
                 strcmp(hex, f->etag) == 0) {
                 it->status = HUB_FILE_CACHED;
                 int error = hub__localdir_write_meta(&d->ld, it->path,
@@ -628,14 +646,11 @@ static int local_prepare(hub__fetch *f, void *ctx)
             hub__error_clear();
         }
         /* in the main cache at this commit: copy it */
-        char *pointer = hub__hfcache_pointer(&d->cache, d->commit, it->path);
-        if (!pointer)
-            return HUB_ENOMEM;
-        if (hub__path_is_file(pointer)) {
-            int error = hub__mkdirs_parent(it->local_path);
-            if (error == HUB_OK)
-                error = hub__copy_file(pointer, it->local_path);
-            hub__free(pointer);
+        struct stat st;
+        int in = -1;
+        if (hub__hfcache_has_file(&d->cache, d->commit, it->path, &st, &in)) {
+            int error = hub__copy_fd(in, it->path, d->ld.root, it->local_path);
+            close(in);
             if (error == HUB_OK)
                 error = hub__localdir_write_meta(&d->ld, it->path, d->commit,
                                                  f->etag);
@@ -644,7 +659,6 @@ static int local_prepare(hub__fetch *f, void *ctx)
             it->status = HUB_FILE_LINKED;
             return HUB__FETCH_SKIP;
         }
-        hub__free(pointer);
     }
     return HUB_OK;
 }
@@ -653,10 +667,7 @@ static int local_commit(hub__fetch *f, void *ctx)
 {
     dl *d = ((fetch_ctx *)ctx)->d;
     plan_item *it = item_of(f);
-    int error = hub__mkdirs_parent(it->local_path);
-    if (error == HUB_OK && rename(f->temp_path, it->local_path) != 0)
-        error =
-            hub__path_error(errno, "cannot move into place", it->local_path);
+    int error = hub__sfs_rename(d->ld.root, f->temp_path, it->local_path);
     if (error == HUB_OK)
         error = hub__localdir_write_meta(&d->ld, it->path, d->commit, f->etag);
     if (error == HUB_OK)
@@ -691,7 +702,7 @@ static int run_plan(dl *d)
     } else {
         hub__hfcache_write_tag(&d->cache);
         char *blobs = hub__path_join(d->cache.repo_dir, "blobs");
-        error = blobs ? hub__mkdirs(blobs) : HUB_ENOMEM;
+        error = blobs ? hub__sfs_mkdirs(d->cache.root, blobs) : HUB_ENOMEM;
         hub__free(blobs);
     }
     if (error < 0)
@@ -730,11 +741,14 @@ static int run_plan(dl *d)
             if (!f->data_url)
                 error = HUB_ENOMEM;
         }
+        /* never without a digest to check (the listing and the HEAD
+         * already refuse such etags: this is the last line) */
         if (error == HUB_OK && f->digest == HUB_DIGEST_NONE)
-            hub__log(&d->c->log, HUB_LOG_WARN,
-                     "'%s': the server's etag '%s' is not a content hash; "
-                     "only its size can be checked",
-                     it->path, it->etag);
+            error = hub__error_set(HUB_EPROTO,
+                                   "'%s': the server's etag is not a content "
+                                   "hash, so its bytes cannot be verified; "
+                                   "refusing to download it",
+                                   it->path);
     }
     if (error == HUB_OK) {
         hub__engine_config cfg;
@@ -820,13 +834,19 @@ static bool plan_has(const dl *d, const char *path)
     return false;
 }
 
-/* Files under `dir` selected by the patterns, when no listing was
- * recorded: walk it (skipping local_dir's own .cache). */
-static int walk_files(dl *d, const char *dir, const char *prefix)
+/* Files under the open directory `dirfd` selected by the patterns, when
+ * no listing was recorded: walk it (skipping local_dir's own .cache). As
+ * os.walk: a link to a directory is neither a file nor descended into, so
+ * no link can loop the walk; the path length bounds its depth. */
+static int walk_files(dl *d, int dirfd, const char *prefix)
 {
-    DIR *dp = opendir(dir);
-    if (!dp)
+    int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+    DIR *dp = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!dp) {
+        if (fd >= 0)
+            close(fd);
         return HUB_OK;
+    }
     int error = HUB_OK;
     struct dirent *de;
     while (error == HUB_OK && (de = readdir(dp)) != NULL) {
@@ -834,16 +854,27 @@ static int walk_files(dl *d, const char *dir, const char *prefix)
         if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
             (d->local && !prefix[0] && strcmp(name, ".cache") == 0))
             continue;
-        char *full = hub__path_join(dir, name);
         char *rel =
             prefix[0] ? hub__aprintf("%s/%s", prefix, name) : hub__strdup(name);
-        if (!full || !rel)
+        struct stat st;
+        if (!rel) {
             error = HUB_ENOMEM;
-        else if (hub__path_is_dir(full))
-            error = walk_files(d, full, rel);
-        else if (want_file(d, rel) && !plan_has(d, rel))
+        } else if (strlen(rel) > HUB_REPO_PATH_MAX ||
+                   fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            /* not a repo path, or gone meanwhile */
+        } else if (S_ISDIR(st.st_mode)) {
+            int sub = openat(dirfd, name,
+                             O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0) {
+                error = walk_files(d, sub, rel);
+                close(sub);
+            }
+        } else if (S_ISLNK(st.st_mode) &&
+                   (fstatat(dirfd, name, &st, 0) != 0 || S_ISDIR(st.st_mode))) {
+            /* a dangling link, or one to a directory */
+        } else if (want_file(d, rel) && !plan_has(d, rel)) {
             error = plan_add(d, rel, UINT64_MAX, "");
-        hub__free(full);
+        }
         hub__free(rel);
     }
     closedir(dp);
@@ -906,9 +937,18 @@ static int answer_from_cache(dl *d, const char *why)
         }
     }
     /* stat names relative to the snapshot: no walk of the long prefix for
-     * each of a thousand files */
-    int dirfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    bool have_dir = dirfd >= 0 || hub__path_is_dir(base);
+     * each of a thousand files; no link followed but a snapshot's own to
+     * its blobs */
+    int dirfd =
+        hub__sfs_dir(d->local ? d->ld.root : d->cache.root, base, false);
+    int blobs = -1;
+    if (!d->local && dirfd >= 0) {
+        char *blobs_dir = hub__path_join(d->cache.repo_dir, "blobs");
+        blobs = blobs_dir ? hub__sfs_dir(d->cache.root, blobs_dir, false) : -1;
+        hub__free(blobs_dir);
+    }
+    hub__error_clear();
+    bool have_dir = dirfd >= 0;
     /* a local dir answers only if something is in it (huggingface_hub) */
     if (d->local && have_dir && !dir_has_entries(base))
         have_dir = false;
@@ -920,8 +960,9 @@ static int answer_from_cache(dl *d, const char *why)
     } else {
         for (size_t i = 0; i < d->o->file_count && error == HUB_OK; i++)
             error = plan_add(d, d->o->files[i], UINT64_MAX, "");
-        if (error == HUB_OK && (d->o->allow_count || !d->o->file_count))
-            error = walk_files(d, base, "");
+        if (error == HUB_OK && (d->o->allow_count || !d->o->file_count) &&
+            dirfd >= 0)
+            error = walk_files(d, dirfd, "");
     }
     size_t missing = 0;
     const char *first_missing = "";
@@ -933,9 +974,8 @@ static int answer_from_cache(dl *d, const char *why)
             break;
         }
         struct stat st;
-        int rc = dirfd >= 0 ? fstatat(dirfd, it->path, &st, 0)
-                            : stat(it->local_path, &st);
-        if (rc == 0 && S_ISREG(st.st_mode)) {
+        if (dirfd >= 0 &&
+            hub__hfcache_pointer_ok(dirfd, blobs, it->path, &st, NULL)) {
             it->status = HUB_FILE_CACHED;
             if (it->size == UINT64_MAX)
                 it->size = (uint64_t)st.st_size;
@@ -955,6 +995,8 @@ static int answer_from_cache(dl *d, const char *why)
                                d->revision, first_missing, why);
     if (dirfd >= 0)
         close(dirfd);
+    if (blobs >= 0)
+        close(blobs);
     hub__free(snap);
     return error;
 }
@@ -989,10 +1031,14 @@ head_file(dl *d, const char *path, int retries, uint64_t *size, char *etag)
                                    d->repo.endpoint, path);
     const char *raw = r->linked_etag ? r->linked_etag : r->etag;
     char *norm = raw ? hub__hf_normalize_etag(raw) : NULL;
-    if (!norm || !norm[0] || strlen(norm) > 64) {
+    /* the etag names the blob file and is the digest every byte is checked
+     * against: only a git sha1 or a sha256 will do */
+    if (!norm || !hub__str_is_etag(norm)) {
         hub__free(norm);
         return hub__error_set_http(HUB_EPROTO, r->status,
-                                   "%s did not send a usable ETag for '%s'",
+                                   "%s did not send a usable ETag for '%s' (a "
+                                   "git sha1 or sha256 is expected); is it a "
+                                   "Hugging Face hub or a faithful mirror?",
                                    d->repo.endpoint, path);
     }
     bool redirect = r->status >= 300 && r->status < 400;
@@ -1078,9 +1124,9 @@ static int download_single(dl *d, hub_result **out)
             here = hub__localdir_read_meta(&d->ld, path, &m) == HUB_OK &&
                    strcmp(m.commit, d->revision) == 0;
         } else {
-            char *pointer = hub__hfcache_pointer(&d->cache, d->revision, path);
-            here = pointer && hub__path_is_file(pointer);
-            hub__free(pointer);
+            struct stat st;
+            here =
+                hub__hfcache_has_file(&d->cache, d->revision, path, &st, NULL);
         }
         if (here && answer_from_cache(d, "") == HUB_OK)
             return make_result(d, out, d->plan[0].local_path);

@@ -12,6 +12,7 @@
 #include "path.h"
 #include "pattern.h"
 #include "result.h"
+#include "safefs.h"
 #include "str.h"
 
 #include <errno.h>
@@ -318,7 +319,7 @@ static int lock_repo(ms *m)
     int64_t start = hub__now_ms(), logged = start, checked = start;
     uint64_t seen = holder_activity(m);
     for (;;) {
-        int rc = hub__lock_try(&m->lock, m->cache.lock_path);
+        int rc = hub__lock_try(&m->lock, m->cache.root, m->cache.lock_path);
         if (rc != HUB__LOCK_BUSY)
             return rc;
         int64_t now = hub__now_ms();
@@ -355,6 +356,7 @@ static int ms_prepare(hub__fetch *f, void *ctx)
 {
     ms *m = ctx;
     /* the repo lock is held: only the temp names are needed */
+    f->root = m->cache.local ? m->cache.repo_dir : m->cache.root;
     f->prefix_path = hub__mscache_temp(&m->cache, f->path);
     f->temp_base = hub__mscache_temp(&m->cache, f->path);
     return f->prefix_path && f->temp_base ? HUB_OK : HUB_ENOMEM;
@@ -366,9 +368,8 @@ static int ms_commit(hub__fetch *f, void *ctx)
     size_t k = (size_t)(uintptr_t)f->owner;
     const hub__entry *e = entry_of(m, k);
     char *dest = hub__mscache_file(&m->cache, f->path);
-    int error = dest ? hub__mkdirs_parent(dest) : HUB_ENOMEM;
-    if (error == HUB_OK && rename(f->temp_path, dest) != 0)
-        error = hub__path_error(errno, "cannot move into place", dest);
+    int error =
+        dest ? hub__sfs_rename(f->root, f->temp_path, dest) : HUB_ENOMEM;
     hub__free(dest);
     if (error == HUB_OK)
         error = hub__mscache_put(&m->cache, f->path, e->revision);

@@ -4,6 +4,7 @@
 
 #include "alloc.h"
 #include "path.h"
+#include "safefs.h"
 #include "str.h"
 
 #include <dirent.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -78,6 +80,7 @@ typedef struct hub__fetch_state {
     size_t nparts; /* slots */
     uint64_t part_size;
     bool url_known;     /* a first response arrived: ranges work or not */
+    bool reserved;      /* disk space reserved (after that response) */
     bool no_ranges;     /* the server ignores Range */
     hub__part *adopter; /* the part carrying the whole file since then */
     int restarts;
@@ -306,6 +309,85 @@ void hub__fetch_clear(hub__fetch *f)
     f->data_url = f->served_by = NULL;
 }
 
+/* Room kept free on the disk beyond a reservation: a download announced by
+ * a server never takes the last bytes other programs need. */
+#define DISK_MARGIN (64u * 1024 * 1024)
+
+/*
+ * Reserve the file's disk space, once the first data response confirmed
+ * its size (never on the word of a listing or a HEAD alone): a full disk
+ * is reported before the transfer runs for minutes, and a hostile server
+ * cannot fill the disk without sending the bytes.
+ */
+static int reserve_space(hub__fetch *f)
+{
+    hub__fetch_state *st = f->st;
+    if (st->reserved || st->fd < 0 || f->size == UINT64_MAX)
+        return HUB_OK;
+    st->reserved = true;
+    struct stat sb;
+    struct statvfs vfs;
+    if (fstat(st->fd, &sb) != 0 || fstatvfs(st->fd, &vfs) != 0)
+        return HUB_OK; /* nothing known: the writes will tell */
+    uint64_t have = (uint64_t)sb.st_blocks * 512u;
+    uint64_t need = f->size > have ? f->size - have : 0;
+    uint64_t avail = (uint64_t)vfs.f_bavail * (uint64_t)vfs.f_frsize;
+    if (need && avail < need + DISK_MARGIN)
+        return hub__error_set(HUB_ENOSPC,
+                              "no room for '%s': it needs %llu more bytes "
+                              "and %llu are free; free some space (or point "
+                              "the cache elsewhere) and run again, the "
+                              "download resumes",
+                              f->path, (unsigned long long)need,
+                              (unsigned long long)avail);
+    /* prefix mode keeps the file a prefix of the blob (KEEP_SIZE) */
+    uint64_t from = st->sparse ? 0 : (uint64_t)sb.st_size;
+    int mode = st->sparse ? 0 : FALLOC_FL_KEEP_SIZE;
+    if (f->size > from &&
+        fallocate(st->fd, mode, (off_t)from, (off_t)(f->size - from)) != 0 &&
+        (errno == ENOSPC || errno == EFBIG || errno == EDQUOT))
+        return hub__path_error(errno, "no room for", f->temp_path);
+    return HUB_OK;
+}
+
+/* A failed file keeps only what holds data: an empty temp file (and its
+ * journal) goes, a partial one gives back the space reserved beyond it. */
+static void release_space(hub__fetch *f)
+{
+    hub__fetch_state *st = f->st;
+    struct stat sb;
+    if (st->fd < 0 || fstat(st->fd, &sb) != 0 || !f->temp_path)
+        return;
+    uint64_t held =
+        st->sparse ? hub__ranges_total(&st->written) : (uint64_t)sb.st_size;
+    if (held == 0) {
+        close_journal(f);
+        close_file(f);
+        (void)hub__sfs_unlink(f->root, f->temp_path);
+        if (st->journal_path)
+            (void)hub__sfs_unlink(f->root, st->journal_path);
+        hub__error_clear();
+        return;
+    }
+    if (!st->reserved)
+        return;
+    if (!st->sparse) {
+        /* blocks kept beyond the end (KEEP_SIZE) are dropped */
+        if (ftruncate(st->fd, sb.st_size) != 0)
+            hub__error_clear(); /* only space given back late */
+        return;
+    }
+    uint64_t at = 0;
+    for (size_t i = 0; i <= st->written.n; i++) {
+        uint64_t end = i < st->written.n ? st->written.r[i].start : f->size;
+        if (end > at)
+            (void)fallocate(st->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                            (off_t)at, (off_t)(end - at));
+        if (i < st->written.n)
+            at = st->written.r[i].end;
+    }
+}
+
 /* The item is finished, one way or the other. */
 static bool is_active(int s)
 {
@@ -326,6 +408,8 @@ static void finish(engine *e, hub__fetch *f, int result)
         st->journal_dirty = true;
         journal_sync(f, true);
     }
+    if (result < 0)
+        release_space(f);
     close_journal(f);
     close_file(f);
     if (is_active(st->state))
@@ -486,7 +570,8 @@ static int on_part_headers(hub_xfer *x, void *payload)
                                        (unsigned long long)r->range_start,
                                        (unsigned long long)want);
         f->st->url_known = true;
-        return remember_data_url(p);
+        int error = reserve_space(f);
+        return error < 0 ? error : remember_data_url(p);
     } else if (r->status == 200) {
         if (!identity)
             return hub__error_set_http(HUB_EPROTO, 200,
@@ -512,7 +597,8 @@ static int on_part_headers(hub_xfer *x, void *payload)
         } else {
             p->skip = want; /* drop the prefix we already have */
         }
-        return remember_data_url(p);
+        int error = reserve_space(f);
+        return error < 0 ? error : remember_data_url(p);
     }
     return HUB_OK;
 }
@@ -704,12 +790,10 @@ static int open_prefix(engine *e, hub__fetch *f)
                                   : suffixed(f->temp_base, ".incomplete");
     if (!f->temp_path)
         return HUB_ENOMEM;
-    int error = hub__mkdirs_parent(f->temp_path);
-    if (error < 0)
-        return error;
-    st->fd = open(f->temp_path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    int error;
+    st->fd = hub__sfs_open_own(f->root, f->temp_path, 0666);
     if (st->fd < 0)
-        return hub__path_error(errno, "cannot create", f->temp_path);
+        return st->fd;
     struct stat sb;
     if (fstat(st->fd, &sb) != 0)
         return hub__path_error(errno, "cannot stat", f->temp_path);
@@ -722,14 +806,7 @@ static int open_prefix(engine *e, hub__fetch *f)
             return hub__path_error(errno, "cannot truncate", f->temp_path);
         have = 0;
     }
-    /* Reserve the space now: a full disk is reported before the first
-     * byte, not after minutes of downloading. KEEP_SIZE keeps the file a
-     * prefix of the blob. */
-    if (f->size != UINT64_MAX && f->size > have &&
-        fallocate(st->fd, FALLOC_FL_KEEP_SIZE, (off_t)have,
-                  (off_t)(f->size - have)) != 0 &&
-        (errno == ENOSPC || errno == EFBIG || errno == EDQUOT))
-        return hub__path_error(errno, "no room for", f->temp_path);
+    st->reserved = false; /* reserve_space(), at the first data response */
     st->hashed = 0;
     if (f->size != UINT64_MAX && f->size >= e->cfg->split_threshold)
         error = attach_job(e, f, have);
@@ -769,39 +846,39 @@ static int open_sparse(engine *e, hub__fetch *f)
     int error =
         (f->temp_path && st->journal_path && prefix) ? HUB_OK : HUB_ENOMEM;
     if (error == HUB_OK)
-        error = hub__mkdirs_parent(f->temp_path);
-    if (error == HUB_OK)
-        error = hub__journal_open(&st->journal, st->journal_path, f->etag,
-                                  f->size, &have);
+        error = hub__journal_open(&st->journal, f->root, st->journal_path,
+                                  f->etag, f->size, &have);
     if (error < 0)
         goto done;
     st->journal_open = true;
     struct stat sb;
-    bool sparse_ok =
-        stat(f->temp_path, &sb) == 0 && (uint64_t)sb.st_size == f->size;
+    bool sparse_ok = hub__sfs_lstat(f->root, f->temp_path, &sb) == 0 &&
+                     S_ISREG(sb.st_mode) && (uint64_t)sb.st_size == f->size;
     if (!sparse_ok)
         hub__ranges_clear(&have);
-    if (have.n == 0 && stat(prefix, &sb) == 0 &&
-        (uint64_t)sb.st_size <= f->size && rename(prefix, f->temp_path) == 0)
+    /* a prefix is adopted only if it is a plain file of ours (what a link
+     * or another user's file points at is never renamed into our name) */
+    if (have.n == 0 && hub__sfs_lstat(f->root, prefix, &sb) == 0 &&
+        S_ISREG(sb.st_mode) && sb.st_nlink == 1 && sb.st_uid == geteuid() &&
+        (uint64_t)sb.st_size <= f->size &&
+        hub__sfs_rename(f->root, prefix, f->temp_path) == HUB_OK)
         error = hub__ranges_add(&have, 0, (uint64_t)sb.st_size);
+    hub__error_clear();
     if (error < 0)
         goto done;
-    st->fd = open(f->temp_path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    st->fd = hub__sfs_open_own(f->root, f->temp_path, 0666);
     if (st->fd < 0) {
-        error = hub__path_error(errno, "cannot create", f->temp_path);
+        error = st->fd;
         goto done;
     }
     if (have.n == 0 && ftruncate(st->fd, 0) != 0) {
         error = hub__path_error(errno, "cannot truncate", f->temp_path);
         goto done;
     }
-    /* allocate the whole file now: a full disk shows before the transfer */
-    if (f->size && fallocate(st->fd, 0, 0, (off_t)f->size) != 0) {
-        int err = errno;
-        if (err == ENOSPC || err == EFBIG || err == EDQUOT) {
-            error = hub__path_error(err, "no room for", f->temp_path);
-            goto done;
-        }
+    /* sized, not allocated: the space is reserved once the first data
+     * response confirms the size (reserve_space) */
+    st->reserved = false;
+    if (fstat(st->fd, &sb) != 0 || (uint64_t)sb.st_size != f->size) {
         if (ftruncate(st->fd, (off_t)f->size) != 0) {
             error = hub__path_error(errno, "cannot size", f->temp_path);
             goto done;
@@ -952,7 +1029,8 @@ static int commit(engine *e, hub__fetch *f)
     if (error < 0)
         return error;
     if (st->journal_path)
-        unlink(st->journal_path);
+        (void)hub__sfs_unlink(f->root, st->journal_path);
+    hub__error_clear();
     return HUB_OK;
 }
 
@@ -981,9 +1059,10 @@ static int verify_and_flush(engine *e, hub__fetch *f)
         /* never leave bad bytes where a later run would resume from them */
         close_journal(f);
         close_file(f);
-        unlink(f->temp_path);
+        (void)hub__sfs_unlink(f->root, f->temp_path);
         if (st->journal_path)
-            unlink(st->journal_path);
+            (void)hub__sfs_unlink(f->root, st->journal_path);
+        hub__error_clear();
         if (st->restarts < MAX_RESTARTS) {
             hub__log(e->cfg->log, HUB_LOG_WARN,
                      "%s of '%s' is %s, expected %s: downloading it again",
@@ -1301,10 +1380,14 @@ static void start_item(engine *e, hub__fetch *f, int64_t now)
     char *journal = suffixed(f->temp_base, ".hubfetch-journal.incomplete");
     /* unsized files (some ModelScope listings) go in one stream: the size
      * arrives with the first response */
+    struct stat jst;
+    bool journal_here = journal &&
+                        hub__sfs_lstat(f->root, journal, &jst) == 0 &&
+                        S_ISREG(jst.st_mode);
     st->sparse =
         f->size != UINT64_MAX &&
         ((e->cfg->connections > 1 && f->size >= e->cfg->split_threshold) ||
-         (journal && access(journal, F_OK) == 0));
+         journal_here);
     hub__free(journal);
     int error = st->sparse ? open_sparse(e, f) : open_prefix(e, f);
     if (error < 0) {

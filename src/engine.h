@@ -46,6 +46,9 @@ typedef struct hub__fetch {
     char *data_url; /* known final URL (e.g. from a HEAD), or NULL */
 
     /* set by prepare() */
+    const char *root; /* the trusted directory temp_base and lock_path lie
+                         below: nothing under it is followed if a link
+                         (safefs.h) */
     char *temp_base;
     char *prefix_path; /* the one-connection temp file, if not
                           \"<temp_base>.incomplete\" */

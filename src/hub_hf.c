@@ -153,11 +153,6 @@ int hub__hf_parse_revision(const char *body,
     return error;
 }
 
-static bool valid_oid(const char *s, size_t len)
-{
-    return s && strlen(s) == len && hub__str_is_lower_hex(s, len);
-}
-
 int hub__hf_parse_tree_page(const char *body, size_t len, hub__listing *into)
 {
     hub_json *root = NULL;
@@ -188,7 +183,7 @@ int hub__hf_parse_tree_page(const char *body, size_t len, hub__listing *into)
         e.blob_id = (char *)hub__json_string(hub__json_get(item, "oid"));
         const hub_json *lfs = hub__json_get(item, "lfs");
         if (!hub__json_u64(hub__json_get(item, "size"), &e.size) ||
-            !valid_oid(e.blob_id, 40)) {
+            !hub__str_is_hex_of(e.blob_id, 40)) {
             error = hub__error_set(HUB_EPROTO,
                                    "tree listing entry '%.200s' has no valid "
                                    "size or oid",
@@ -197,7 +192,7 @@ int hub__hf_parse_tree_page(const char *body, size_t len, hub__listing *into)
         }
         if (lfs) {
             e.lfs_sha256 = (char *)hub__json_string(hub__json_get(lfs, "oid"));
-            if (!valid_oid(e.lfs_sha256, 64) ||
+            if (!hub__str_is_hex_of(e.lfs_sha256, 64) ||
                 !hub__json_u64(hub__json_get(lfs, "size"), &e.lfs_size)) {
                 error = hub__error_set(HUB_EPROTO,
                                        "tree listing entry '%.200s' has an "
@@ -209,7 +204,7 @@ int hub__hf_parse_tree_page(const char *body, size_t len, hub__listing *into)
             e.size = e.lfs_size;
         }
         const char *xet = hub__json_string(hub__json_get(item, "xetHash"));
-        if (valid_oid(xet, 64))
+        if (hub__str_is_hex_of(xet, 64))
             e.xet_hash = (char *)xet;
         else if (xet)
             into->xet_unrecorded = true;

@@ -5,6 +5,7 @@
 #include "alloc.h"
 #include "digest.h"
 #include "path.h"
+#include "safefs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -213,6 +214,7 @@ static bool decode(const unsigned char *buf,
 }
 
 int hub__journal_open(hub__journal *j,
+                      const char *root,
                       const char *path,
                       const char *etag,
                       uint64_t size,
@@ -223,9 +225,9 @@ int hub__journal_open(hub__journal *j,
     j->size = size;
     snprintf(j->etag, sizeof(j->etag), "%s", etag);
     read_boot_id(j->boot_id);
-    j->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    j->fd = hub__sfs_open_own(root, path, 0666);
     if (j->fd < 0)
-        return hub__path_error(errno, "cannot open journal", path);
+        return j->fd;
     unsigned char *buf = hub__malloc(SLOT_SIZE);
     if (!buf) {
         hub__journal_close(j);

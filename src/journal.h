@@ -60,12 +60,14 @@ typedef struct hub__journal {
 } hub__journal;
 
 /*
- * Open or create the journal at `path` for a blob of `size` bytes named
+ * Open or create the journal at `path` (below the trusted `root`: no link
+ * followed, only a file of ours resumed) for a blob of `size` bytes named
  * `etag`. `trusted` receives the ranges that can be trusted now (the
  * `written` ones of this boot, else the `durable` ones); it stays empty for
  * a new, foreign, garbled or stale journal (which is then reset).
  */
 int hub__journal_open(hub__journal *j,
+                      const char *root,
                       const char *path,
                       const char *etag,
                       uint64_t size,

@@ -6,6 +6,7 @@
 #include "cache_hf.h"
 #include "digest.h"
 #include "path.h"
+#include "safefs.h"
 #include "str.h"
 
 #include <errno.h>
@@ -18,16 +19,18 @@
 #include <unistd.h>
 
 /* Create `path` with `content` unless it exists (races are harmless). */
-static void create_once(const char *path, const char *content)
+static void create_once(const char *root, const char *path, const char *content)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0)
+    int fd = hub__sfs_open(root, path, O_WRONLY | O_CREAT | O_EXCL, 0666);
+    if (fd < 0) {
+        hub__error_clear();
         return;
+    }
     size_t len = strlen(content);
     ssize_t n = write(fd, content, len);
     close(fd);
     if (n != (ssize_t)len)
-        unlink(path);
+        (void)hub__sfs_unlink(root, path);
 }
 
 int hub__localdir_init(hub__localdir *ld, const char *dir)
@@ -45,15 +48,15 @@ int hub__localdir_init(hub__localdir *ld, const char *dir)
 
 int hub__localdir_create(const hub__localdir *ld)
 {
-    int error = hub__mkdirs(ld->meta_dir);
+    int error = hub__sfs_mkdirs(ld->root, ld->meta_dir);
     if (error < 0)
         return error;
     char *gitignore = hub__path_join(ld->meta_dir, ".gitignore");
     char *tag = hub__path_join(ld->meta_dir, "CACHEDIR.TAG");
     if (gitignore)
-        create_once(gitignore, "*");
+        create_once(ld->root, gitignore, "*");
     if (tag)
-        create_once(tag, hub__hf_cachedir_tag);
+        create_once(ld->root, tag, hub__hf_cachedir_tag);
     hub__free(gitignore);
     hub__free(tag);
     return HUB_OK;
@@ -110,9 +113,14 @@ int hub__localdir_read_meta(const hub__localdir *ld,
         result = HUB_ENOMEM;
         goto done;
     }
-    fp = fopen(mpath, "re");
-    if (!fp)
+    int mfd = hub__sfs_open(ld->root, mpath, O_RDONLY, 0);
+    hub__error_clear();
+    fp = mfd >= 0 ? fdopen(mfd, "r") : NULL;
+    if (!fp) {
+        if (mfd >= 0)
+            close(mfd);
         goto done;
+    }
     char line1[128], line2[128], line3[128];
     bool ok = fgets(line1, sizeof(line1), fp) &&
               fgets(line2, sizeof(line2), fp) &&
@@ -126,14 +134,15 @@ int hub__localdir_read_meta(const hub__localdir *ld,
          end != ts_text && strlen(commit) <= 40 && strlen(etag) <= 64;
     if (!ok) {
         /* garbled: drop it, as huggingface_hub does */
-        unlink(mpath);
+        (void)hub__sfs_unlink(ld->root, mpath);
+        hub__error_clear();
     } else {
         struct stat st;
         /* valid only if the file was not touched after the metadata */
-        if (stat(fpath, &st) == 0 && (double)st.st_mtim.tv_sec +
-                                             (double)st.st_mtim.tv_nsec / 1e9 -
-                                             1.0 <=
-                                         ts) {
+        if (hub__sfs_lstat(ld->root, fpath, &st) == 0 && S_ISREG(st.st_mode) &&
+            (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9 -
+                    1.0 <=
+                ts) {
             snprintf(out->commit, sizeof(out->commit), "%s", commit);
             snprintf(out->etag, sizeof(out->etag), "%s", etag);
             result = HUB_OK;
@@ -158,19 +167,15 @@ int hub__localdir_write_meta(const hub__localdir *ld,
     char *mpath = meta_path(ld, path);
     if (!mpath)
         return HUB_ENOMEM;
-    int error = hub__mkdirs_parent(mpath);
-    if (error < 0) {
-        hub__free(mpath);
-        return error;
-    }
+    int error = HUB_OK;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     char text[256];
     int n = snprintf(text, sizeof(text), "%s\n%s\n%lld.%06ld\n", commit, etag,
                      (long long)now.tv_sec, now.tv_nsec / 1000);
-    int fd = open(mpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    int fd = hub__sfs_open(ld->root, mpath, O_WRONLY | O_CREAT | O_TRUNC, 0666);
     if (fd < 0) {
-        error = hub__path_error(errno, "cannot write", mpath);
+        error = fd;
     } else {
         if (write(fd, text, (size_t)n) != n)
             error = hub__path_error(errno, "cannot write", mpath);
@@ -180,11 +185,11 @@ int hub__localdir_write_meta(const hub__localdir *ld,
     return error;
 }
 
-int hub__file_sha256(const char *file, char hex[65])
+int hub__file_sha256(const char *root, const char *file, char hex[65])
 {
-    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    int fd = hub__sfs_open(root, file, O_RDONLY, 0);
     if (fd < 0)
-        return hub__path_error(errno, "cannot open", file);
+        return fd;
     struct stat st;
     hub_digest *d = NULL;
     int error =

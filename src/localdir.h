@@ -51,7 +51,8 @@ int hub__localdir_write_meta(const hub__localdir *ld,
                              const char *commit,
                              const char *etag);
 
-/* sha256 of a file, hex (for a file present without metadata). */
-int hub__file_sha256(const char *file, char hex[65]);
+/* sha256 of a file below `root`, hex (for a file present without
+ * metadata). */
+int hub__file_sha256(const char *root, const char *file, char hex[65]);
 
 #endif

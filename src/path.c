@@ -58,6 +58,19 @@ int hub__path_check_repo_path(const char *path)
     return HUB_OK;
 }
 
+int hub__path_check_revision(const char *revision)
+{
+    /* a revision becomes refs/<revision> in the cache: the file-name rule,
+     * with a message for the person or program that passed it */
+    if (hub__path_check_repo_path(revision) == HUB_OK)
+        return HUB_OK;
+    return hub__error_set(HUB_EINVAL,
+                          "invalid revision '%.200s': give a branch, a tag, "
+                          "a commit or refs/pr/N (no '..', '.', empty or "
+                          "absolute parts, no control characters)",
+                          revision);
+}
+
 char *hub__path_join(const char *a, const char *b)
 {
     size_t la = strlen(a);

@@ -19,6 +19,10 @@
  */
 int hub__path_check_repo_path(const char *path);
 
+/* The rule for a revision (it names the file refs/<revision>): that of
+ * repository paths. HUB_OK or HUB_EINVAL with a message. */
+int hub__path_check_revision(const char *revision);
+
 /* "a" + "/" + "b" (no doubled '/'), freshly allocated, or NULL (OOM) */
 char *hub__path_join(const char *a, const char *b);
 

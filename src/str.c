@@ -102,6 +102,16 @@ bool hub__str_is_commit(const char *s)
     return strlen(s) == 40 && hub__str_is_lower_hex(s, 40);
 }
 
+bool hub__str_is_hex_of(const char *s, size_t len)
+{
+    return s && strlen(s) == len && hub__str_is_lower_hex(s, len);
+}
+
+bool hub__str_is_etag(const char *s)
+{
+    return hub__str_is_hex_of(s, 40) || hub__str_is_hex_of(s, 64);
+}
+
 bool hub__str_to_u64(const char *s, size_t len, uint64_t *out)
 {
     uint64_t v = 0;

@@ -31,6 +31,11 @@ bool hub__str_ieqn(const char *a, const char *b, size_t n);
 bool hub__str_is_lower_hex(const char *s, size_t len);
 /* exactly 40 lowercase hex chars: a commit as huggingface_hub means it */
 bool hub__str_is_commit(const char *s);
+/* exactly `len` lowercase hex digits (NULL: false) */
+bool hub__str_is_hex_of(const char *s, size_t len);
+/* The one rule for a blob's name in a Hugging Face cache (an etag): a git
+ * sha1 or a sha256, lowercase hex. Anything else never becomes a file name. */
+bool hub__str_is_etag(const char *s);
 /* decimal to uint64 with full validation (no sign, no junk, no overflow) */
 bool hub__str_to_u64(const char *s, size_t len, uint64_t *out);
 /* huggingface_hub's truthy: "1", "ON", "YES", "TRUE" in any case */

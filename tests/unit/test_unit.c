@@ -569,11 +569,12 @@ static void test_lock_excludes_other_process(void)
     char path[1024];
     snprintf(path, sizeof(path), "%s/.locks/repo/x.lock", test_tmpdir());
     hub__lock l = HUB_LOCK_INIT;
-    ASSERT_OK(hub__lock_try(&l, path));
+    ASSERT_OK(hub__lock_try(&l, test_tmpdir(), path));
     pid_t pid = fork();
     if (pid == 0) {
         hub__lock other = HUB_LOCK_INIT;
-        _exit(hub__lock_try(&other, path) == HUB__LOCK_BUSY ? 0 : 1);
+        _exit(hub__lock_try(&other, test_tmpdir(), path) == HUB__LOCK_BUSY ? 0
+                                                                           : 1);
     }
     int status;
     waitpid(pid, &status, 0);
