@@ -840,13 +840,9 @@ static bool plan_has(const dl *d, const char *path)
  * no link can loop the walk; the path length bounds its depth. */
 static int walk_files(dl *d, int dirfd, const char *prefix)
 {
-    int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-    DIR *dp = fd >= 0 ? fdopendir(fd) : NULL;
-    if (!dp) {
-        if (fd >= 0)
-            close(fd);
+    DIR *dp = hub__sfs_opendir_at(dirfd);
+    if (!dp)
         return HUB_OK;
-    }
     int error = HUB_OK;
     struct dirent *de;
     while (error == HUB_OK && (de = readdir(dp)) != NULL) {

@@ -1295,19 +1295,16 @@ static void part_done(engine *e, hub__part *p, int result)
  * `temp_base` ("<base>.incomplete", huggingface_hub's
  * "<base>.<8hex>.incomplete", ours): it changes while the holder makes
  * progress. 0 when there are none. */
-static uint64_t holder_activity(const char *temp_base)
+static uint64_t holder_activity(const char *root, const char *temp_base)
 {
-    char *dir_path = hub__strdup(temp_base);
-    char *slash = dir_path ? strrchr(dir_path, '/') : NULL;
-    if (!slash) {
-        hub__free(dir_path);
-        return 0;
-    }
-    *slash = '\0';
-    const char *base = slash + 1;
+    const char *base;
+    int dfd = hub__sfs_parent(root, temp_base, false, &base);
+    hub__error_clear();
     size_t blen = strlen(base);
     uint64_t seen = 0;
-    DIR *dir = opendir(dir_path);
+    DIR *dir = dfd >= 0 ? hub__sfs_opendir_at(dfd) : NULL;
+    if (dfd >= 0)
+        close(dfd);
     const struct dirent *de;
     while (dir && (de = readdir(dir)) != NULL) {
         const char *name = de->d_name;
@@ -1315,12 +1312,11 @@ static uint64_t holder_activity(const char *temp_base)
         struct stat st;
         if (n > blen && strncmp(name, base, blen) == 0 && name[blen] == '.' &&
             hub__str_ends_with(name, ".incomplete") &&
-            fstatat(dirfd(dir), name, &st, 0) == 0)
+            fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) == 0)
             seen = hub__path_fingerprint(seen, &st);
     }
     if (dir)
         closedir(dir);
-    hub__free(dir_path);
     return seen;
 }
 
@@ -1333,14 +1329,15 @@ static void start_item(engine *e, hub__fetch *f, int64_t now)
             st->lock_since_ms = now;
             st->lock_logged_ms = now;
             st->holder_checked_ms = now;
-            st->holder_seen = f->temp_base ? holder_activity(f->temp_base) : 0;
+            st->holder_seen =
+                f->temp_base ? holder_activity(f->root, f->temp_base) : 0;
             e->active_files++;
             st->state = S_LOCKWAIT;
         }
         /* the timeout runs while the holder shows no progress: a download
          * that takes an hour is waited for, a stuck one is not */
         if (f->temp_base && now - st->holder_checked_ms >= HOLDER_CHECK_MS) {
-            uint64_t seen = holder_activity(f->temp_base);
+            uint64_t seen = holder_activity(f->root, f->temp_base);
             st->holder_checked_ms = now;
             if (seen != st->holder_seen) {
                 st->holder_seen = seen;

@@ -203,6 +203,16 @@ int hub__sfs_open_own(const char *root, const char *path, mode_t mode)
     return fd;
 }
 
+DIR *hub__sfs_opendir_at(int dirfd)
+{
+    /* "." reopens an O_PATH descriptor for reading */
+    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!dir && fd >= 0)
+        close(fd);
+    return dir;
+}
+
 int hub__sfs_mkdirs(const char *root, const char *dir)
 {
     int fd = hub__sfs_dir(root, dir, true);

@@ -16,6 +16,7 @@
 
 #include "common.h"
 
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -47,6 +48,10 @@ int hub__sfs_open(const char *root, const char *path, int flags, mode_t mode);
  * is unlinked and started over), else created with O_EXCL.
  */
 int hub__sfs_open_own(const char *root, const char *path, mode_t mode);
+
+/* A directory stream on an fd from the functions above (which may be
+ * O_PATH descriptors); `dirfd` stays open. NULL on failure. */
+DIR *hub__sfs_opendir_at(int dirfd);
 
 /* mkdir -p of `dir` below root. */
 int hub__sfs_mkdirs(const char *root, const char *dir);

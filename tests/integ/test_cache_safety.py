@@ -10,7 +10,7 @@ import stat
 import time
 import unittest
 
-from cli_util import DEMO, DEMO_MAIN, CliTestCase, read
+from cli_util import DEMO, DEMO_MAIN, CliTestCase, load_json_lines, read
 
 
 def all_files(top):
@@ -249,10 +249,14 @@ class CacheSafetyTest(CliTestCase):
         os.symlink(".", os.path.join(snap, "b"))
         os.symlink("..", os.path.join(snap, "docs", "up"))
         start = time.monotonic()
-        rc, out, err = self.run_cli("download", DEMO, "--offline", timeout=30)
+        rc, out, err = self.run_cli("download", DEMO, "--offline",
+                                    "--progress", "json", timeout=30)
         self.assertEqual(rc, 0, err)
         self.assertEqual(out.strip(), snap)
         self.assertLess(time.monotonic() - start, 10)
+        # the ten files were walked and found, the links neither
+        job = [e for e in load_json_lines(err) if e["type"] == "job"][-1]
+        self.assertEqual((job["file_count"], job["files_done"]), (10, 10))
 
 
 if __name__ == "__main__":

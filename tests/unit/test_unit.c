@@ -15,6 +15,7 @@
 #include "../../src/path.h"
 #include "../../src/pattern.h"
 #include "../../src/pickle.h"
+#include "../../src/safefs.h"
 #include "../../src/str.h"
 
 #include <fcntl.h>
@@ -564,6 +565,62 @@ static void test_localdir_layout(void)
     hub__localdir_free(&ld);
 }
 
+static void test_safefs_confines(void)
+{
+    char root[512], path[2048], out[512];
+    snprintf(root, sizeof(root), "%s/sfs", test_tmpdir());
+    snprintf(out, sizeof(out), "%s/outside", test_tmpdir());
+    ASSERT_OK(hub__mkdirs(out));
+    /* created below the root, parents included */
+    snprintf(path, sizeof(path), "%s/a/b/f", root);
+    int fd = hub__sfs_open(root, path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    ASSERT(fd >= 0);
+    close(fd);
+    /* a path outside the root, or with "..", is refused */
+    ASSERT_EQ_INT(hub__sfs_open(root, out, O_RDONLY, 0), HUB_EINVAL);
+    snprintf(path, sizeof(path), "%s/a/../../outside/x", root);
+    ASSERT(hub__sfs_open(root, path, O_WRONLY | O_CREAT, 0644) < 0);
+    ASSERT(hub_error_last()->code != HUB_OK);
+    /* a directory link below the root is not followed, even to create */
+    snprintf(path, sizeof(path), "%s/link", root);
+    ASSERT(symlink(out, path) == 0);
+    snprintf(path, sizeof(path), "%s/link/x", root);
+    ASSERT_EQ_INT(hub__sfs_open(root, path, O_WRONLY | O_CREAT, 0644), HUB_EIO);
+    ASSERT(strstr(hub_error_last()->message, "symbolic link") != NULL);
+    ASSERT_EQ_INT(hub__sfs_mkdirs(root, path), HUB_EIO);
+    snprintf(path, sizeof(path), "%s/x", out);
+    ASSERT(access(path, F_OK) != 0);
+    /* a file link is neither opened nor written through, but replaced by
+     * open_own, which also refuses hard links */
+    snprintf(path, sizeof(path), "%s/victim", out);
+    fd = open(path, O_WRONLY | O_CREAT, 0600);
+    ASSERT(fd >= 0 && write(fd, "v", 1) == 1);
+    close(fd);
+    char lnk[2048];
+    snprintf(lnk, sizeof(lnk), "%s/a/flink", root);
+    ASSERT(symlink(path, lnk) == 0);
+    ASSERT_EQ_INT(hub__sfs_open(root, lnk, O_RDWR, 0), HUB_EIO);
+    fd = hub__sfs_open_own(root, lnk, 0644);
+    ASSERT(fd >= 0 && write(fd, "mine", 4) == 4);
+    close(fd);
+    struct stat st;
+    ASSERT(lstat(lnk, &st) == 0 && S_ISREG(st.st_mode));
+    ASSERT(stat(path, &st) == 0 && st.st_size == 1);
+    snprintf(lnk, sizeof(lnk), "%s/a/hard", root);
+    ASSERT(link(path, lnk) == 0);
+    fd = hub__sfs_open_own(root, lnk, 0644);
+    ASSERT(fd >= 0 && write(fd, "mine", 4) == 4);
+    close(fd);
+    ASSERT(stat(path, &st) == 0 && st.st_size == 1 && st.st_nlink == 1);
+    /* the root itself may be a link (the user's choice) */
+    char alias[512];
+    snprintf(alias, sizeof(alias), "%s/alias", test_tmpdir());
+    ASSERT(symlink(root, alias) == 0);
+    snprintf(path, sizeof(path), "%s/a/b/f", alias);
+    ASSERT(hub__sfs_is_file(alias, path));
+    hub__error_clear();
+}
+
 static void test_lock_excludes_other_process(void)
 {
     char path[1024];
@@ -669,6 +726,7 @@ static const test_case unit_tests[] = {
     {"cache_no_symlinks", test_cache_no_symlinks},
     {"tree_cache_round_trip", test_tree_cache_round_trip},
     {"localdir_layout", test_localdir_layout},
+    {"safefs_confines", test_safefs_confines},
     {"lock_excludes_other_process", test_lock_excludes_other_process},
     {"alloc_failures_are_clean", test_alloc_failures_are_clean},
 };
