@@ -555,8 +555,42 @@ static const char *blob_of_link(const char *target, const char *path)
     return target + 6;
 }
 
-bool hub__hfcache_pointer_ok(
-    int snap, int blobs, const char *path, struct stat *st, int *fd_out)
+void hub__subdir_free(hub__subdir *m)
+{
+    if (m->fd >= 0)
+        close(m->fd);
+    hub__free(m->dir);
+    m->fd = -1;
+    m->dir = NULL;
+}
+
+/* The directory part of `path` below `snap`, through `memo` when given:
+ * a sorted listing asks for the same directory many times in a row. */
+static int
+open_subdir(int snap, const char *path, size_t len, hub__subdir *memo)
+{
+    if (memo && memo->dir && strlen(memo->dir) == len &&
+        memcmp(memo->dir, path, len) == 0)
+        return memo->fd;
+    char *dir = hub__strndup(path, len);
+    int fd = dir ? hub__sfs_dir_at(snap, dir, false, path) : -1;
+    hub__error_clear();
+    if (memo && fd >= 0) {
+        hub__subdir_free(memo);
+        memo->fd = fd;
+        memo->dir = dir;
+        return fd;
+    }
+    hub__free(dir);
+    return fd;
+}
+
+bool hub__hfcache_pointer_ok(int snap,
+                             int blobs,
+                             const char *path,
+                             struct stat *st,
+                             int *fd_out,
+                             hub__subdir *memo)
 {
     if (fd_out)
         *fd_out = -1;
@@ -564,13 +598,9 @@ bool hub__hfcache_pointer_ok(
     const char *leaf = slash ? slash + 1 : path;
     int dfd = snap;
     if (slash) {
-        char *dir = hub__strndup(path, (size_t)(slash - path));
-        dfd = dir ? hub__sfs_dir_at(snap, dir, false, path) : -1;
-        hub__free(dir);
-        if (dfd < 0) {
-            hub__error_clear();
+        dfd = open_subdir(snap, path, (size_t)(slash - path), memo);
+        if (dfd < 0)
             return false;
-        }
     }
     bool ok = false;
     int fd = -1;
@@ -597,7 +627,7 @@ bool hub__hfcache_pointer_ok(
         *fd_out = fd;
     }
 done:
-    if (dfd != snap)
+    if (dfd != snap && (!memo || dfd != memo->fd))
         close(dfd);
     return ok;
 }
@@ -615,8 +645,8 @@ bool hub__hfcache_has_file(const hub__hfcache *c,
     int snap = snap_dir ? hub__sfs_dir(c->root, snap_dir, false) : -1;
     int blobs = blobs_dir ? hub__sfs_dir(c->root, blobs_dir, false) : -1;
     hub__error_clear();
-    bool ok =
-        snap >= 0 && hub__hfcache_pointer_ok(snap, blobs, path, st, fd_out);
+    bool ok = snap >= 0 &&
+              hub__hfcache_pointer_ok(snap, blobs, path, st, fd_out, NULL);
     if (snap >= 0)
         close(snap);
     if (blobs >= 0)

@@ -119,9 +119,23 @@ int hub__copy_fd(int in, const char *src, const char *root, const char *dst);
  * to a regular blob; no other link is followed and no directory in the
  * path may be a link. `snap` is the open snapshot directory, `blobs` the
  * open blobs directory (or -1). Opens the content when `fd_out` is given.
+ * `memo` (or NULL) keeps the last subdirectory open for the next call.
  */
-bool hub__hfcache_pointer_ok(
-    int snap, int blobs, const char *path, struct stat *st, int *fd_out);
+typedef struct hub__subdir {
+    int fd; /* -1: none */
+    char *dir;
+} hub__subdir;
+#define HUB_SUBDIR_INIT                                                        \
+    {                                                                          \
+        -1, NULL                                                               \
+    }
+void hub__subdir_free(hub__subdir *m);
+bool hub__hfcache_pointer_ok(int snap,
+                             int blobs,
+                             const char *path,
+                             struct stat *st,
+                             int *fd_out,
+                             hub__subdir *memo);
 /* The same from paths: opens what it needs. */
 bool hub__hfcache_has_file(const hub__hfcache *c,
                            const char *commit,

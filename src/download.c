@@ -935,13 +935,18 @@ static int answer_from_cache(dl *d, const char *why)
     /* stat names relative to the snapshot: no walk of the long prefix for
      * each of a thousand files; no link followed but a snapshot's own to
      * its blobs */
-    int dirfd =
-        hub__sfs_dir(d->local ? d->ld.root : d->cache.root, base, false);
-    int blobs = -1;
-    if (!d->local && dirfd >= 0) {
-        char *blobs_dir = hub__path_join(d->cache.repo_dir, "blobs");
-        blobs = blobs_dir ? hub__sfs_dir(d->cache.root, blobs_dir, false) : -1;
-        hub__free(blobs_dir);
+    int dirfd = -1, blobs = -1;
+    if (d->local) {
+        dirfd = hub__sfs_dir(d->ld.root, base, false);
+    } else {
+        /* base is <repo_dir>/snapshots/<commit> */
+        int repo = hub__sfs_dir(d->cache.root, d->cache.repo_dir, false);
+        if (repo >= 0) {
+            dirfd = hub__sfs_dir_at(repo, base + strlen(d->cache.repo_dir) + 1,
+                                    false, base);
+            blobs = hub__sfs_dir_at(repo, "blobs", false, base);
+            close(repo);
+        }
     }
     hub__error_clear();
     bool have_dir = dirfd >= 0;
@@ -962,6 +967,7 @@ static int answer_from_cache(dl *d, const char *why)
     }
     size_t missing = 0;
     const char *first_missing = "";
+    hub__subdir subdir = HUB_SUBDIR_INIT;
     for (size_t i = 0; i < d->nplan && error == HUB_OK; i++) {
         plan_item *it = &d->plan[i];
         it->local_path = hub__path_join(base, it->path);
@@ -970,8 +976,8 @@ static int answer_from_cache(dl *d, const char *why)
             break;
         }
         struct stat st;
-        if (dirfd >= 0 &&
-            hub__hfcache_pointer_ok(dirfd, blobs, it->path, &st, NULL)) {
+        if (dirfd >= 0 && hub__hfcache_pointer_ok(dirfd, blobs, it->path, &st,
+                                                  NULL, &subdir)) {
             it->status = HUB_FILE_CACHED;
             if (it->size == UINT64_MAX)
                 it->size = (uint64_t)st.st_size;
@@ -989,6 +995,7 @@ static int answer_from_cache(dl *d, const char *why)
                                "are not in the cache (first: '%s') and %s",
                                missing, d->nplan, type_name(d), d->repo.id,
                                d->revision, first_missing, why);
+    hub__subdir_free(&subdir);
     if (dirfd >= 0)
         close(dirfd);
     if (blobs >= 0)

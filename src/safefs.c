@@ -58,9 +58,7 @@ static int outside(const char *root, const char *path)
 
 int hub__sfs_dir_at(int at, const char *rel, bool create, const char *shown)
 {
-    int fd = fcntl(at, F_DUPFD_CLOEXEC, 0);
-    if (fd < 0)
-        return hub__path_error(errno, "cannot open directory", shown);
+    int fd = at; /* ours to close once it is not `at` */
     const char *comp = rel;
     while (*comp) {
         size_t n = strcspn(comp, "/");
@@ -68,40 +66,48 @@ int hub__sfs_dir_at(int at, const char *rel, bool create, const char *shown)
             comp++;
             continue;
         }
+        int next = -1, err = 0;
         if (n > HUB_SEGMENT_MAX || (n == 1 && comp[0] == '.') ||
             (n == 2 && comp[0] == '.' && comp[1] == '.')) {
-            close(fd);
-            return hub__error_set(HUB_EIO,
-                                  "refusing '%s': '.', '..' or an over-long "
-                                  "name inside the cache",
-                                  shown);
-        }
-        char name[HUB_SEGMENT_MAX + 1];
-        memcpy(name, comp, n);
-        name[n] = '\0';
-        int next = openat(fd, name, WALK_FLAGS);
-        if (next < 0 && errno == ENOENT && create) {
-            if (mkdirat(fd, name, 0777) != 0 && errno != EEXIST) {
-                int err = errno;
-                close(fd);
-                return hub__path_error(err, "cannot create directory", shown);
-            }
+            err = EINVAL;
+        } else {
+            char name[HUB_SEGMENT_MAX + 1];
+            memcpy(name, comp, n);
+            name[n] = '\0';
             next = openat(fd, name, WALK_FLAGS);
-        }
-        int err = errno;
-        close(fd);
-        if (next < 0) {
-            if (err == ENOENT) {
-                int code =
-                    hub__error_set(HUB_EIO, "'%s' does not exist", shown);
-                errno = ENOENT;
-                return code;
+            if (next < 0 && errno == ENOENT && create) {
+                if (mkdirat(fd, name, 0777) != 0 && errno != EEXIST) {
+                    err = errno;
+                    if (fd != at)
+                        close(fd);
+                    return hub__path_error(err, "cannot create directory",
+                                           shown);
+                }
+                next = openat(fd, name, WALK_FLAGS);
             }
-            return refuse_link(err, shown, comp, n);
+            err = errno;
+        }
+        if (fd != at)
+            close(fd);
+        if (next < 0) {
+            int code;
+            if (err == EINVAL)
+                code = hub__error_set(HUB_EIO,
+                                      "refusing '%s': '.', '..' or an "
+                                      "over-long name inside the cache",
+                                      shown);
+            else if (err == ENOENT)
+                code = hub__error_set(HUB_EIO, "'%s' does not exist", shown);
+            else
+                return refuse_link(err, shown, comp, n);
+            errno = err;
+            return code;
         }
         fd = next;
         comp += n;
     }
+    if (fd == at && (fd = fcntl(at, F_DUPFD_CLOEXEC, 0)) < 0)
+        return hub__path_error(errno, "cannot open directory", shown);
     return fd;
 }
 
