@@ -108,7 +108,7 @@ static int ms_open(ms *m,
         !(m->cookie = hub__aprintf("m_session_id=%s", c->token)))
         return HUB_ENOMEM;
     return hub__mscache_init(&m->cache, c->cache_dir, o->repo_type, repo_id,
-                             o->local_dir);
+                             o->local_dir, &c->log);
 }
 
 /* ---- requests ---------------------------------------------------------- */
@@ -436,6 +436,10 @@ static int fetch(ms *m)
         cfg.progress = m->progress;
         error = hub__engine_run(&cfg, items, count, &ms_ops, m);
     }
+    /* what did complete is indexed, also after a failure or a cancel */
+    int saved = hub__mscache_flush(&m->cache);
+    if (error == HUB_OK)
+        error = saved;
     for (size_t i = 0; i < count; i++) {
         size_t k = (size_t)(uintptr_t)items[i].owner;
         if (items[i].result < 0)
@@ -493,7 +497,8 @@ static int not_cached(ms *m, const char *what, const char *why)
 
 static int from_cache(ms *m, hub_result **out, const char *why)
 {
-    int error = hub__mscache_load(&m->cache);
+    /* read-only: a bad index is not set aside from here */
+    int error = hub__mscache_load(&m->cache, false);
     if (error < 0)
         return error;
     hub_result *r = NULL;
@@ -517,11 +522,11 @@ static int from_cache(ms *m, hub_result **out, const char *why)
         else if (missing++ == 0)
             first_missing = p;
     }
-    for (size_t i = 0; i < m->cache.msc.count && error == HUB_OK &&
+    for (size_t i = 0; i < hub__mscache_count(&m->cache) && error == HUB_OK &&
                        (!m->o->file_count || m->o->allow_count);
          i++) {
-        const char *p = hub__pdict_get(&m->cache.msc.dicts[i], "Path");
-        if (!p || !wanted(m, p) || named(m, p) ||
+        const char *p = hub__mscache_path_at(&m->cache, i);
+        if (!wanted(m, p) || named(m, p) ||
             !hub__mscache_has_path(&m->cache, p))
             continue; /* a named file is in the result already */
         char *local = hub__mscache_file(&m->cache, p);
@@ -595,7 +600,7 @@ static int run(ms *m, hub_result **out)
     if (error == HUB_OK && !m->o->dry_run)
         error = lock_repo(m);
     if (error == HUB_OK)
-        error = hub__mscache_load(&m->cache);
+        error = hub__mscache_load(&m->cache, !m->o->dry_run);
     if (error < 0)
         return error;
     check_cache(m);
