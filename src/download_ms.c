@@ -421,8 +421,11 @@ static int fetch(ms *m)
             error = HUB_ENOMEM;
         if (error == HUB_OK && !e->lfs_sha256)
             hub__log(&m->c->log, HUB_LOG_WARN,
-                     "'%s': the listing gives no sha256; only its size can "
-                     "be checked",
+                     e->size == UINT64_MAX
+                         ? "'%s': the listing gives neither sha256 nor size; "
+                           "the file is taken as the server sends it"
+                         : "'%s': the listing gives no sha256; only its size "
+                           "can be checked",
                      e->path);
     }
     if (error == HUB_OK) {
@@ -444,6 +447,8 @@ static int fetch(ms *m)
         size_t k = (size_t)(uintptr_t)items[i].owner;
         if (items[i].result < 0)
             m->status[k] = HUB_FILE_MISSING;
+        else if (entry_of(m, k)->size == UINT64_MAX) /* learnt from the GET */
+            m->listing.items[m->plan[k]].size = items[i].size;
         m->served_by[k] = items[i].served_by;
         items[i].served_by = NULL;
         m->fetched[k] = items[i].bytes_fetched;
@@ -469,9 +474,13 @@ static int make_result(ms *m, hub_result **out, const char *path)
         char *local = hub__mscache_file(&m->cache, e->path);
         bool here = m->status[k] != HUB_FILE_MISSING &&
                     m->status[k] != HUB_FILE_PLANNED;
+        uint64_t size = e->size;
+        struct stat st;
+        if (size == UINT64_MAX && here && local && stat(local, &st) == 0)
+            size = (uint64_t)st.st_size; /* listed without a size */
         error = local ? hub__result_add(r, e->path,
                                         here || m->o->dry_run ? local : NULL,
-                                        e->size, e->lfs_sha256, m->status[k],
+                                        size, e->lfs_sha256, m->status[k],
                                         m->served_by[k], m->fetched[k])
                       : HUB_ENOMEM;
         hub__free(local);

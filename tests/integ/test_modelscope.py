@@ -285,8 +285,9 @@ class ModelScopeTest(CliTestCase):
         self.assertEqual(os.stat(msc).st_mode & 0o777, 0)
 
 
-# A listing of many files, generated here: 2000 empty files (their listed
-# sha256 says empty: nothing to fetch).
+# A listing of many files and odd entries, generated here: 2000 empty files
+# (their listed sha256 says empty: nothing to fetch) and files listed with
+# Size 0 and no Sha256, which must be fetched.
 MANY = 2000
 _GEN = tempfile.mkdtemp(prefix="hubfetch-ms-fixtures-")
 atexit.register(shutil.rmtree, _GEN, True)
@@ -295,6 +296,9 @@ with open(os.path.join(_GEN, "ms-flat.json"), "w") as _f:
     json.dump({"type": "model", "id": "hubfetch/ms-flat", "commits": [{"refs": ["master"], "files": [
         {"generate": {"count": MANY, "prefix": "e/", "suffix": ".txt", "min_size": 0,
                       "max_size": 0, "seed": 1}},
+        {"path": "unsized.txt", "text": "listed as empty, but it is not\n", "listed_size": 0,
+         "listed_sha256": False},
+        {"path": "empty-unsized.txt", "text": "", "listed_size": 0, "listed_sha256": False},
     ]}]}, _f)
 
 
@@ -309,6 +313,16 @@ class ModelScopeManyFilesTest(CliTestCase):
         self.env["MODELSCOPE_ENDPOINT"] = self.hub.url
         for k in ("MODELSCOPE_API_TOKEN", "MODELSCOPE_DOMAIN"):
             self.env.pop(k, None)
+
+    def test_unsized_entries_are_fetched(self):
+        # Size 0 and no Sha256: nothing says the file is empty; fetched, and
+        # its size taken from the answer
+        for name, text in (("unsized.txt", b"listed as empty, but it is not\n"),
+                           ("empty-unsized.txt", b"")):
+            self.hub.clear_log()
+            path = self.download("--hub", "modelscope", "hubfetch/ms-flat", name)
+            self.assertEqual(read(path), text)
+            self.assertTrue([r for r in self.requests() if "FilePath=" + name in r["path"]])
 
     def test_index_saved_in_batches(self):
         # F14: not rewritten after every file (N files: N rewrites of an
@@ -329,7 +343,7 @@ class ModelScopeManyFilesTest(CliTestCase):
         self.assertLessEqual(rewrites, 20, f"{rewrites} rewrites of .msc for {MANY} files")
         path = os.path.join(self.root, "models", "hubfetch", "ms-flat")
         with open(os.path.join(path, ".msc"), "rb") as f:
-            self.assertEqual(len(pickle.load(f)), MANY)
+            self.assertEqual(len(pickle.load(f)), MANY + 2)
         entries = [e for e in self.listing_of("hubfetch/ms-flat")]
         self.assertTrue(all(sdk_rules.classic_is_cached(self.root, "hubfetch/ms-flat",
                                                         entries).values()))
