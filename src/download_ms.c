@@ -15,9 +15,11 @@
 #include "str.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -311,6 +313,50 @@ static uint64_t holder_activity(const ms *m)
     return activity_sum;
 }
 
+/* One try at the SDK's repo lock (as hub__lock_try). The lock sits in a
+ * cache other users may write: a symlink planted there is not followed,
+ * the file is never truncated (a lock needs no content), and its mode is
+ * made 0664 (so other users can wait on it too) only if it is ours. */
+static int lock_try(hub__lock *lock, const char *path)
+{
+    if (lock->fd >= 0)
+        return HUB_OK;
+    int error = hub__mkdirs_parent(path);
+    if (error < 0)
+        return error;
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0664);
+    struct stat st;
+    if (fd < 0 && errno != ELOOP)
+        return hub__path_error(errno, "cannot open lock file", path);
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        return hub__error_set(HUB_EIO,
+                              "the lock '%s' is not a regular file (a "
+                              "symlink?); remove it and run again",
+                              path);
+    }
+    if (st.st_uid == geteuid())
+        (void)fchmod(fd, 0664);
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+        lock->fd = fd;
+        lock->unsupported = false;
+        return HUB_OK;
+    }
+    int err = errno;
+    if (err == EWOULDBLOCK || err == EINTR) {
+        close(fd);
+        return HUB__LOCK_BUSY;
+    }
+    if (err == ENOLCK || err == EOPNOTSUPP || err == ENOSYS) {
+        lock->fd = fd; /* no flock here: held "softly", as hub__lock_try */
+        lock->unsupported = true;
+        return HUB_OK;
+    }
+    close(fd);
+    return hub__path_error(err, "cannot lock", path);
+}
+
 /* The SDK's repo lock, waited for while its holder makes progress and for
  * lock_timeout_ms after it stops. */
 static int lock_repo(ms *m)
@@ -318,7 +364,7 @@ static int lock_repo(ms *m)
     int64_t start = hub__now_ms(), logged = start, checked = start;
     uint64_t seen = holder_activity(m);
     for (;;) {
-        int rc = hub__lock_try(&m->lock, m->cache.lock_path);
+        int rc = lock_try(&m->lock, m->cache.lock_path);
         if (rc != HUB__LOCK_BUSY)
             return rc;
         int64_t now = hub__now_ms();

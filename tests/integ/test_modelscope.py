@@ -240,6 +240,22 @@ class ModelScopeTest(CliTestCase):
         with open(msc, "rb") as f:
             self.assertEqual([m["Path"] for m in pickle.load(f)], ["config.json"])
 
+    def test_planted_lock_symlink_is_not_followed(self):
+        # F3 for the SDK's repo lock: a symlink planted in a shared cache
+        # must not truncate or chmod what it points at
+        victim = os.path.join(self.tmp, "victim.txt")
+        with open(victim, "w") as f:
+            f.write("precious")
+        os.chmod(victim, 0o600)
+        locks = os.path.join(self.root, ".lock")
+        os.makedirs(locks)
+        os.symlink(victim, os.path.join(locks, "hubfetch___ms-demo"))
+        rc, out, err = self.run_ms(DEMO, "config.json")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("remove it", err)
+        self.assertEqual(read(victim), b"precious")
+        self.assertEqual(os.stat(victim).st_mode & 0o777, 0o600)
+
     def run_as(self, prefix, *args, env=None):
         e = dict(self.env)
         e.update(env or {})
