@@ -542,12 +542,12 @@ static int make_result(ms *m, hub_result **out, const char *path)
 /* ---- offline: the classic SDK's local_files_only
  * ---------------------------------- */
 
-static int not_cached(ms *m, const char *what, const char *why)
+static int nothing_cached(ms *m, const char *why)
 {
     return hub__error_set(HUB_ENOTCACHED,
-                          "%s of ModelScope %s '%s' is not in the cache %s "
+                          "ModelScope %s '%s' has no files in the cache %s, "
                           "and %s",
-                          what, type_name(m), m->repo.id, m->cache.root, why);
+                          type_name(m), m->repo.id, m->cache.root, why);
 }
 
 static int from_cache(ms *m, hub_result **out, const char *why)
@@ -601,7 +601,7 @@ static int from_cache(ms *m, hub_result **out, const char *why)
                                          "in the cache %s and %s",
                                          first_missing, type_name(m),
                                          m->repo.id, m->cache.root, why)
-                        : not_cached(m, "nothing", why);
+                        : nothing_cached(m, why);
     }
     if (error == HUB_OK) {
         if (m->single) {

@@ -233,6 +233,7 @@ class ModelScopeTest(CliTestCase):
         self.assertFalse(os.path.exists(msc + ".corrupted"))
         rc, out, err = self.run_ms(DEMO, "--offline")
         self.assertEqual(rc, 21, err)
+        self.assertIn("has no files in the cache", err)
         self.assertEqual(read(msc), b"\x80\x04not a pickle")
         # a download does set it aside, as the SDK does, and starts anew
         self.ms(DEMO, "config.json")
