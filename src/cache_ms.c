@@ -12,11 +12,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TEMP_DIR "._____temp" /* a dot and five underscores */
 #define MSC_MAX (256u * 1024 * 1024)
+/* Entries beyond these cannot name a file the SDK wrote (a path is at most
+ * PATH_MAX, a revision a commit id or a ref name): ignored, so that a
+ * hostile index cannot make its few shared strings (BINGET) into gigabytes
+ * of hashing or of a rewritten index. */
+#define ENTRY_PATH_MAX 4096
+#define ENTRY_REVISION_MAX 256
+/* Save the index at most once a second, and no more often than ten times
+ * what the last save took. */
+#define SAVE_EVERY_MS 1000
+#define SAVE_COST_FACTOR 10
 
 /* The classic SDK writes every '.' of the name as "___" on disk. */
 static char *mask(const char *name)
@@ -36,9 +48,11 @@ int hub__mscache_init(hub__mscache *c,
                       const char *root,
                       hub_repo_type type,
                       const char *repo_id,
-                      const char *local_dir)
+                      const char *local_dir,
+                      const hub_logger *log)
 {
     memset(c, 0, sizeof(*c));
+    c->log = log;
     const char *slash = strchr(repo_id, '/');
     char *owner = hub__strndup(repo_id, (size_t)(slash - repo_id));
     const char *name = slash + 1;
@@ -75,37 +89,249 @@ int hub__mscache_init(hub__mscache *c,
     return error;
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void entries_clear(hub__mscache *c)
+{
+    for (size_t i = 0; i < c->count; i++)
+        hub__free(c->entries[i].own);
+    hub__free(c->entries);
+    hub__free(c->table);
+    hub__pickle_free(&c->msc);
+    c->entries = NULL;
+    c->table = NULL;
+    c->count = c->cap = c->table_cap = 0;
+    c->no_save = c->dirty = false;
+}
+
 void hub__mscache_free(hub__mscache *c)
 {
+    entries_clear(c);
     hub__free(c->root);
     hub__free(c->repo_dir);
     hub__free(c->temp_dir);
     hub__free(c->lock_path);
     hub__free(c->masked_id);
     hub__free(c->dotted_link);
-    hub__pickle_free(&c->msc);
     memset(c, 0, sizeof(*c));
 }
 
-int hub__mscache_load(hub__mscache *c)
+/* ---- entries by path ---------------------------------------------------- */
+
+/* FNV-1a from a per-process random basis, then a final mix. */
+static size_t hash(const hub__mscache *c, const char *s)
 {
-    hub__pickle_free(&c->msc);
+    uint64_t h = c->seed ^ 0xcbf29ce484222325u;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3u;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdu;
+    h ^= h >> 33;
+    return (size_t)h;
+}
+
+/* The table slot of `path`: its entry's, or the free one it would take. */
+static size_t slot_of(const hub__mscache *c, const char *path)
+{
+    size_t mask = c->table_cap - 1;
+    for (size_t i = hash(c, path) & mask;; i = (i + 1) & mask) {
+        size_t e = c->table[i];
+        if (e == 0 || strcmp(c->entries[e - 1].path, path) == 0)
+            return i;
+    }
+}
+
+static const hub__msentry *find(const hub__mscache *c, const char *path)
+{
+    if (!c->table_cap)
+        return NULL;
+    size_t e = c->table[slot_of(c, path)];
+    return e ? &c->entries[e - 1] : NULL;
+}
+
+/* Room for one more entry, the table kept at most half full. */
+static int reserve(hub__mscache *c)
+{
+    if (c->count == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 64;
+        hub__msentry *e = hub__reallocarray(c->entries, cap, sizeof(*e));
+        if (!e)
+            return HUB_ENOMEM;
+        c->entries = e;
+        c->cap = cap;
+    }
+    if (2 * (c->count + 1) <= c->table_cap)
+        return HUB_OK;
+    size_t cap = c->table_cap ? 2 * c->table_cap : 128;
+    size_t *t = hub__calloc(cap, sizeof(*t));
+    if (!t)
+        return HUB_ENOMEM;
+    if (!c->seed && getrandom(&c->seed, sizeof(c->seed), 0) < 0)
+        c->seed = (uint64_t)(uintptr_t)c ^ (uint64_t)now_ms();
+    hub__free(c->table);
+    c->table = t;
+    c->table_cap = cap;
+    for (size_t i = 0; i < c->count; i++)
+        c->table[slot_of(c, c->entries[i].path)] = i + 1;
+    return HUB_OK;
+}
+
+/* Add or replace `path`'s entry; `own` (may be NULL) holds both strings. */
+static int
+set_entry(hub__mscache *c, const char *path, const char *revision, char *own)
+{
+    int error = reserve(c);
+    if (error < 0) {
+        hub__free(own);
+        return error;
+    }
+    size_t slot = slot_of(c, path);
+    if (c->table[slot]) {
+        hub__msentry *e = &c->entries[c->table[slot] - 1];
+        hub__free(e->own);
+        *e = (hub__msentry){path, revision, own};
+        return HUB_OK;
+    }
+    c->entries[c->count++] = (hub__msentry){path, revision, own};
+    c->table[slot] = c->count;
+    return HUB_OK;
+}
+
+/* ---- load ---------------------------------------------------------------- */
+
+/* The whole of `path`, bounded; errno-style `*err` on failure (ENOENT:
+ * there is none). Not followed if a symlink: the index is a plain file. */
+static char *read_index(const char *path, size_t *len, int *err)
+{
+    *err = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        *err = errno;
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        *err = errno;
+    else if (!S_ISREG(st.st_mode))
+        *err = EINVAL;
+    else if ((uint64_t)st.st_size > MSC_MAX)
+        *err = EFBIG;
+    hub_buf b = HUB_BUF_INIT(MSC_MAX);
+    char chunk[65536];
+    while (*err == 0) {
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            *err = n < 0 ? errno : 0;
+            break;
+        }
+        int error = hub__buf_put(&b, chunk, (size_t)n);
+        if (error < 0)
+            *err = error == HUB_ENOMEM ? ENOMEM : EFBIG;
+    }
+    close(fd);
+    if (*err == 0 && !b.ptr && hub__buf_put(&b, "", 0) < 0)
+        *err = ENOMEM; /* an empty file: "" */
+    if (*err) {
+        hub__buf_free(&b);
+        hub__error_clear();
+        return NULL;
+    }
+    *len = b.len;
+    return hub__buf_detach(&b);
+}
+
+static int entries_from_pickle(hub__mscache *c)
+{
+    for (size_t i = 0; i < c->msc.count; i++) {
+        const char *p = hub__pdict_get(&c->msc.dicts[i], "Path");
+        const char *r = hub__pdict_get(&c->msc.dicts[i], "Revision");
+        if (!p || !r || strnlen(p, ENTRY_PATH_MAX + 1) > ENTRY_PATH_MAX ||
+            strnlen(r, ENTRY_REVISION_MAX + 1) > ENTRY_REVISION_MAX)
+            continue;
+        /* a path listed twice: the later entry is the newer (the SDK
+         * appends) */
+        int error = set_entry(c, p, r, NULL);
+        if (error < 0)
+            return error;
+    }
+    return HUB_OK;
+}
+
+static const char *why_unreadable(int err)
+{
+    switch (err) {
+    case EFBIG:
+        return "bigger than 256 MiB";
+    case EINVAL:
+        return "not a regular file";
+    case ELOOP:
+        return "a symbolic link";
+    default:
+        return strerror(err);
+    }
+}
+
+int hub__mscache_load(hub__mscache *c, bool writable)
+{
+    entries_clear(c);
+    c->saved_at_ms = now_ms();
     char *path = hub__path_join(c->repo_dir, ".msc");
     if (!path)
         return HUB_ENOMEM;
     size_t len = 0;
-    char *raw = hub__file_read(path, MSC_MAX, &len);
+    int err = 0;
+    char *raw = read_index(path, &len, &err);
     int error = HUB_OK;
-    if (raw && hub__pickle_read(&c->msc, (unsigned char *)raw, len) < 0) {
-        /* as the SDK: keep the bad one aside, start an empty index */
-        char *aside = hub__aprintf("%s.corrupted", path);
-        if (aside)
-            rename(path, aside);
-        hub__free(aside);
-        hub__error_clear();
+    if (!raw && err == ENOMEM) {
+        error = hub__error_set(HUB_ENOMEM, "out of memory reading '%s'", path);
+    } else if (!raw && err != ENOENT) {
+        /* maybe another user's, or a disk error: an empty index written
+         * over it would lose every entry it holds */
+        c->no_save = true;
+        hub__log(c->log, HUB_LOG_WARN,
+                 "cannot read the ModelScope cache index '%s' (%s): it is "
+                 "left as is and files fetched now are not recorded in it; "
+                 "make it readable and writable by every user of the cache",
+                 path, why_unreadable(err));
+    } else if (raw) {
+        error = hub__pickle_read(&c->msc, (unsigned char *)raw, len);
+        if (error == HUB_OK)
+            error = entries_from_pickle(c);
+        if (error == HUB_EPROTO) {
+            char *why = hub__strdup(hub_error_last()->message);
+            char *aside = hub__aprintf("%s.corrupted", path);
+            /* as the SDK: set the bad one aside and start an empty index;
+             * a lookup only reads, and never moves it */
+            bool moved = writable && aside && rename(path, aside) == 0;
+            if (writable && !moved)
+                c->no_save = true;
+            hub__log(c->log, HUB_LOG_WARN, "%s: %s; %s", path,
+                     why ? why : "unreadable",
+                     moved ? "set aside as .msc.corrupted, starting a new index"
+                           : "taken as empty");
+            hub__free(why);
+            hub__free(aside);
+            hub__error_clear();
+            hub__pickle_free(&c->msc);
+            bool keep = c->no_save;
+            entries_clear(c);
+            c->no_save = keep;
+            error = HUB_OK;
+        }
     }
     hub__free(raw);
     hub__free(path);
+    if (error < 0)
+        entries_clear(c);
     return error;
 }
 
@@ -131,36 +357,40 @@ bool hub__mscache_has(const hub__mscache *c,
                       const char *path,
                       const char *revision)
 {
-    for (size_t i = 0; i < c->msc.count; i++) {
-        const char *p = hub__pdict_get(&c->msc.dicts[i], "Path");
-        const char *r = hub__pdict_get(&c->msc.dicts[i], "Revision");
-        if (!p || !r || strcmp(p, path) != 0)
-            continue;
-        if (hub__str_starts_with(r, revision) ||
-            hub__str_starts_with(revision, r))
-            return on_disk(c, path);
-    }
-    return false;
+    const hub__msentry *e = find(c, path);
+    if (!e)
+        return false;
+    return (hub__str_starts_with(e->revision, revision) ||
+            hub__str_starts_with(revision, e->revision)) &&
+           on_disk(c, path);
 }
 
 bool hub__mscache_has_path(const hub__mscache *c, const char *path)
 {
-    for (size_t i = 0; i < c->msc.count; i++) {
-        const char *p = hub__pdict_get(&c->msc.dicts[i], "Path");
-        if (p && strcmp(p, path) == 0)
-            return on_disk(c, path);
-    }
-    return false;
+    return find(c, path) && on_disk(c, path);
 }
 
-/* Write `data` to a mkstemp file beside `dest`, fsync, rename. */
+/* ---- save ---------------------------------------------------------------- */
+
+/* Write `data` to a new temp file beside `dest`, fsync, rename. The file
+ * gets the mode of the one it replaces, else 0666 less the umask (the
+ * kernel applies it: mkstemp's 0600 would shut other users of a shared
+ * cache out of the index, and they would then write over it). */
 static int save(const char *dest, const char *data, size_t len)
 {
-    char *tmp = hub__aprintf("%s.XXXXXX", dest);
+    struct stat old;
+    bool replaces = lstat(dest, &old) == 0 && S_ISREG(old.st_mode);
+    char rnd[17];
+    hub__random_hex(rnd, 16);
+    char *tmp = hub__aprintf("%s.%s", dest, rnd);
     if (!tmp)
         return HUB_ENOMEM;
-    int fd = mkstemp(tmp);
+    int fd =
+        open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
     int error = fd < 0 ? hub__path_error(errno, "cannot create", tmp) : HUB_OK;
+    if (error == HUB_OK && replaces &&
+        fchmod(fd, old.st_mode & (S_IRWXU | S_IRWXG | S_IRWXO)) != 0)
+        error = hub__path_error(errno, "cannot set the mode of", tmp);
     for (size_t off = 0; error == HUB_OK && off < len;) {
         ssize_t n = write(fd, data + off, len - off);
         if (n < 0 && errno == EINTR)
@@ -170,7 +400,6 @@ static int save(const char *dest, const char *data, size_t len)
         else
             off += (size_t)n;
     }
-    /* (mkstemp's 0600 stays: the SDK's own .msc is made the same way) */
     if (error == HUB_OK && fsync(fd) != 0)
         error = hub__path_error(errno, "cannot flush", tmp);
     if (fd >= 0)
@@ -198,53 +427,76 @@ static int save_pickle(const hub__mscache *c,
     return error;
 }
 
+static int save_index(hub__mscache *c)
+{
+    static const char *keys[] = {"Path", "Revision"};
+    int64_t start = now_ms();
+    hub__pickle p = {0};
+    p.dicts = hub__calloc(c->count ? c->count : 1, sizeof(*p.dicts));
+    const char **values =
+        hub__calloc(2 * (c->count ? c->count : 1), sizeof(*values));
+    int error = p.dicts && values ? hub__mkdirs(c->repo_dir) : HUB_ENOMEM;
+    if (error == HUB_OK) {
+        for (size_t i = 0; i < c->count; i++) {
+            values[2 * i] = c->entries[i].path;
+            values[2 * i + 1] = c->entries[i].revision;
+            p.dicts[i] = (hub__pdict){keys, &values[2 * i], 2};
+        }
+        p.count = c->count;
+        error = save_pickle(c, ".msc", &p, true);
+    }
+    hub__free(p.dicts);
+    hub__free(values);
+    if (error == HUB_OK) {
+        c->dirty = false;
+        c->saved_at_ms = now_ms();
+        c->save_cost_ms = c->saved_at_ms - start;
+    }
+    return error;
+}
+
 int hub__mscache_put(hub__mscache *c, const char *path, const char *revision)
 {
-    /* drop the file's older entry, then append the new one */
-    hub__pickle *m = &c->msc;
-    for (size_t i = 0; i < m->count; i++) {
-        const char *p = hub__pdict_get(&m->dicts[i], "Path");
-        if (!p || strcmp(p, path) != 0)
-            continue;
-        hub__pdict old = m->dicts[i];
-        m->dicts[i] = m->dicts[m->count - 1];
-        m->count--;
-        hub__pdict_free(&old);
-        break;
-    }
-    /* built whole before it joins the index: a half entry (NULL keys)
-     * would crash the next lookup */
-    hub__pdict e = {0};
-    e.keys = hub__calloc(2, sizeof(char *));
-    e.values = hub__calloc(2, sizeof(char *));
-    if (e.keys && e.values) {
-        e.count = 2;
-        e.keys[0] = hub__strdup("Path");
-        e.values[0] = hub__strdup(path);
-        e.keys[1] = hub__strdup("Revision");
-        e.values[1] = hub__strdup(revision);
-    }
-    hub__pdict *d = e.keys && e.values && e.keys[0] && e.values[0] &&
-                            e.keys[1] && e.values[1]
-                        ? hub__reallocarray(m->dicts, m->count + 1, sizeof(*d))
-                        : NULL;
-    if (!d) {
-        hub__pdict_free(&e);
+    size_t lp = strlen(path), lr = strlen(revision);
+    char *own = hub__malloc(lp + lr + 2);
+    if (!own)
         return HUB_ENOMEM;
-    }
-    m->dicts = d;
-    m->dicts[m->count++] = e;
-    int error = hub__mkdirs(c->repo_dir);
-    return error < 0 ? error : save_pickle(c, ".msc", m, true);
+    memcpy(own, path, lp + 1);
+    memcpy(own + lp + 1, revision, lr + 1);
+    int error = set_entry(c, own, own + lp + 1, own);
+    if (error < 0)
+        return error;
+    c->dirty = true;
+    int64_t wait = SAVE_COST_FACTOR * c->save_cost_ms;
+    if (wait < SAVE_EVERY_MS)
+        wait = SAVE_EVERY_MS;
+    if (c->no_save || now_ms() - c->saved_at_ms < wait)
+        return HUB_OK;
+    return save_index(c);
+}
+
+int hub__mscache_flush(hub__mscache *c)
+{
+    return c->dirty && !c->no_save ? save_index(c) : HUB_OK;
+}
+
+size_t hub__mscache_count(const hub__mscache *c)
+{
+    return c->count;
+}
+
+const char *hub__mscache_path_at(const hub__mscache *c, size_t i)
+{
+    return c->entries[i].path;
 }
 
 void hub__mscache_finish(const hub__mscache *c, const char *mv)
 {
     if (!c->local) {
-        char *keys[] = {(char *)"id"};
-        char *values[] = {c->masked_id};
+        const char *keys[] = {"id"};
+        const char *values[] = {c->masked_id};
         hub__pdict d = {keys, values, 1};
-        hub__pickle mdl = {&d, 1};
+        hub__pickle mdl = {&d, 1, NULL};
         save_pickle(c, ".mdl", &mdl, false);
     }
     char *mv_path = hub__path_join(c->repo_dir, ".mv");

@@ -5,6 +5,7 @@
 #define HUB_CACHE_MS_H
 
 #include "common.h"
+#include "log.h"
 #include "pickle.h"
 
 /*
@@ -22,6 +23,13 @@
  * With a local dir, files go to <dir>/<path>, .msc and .mv beside them,
  * temp files in <dir>/._____temp/.
  */
+/* One .msc entry: pointers into the loaded pickle, or into `own`. */
+typedef struct hub__msentry {
+    const char *path;
+    const char *revision;
+    char *own; /* "path\0revision\0" for entries recorded by this process */
+} hub__msentry;
+
 typedef struct hub__mscache {
     char *root;
     char *repo_dir;
@@ -30,19 +38,37 @@ typedef struct hub__mscache {
     char *masked_id;   /* owner/masked name, for .mdl */
     char *dotted_link; /* <type>s/<owner>/<name> when the name has a dot */
     bool local;
-    hub__pickle msc; /* the index as loaded, updated by put */
+    const hub_logger *log;
+    hub__pickle msc; /* the index as read: loaded entries point into it */
+    hub__msentry *entries;
+    size_t count, cap;
+    size_t *table; /* by path: entry index + 1, 0 = free (open addressing) */
+    size_t table_cap;
+    uint64_t seed; /* of the path hash: another user's .msc cannot aim at
+                    * one bucket */
+    bool no_save;  /* the index on disk could not be read: never replace it */
+    bool dirty;    /* entries recorded since the last save */
+    int64_t saved_at_ms, save_cost_ms;
 } hub__mscache;
 
 int hub__mscache_init(hub__mscache *c,
                       const char *root,
                       hub_repo_type type,
                       const char *repo_id,
-                      const char *local_dir);
+                      const char *local_dir,
+                      const hub_logger *log);
 void hub__mscache_free(hub__mscache *c);
 
-/* Read .msc (absent: empty; unreadable: set aside as .msc.corrupted and
- * start empty, as the SDK does). */
-int hub__mscache_load(hub__mscache *c);
+/*
+ * Read .msc. Absent (ENOENT): an empty index. Unreadable (permissions, I/O
+ * error, too big, not a regular file): an empty index, a warning, and the
+ * file is never replaced by this cache (it may be another user's, F8).
+ * Not a valid pickle: an empty index and, when `writable` (a download
+ * holding the repo lock), set aside as .msc.corrupted as the SDK does; a
+ * read-only lookup leaves it where it is. HUB_ENOMEM is returned as is and
+ * never taken for a bad index.
+ */
+int hub__mscache_load(hub__mscache *c, bool writable);
 
 /* The SDK's `exists`: an .msc entry for `path` whose revision is a prefix
  * of `revision` or the reverse, and the file on disk. */
@@ -56,9 +82,20 @@ char *hub__mscache_file(const hub__mscache *c, const char *path);
 /* Where a download in progress lives: the SDK resumes from this name. */
 char *hub__mscache_temp(const hub__mscache *c, const char *path);
 
-/* Record `path` at `revision` (replacing its old entry) and save .msc
- * atomically (mkstemp, fsync, rename), as the SDK does after each file. */
+/*
+ * Record `path` at `revision` (replacing its entry). The index is saved
+ * (mkstemp-like temp, fsync, rename) when the last save is old enough:
+ * at least 1 s, and ten times what that save took, so saving costs at most
+ * a tenth of the download's time however big the index grows (the SDK
+ * saves after every file: quadratic in files). hub__mscache_flush saves
+ * the rest; call it at the end, also after a failure.
+ */
 int hub__mscache_put(hub__mscache *c, const char *path, const char *revision);
+int hub__mscache_flush(hub__mscache *c);
+
+/* The indexed paths, in index order. */
+size_t hub__mscache_count(const hub__mscache *c);
+const char *hub__mscache_path_at(const hub__mscache *c, size_t i);
 
 /* After a snapshot: .mdl (cache mode), .mv, the dotted-name symlink.
  * Errors are ignored: the files are in place and indexed already. */

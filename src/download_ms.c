@@ -16,9 +16,11 @@
 #include "str.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -109,7 +111,7 @@ static int ms_open(ms *m,
         !(m->cookie = hub__aprintf("m_session_id=%s", c->token)))
         return HUB_ENOMEM;
     return hub__mscache_init(&m->cache, c->cache_dir, o->repo_type, repo_id,
-                             o->local_dir);
+                             o->local_dir, &c->log);
 }
 
 /* ---- requests ---------------------------------------------------------- */
@@ -422,8 +424,11 @@ static int fetch(ms *m)
             error = HUB_ENOMEM;
         if (error == HUB_OK && !e->lfs_sha256)
             hub__log(&m->c->log, HUB_LOG_WARN,
-                     "'%s': the listing gives no sha256; only its size can "
-                     "be checked",
+                     e->size == UINT64_MAX
+                         ? "'%s': the listing gives neither sha256 nor size; "
+                           "the file is taken as the server sends it"
+                         : "'%s': the listing gives no sha256; only its size "
+                           "can be checked",
                      e->path);
     }
     if (error == HUB_OK) {
@@ -437,10 +442,16 @@ static int fetch(ms *m)
         cfg.progress = m->progress;
         error = hub__engine_run(&cfg, items, count, &ms_ops, m);
     }
+    /* what did complete is indexed, also after a failure or a cancel */
+    int saved = hub__mscache_flush(&m->cache);
+    if (error == HUB_OK)
+        error = saved;
     for (size_t i = 0; i < count; i++) {
         size_t k = (size_t)(uintptr_t)items[i].owner;
         if (items[i].result < 0)
             m->status[k] = HUB_FILE_MISSING;
+        else if (entry_of(m, k)->size == UINT64_MAX) /* learnt from the GET */
+            m->listing.items[m->plan[k]].size = items[i].size;
         m->served_by[k] = items[i].served_by;
         items[i].served_by = NULL;
         m->fetched[k] = items[i].bytes_fetched;
@@ -466,9 +477,13 @@ static int make_result(ms *m, hub_result **out, const char *path)
         char *local = hub__mscache_file(&m->cache, e->path);
         bool here = m->status[k] != HUB_FILE_MISSING &&
                     m->status[k] != HUB_FILE_PLANNED;
+        uint64_t size = e->size;
+        struct stat st;
+        if (size == UINT64_MAX && here && local && stat(local, &st) == 0)
+            size = (uint64_t)st.st_size; /* listed without a size */
         error = local ? hub__result_add(r, e->path,
                                         here || m->o->dry_run ? local : NULL,
-                                        e->size, e->lfs_sha256, m->status[k],
+                                        size, e->lfs_sha256, m->status[k],
                                         m->served_by[k], m->fetched[k])
                       : HUB_ENOMEM;
         hub__free(local);
@@ -484,17 +499,18 @@ static int make_result(ms *m, hub_result **out, const char *path)
 /* ---- offline: the classic SDK's local_files_only
  * ---------------------------------- */
 
-static int not_cached(ms *m, const char *what, const char *why)
+static int nothing_cached(ms *m, const char *why)
 {
     return hub__error_set(HUB_ENOTCACHED,
-                          "%s of ModelScope %s '%s' is not in the cache %s "
+                          "ModelScope %s '%s' has no files in the cache %s, "
                           "and %s",
-                          what, type_name(m), m->repo.id, m->cache.root, why);
+                          type_name(m), m->repo.id, m->cache.root, why);
 }
 
 static int from_cache(ms *m, hub_result **out, const char *why)
 {
-    int error = hub__mscache_load(&m->cache);
+    /* read-only: a bad index is not set aside from here */
+    int error = hub__mscache_load(&m->cache, false);
     if (error < 0)
         return error;
     hub_result *r = NULL;
@@ -518,11 +534,11 @@ static int from_cache(ms *m, hub_result **out, const char *why)
         else if (missing++ == 0)
             first_missing = p;
     }
-    for (size_t i = 0; i < m->cache.msc.count && error == HUB_OK &&
+    for (size_t i = 0; i < hub__mscache_count(&m->cache) && error == HUB_OK &&
                        (!m->o->file_count || m->o->allow_count);
          i++) {
-        const char *p = hub__pdict_get(&m->cache.msc.dicts[i], "Path");
-        if (!p || !wanted(m, p) || named(m, p) ||
+        const char *p = hub__mscache_path_at(&m->cache, i);
+        if (!wanted(m, p) || named(m, p) ||
             !hub__mscache_has_path(&m->cache, p))
             continue; /* a named file is in the result already */
         char *local = hub__mscache_file(&m->cache, p);
@@ -542,7 +558,7 @@ static int from_cache(ms *m, hub_result **out, const char *why)
                                          "in the cache %s and %s",
                                          first_missing, type_name(m),
                                          m->repo.id, m->cache.root, why)
-                        : not_cached(m, "nothing", why);
+                        : nothing_cached(m, why);
     }
     if (error == HUB_OK) {
         if (m->single) {
@@ -596,7 +612,7 @@ static int run(ms *m, hub_result **out)
     if (error == HUB_OK && !m->o->dry_run)
         error = lock_repo(m);
     if (error == HUB_OK)
-        error = hub__mscache_load(&m->cache);
+        error = hub__mscache_load(&m->cache, !m->o->dry_run);
     if (error < 0)
         return error;
     check_cache(m);

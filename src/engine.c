@@ -1271,6 +1271,16 @@ static void part_done(engine *e, hub__part *p, int result)
             return;
         }
     }
+    /* Listed without a size, and empty: "bytes=0-" of an empty file is
+     * unsatisfiable, and the 416 says the file's size, 0. */
+    if (st == 416 && f->size == UINT64_MAX && p->start + p->done == 0 &&
+        r->has_range_total && r->range_total == 0) {
+        f->size = 0;
+        p->end = 0;
+        hub__progress_set_total(e->cfg->progress, f->index, 0);
+        part_complete(e, p);
+        return;
+    }
     error = file_http_error(e, p, r);
     if (st >= 500 && failover(e, p))
         return;

@@ -115,11 +115,13 @@ static int parse_entry(const hub_json *item, hub__listing *into)
     }
     const char *rev = hub__json_string(hub__json_get(item, "Revision"));
     e.revision = (char *)(rev && rev[0] ? rev : "");
-    /* the classic SDK stores sizes 0 for some dataset files: the real size
-     * then comes from the download's headers */
+    /* The listing says 0 (or nothing) for some files that are not empty
+     * (datasets): only the empty file's sha256 makes 0 believable. Any
+     * other such file is fetched, its size taken from the download's
+     * headers, rather than recorded empty without a request. */
     static const char empty_sha256[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41"
                                        "e4649b934ca495991b7852b855";
-    if (e.size == 0 && sha && strcmp(sha, empty_sha256) != 0)
+    if (e.size == 0 && !(sha && strcmp(sha, empty_sha256) == 0))
         e.size = UINT64_MAX;
     return hub__listing_add(into, &e);
 }

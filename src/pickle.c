@@ -13,7 +13,7 @@ typedef enum vkind { V_MARK, V_NONE, V_INT, V_STR, V_LIST, V_DICT } vkind;
 
 typedef struct val {
     vkind kind;
-    char *s;           /* V_STR */
+    const char *s;     /* V_STR: in reader.strings, shared by memo gets */
     struct val *items; /* V_LIST: values; V_DICT: key, value, key, ... */
     size_t n, cap;
 } val;
@@ -22,16 +22,22 @@ typedef struct reader {
     const unsigned char *p, *end;
     val *stack;
     size_t depth, stack_cap;
-    /* memo: strings only (copied on get); containers are marked and refused
-     * if fetched, which no cache index needs */
-    char **memo;
+    /* Every string literal copied once, NUL-terminated: each takes at
+     * least its length + 2 bytes of input (opcode, length), so `len` bytes
+     * hold them all. */
+    char *strings;
+    size_t strings_used, strings_cap;
+    /* memo: strings only (pointers into `strings`, never copied); a
+     * container is marked (NULL) and refused if fetched, which no cache
+     * index needs */
+    const char **memo;
     bool *memo_set;
     size_t memo_cap;
+    size_t memo_count; /* distinct indexes set: MEMOIZE's next index */
 } reader;
 
 static void val_free(val *v)
 {
-    hub__free(v->s);
     for (size_t i = 0; i < v->n; i++)
         val_free(&v->items[i]);
     hub__free(v->items);
@@ -102,8 +108,13 @@ static int memo_put(reader *r, uint64_t index)
     if (r->depth == 0 || index >= MAX_MEMO)
         return bad("bad memo");
     if (index >= r->memo_cap) {
-        size_t cap = (size_t)index + 64;
-        char **m = hub__reallocarray(r->memo, cap, sizeof(*m));
+        /* geometric: a run of MEMOIZE grows the memo in amortized O(1) */
+        size_t cap = r->memo_cap ? 2 * r->memo_cap : 64;
+        if (cap <= index)
+            cap = (size_t)index + 1;
+        if (cap > MAX_MEMO)
+            cap = MAX_MEMO;
+        const char **m = hub__reallocarray(r->memo, cap, sizeof(*m));
         if (!m)
             return HUB_ENOMEM;
         r->memo = m;
@@ -118,11 +129,10 @@ static int memo_put(reader *r, uint64_t index)
         r->memo_cap = cap;
     }
     const val *top = &r->stack[r->depth - 1];
-    hub__free(r->memo[index]);
-    r->memo[index] = NULL;
+    if (!r->memo_set[index])
+        r->memo_count++;
     r->memo_set[index] = true;
-    if (top->kind == V_STR && !(r->memo[index] = hub__strdup(top->s)))
-        return HUB_ENOMEM;
+    r->memo[index] = top->kind == V_STR ? top->s : NULL;
     return HUB_OK;
 }
 
@@ -132,8 +142,7 @@ static int memo_get(reader *r, uint64_t index)
         return bad("unknown memo entry");
     if (!r->memo[index])
         return bad("shared containers");
-    val v = {V_STR, hub__strdup(r->memo[index]), NULL, 0, 0};
-    return v.s ? push(r, v) : HUB_ENOMEM;
+    return push(r, (val){V_STR, r->memo[index], NULL, 0, 0});
 }
 
 /* Index of the topmost MARK, or SIZE_MAX. */
@@ -220,19 +229,18 @@ static int run(reader *r)
                 return bad("truncated string");
             if (memchr(b, 0, (size_t)len))
                 return bad("NUL in a string");
-            val v = {V_STR, hub__strndup((const char *)b, (size_t)len), NULL, 0,
-                     0};
-            error = v.s ? push(r, v) : HUB_ENOMEM;
+            if ((size_t)len >= r->strings_cap - r->strings_used)
+                return bad("strings longer than the pickle"); /* cannot be */
+            char *s = r->strings + r->strings_used;
+            memcpy(s, b, (size_t)len);
+            s[len] = '\0';
+            r->strings_used += (size_t)len + 1;
+            error = push(r, (val){V_STR, s, NULL, 0, 0});
             break;
         }
-        case 0x94: /* MEMOIZE: the next free index */ {
-            size_t next = 0;
-            for (size_t i = 0; i < r->memo_cap; i++)
-                if (r->memo_set[i])
-                    next = i + 1;
-            error = memo_put(r, next);
+        case 0x94: /* MEMOIZE: index len(memo), as Python's Unpickler */
+            error = memo_put(r, r->memo_count);
             break;
-        }
         case 'q':
         case 'r':
         case 'h':
@@ -270,6 +278,7 @@ static int run(reader *r)
     }
 }
 
+/* The dict's string pairs, pointing into the reader's strings. */
 static int dict_from(hub__pdict *d, const val *v)
 {
     memset(d, 0, sizeof(*d));
@@ -282,10 +291,8 @@ static int dict_from(hub__pdict *d, const val *v)
         const val *k = &v->items[2 * i], *x = &v->items[2 * i + 1];
         if (k->kind != V_STR || x->kind != V_STR)
             continue;
-        d->keys[d->count] = hub__strdup(k->s);
-        d->values[d->count] = hub__strdup(x->s);
-        if (!d->keys[d->count] || !d->values[d->count])
-            return HUB_ENOMEM;
+        d->keys[d->count] = k->s;
+        d->values[d->count] = x->s;
         d->count++;
     }
     return HUB_OK;
@@ -294,8 +301,13 @@ static int dict_from(hub__pdict *d, const val *v)
 int hub__pickle_read(hub__pickle *out, const unsigned char *data, size_t len)
 {
     memset(out, 0, sizeof(*out));
-    reader r = {data, data + len, NULL, 0, 0, NULL, NULL, 0};
-    int error = run(&r);
+    reader r = {0};
+    r.p = data;
+    r.end = data + len;
+    r.strings_cap = len + 1;
+    r.strings = hub__malloc(r.strings_cap);
+    int error = r.strings ? run(&r) : HUB_ENOMEM;
+    out->strings = r.strings;
     if (error == HUB_OK) {
         const val *top = &r.stack[0];
         if (top->kind == V_DICT) {
@@ -320,8 +332,6 @@ int hub__pickle_read(hub__pickle *out, const unsigned char *data, size_t len)
     for (size_t i = 0; i < r.depth; i++)
         val_free(&r.stack[i]);
     hub__free(r.stack);
-    for (size_t i = 0; i < r.memo_cap; i++)
-        hub__free(r.memo[i]);
     hub__free(r.memo);
     hub__free(r.memo_set);
     if (error < 0)
@@ -329,12 +339,8 @@ int hub__pickle_read(hub__pickle *out, const unsigned char *data, size_t len)
     return error;
 }
 
-void hub__pdict_free(hub__pdict *d)
+static void pdict_free(hub__pdict *d)
 {
-    for (size_t k = 0; k < d->count; k++) {
-        hub__free(d->keys[k]);
-        hub__free(d->values[k]);
-    }
     hub__free(d->keys);
     hub__free(d->values);
     memset(d, 0, sizeof(*d));
@@ -343,11 +349,11 @@ void hub__pdict_free(hub__pdict *d)
 void hub__pickle_free(hub__pickle *p)
 {
     for (size_t i = 0; i < p->count; i++)
-        hub__pdict_free(&p->dicts[i]);
+        pdict_free(&p->dicts[i]);
     hub__free(p->dicts);
+    hub__free(p->strings);
     memset(p, 0, sizeof(*p));
 }
-
 const char *hub__pdict_get(const hub__pdict *d, const char *key)
 {
     for (size_t i = 0; i < d->count; i++)

@@ -17,23 +17,27 @@
  */
 
 /* One dict of a decoded pickle: string keys to string values (None and
- * ints are dropped). */
+ * ints are dropped). The strings belong to the hub__pickle. */
 typedef struct hub__pdict {
-    char **keys;
-    char **values;
+    const char **keys;
+    const char **values;
     size_t count;
 } hub__pdict;
 
 typedef struct hub__pickle {
     hub__pdict *dicts; /* the list's dicts, or the one top-level dict */
     size_t count;
+    /* every string the pickle spells out, each once: a memo reference
+     * (BINGET) shares its string, so decoding takes memory linear in the
+     * input however often a string is referenced */
+    char *strings;
 } hub__pickle;
 
-/* Decode a pickle holding a list of dicts or one dict. HUB_EPROTO if it
- * holds anything else or is malformed. */
+/* Decode a pickle holding a list of dicts or one dict, in time and memory
+ * linear in `len`. HUB_EPROTO if it holds anything else or is malformed,
+ * HUB_ENOMEM if memory ran out (the pickle may be fine). */
 int hub__pickle_read(hub__pickle *out, const unsigned char *data, size_t len);
 void hub__pickle_free(hub__pickle *p);
-void hub__pdict_free(hub__pdict *d);
 /* The value of `key` in dict `d`, or NULL. */
 const char *hub__pdict_get(const hub__pdict *d, const char *key);
 

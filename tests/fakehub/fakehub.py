@@ -126,6 +126,7 @@ class RepoFile:
         self.lfs = lfs
         self.size = content.size
         self.listed_size = None  # ModelScope listings: "Size" to report instead of the real one
+        self.listed_sha256 = True  # ModelScope listings: False leaves "Sha256" out
         self.xet = False  # stored with Xet (LFS files only): tree xetHash, X-Xet-* headers
         self._registry = registry  # sha256 -> RepoFile, what the CDN can serve (LFS only)
         self._git_sha1 = None if lfs else git_blob_sha1(content.data)
@@ -457,6 +458,8 @@ class Fixtures:
             raise ValueError(f"file {path!r} needs one of text, base64, lfs")
         if "listed_size" in fspec:
             f.listed_size = int(fspec["listed_size"])
+        if "listed_sha256" in fspec:
+            f.listed_sha256 = bool(fspec["listed_sha256"])
         yield f
 
     def repo(self, repo_id, repo_type="model"):
@@ -1220,6 +1223,8 @@ class ModelScope:
                 size = f.size if f.listed_size is None else f.listed_size
                 entry.update(Type="blob", Size=size, Sha256=f.sha256, IsLFS=f.lfs,
                              Mode=self.MODE_BLOB)
+                if not f.listed_sha256:
+                    del entry["Sha256"]
             entry.update(Revision=touch.sha, CommitMessage=touch.message,
                          CommittedDate=touch.date, CommitterName=repo.committer, InCheck=False)
             out.append(entry)

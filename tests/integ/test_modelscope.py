@@ -3,15 +3,19 @@
 layout, checked by walking each SDK's own lookup rules (tests/modelscope/
 sdk_rules.py); listings, revisions, tokens kept from the CDN, errors that
 ModelScope hides in HTTP 200 answers, datasets, resume, offline."""
+import atexit
 import hashlib
 import json
 import os
 import pickle
+import shutil
+import subprocess
 import sys
+import tempfile
 import unittest
 import urllib.request
 
-from cli_util import SOURCE, CliTestCase, read
+from cli_util import HUBFETCH, SOURCE, CliTestCase, read
 
 sys.path.insert(0, os.path.join(SOURCE, "tests", "modelscope"))
 import sdk_rules  # noqa: E402
@@ -215,6 +219,157 @@ class ModelScopeTest(CliTestCase):
         entries = self.listing()
         classic = sdk_rules.classic_is_cached(self.root, DEMO, entries, local_dir=out)
         self.assertTrue(all(classic.values()))
+
+    def test_lookups_never_set_the_index_aside(self):
+        # a read-only lookup (--offline) that cannot parse .msc leaves it
+        # where it is: only a download holding the repo lock may move it
+        path = os.path.dirname(self.ms(DEMO, "config.json"))
+        msc = os.path.join(path, ".msc")
+        with open(msc, "wb") as f:
+            f.write(b"\x80\x04not a pickle")
+        rc, out, err = self.run_ms(DEMO, "config.json", "--offline")
+        self.assertEqual(rc, 21, err)
+        self.assertEqual(read(msc), b"\x80\x04not a pickle")
+        self.assertFalse(os.path.exists(msc + ".corrupted"))
+        rc, out, err = self.run_ms(DEMO, "--offline")
+        self.assertEqual(rc, 21, err)
+        self.assertIn("has no files in the cache", err)
+        self.assertEqual(read(msc), b"\x80\x04not a pickle")
+        # a download does set it aside, as the SDK does, and starts anew
+        self.ms(DEMO, "config.json")
+        self.assertTrue(os.path.exists(msc + ".corrupted"))
+        with open(msc, "rb") as f:
+            self.assertEqual([m["Path"] for m in pickle.load(f)], ["config.json"])
+
+    def test_planted_lock_symlink_is_not_followed(self):
+        # F3 for the SDK's repo lock: a symlink planted in a shared cache
+        # must not truncate or chmod what it points at
+        victim = os.path.join(self.tmp, "victim.txt")
+        with open(victim, "w") as f:
+            f.write("precious")
+        os.chmod(victim, 0o600)
+        locks = os.path.join(self.root, ".lock")
+        os.makedirs(locks)
+        os.symlink(victim, os.path.join(locks, "hubfetch___ms-demo"))
+        rc, out, err = self.run_ms(DEMO, "config.json")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("remove it", err)
+        self.assertEqual(read(victim), b"precious")
+        self.assertEqual(os.stat(victim).st_mode & 0o777, 0o600)
+
+    def run_as(self, prefix, *args, env=None):
+        e = dict(self.env)
+        e.update(env or {})
+        proc = subprocess.run([*prefix, HUBFETCH, "download", "--hub", "modelscope", *args],
+                              capture_output=True, env=e, timeout=120,
+                              stdin=subprocess.DEVNULL)
+        return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
+
+    def test_shared_cache_keeps_other_users_entries(self):
+        # F8: two users sharing a group-writable cache (umask 002, group
+        # root); neither may lose the other's index entries
+        setpriv = shutil.which("setpriv")
+        if os.geteuid() != 0 or not setpriv:
+            self.skipTest("needs root and setpriv to act as a second user")
+        other = [setpriv, "--reuid=65534", "--regid=0", "--clear-groups"]
+        old_umask = os.umask(0o002)
+        self.addCleanup(os.umask, old_umask)
+        os.chmod(self.tmp, 0o755)
+        os.chmod(self.env["HOME"], 0o777)
+        path = os.path.dirname(self.ms(DEMO, "config.json"))
+        msc = os.path.join(path, ".msc")
+        new_mode = os.stat(msc).st_mode & 0o777
+        rc, out, err = self.run_as(other, DEMO, "README.md")
+        self.assertEqual(rc, 0, err)
+        with open(msc, "rb") as f:
+            self.assertEqual(sorted(m["Path"] for m in pickle.load(f)),
+                             ["README.md", "config.json"])
+        # a brand-new index: 0666 less the umask, as the files beside it
+        self.assertEqual(new_mode, 0o664)
+        # the replacement keeps the mode of the index it replaces
+        self.assertEqual(os.stat(msc).st_mode & 0o777, 0o664)
+        # an index the other user cannot read is left alone, not overwritten
+        os.chown(msc, 0, 0)
+        os.chmod(msc, 0o000)
+        before = read(msc)
+        rc, out, err = self.run_as(other, DEMO, "tokenizer/vocab.txt")
+        self.assertEqual(rc, 0, err)
+        self.assertIn(".msc", err)
+        self.assertEqual(read(msc), before)
+        with open(msc, "rb") as f:
+            self.assertEqual(sorted(m["Path"] for m in pickle.load(f)),
+                             ["README.md", "config.json"])
+        self.assertEqual(os.stat(msc).st_mode & 0o777, 0)
+
+
+# A listing of many files and odd entries, generated here: 2000 empty files
+# (their listed sha256 says empty: nothing to fetch) and files listed with
+# Size 0 and no Sha256, which must be fetched.
+MANY = 2000
+_GEN = tempfile.mkdtemp(prefix="hubfetch-ms-fixtures-")
+atexit.register(shutil.rmtree, _GEN, True)
+shutil.copy(os.path.join(MS_FIXTURES, "tokens.json"), _GEN)
+with open(os.path.join(_GEN, "ms-flat.json"), "w") as _f:
+    json.dump({"type": "model", "id": "hubfetch/ms-flat", "commits": [{"refs": ["master"], "files": [
+        {"generate": {"count": MANY, "prefix": "e/", "suffix": ".txt", "min_size": 0,
+                      "max_size": 0, "seed": 1}},
+        {"path": "unsized.txt", "text": "listed as empty, but it is not\n", "listed_size": 0,
+         "listed_sha256": False},
+        {"path": "empty-unsized.txt", "text": "", "listed_size": 0, "listed_sha256": False},
+    ]}]}, _f)
+
+
+class ModelScopeManyFilesTest(CliTestCase):
+
+    ms_fixtures = _GEN
+
+    def setUp(self):
+        super().setUp()
+        self.root = os.path.join(self.tmp, "ms-cache")
+        self.env["MODELSCOPE_CACHE"] = self.root
+        self.env["MODELSCOPE_ENDPOINT"] = self.hub.url
+        for k in ("MODELSCOPE_API_TOKEN", "MODELSCOPE_DOMAIN"):
+            self.env.pop(k, None)
+
+    def test_unsized_entries_are_fetched(self):
+        # Size 0 and no Sha256: nothing says the file is empty; fetched, and
+        # its size taken from the answer
+        for name, text in (("unsized.txt", b"listed as empty, but it is not\n"),
+                           ("empty-unsized.txt", b"")):
+            self.hub.clear_log()
+            path = self.download("--hub", "modelscope", "hubfetch/ms-flat", name)
+            self.assertEqual(read(path), text)
+            self.assertTrue([r for r in self.requests() if "FilePath=" + name in r["path"]])
+
+    def test_index_saved_in_batches(self):
+        # F14: not rewritten after every file (N files: N rewrites of an
+        # index of up to N entries); still complete at the end
+        strace = shutil.which("strace")
+        if not strace:
+            self.skipTest("needs strace to count the index's rewrites")
+        trace = os.path.join(self.tmp, "strace.log")
+        env = dict(self.env)
+        # LeakSanitizer cannot run under ptrace (sanitizer builds)
+        env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS"), "detect_leaks=0"]))
+        proc = subprocess.run(
+            [strace, "-f", "-qq", "-e", "trace=rename,renameat,renameat2", "-o", trace,
+             HUBFETCH, "download", "--hub", "modelscope", "hubfetch/ms-flat"],
+            capture_output=True, env=env, timeout=300, stdin=subprocess.DEVNULL)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        with open(trace) as f:
+            rewrites = sum('/.msc")' in line or '/.msc",' in line for line in f)
+        self.assertGreaterEqual(rewrites, 1)
+        self.assertLessEqual(rewrites, 20, f"{rewrites} rewrites of .msc for {MANY} files")
+        path = os.path.join(self.root, "models", "hubfetch", "ms-flat")
+        with open(os.path.join(path, ".msc"), "rb") as f:
+            self.assertEqual(len(pickle.load(f)), MANY + 2)
+        entries = [e for e in self.listing_of("hubfetch/ms-flat")]
+        self.assertTrue(all(sdk_rules.classic_is_cached(self.root, "hubfetch/ms-flat",
+                                                        entries).values()))
+
+    def listing_of(self, repo):
+        url = f"{self.hub.url}/api/v1/models/{repo}/repo/files?Revision=master&Recursive=true"
+        return json.load(_opener.open(url))["Data"]["Files"]
 
 
 if __name__ == "__main__":

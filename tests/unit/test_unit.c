@@ -6,6 +6,7 @@
 #include "../../src/alloc.h"
 #include "../../src/buf.h"
 #include "../../src/cache_hf.h"
+#include "../../src/cache_ms.h"
 #include "../../src/digest.h"
 #include "../../src/http.h"
 #include "../../src/hub_hf.h"
@@ -19,9 +20,20 @@
 #include "../../src/str.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define HUB_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HUB_TEST_ASAN 1
+#endif
+#endif
 
 /* ---- patterns: expectations computed with Python 3.11's fnmatchcase ---- */
 
@@ -709,7 +721,210 @@ static void test_pickle_reads_python_and_back(void)
     hub__pickle_free(&p);
 }
 
+/* Run `fn(arg)` in a child under a deadline and (but with ASan, which
+ * reserves terabytes of address space) an address-space limit of what the
+ * process maps now plus `extra_mb`: a blow-up fails the test instead of
+ * swapping the machine or hanging it. Returns the child's exit code, or
+ * -1 if it was killed (deadline). */
+static int run_bounded(int (*fn)(const void *),
+                       const void *arg,
+                       size_t extra_mb,
+                       unsigned seconds)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+#ifndef HUB_TEST_ASAN
+        unsigned long pages = 0;
+        FILE *f = fopen("/proc/self/statm", "r");
+        if (!f || fscanf(f, "%lu", &pages) != 1)
+            _exit(3);
+        fclose(f);
+        rlim_t cap = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) +
+                     (rlim_t)extra_mb * 1024 * 1024;
+        struct rlimit rl = {cap, cap};
+        if (setrlimit(RLIMIT_AS, &rl) != 0)
+            _exit(3);
+#else
+        (void)extra_mb;
+#endif
+        alarm(seconds);
+        _exit(fn(arg));
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+typedef struct hostile {
+    unsigned char *data;
+    size_t len;
+} hostile;
+
+/* A list of `n` dicts {S: S}, S a `big`-byte string memoized once and
+ * fetched with BINGET everywhere else: 7 input bytes per dict. */
+static hostile memo_bomb(size_t big, size_t n)
+{
+    hostile h = {malloc(big + 7 * n + 2 * (n / 1000) + 32), 0};
+    unsigned char *p = h.data;
+    if (!p)
+        return h;
+    *p++ = 0x80; /* PROTO 4 */
+    *p++ = 4;
+    *p++ = ']';
+    *p++ = '(';
+    *p++ = '}';
+    *p++ = '(';
+    *p++ = 'X';
+    for (int i = 0; i < 4; i++)
+        *p++ = (unsigned char)(big >> (8 * i));
+    memset(p, 'a', big);
+    p += big;
+    memcpy(p, "\x94h\x00u", 4);
+    p += 4;
+    for (size_t i = 1; i < n; i++) {
+        if (i % 1000 == 0) { /* APPENDS in batches, as Python writes */
+            memcpy(p, "e(", 2);
+            p += 2;
+        }
+        memcpy(p, "}(h\x00h\x00u", 7);
+        p += 7;
+    }
+    memcpy(p, "e.", 2);
+    p += 2;
+    h.len = (size_t)(p - h.data);
+    return h;
+}
+
+static int read_memo_bomb(const void *arg)
+{
+    const hostile *h = arg;
+    hub__pickle p;
+    if (hub__pickle_read(&p, h->data, h->len) != HUB_OK)
+        return 1;
+    /* one copy of the string, whatever the number of references */
+    int rc = p.count > 1 && p.dicts[0].count == 1 &&
+                     strlen(p.dicts[0].keys[0]) == 65536 &&
+                     p.dicts[p.count - 1].values[0] == p.dicts[0].keys[0]
+                 ? 0
+                 : 2;
+    hub__pickle_free(&p);
+    return rc;
+}
+
+static void test_pickle_memo_references_share(void)
+{
+    /* ~1 MiB that references a 64 KiB string 300,000 times: copied on each
+     * BINGET it took 19 GiB; shared it takes a few times the input */
+#ifdef HUB_TEST_ASAN
+    size_t n = 2000;
+#else
+    size_t n = 150000;
+#endif
+    hostile h = memo_bomb(65536, n);
+    ASSERT(h.data);
+    ASSERT_EQ_INT(run_bounded(read_memo_bomb, &h, 256, 60), 0);
+    free(h.data);
+}
+
+static int read_memoize_run(const void *arg)
+{
+    const hostile *h = arg;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    hub__pickle p;
+    int rc = hub__pickle_read(&p, h->data, h->len);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (rc == HUB_OK)
+        hub__pickle_free(&p);
+    double s = (double)(t1.tv_sec - t0.tv_sec) +
+               (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    /* linear: milliseconds; quadratic: about ten minutes. The bound is
+     * generous for a loaded machine and sanitizers. */
+    return rc == HUB_OK && s < 10.0 ? 0 : 1;
+}
+
+static void test_pickle_memoize_is_linear(void)
+{
+    /* an empty list memoized 900,000 times (~1 MB): each MEMOIZE took the
+     * next index by scanning the whole memo */
+    size_t n = 900000;
+    hostile h = {malloc(n + 8), 0};
+    ASSERT(h.data);
+    memcpy(h.data, "\x80\x04]", 3);
+    memset(h.data + 3, 0x94, n);
+    h.data[3 + n] = '.';
+    h.len = n + 4;
+    ASSERT_EQ_INT(run_bounded(read_memoize_run, &h, 512, 30), 0);
+    free(h.data);
+}
+
+static void write_file(const char *path, const char *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    ASSERT(f && fwrite(data, 1, len, f) == len);
+    fclose(f);
+}
+
+static void test_msc_kept_when_unreadable_or_short_of_memory(void)
+{
+    const char *dir = test_tmpdir();
+    char msc[1024], aside[1100], real[1024];
+    snprintf(msc, sizeof(msc), "%s/.msc", dir);
+    snprintf(aside, sizeof(aside), "%s.corrupted", msc);
+    hub__mscache c;
+    ASSERT_OK(hub__mscache_init(&c, dir, HUB_REPO_MODEL, "o/n", dir, NULL));
+    ASSERT_OK(hub__mscache_load(&c, true));
+    ASSERT_OK(hub__mscache_put(&c, "a.txt", "r1"));
+    ASSERT_OK(hub__mscache_put(&c, "b.txt", "r2"));
+    ASSERT_OK(hub__mscache_put(&c, "a.txt", "r3")); /* replaces */
+    ASSERT_OK(hub__mscache_flush(&c));
+    hub__mscache_free(&c);
+    /* out of memory at every step of a load: an error or the index, never
+     * the index set aside (it is fine, the process is not) */
+    for (long n = 0; n < 60; n++) {
+        ASSERT_OK(hub__mscache_init(&c, dir, HUB_REPO_MODEL, "o/n", dir, NULL));
+        hub__alloc_fail_after(n);
+        int rc = hub__mscache_load(&c, true);
+        hub__alloc_fail_after(-1);
+        ASSERT(rc == HUB_OK || rc == HUB_ENOMEM);
+        ASSERT(access(msc, F_OK) == 0);
+        ASSERT(access(aside, F_OK) != 0);
+        if (rc == HUB_OK) {
+            ASSERT_EQ_INT(hub__mscache_count(&c), 2);
+            ASSERT_EQ_STR(hub__mscache_path_at(&c, 0), "a.txt");
+        }
+        hub__mscache_free(&c);
+    }
+    /* an index that cannot be read (here: a symlink, not followed) is not
+     * replaced by what this process records */
+    snprintf(real, sizeof(real), "%s/real.msc", dir);
+    ASSERT(rename(msc, real) == 0);
+    ASSERT(symlink("real.msc", msc) == 0);
+    ASSERT_OK(hub__mscache_init(&c, dir, HUB_REPO_MODEL, "o/n", dir, NULL));
+    ASSERT_OK(hub__mscache_load(&c, true));
+    ASSERT_OK(hub__mscache_put(&c, "c.txt", "r4"));
+    ASSERT_OK(hub__mscache_flush(&c));
+    hub__mscache_free(&c);
+    struct stat st;
+    ASSERT(lstat(msc, &st) == 0 && S_ISLNK(st.st_mode));
+    ASSERT(access(aside, F_OK) != 0);
+    /* a bad pickle: a lookup leaves it; a download sets it aside */
+    ASSERT(unlink(msc) == 0);
+    write_file(msc, "\x80\x02garbage", 9);
+    ASSERT_OK(hub__mscache_init(&c, dir, HUB_REPO_MODEL, "o/n", dir, NULL));
+    ASSERT_OK(hub__mscache_load(&c, false));
+    ASSERT_EQ_INT(hub__mscache_count(&c), 0);
+    ASSERT(access(aside, F_OK) != 0);
+    ASSERT_OK(hub__mscache_load(&c, true));
+    ASSERT(access(aside, F_OK) == 0);
+    hub__mscache_free(&c);
+}
+
 static const test_case unit_tests[] = {
+    {"msc_kept_when_unreadable_or_short_of_memory",
+     test_msc_kept_when_unreadable_or_short_of_memory},
+    {"pickle_memo_references_share", test_pickle_memo_references_share},
+    {"pickle_memoize_is_linear", test_pickle_memoize_is_linear},
     {"pickle_reads_python_and_back", test_pickle_reads_python_and_back},
     {"fnmatch_python_cases", test_fnmatch_python_cases},
     {"patterns_select", test_patterns_select},
