@@ -5,6 +5,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "path.h"
+#include "safefs.h"
 #include "str.h"
 
 #include <errno.h>
@@ -206,14 +207,23 @@ set_entry(hub__mscache *c, const char *path, const char *revision, char *own)
 
 /* ---- load ---------------------------------------------------------------- */
 
+/* The directory nothing below is followed if a link (safefs.h): the cache
+ * root, or the local dir in local mode. */
+static const char *trust_root(const hub__mscache *c)
+{
+    return c->local ? c->repo_dir : c->root;
+}
+
 /* The whole of `path`, bounded; errno-style `*err` on failure (ENOENT:
  * there is none). Not followed if a symlink: the index is a plain file. */
-static char *read_index(const char *path, size_t *len, int *err)
+static char *
+read_index(const char *root, const char *path, size_t *len, int *err)
 {
     *err = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = hub__sfs_open(root, path, O_RDONLY, 0);
     if (fd < 0) {
         *err = errno;
+        hub__error_clear();
         return NULL;
     }
     struct stat st;
@@ -289,7 +299,7 @@ int hub__mscache_load(hub__mscache *c, bool writable)
         return HUB_ENOMEM;
     size_t len = 0;
     int err = 0;
-    char *raw = read_index(path, &len, &err);
+    char *raw = read_index(trust_root(c), path, &len, &err);
     int error = HUB_OK;
     if (!raw && err == ENOMEM) {
         error = hub__error_set(HUB_ENOMEM, "out of memory reading '%s'", path);
@@ -311,7 +321,8 @@ int hub__mscache_load(hub__mscache *c, bool writable)
             char *aside = hub__aprintf("%s.corrupted", path);
             /* as the SDK: set the bad one aside and start an empty index;
              * a lookup only reads, and never moves it */
-            bool moved = writable && aside && rename(path, aside) == 0;
+            bool moved = writable && aside &&
+                         hub__sfs_rename(trust_root(c), path, aside) == HUB_OK;
             if (writable && !moved)
                 c->no_save = true;
             hub__log(c->log, HUB_LOG_WARN, "%s: %s; %s", path,
@@ -348,7 +359,9 @@ char *hub__mscache_temp(const hub__mscache *c, const char *path)
 static bool on_disk(const hub__mscache *c, const char *path)
 {
     char *file = hub__mscache_file(c, path);
-    bool here = file && access(file, F_OK) == 0;
+    struct stat st;
+    bool here = file && hub__sfs_lstat(trust_root(c), file, &st) == 0 &&
+                S_ISREG(st.st_mode);
     hub__free(file);
     return here;
 }
@@ -376,18 +389,19 @@ bool hub__mscache_has_path(const hub__mscache *c, const char *path)
  * gets the mode of the one it replaces, else 0666 less the umask (the
  * kernel applies it: mkstemp's 0600 would shut other users of a shared
  * cache out of the index, and they would then write over it). */
-static int save(const char *dest, const char *data, size_t len)
+static int
+save(const char *root, const char *dest, const char *data, size_t len)
 {
     struct stat old;
-    bool replaces = lstat(dest, &old) == 0 && S_ISREG(old.st_mode);
+    bool replaces =
+        hub__sfs_lstat(root, dest, &old) == 0 && S_ISREG(old.st_mode);
     char rnd[17];
     hub__random_hex(rnd, 16);
     char *tmp = hub__aprintf("%s.%s", dest, rnd);
     if (!tmp)
         return HUB_ENOMEM;
-    int fd =
-        open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
-    int error = fd < 0 ? hub__path_error(errno, "cannot create", tmp) : HUB_OK;
+    int fd = hub__sfs_open(root, tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+    int error = fd < 0 ? fd : HUB_OK;
     if (error == HUB_OK && replaces &&
         fchmod(fd, old.st_mode & (S_IRWXU | S_IRWXG | S_IRWXO)) != 0)
         error = hub__path_error(errno, "cannot set the mode of", tmp);
@@ -404,10 +418,10 @@ static int save(const char *dest, const char *data, size_t len)
         error = hub__path_error(errno, "cannot flush", tmp);
     if (fd >= 0)
         close(fd);
-    if (error == HUB_OK && rename(tmp, dest) != 0)
-        error = hub__path_error(errno, "cannot rename into", dest);
+    if (error == HUB_OK)
+        error = hub__sfs_rename(root, tmp, dest);
     if (error < 0 && fd >= 0)
-        unlink(tmp);
+        (void)hub__sfs_unlink(root, tmp);
     hub__free(tmp);
     return error;
 }
@@ -421,7 +435,7 @@ static int save_pickle(const hub__mscache *c,
     char *dest = hub__path_join(c->repo_dir, name);
     int error = dest ? hub__pickle_write(p, as_list, &b) : HUB_ENOMEM;
     if (error == HUB_OK)
-        error = save(dest, b.ptr, b.len);
+        error = save(trust_root(c), dest, b.ptr, b.len);
     hub__buf_free(&b);
     hub__free(dest);
     return error;
@@ -435,7 +449,8 @@ static int save_index(hub__mscache *c)
     p.dicts = hub__calloc(c->count ? c->count : 1, sizeof(*p.dicts));
     const char **values =
         hub__calloc(2 * (c->count ? c->count : 1), sizeof(*values));
-    int error = p.dicts && values ? hub__mkdirs(c->repo_dir) : HUB_ENOMEM;
+    int error = p.dicts && values ? hub__sfs_mkdirs(trust_root(c), c->repo_dir)
+                                  : HUB_ENOMEM;
     if (error == HUB_OK) {
         for (size_t i = 0; i < c->count; i++) {
             values[2 * i] = c->entries[i].path;
@@ -501,13 +516,15 @@ void hub__mscache_finish(const hub__mscache *c, const char *mv)
     }
     char *mv_path = hub__path_join(c->repo_dir, ".mv");
     if (mv_path && mv)
-        save(mv_path, mv, strlen(mv));
+        save(trust_root(c), mv_path, mv, strlen(mv));
     hub__free(mv_path);
-    if (c->dotted_link && access(c->dotted_link, F_OK) != 0) {
-        /* the SDK links the dotted name to the masked folder */
+    struct stat st;
+    if (c->dotted_link && hub__sfs_lstat(c->root, c->dotted_link, &st) != 0) {
+        /* the SDK links the dotted name to the masked folder (errors
+         * ignored: the SDK only logs them too) */
         const char *base = strrchr(c->repo_dir, '/');
-        if (base && symlink(base + 1, c->dotted_link) != 0)
-            hub__error_clear(); /* the SDK only logs this too */
+        if (base)
+            (void)hub__sfs_symlink(c->root, base + 1, c->dotted_link);
     }
     hub__error_clear();
 }
