@@ -168,6 +168,27 @@ static bool gets_token(const engine *e, const char *url)
     return false;
 }
 
+/* https -> http: the rest of the exchange would travel in clear (a private
+ * file, a signed URL). */
+static bool is_downgrade(const char *from, const char *to)
+{
+    return hub__str_ieqn(from, "https://", 8) &&
+           hub__str_ieqn(to, "http://", 7);
+}
+
+static int downgrade_error(long status, const char *from, const char *to)
+{
+    char *a = hub__http_host(from), *b = hub__http_host(to);
+    int error = hub__error_set_http(
+        HUB_ETLS, status,
+        "refused a redirect from https://%s to http://%s (it would leave "
+        "TLS); use an https mirror, or give the http:// endpoint yourself",
+        a ? a : "?", b ? b : "?");
+    hub__free(a);
+    hub__free(b);
+    return error;
+}
+
 /* A hub endpoint that is not given the token: say so once, so that a 401
  * from a mirror is understood. */
 static void note_withheld(engine *e, const char *url)
@@ -626,6 +647,12 @@ static int start_part(engine *e, hub__part *p)
 {
     hub__fetch *f = p->f;
     if (!p->url) {
+        /* a HEAD on an https endpoint may have pointed at an http CDN */
+        if (f->data_url && is_downgrade(f->urls[f->url_at], f->data_url)) {
+            int error = downgrade_error(0, f->urls[f->url_at], f->data_url);
+            hub__error_prefix("'%s'", f->path);
+            return error;
+        }
         p->url = hub__strdup(f->data_url ? f->data_url : f->urls[f->url_at]);
         if (!p->url)
             return HUB_ENOMEM;
@@ -1163,6 +1190,9 @@ static void part_done(engine *e, hub__part *p, int result)
         } else if (++p->hops > MAX_HOPS) {
             error = hub__error_set_http(HUB_EPROTO, st,
                                         "more than %d redirects", MAX_HOPS);
+        } else if (is_downgrade(p->url, r->location)) {
+            error = downgrade_error(st, p->url, r->location);
+            hub__error_prefix("'%s'", f->path);
         } else {
             const char *ep = shown_of(e, p->url);
             if (ep && !f->served_by && !(f->served_by = hub__strdup(ep)))
@@ -1813,6 +1843,10 @@ int hub__meta_fetch(hub_xfer *x, hub_http *http, const hub__meta_req *req)
             /* relative (same origin) or to a hub host: follow; a CDN: stop,
              * the 3xx itself carries the metadata */
             bool relative = hub__http_same_origin(r->location, url);
+            if (is_downgrade(url, r->location)) {
+                error = downgrade_error(r->status, url, r->location);
+                break;
+            }
             if (relative || hub_host(req, r->location)) {
                 hops++;
                 char *next = hub__strdup(r->location);

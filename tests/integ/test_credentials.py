@@ -1,10 +1,13 @@
 """Credentials and what servers may make the CLI print: the token goes only
 to the endpoint it is for (F4), endpoint credentials are never shown (F13),
-and server text cannot drive the terminal or break the JSON stream (F11)."""
+https never hands over to http (F12), and server text cannot drive the
+terminal or break the JSON stream (F11)."""
 import json
 import os
+import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import unittest
 
@@ -244,6 +247,124 @@ class ServerTextTest(RawCliTestCase):
             for bad in self.BAD + (b"\xc2\x9b",):
                 self.assertNotIn(bad, err)
             strict_json_lines(err)
+
+
+def make_ca_and_cert(directory):
+    """A private CA and a certificate it signed for 127.0.0.1."""
+    ca_key = os.path.join(directory, "ca.key")
+    ca = os.path.join(directory, "ca.pem")
+    key = os.path.join(directory, "key.pem")
+    csr = os.path.join(directory, "req.csr")
+    cert = os.path.join(directory, "cert.pem")
+    ext = os.path.join(directory, "ext.cnf")
+    run = lambda *a: subprocess.run(["openssl", *a], check=True, capture_output=True)
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        "-subj", "/CN=hubfetch test CA", "-keyout", ca_key, "-out", ca)
+    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+        "-keyout", key, "-out", csr)
+    with open(ext, "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    run("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
+        "-days", "2", "-extfile", ext, "-out", cert)
+    return ca, cert, key
+
+
+class PlainRecorder:
+    """A plain-http server that records each request line and answers 404."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.requests = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        break
+                    head += chunk
+                if head:
+                    self.requests.append(head.split(b"\r\n", 1)[0].decode())
+                conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
+                             b"Connection: close\r\n\r\n")
+
+    def stop(self):
+        self.sock.close()
+
+
+class DowngradeTest(RawCliTestCase):
+    """F12: an https endpoint (a fake behind a private CA) redirecting to
+    plain http is refused, for file transfers and metadata alike."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not shutil.which("openssl"):
+            if os.environ.get("HUB_REQUIRE_PROXIES"):
+                raise RuntimeError("openssl is not installed")
+            raise unittest.SkipTest("openssl not installed")
+        cls.certdir = tempfile.mkdtemp(prefix="hubfetch-downgrade-")
+        cls.ca, cert, key = make_ca_and_cert(cls.certdir)
+        cls.plain = PlainRecorder()
+        cls.hub = FakeHub(fixtures=FIXTURES, tls=(cert, key),
+                          extra_args=("--cdn-base", cls.plain.url))
+        cls.hub.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.hub.stop()
+        cls.plain.stop()
+        shutil.rmtree(cls.certdir, ignore_errors=True)
+
+    def setUp(self):
+        super().setUp()
+        self.plain.requests.clear()
+        self.env["SSL_CERT_FILE"] = self.ca
+
+    def test_lfs_redirect_to_http_cdn_is_refused(self):
+        self.assertTrue(self.hub.url.startswith("https://"))
+        rc, out, err = self.run_raw("download", DEMO, "model.safetensors",
+                                    "--token", TOKEN)
+        self.assertEqual(rc, 23, err)  # HUB_ETLS
+        last = err.decode().strip().splitlines()[-1]
+        self.assertIn("refused a redirect from https://127.0.0.1 to http://127.0.0.1", last)
+        self.assertEqual(self.plain.requests, [])
+
+    def test_file_redirect_to_http_is_refused(self):
+        # a plain 302 on the file itself, as a CDN hop would give
+        self.hub.faults([{"match": "resolve/", "server": "hub", "method": "GET",
+                          "action": {"redirect": self.plain.url, "code": 302}}])
+        rc, out, err = self.run_raw("download", DEMO, "--include", "*.json",
+                                    "--ca-bundle", self.ca)
+        self.assertEqual(rc, 23, err)
+        self.assertIn(b"refused a redirect from https://", err)
+        self.assertEqual(self.plain.requests, [])
+
+    def test_metadata_redirect_to_an_http_endpoint_is_refused(self):
+        # even to an endpoint the user configured as a fallback
+        self.hub.faults([{"match": "/api/", "server": "hub",
+                          "action": {"redirect": self.plain.url, "code": 307}}])
+        rc, out, err = self.run_raw("download", DEMO, "--include", "*.json",
+                                    "--endpoint", self.hub.url,
+                                    "--endpoint", self.plain.url)
+        self.assertEqual(rc, 23, err)
+        self.assertIn(b"refused a redirect from https://", err)
+        self.assertEqual(self.plain.requests, [])
+
+    def test_https_alone_still_works(self):
+        self.hub.faults([])
+        rc, out, err = self.run_raw("download", DEMO, "config.json")
+        self.assertEqual(rc, 0, err)
 
 
 if __name__ == "__main__":
