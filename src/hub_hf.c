@@ -319,10 +319,13 @@ static int hf_map_error(const hub__repo *repo,
                   strcmp(code, "RepoNotFound") == 0;
     if (denied && what->token_withheld)
         return hub__error_set_http(
-            st == 404 ? HUB_ENOREPO : HUB_EAUTH, st,
-            "%s '%s': %s answered HTTP %ld%s without the token, which goes "
-            "only to the endpoint it is for; if this mirror should get it, "
-            "pass --send-token-to-mirrors",
+            strcmp(code, "GatedRepo") == 0 ? HUB_EGATED
+            : st == 404                    ? HUB_ENOREPO
+                                           : HUB_EAUTH,
+            st,
+            "%s '%s' refused by %s (HTTP %ld%s), which was not sent the "
+            "token: it goes only to the endpoint it is for; pass "
+            "--send-token-to-mirrors if this mirror should get it",
             type, repo->id, repo->endpoint, st, detail);
     if (strcmp(code, "GatedRepo") == 0) {
         if (!what->has_token)

@@ -117,7 +117,7 @@ class TokenOriginTest(RawCliTestCase):
         rc, out, err = self.fetch(f"http://127.0.0.1:{free_port()}")
         self.assertNotEqual(rc, 0)
         last = err.strip().splitlines()[-1]
-        self.assertIn("without the token", last)
+        self.assertIn("was not sent the token", last)
         self.assertIn("--send-token-to-mirrors", last)
         self.assertIn(self.mirror.url, last)
 
