@@ -19,6 +19,7 @@ enum {
     O_LOCAL_DIR,
     O_TOKEN,
     O_ENDPOINT,
+    O_TOKEN_TO_MIRRORS,
     O_OFFLINE,
     O_PREFER_OFFLINE,
     O_FORCE,
@@ -50,6 +51,7 @@ static const cli_opt options[] = {
     {"local-dir", 0, true, O_LOCAL_DIR},
     {"token", 0, true, O_TOKEN},
     {"endpoint", 0, true, O_ENDPOINT},
+    {"send-token-to-mirrors", 0, false, O_TOKEN_TO_MIRRORS},
     {"offline", 0, false, O_OFFLINE},
     {"prefer-offline", 0, false, O_PREFER_OFFLINE},
     {"force-download", 0, false, O_FORCE},
@@ -92,11 +94,16 @@ static void help(FILE *fp)
         "                         HF_HOME/hub, ~/.cache/huggingface/hub)\n"
         "  --local-dir DIR        put real files in DIR instead\n"
         "  --token TOKEN          access token (default: HF_TOKEN, then the\n"
-        "                         token file)\n"
+        "                         token file); sent only to the first\n"
+        "                         endpoint (with 'auto': huggingface.co)\n"
         "  --endpoint URL         hub endpoint (default: HF_ENDPOINT, then\n"
         "                         https://huggingface.co); repeat it for\n"
-        "                         fallbacks tried in order; 'auto' picks\n"
-        "                         hf-mirror.com for a zh_CN locale\n"
+        "                         fallbacks tried in order; 'auto' is\n"
+        "                         huggingface.co with hf-mirror.com as\n"
+        "                         fallback (the other order for a zh_CN\n"
+        "                         locale)\n"
+        "  --send-token-to-mirrors  send the token to the fallback\n"
+        "                         endpoints too (hf-mirror.com with 'auto')\n"
         "  --proxy URL            http://, socks5:// or socks5h:// proxy\n"
         "                         (default: HTTPS_PROXY, HTTP_PROXY, "
         "ALL_PROXY)\n"
@@ -379,6 +386,9 @@ int cmd_download(int argc, char **argv)
                 copts.endpoint = st.arg;
             else
                 fallbacks[nfallbacks++] = st.arg;
+            break;
+        case O_TOKEN_TO_MIRRORS:
+            copts.send_token_to_mirrors = 1;
             break;
         case O_PROXY:
             copts.proxy = st.arg;

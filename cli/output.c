@@ -123,10 +123,55 @@ void cli_format_size(uint64_t bytes, char *out, size_t outlen)
         snprintf(out, outlen, "%.1f%s", v, units[u]);
 }
 
+/* Length of the well-formed UTF-8 sequence at `p` (1..4), or 0. */
+static size_t utf8_len(const unsigned char *p)
+{
+    unsigned char c = p[0];
+    size_t n;
+    unsigned int min, cp;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2, min = 0x80, cp = c & 0x1fu;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3, min = 0x800, cp = c & 0x0fu;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4, min = 0x10000, cp = c & 0x07u;
+    } else {
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3fu);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+/* A JSON string that any strict reader takes: controls (C0, DEL, C1)
+ * escaped, bytes that are not UTF-8 replaced by U+FFFD. */
 void cli_json_string(FILE *fp, const char *s)
 {
     fputc('"', fp);
-    for (const unsigned char *p = (const unsigned char *)s; s && *p; p++) {
+    for (const unsigned char *p = (const unsigned char *)s; s && *p;) {
+        size_t n = utf8_len(p);
+        if (n == 0) {
+            fputs("\\ufffd", fp);
+            p++;
+            continue;
+        }
+        if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0) { /* C1 control */
+            fprintf(fp, "\\u%04x", p[1]);
+            p += 2;
+            continue;
+        }
+        if (n > 1) {
+            fwrite(p, 1, n, fp);
+            p += n;
+            continue;
+        }
         switch (*p) {
         case '"':
             fputs("\\\"", fp);
@@ -144,11 +189,12 @@ void cli_json_string(FILE *fp, const char *s)
             fputs("\\t", fp);
             break;
         default:
-            if (*p < 0x20)
+            if (*p < 0x20 || *p == 0x7f)
                 fprintf(fp, "\\u%04x", *p);
             else
                 fputc(*p, fp);
         }
+        p++;
     }
     fputc('"', fp);
 }

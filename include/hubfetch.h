@@ -52,7 +52,7 @@ extern "C" {
 #endif
 
 #define HUB_VERSION_MAJOR 0
-#define HUB_VERSION_MINOR 2
+#define HUB_VERSION_MINOR 3
 #define HUB_VERSION_PATCH 0
 /** Version as one number, MAJOR * 10000 + MINOR * 100 + PATCH. */
 #define HUB_VERSION_NUM                                                        \
@@ -202,7 +202,8 @@ typedef struct hub_progress {
     size_t files_done;         /**< files finished (done, cached or failed) */
     double rate;               /**< job download rate, bytes/s (smoothed) */
     double eta;                /**< seconds left, or -1 when unknown */
-    const char *endpoint;      /**< endpoint serving `file`, or NULL */
+    const char *endpoint;      /**< endpoint serving `file` (credentials
+                                    masked), or NULL */
     int final;                 /**< 1 on the last event of the job */
 } hub_progress;
 
@@ -233,9 +234,10 @@ typedef enum hub_kind {
 /** hub_client_options.flags: ignore every environment variable. */
 #define HUB_CLIENT_IGNORE_ENV 0x1u
 
-/* Version 1 is the layout below. Fields appended after a release bump it;
- * the library reads appended fields only when `version` covers them. */
-#define HUB_CLIENT_OPTIONS_VERSION 1
+/* Version 1 is the layout below up to `hub`; version 2 appends
+ * `send_token_to_mirrors`. Fields appended after a release bump it; the
+ * library reads appended fields only when `version` covers them. */
+#define HUB_CLIENT_OPTIONS_VERSION 2
 
 /**
  * Client options. Every field left at its INIT value takes its default from
@@ -246,11 +248,16 @@ typedef struct hub_client_options {
     unsigned int version; /**< #HUB_CLIENT_OPTIONS_VERSION */
     unsigned int flags;   /**< HUB_CLIENT_* flags */
 
-    /** Hub endpoint URL. NULL: $HF_ENDPOINT, else https://huggingface.co */
+    /** Hub endpoint URL. NULL: $HF_ENDPOINT, else https://huggingface.co.
+     * Credentials in it ("https://user:pass@host") are used but never
+     * shown: messages, logs, progress and results mask them. */
     const char *endpoint;
     /**
      * Access token. NULL: $HF_TOKEN, $HUGGING_FACE_HUB_TOKEN, else the file
      * $HF_TOKEN_PATH (default $HF_HOME/token). "" sends no token.
+     * It is sent only to the origin of `endpoint` (for "auto":
+     * https://huggingface.co; for ModelScope's defaults: its two sites),
+     * never to the fallback endpoints unless `send_token_to_mirrors`.
      */
     const char *token;
     /**
@@ -332,13 +339,21 @@ typedef struct hub_client_options {
      * of its SDKs read (docs/MODELSCOPE.md). HF_* variables are not read.
      */
     int hub;
+    /**
+     * 1: send the token to every endpoint, the fallbacks (mirrors) and the
+     * one "auto" adds included. 0 (default): only to `endpoint`'s origin;
+     * a mirror that answers 401/403 without it says so in the error, and
+     * the client logs at #HUB_LOG_INFO when it withholds the token. Since
+     * version 2.
+     */
+    int send_token_to_mirrors;
 } hub_client_options;
 
 #define HUB_CLIENT_OPTIONS_INIT                                                \
     {                                                                          \
         HUB_CLIENT_OPTIONS_VERSION, 0, NULL, NULL, NULL, HUB_AUTO, HUB_AUTO,   \
             NULL, 0, 0, 0, 0, 0, 0, 0, 0, HUB_AUTO, 0, NULL, NULL,             \
-            HUB_LOG_WARN, NULL, NULL, NULL, 0, NULL, HUB_KIND_HF               \
+            HUB_LOG_WARN, NULL, NULL, NULL, 0, NULL, HUB_KIND_HF, 0            \
     }
 
 /**
@@ -363,7 +378,9 @@ HUB_EXTERN void hub_client_free(hub_client *client);
 /** Effective cache directory. Valid until hub_client_free(). */
 HUB_EXTERN const char *hub_client_cache_dir(const hub_client *client);
 
-/** Effective (first) endpoint. Valid until hub_client_free(). */
+/** Effective (first) endpoint, as it may be shown: credentials in it are
+ * masked (the user:password before the host becomes ***). Valid until
+ * hub_client_free(). */
 HUB_EXTERN const char *hub_client_endpoint(const hub_client *client);
 
 /* ------------------------------------------------------------------------ */
@@ -450,7 +467,8 @@ typedef struct hub_file_info {
     uint64_t size;          /**< size in bytes, UINT64_MAX if unknown */
     const char *etag;       /**< sha256 (LFS) or git sha1, or NULL */
     hub_file_status status;
-    const char *endpoint;   /**< endpoint that served it, or NULL */
+    const char *endpoint;   /**< endpoint that served it (credentials
+                                 masked), or NULL */
     uint64_t bytes_fetched; /**< bytes received over the network now */
 } hub_file_info;
 

@@ -18,6 +18,7 @@ typedef struct hub__what {
     const char *revision; /* or NULL */
     const char *path;     /* file in the repo, or NULL */
     bool has_token;       /* a token was sent */
+    bool token_withheld;  /* a token was given but not sent (a mirror) */
 } hub__what;
 
 /*

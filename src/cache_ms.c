@@ -222,7 +222,7 @@ read_index(const char *root, const char *path, size_t *len, int *err)
     *err = 0;
     int fd = hub__sfs_open(root, path, O_RDONLY, 0);
     if (fd < 0) {
-        *err = errno;
+        *err = fd == HUB_ENOMEM ? ENOMEM : errno;
         hub__error_clear();
         return NULL;
     }

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -54,6 +55,13 @@ int hub_version_num(void)
     return HUB_VERSION_NUM;
 }
 
+/* The bytes of hub_client_options a caller of `version` has. */
+static size_t client_options_size(unsigned int version)
+{
+    return version == 1 ? offsetof(hub_client_options, send_token_to_mirrors)
+                        : sizeof(hub_client_options);
+}
+
 int hub_client_options_init(hub_client_options *opts, unsigned int version)
 {
     if (!opts)
@@ -62,8 +70,9 @@ int hub_client_options_init(hub_client_options *opts, unsigned int version)
         return hub__error_set(
             HUB_EVERSION, "client options version %u not supported", version);
     hub_client_options init = HUB_CLIENT_OPTIONS_INIT;
-    *opts = init;
-    opts->version = version;
+    init.version = version;
+    /* an older caller's struct is shorter: fill only what it has */
+    memcpy(opts, &init, client_options_size(version));
     return HUB_OK;
 }
 
@@ -227,7 +236,8 @@ static bool chinese_locale(const env *e)
     return false;
 }
 
-static int add_endpoint(hub_client *c, const char *url, size_t len)
+/* Add an endpoint (once); `token`: it gets the token. */
+static int add_endpoint(hub_client *c, const char *url, size_t len, bool token)
 {
     while (len && url[len - 1] == '/')
         len--;
@@ -238,6 +248,7 @@ static int add_endpoint(hub_client *c, const char *url, size_t len)
         return HUB_ENOMEM;
     if (!hub__str_starts_with(copy, "http://") &&
         !hub__str_starts_with(copy, "https://")) {
+        /* the message masks credentials */
         int error = hub__error_set(HUB_EINVAL,
                                    "endpoint '%s' must start with http:// or "
                                    "https://, or be 'auto'",
@@ -245,25 +256,45 @@ static int add_endpoint(hub_client *c, const char *url, size_t len)
         hub__free(copy);
         return error;
     }
+    token = token || c->token_to_all;
     for (size_t i = 0; i < c->nendpoints; i++)
         if (strcmp(c->endpoints[i], copy) == 0) {
+            c->token_to[i] = c->token_to[i] || token;
             hub__free(copy);
             return HUB_OK;
         }
+    char *shown = hub__http_url_shown(copy);
     char **list =
         hub__reallocarray(c->endpoints, c->nendpoints + 1, sizeof(*list));
-    if (!list) {
+    if (list)
+        c->endpoints = list;
+    char **shown_list =
+        list ? hub__reallocarray(c->shown, c->nendpoints + 1, sizeof(*list))
+             : NULL;
+    if (shown_list)
+        c->shown = shown_list;
+    bool *token_to = shown_list
+                         ? hub__reallocarray(c->token_to, c->nendpoints + 1,
+                                             sizeof(*token_to))
+                         : NULL;
+    if (token_to)
+        c->token_to = token_to;
+    if (!shown || !token_to) {
         hub__free(copy);
+        hub__free(shown);
         return HUB_ENOMEM;
     }
-    c->endpoints = list;
-    c->endpoints[c->nendpoints++] = copy;
+    c->endpoints[c->nendpoints] = copy;
+    c->shown[c->nendpoints] = shown;
+    c->token_to[c->nendpoints++] = token;
     return HUB_OK;
 }
 
 /* One endpoint spec: a URL, or "auto" (the mirror or the hub by locale,
- * then the other as fallback). */
-static int add_spec(hub_client *c, const env *e, const char *s, size_t len)
+ * then the other as fallback). `token`: the spec is the one the token is
+ * for; with "auto" that is the hub, never the mirror it adds. */
+static int
+add_spec(hub_client *c, const env *e, const char *s, size_t len, bool token)
 {
     while (len && (*s == ' ' || *s == '\t')) {
         s++;
@@ -275,10 +306,11 @@ static int add_spec(hub_client *c, const env *e, const char *s, size_t len)
         bool zh = chinese_locale(e);
         const char *first = zh ? HF_MIRROR : DEFAULT_ENDPOINT;
         const char *second = zh ? DEFAULT_ENDPOINT : HF_MIRROR;
-        int error = add_endpoint(c, first, strlen(first));
-        return error < 0 ? error : add_endpoint(c, second, strlen(second));
+        int error = add_endpoint(c, first, strlen(first), token && !zh);
+        return error < 0 ? error
+                         : add_endpoint(c, second, strlen(second), token && zh);
     }
-    return add_endpoint(c, s, len);
+    return add_endpoint(c, s, len, token);
 }
 
 static int
@@ -287,16 +319,16 @@ resolve_endpoints(hub_client *c, const hub_client_options *o, const env *e)
     const char *first = o->endpoint ? o->endpoint : env_get(e, "HF_ENDPOINT");
     if (!first || !first[0])
         first = DEFAULT_ENDPOINT;
-    int error = add_spec(c, e, first, strlen(first));
+    int error = add_spec(c, e, first, strlen(first), true);
     if (error == HUB_OK && o->fallback_count) {
         for (size_t i = 0; i < o->fallback_count && error == HUB_OK; i++)
             error = add_spec(c, e, o->fallback_endpoints[i],
-                             strlen(o->fallback_endpoints[i]));
+                             strlen(o->fallback_endpoints[i]), false);
     } else if (error == HUB_OK) {
         const char *list = env_get(e, "HUBFETCH_ENDPOINTS");
         for (const char *p = list; p && *p && error == HUB_OK;) {
             size_t n = strcspn(p, ",");
-            error = add_spec(c, e, p, n);
+            error = add_spec(c, e, p, n, false);
             p += n;
             if (*p == ',')
                 p++;
@@ -333,19 +365,20 @@ resolve_ms_endpoints(hub_client *c, const hub_client_options *o, const env *e)
     if (chosen) {
         char *url = strstr(chosen, "://") ? hub__strdup(chosen)
                                           : hub__aprintf("https://%s", chosen);
-        error = url ? add_endpoint(c, url, strlen(url)) : HUB_ENOMEM;
+        error = url ? add_endpoint(c, url, strlen(url), true) : HUB_ENOMEM;
         hub__free(url);
     } else {
         const char *pref = env_get(e, "MODELSCOPE_PREFER_AI_SITE");
         bool ai = pref && strcmp(pref, "true") == 0;
         const char *first = ai ? MS_AI : MS_CN, *second = ai ? MS_CN : MS_AI;
-        error = add_endpoint(c, first, strlen(first));
+        /* both sites are ModelScope's own: the token is for either */
+        error = add_endpoint(c, first, strlen(first), true);
         if (error == HUB_OK)
-            error = add_endpoint(c, second, strlen(second));
+            error = add_endpoint(c, second, strlen(second), true);
     }
     for (size_t i = 0; i < o->fallback_count && error == HUB_OK; i++)
         error = add_endpoint(c, o->fallback_endpoints[i],
-                             strlen(o->fallback_endpoints[i]));
+                             strlen(o->fallback_endpoints[i]), false);
     if (error == HUB_OK)
         c->endpoint = c->endpoints[0];
     return error;
@@ -462,10 +495,19 @@ int hub_client_new(hub_client **out, const hub_client_options *opts)
         goto fail;
     }
     c->hub = o->hub;
+    c->token_to_all = o->version >= 2 && o->send_token_to_mirrors;
     bool ms = o->hub == HUB_KIND_MODELSCOPE;
     if ((error = ms ? resolve_ms_endpoints(c, o, &e)
                     : resolve_endpoints(c, o, &e)) < 0)
         goto fail;
+    if (!(c->token_endpoints =
+              hub__calloc(c->nendpoints, sizeof(*c->token_endpoints)))) {
+        error = HUB_ENOMEM;
+        goto fail;
+    }
+    for (size_t i = 0; i < c->nendpoints; i++)
+        if (c->token_to[i])
+            c->token_endpoints[c->ntoken_endpoints++] = c->endpoints[i];
     if ((error = resolve_proxies(c, o, &e)) < 0)
         goto fail;
     /* CA certificates as Python's ssl/httpx take them from the environment */
@@ -537,6 +579,16 @@ fail:
     return error;
 }
 
+bool hub__client_token_for(const hub_client *c, const char *endpoint)
+{
+    for (size_t i = 0; i < c->nendpoints; i++)
+        if (c->endpoints[i] == endpoint ||
+            hub__http_same_origin(endpoint, c->endpoints[i]))
+            if (c->token_to[i])
+                return true;
+    return false;
+}
+
 void hub__client_http_config(const hub_client *c, hub_http_config *cfg)
 {
     *cfg = (hub_http_config){
@@ -557,6 +609,9 @@ void hub__client_engine_config(const hub_client *c, hub__engine_config *cfg)
     *cfg = (hub__engine_config){
         .endpoints = (const char *const *)c->endpoints,
         .nendpoints = c->nendpoints,
+        .shown = (const char *const *)c->shown,
+        .token_endpoints = (const char *const *)c->token_endpoints,
+        .ntoken_endpoints = c->ntoken_endpoints,
         .token = c->token,
         .log = &c->log,
         .max_files = c->max_files,
@@ -575,9 +630,14 @@ void hub_client_free(hub_client *c)
 {
     if (!c)
         return;
-    for (size_t i = 0; i < c->nendpoints; i++)
+    for (size_t i = 0; i < c->nendpoints; i++) {
         hub__free(c->endpoints[i]);
+        hub__free(c->shown[i]);
+    }
     hub__free(c->endpoints);
+    hub__free(c->shown);
+    hub__free(c->token_to);
+    hub__free(c->token_endpoints);
     if (c->token) {
         memset(c->token, 0, strlen(c->token));
         hub__free(c->token);
@@ -601,7 +661,7 @@ const char *hub_client_cache_dir(const hub_client *c)
 
 const char *hub_client_endpoint(const hub_client *c)
 {
-    return c ? c->endpoint : NULL;
+    return c && c->shown ? c->shown[0] : NULL;
 }
 
 int hub__client_enter(hub_client *c)

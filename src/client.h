@@ -18,9 +18,14 @@ struct hub_client {
     int hub;          /* hub_kind */
     char *endpoint;   /* the first of `endpoints` */
     char **endpoints; /* tried in order, no trailing '/' */
+    char **shown;     /* each as it may be shown (credentials masked) */
+    bool *token_to;   /* each: does it get the token? */
     size_t nendpoints;
-    char *token;     /* NULL: send none */
-    char *cache_dir; /* resolved */
+    char **token_endpoints; /* those that get it (pointers into endpoints) */
+    size_t ntoken_endpoints;
+    bool token_to_all; /* send_token_to_mirrors */
+    char *token;       /* NULL: send none */
+    char *cache_dir;   /* resolved */
     bool offline;
     bool symlinks;
     char *user_agent;  /* full header value */
@@ -49,6 +54,9 @@ struct hub_client {
  * (a callback calling back into its own client). */
 int hub__client_enter(hub_client *c);
 void hub__client_leave(hub_client *c);
+
+/* Does the token go to `endpoint` (one of the client's)? */
+bool hub__client_token_for(const hub_client *c, const char *endpoint);
 
 /* The HTTP settings of the client's transfers (proxies, TLS, timeouts). */
 void hub__client_http_config(const hub_client *c, hub_http_config *cfg);

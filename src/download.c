@@ -50,7 +50,8 @@ typedef struct dl {
     hub_http *http;
     hub_xfer *meta;
     hub__progress *progress;
-    size_t ep; /* the endpoint in use (failover moves it on) */
+    size_t ep;          /* the endpoint in use (failover moves it on) */
+    bool told_withheld; /* logged that a mirror gets no token */
     char commit[41];
     hub__listing listing;
     bool have_listing;
@@ -205,6 +206,12 @@ static bool has_token(const dl *d)
     return d->c->token && d->c->token[0];
 }
 
+/* Does the current endpoint get the token? */
+static bool sends_token(const dl *d)
+{
+    return has_token(d) && hub__client_token_for(d->c, d->repo.endpoint);
+}
+
 /* ---- metadata requests --------------------------------------------------- */
 
 static int
@@ -213,12 +220,22 @@ meta_request(dl *d, bool head, const char *url, hub_buf *body, int retries)
     int error = ensure_http(d);
     if (error < 0)
         return error;
+    if (has_token(d) && !sends_token(d) && !d->told_withheld) {
+        /* said once, so that a 401 from a mirror is understood */
+        d->told_withheld = true;
+        hub__log(&d->c->log, HUB_LOG_INFO,
+                 "token not sent to %s: it goes only to the endpoint it is "
+                 "for (--send-token-to-mirrors sends it to mirrors too)",
+                 d->c->shown[d->ep]);
+    }
     hub__meta_req req = {0};
     req.head = head;
     req.url = url;
     req.token = d->c->token;
     req.endpoints = (const char *const *)d->c->endpoints;
     req.nendpoints = d->c->nendpoints;
+    req.token_endpoints = (const char *const *)d->c->token_endpoints;
+    req.ntoken_endpoints = d->c->ntoken_endpoints;
     req.body = body;
     req.max_retries = retries;
     req.retry_base_ms = d->c->retry_base_ms;
@@ -248,7 +265,7 @@ static bool next_endpoint(dl *d, int error)
     d->ep++;
     d->repo.endpoint = d->c->endpoints[d->ep];
     hub__log(&d->c->log, HUB_LOG_WARN, "endpoint %s failed (%s); trying %s",
-             d->c->endpoints[d->ep - 1], why, d->repo.endpoint);
+             d->c->shown[d->ep - 1], why, d->c->shown[d->ep]);
     return true;
 }
 
@@ -296,7 +313,8 @@ static int meta_failover(dl *d,
 static int meta_error(dl *d, const char *path)
 {
     const hub_http_resp *r = hub__xfer_resp(d->meta);
-    hub__what what = {d->revision, path, has_token(d)};
+    hub__what what = {d->revision, path, sends_token(d),
+                      has_token(d) && !sends_token(d)};
     return hub__backend_hf.map_error(&d->repo, &what, r,
                                      hub__xfer_body(d->meta));
 }
@@ -758,6 +776,7 @@ static int run_plan(dl *d)
         cfg.repo = &d->repo;
         cfg.revision = d->revision;
         cfg.progress = d->progress;
+        cfg.told_withheld = &d->told_withheld;
         fetch_ctx ctx = {d};
         error = hub__engine_run(&cfg, items, k,
                                 d->local ? &local_ops : &cache_ops, &ctx);
@@ -774,7 +793,7 @@ static int run_plan(dl *d)
                 it->endpoint = items[i].served_by;
                 items[i].served_by = NULL;
             } else if (it->status == HUB_FILE_DOWNLOADED &&
-                       !(it->endpoint = hub__strdup(d->repo.endpoint))) {
+                       !(it->endpoint = hub__strdup(d->c->shown[d->ep]))) {
                 error = error < 0 ? error : HUB_ENOMEM;
             }
         }

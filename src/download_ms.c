@@ -139,6 +139,8 @@ static int api_get(ms *m, const char *url, hub_buf *body, const char *path)
     req.cookie = m->cookie;
     req.endpoints = (const char *const *)m->c->endpoints;
     req.nendpoints = m->c->nendpoints;
+    req.token_endpoints = (const char *const *)m->c->token_endpoints;
+    req.ntoken_endpoints = m->c->ntoken_endpoints;
     req.body = body;
     req.max_retries = m->c->max_retries;
     req.retry_base_ms = m->c->retry_base_ms;
@@ -147,7 +149,8 @@ static int api_get(ms *m, const char *url, hub_buf *body, const char *path)
     if ((error = hub__meta_fetch(m->meta, m->http, &req)) < 0)
         return error;
     const hub_http_resp *r = hub__xfer_resp(m->meta);
-    hub__what what = {m->revision, path, has_token(m)};
+    bool sent = has_token(m) && hub__client_token_for(m->c, m->repo.endpoint);
+    hub__what what = {m->revision, path, sent, has_token(m) && !sent};
     if (r->status >= 300)
         return hub__backend_modelscope.map_error(&m->repo, &what, r,
                                                  hub__buf_cstr(body));

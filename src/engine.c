@@ -126,6 +126,7 @@ typedef struct engine {
     int paused;
     int error;              /* first failure */
     hub__error_saved saved; /* its message */
+    bool told_withheld;     /* logged that a mirror gets no token */
 } engine;
 
 int64_t hub__now_ms(void)
@@ -147,6 +148,65 @@ static const char *endpoint_of(const engine *e, const char *url)
 static bool is_hub_origin(const engine *e, const char *url)
 {
     return endpoint_of(e, url) != NULL;
+}
+
+/* `url`'s endpoint as it may be shown (credentials masked), or NULL. */
+static const char *shown_of(const engine *e, const char *url)
+{
+    for (size_t i = 0; i < e->cfg->nendpoints; i++)
+        if (hub__http_same_origin(url, e->cfg->endpoints[i]))
+            return e->cfg->shown ? e->cfg->shown[i] : NULL;
+    return NULL;
+}
+
+/* Does the token go to `url`? Only to the origins it is for: the endpoint
+ * the user gave, not the mirrors (unless asked), never a CDN. */
+static bool gets_token(const engine *e, const char *url)
+{
+    if (!e->cfg->token || !e->cfg->token[0])
+        return false;
+    for (size_t i = 0; i < e->cfg->ntoken_endpoints; i++)
+        if (hub__http_same_origin(url, e->cfg->token_endpoints[i]))
+            return true;
+    return false;
+}
+
+/* https -> http: the rest of the exchange would travel in clear (a private
+ * file, a signed URL). */
+static bool is_downgrade(const char *from, const char *to)
+{
+    return hub__str_ieqn(from, "https://", 8) &&
+           hub__str_ieqn(to, "http://", 7);
+}
+
+static int downgrade_error(long status, const char *from, const char *to)
+{
+    char *a = hub__http_host(from), *b = hub__http_host(to);
+    int error = hub__error_set_http(
+        HUB_ETLS, status,
+        "refused a redirect from https://%s to http://%s (it would leave "
+        "TLS); use an https mirror, or give the http:// endpoint yourself",
+        a ? a : "?", b ? b : "?");
+    hub__free(a);
+    hub__free(b);
+    return error;
+}
+
+/* A hub endpoint that is not given the token: say so once, so that a 401
+ * from a mirror is understood. */
+static void note_withheld(engine *e, const char *url)
+{
+    bool *told =
+        e->cfg->told_withheld ? e->cfg->told_withheld : &e->told_withheld;
+    if (*told || !e->cfg->token || !e->cfg->token[0] || gets_token(e, url) ||
+        !is_hub_origin(e, url))
+        return;
+    *told = true;
+    const char *ep = shown_of(e, url);
+    hub__log(e->cfg->log, HUB_LOG_INFO,
+             "token not sent to %s: it goes only to the endpoint it is for "
+             "(--send-token-to-mirrors sends it to mirrors too)",
+             ep ? ep : "a mirror");
 }
 
 static long backoff_ms(long base, int attempt)
@@ -673,6 +733,12 @@ static int start_part(engine *e, hub__part *p)
 {
     hub__fetch *f = p->f;
     if (!p->url) {
+        /* a HEAD on an https endpoint may have pointed at an http CDN */
+        if (f->data_url && is_downgrade(f->urls[f->url_at], f->data_url)) {
+            int error = downgrade_error(0, f->urls[f->url_at], f->data_url);
+            hub__error_prefix("'%s'", f->path);
+            return error;
+        }
         p->url = hub__strdup(f->data_url ? f->data_url : f->urls[f->url_at]);
         if (!p->url)
             return HUB_ENOMEM;
@@ -684,7 +750,8 @@ static int start_part(engine *e, hub__part *p)
         return error;
     hub_xfer_req req = {0};
     req.url = p->url;
-    req.token = is_hub_origin(e, p->url) ? e->cfg->token : NULL;
+    note_withheld(e, p->url);
+    req.token = gets_token(e, p->url) ? e->cfg->token : NULL;
     req.cookie = req.token ? e->cfg->cookie : NULL;
     req.ranged = true; /* always: CDNs refuse un-ranged GETs over 50 GB */
     req.range_start = p->start + p->done;
@@ -1121,10 +1188,15 @@ static int gave_up(hub__part *p, int error)
 static int file_http_error(engine *e, hub__part *p, const hub_http_resp *r)
 {
     hub__fetch *f = p->f;
-    if (is_hub_origin(e, p->url)) {
-        hub__what what = {e->cfg->revision, f->path,
-                          e->cfg->token && e->cfg->token[0]};
-        return e->cfg->backend->map_error(e->cfg->repo, &what, r,
+    const char *ep = endpoint_of(e, p->url);
+    if (ep) {
+        bool given = e->cfg->token && e->cfg->token[0];
+        bool sent = gets_token(e, p->url);
+        hub__what what = {e->cfg->revision, f->path, sent, given && !sent};
+        /* the endpoint that answered, which failover may have changed */
+        hub__repo repo = *e->cfg->repo;
+        repo.endpoint = ep;
+        return e->cfg->backend->map_error(&repo, &what, r,
                                           hub__xfer_body(p->x));
     }
     char *host = hub__http_host(p->url);
@@ -1144,10 +1216,11 @@ static bool failover(engine *e, hub__part *p)
     const char *ep = endpoint_of(e, p->url);
     if (!ep || f->url_at + 1 >= f->nurls)
         return false;
-    const char *next = endpoint_of(e, f->urls[f->url_at + 1]);
+    const char *next = shown_of(e, f->urls[f->url_at + 1]);
     hub__log(e->cfg->log, HUB_LOG_WARN,
-             "'%s': endpoint %s failed (%s); trying %s", f->path, ep,
-             hub_error_last()->message, next ? next : "the next one");
+             "'%s': endpoint %s failed (%s); trying %s", f->path,
+             shown_of(e, p->url), hub_error_last()->message,
+             next ? next : "the next one");
     f->url_at++;
     drop_xfer(e, p);
     restart_url(p);
@@ -1196,8 +1269,11 @@ static void part_done(engine *e, hub__part *p, int result)
         } else if (++p->hops > MAX_HOPS) {
             error = hub__error_set_http(HUB_EPROTO, st,
                                         "more than %d redirects", MAX_HOPS);
+        } else if (is_downgrade(p->url, r->location)) {
+            error = downgrade_error(st, p->url, r->location);
+            hub__error_prefix("'%s'", f->path);
         } else {
-            const char *ep = endpoint_of(e, p->url);
+            const char *ep = shown_of(e, p->url);
             if (ep && !f->served_by && !(f->served_by = hub__strdup(ep)))
                 error = HUB_ENOMEM;
             char *next = hub__strdup(r->location);
@@ -1215,8 +1291,9 @@ static void part_done(engine *e, hub__part *p, int result)
     }
     if (st >= 200 && st < 300 && p->captured) {
         const char *body = hub__xfer_body(x);
-        hub__what what = {e->cfg->revision, f->path,
-                          e->cfg->token && e->cfg->token[0]};
+        bool given = e->cfg->token && e->cfg->token[0];
+        bool sent = gets_token(e, p->url);
+        hub__what what = {e->cfg->revision, f->path, sent, given && !sent};
         error = e->cfg->backend->check_body(e->cfg->repo, &what, st, body,
                                             strlen(body));
         if (error == HUB_OK)
@@ -1230,7 +1307,7 @@ static void part_done(engine *e, hub__part *p, int result)
         return;
     }
     if (st >= 200 && st < 300) {
-        const char *ep = endpoint_of(e, p->url);
+        const char *ep = shown_of(e, p->url);
         if (!f->served_by && ep)
             f->served_by = hub__strdup(ep);
         if (p->start + p->done >= p->end) {
@@ -1753,6 +1830,15 @@ static bool is_endpoint(const hub__meta_req *req, const char *url)
     return false;
 }
 
+/* Is `url` on an origin the token is for? */
+static bool is_token_endpoint(const hub__meta_req *req, const char *url)
+{
+    for (size_t i = 0; i < req->ntoken_endpoints; i++)
+        if (hub__http_same_origin(url, req->token_endpoints[i]))
+            return true;
+    return false;
+}
+
 /* May a metadata request follow an absolute redirect to `url`? To the
  * configured endpoints and the Hub's own hosts (mirrors 308 to the Hub),
  * never elsewhere. */
@@ -1784,16 +1870,15 @@ static int wait_ms(hub__progress *progress, long ms)
 int hub__meta_fetch(hub_xfer *x, hub_http *http, const hub__meta_req *req)
 {
     char *url = hub__strdup(req->url);
-    char *origin = hub__strdup(req->url);
-    int error = (url && origin) ? HUB_OK : HUB_ENOMEM;
+    int error = url ? HUB_OK : HUB_ENOMEM;
     int attempt = 0, hops = 0;
     while (error == HUB_OK) {
         hub_xfer_req xr = {0};
         xr.head = req->head;
         xr.url = url;
-        xr.token = hub__http_same_origin(url, origin) || is_endpoint(req, url)
-                       ? req->token
-                       : NULL;
+        /* only to the origins the token is for: never to a mirror the
+         * user did not name for it, nor to where a redirect leads */
+        xr.token = is_token_endpoint(req, url) ? req->token : NULL;
         xr.cookie = xr.token ? req->cookie : NULL;
         xr.body_sink = req->body;
         if (req->body)
@@ -1848,6 +1933,10 @@ int hub__meta_fetch(hub_xfer *x, hub_http *http, const hub__meta_req *req)
             /* relative (same origin) or to a hub host: follow; a CDN: stop,
              * the 3xx itself carries the metadata */
             bool relative = hub__http_same_origin(r->location, url);
+            if (is_downgrade(url, r->location)) {
+                error = downgrade_error(r->status, url, r->location);
+                break;
+            }
             if (relative || hub_host(req, r->location)) {
                 hops++;
                 char *next = hub__strdup(r->location);
@@ -1863,6 +1952,5 @@ int hub__meta_fetch(hub_xfer *x, hub_http *http, const hub__meta_req *req)
         break;
     }
     hub__free(url);
-    hub__free(origin);
     return error;
 }

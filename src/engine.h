@@ -85,9 +85,13 @@ typedef struct hub__engine_config {
     hub_http *http;
     const hub__backend *backend;
     const hub__repo *repo;
-    const char *const *endpoints; /* the hub's (token, failover) */
+    const char *const *endpoints; /* the hub's (failover, redirects) */
     size_t nendpoints;
-    const char *token;    /* sent only to the endpoints' origins */
+    const char *const *shown;           /* each endpoint as it may be shown */
+    const char *const *token_endpoints; /* the origins the token is for */
+    size_t ntoken_endpoints;
+    const char *token;    /* sent only to token_endpoints' origins */
+    bool *told_withheld;  /* shared "said the token was withheld", or NULL */
     const char *cookie;   /* a Cookie sent with the token, or NULL */
     const char *revision; /* for messages */
     const hub_logger *log;
@@ -133,8 +137,10 @@ typedef struct hub__meta_req {
     const char *url;
     const char *token;
     const char *cookie;           /* sent with the token, or NULL */
-    const char *const *endpoints; /* hub origins: token, redirects */
+    const char *const *endpoints; /* hub origins: redirects */
     size_t nendpoints;
+    const char *const *token_endpoints; /* the origins the token is for */
+    size_t ntoken_endpoints;
     hub_buf *body; /* GET body sink, or NULL */
     int max_retries;
     long retry_base_ms;

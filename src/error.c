@@ -12,15 +12,89 @@ static _Thread_local struct {
     char message[1024];
 } last = {{HUB_OK, 0, ""}, ""};
 
+/* Length of the well-formed UTF-8 sequence at `p` (1..4), or 0. */
+static size_t utf8_len(const unsigned char *p)
+{
+    unsigned char c = p[0];
+    size_t n;
+    unsigned int min, cp;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2, min = 0x80, cp = c & 0x1fu;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3, min = 0x800, cp = c & 0x0fu;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4, min = 0x10000, cp = c & 0x07u;
+    } else {
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80) /* a NUL stops here too */
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3fu);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+/* The end of the userinfo of the URL whose authority starts at `p` (the
+ * last '@' before the path), or NULL if it has none. */
+static const char *userinfo_end(const char *p)
+{
+    const char *at = NULL;
+    for (; *p && !strchr("/?#\\ \t\"'<>", *p); p++)
+        if (*p == '@')
+            at = p;
+    return at;
+}
+
+void hub__text_clean(char *s, size_t size)
+{
+    if (!s || !size)
+        return;
+    char out[1024];
+    size_t cap = size < sizeof(out) ? size : sizeof(out);
+    size_t o = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p && o + 1 < cap) {
+        if (p[0] == ':' && p[1] == '/' && p[2] == '/') {
+            const char *at = userinfo_end((const char *)p + 3);
+            if (at) {
+                if (o + 7 >= cap)
+                    break;
+                memcpy(out + o, "://***", 6);
+                o += 6;
+                p = (const unsigned char *)at; /* the '@' is copied next */
+                continue;
+            }
+        }
+        size_t n = utf8_len(p);
+        bool c1 = n == 2 && p[0] == 0xc2 && p[1] < 0xa0;
+        if (n == 0 || c1 || (n == 1 && (*p < 0x20 || *p == 0x7f))) {
+            out[o++] = *p == '\n' || *p == '\r' || *p == '\t' ? ' ' : '?';
+            p += c1 ? 2 : 1;
+            continue;
+        }
+        if (o + n >= cap)
+            break;
+        memcpy(out + o, p, n);
+        o += n;
+        p += n;
+    }
+    out[o] = '\0';
+    memcpy(s, out, o + 1);
+}
+
 static HUB_PRINTF(1, 0) void set_message(const char *fmt, va_list ap)
 {
     int n = vsnprintf(last.message, sizeof(last.message), fmt, ap);
     if (n < 0)
         last.message[0] = '\0';
-    /* Keep it one line whatever a server put in its error text. */
-    for (char *p = last.message; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
+    /* One line, no control characters or broken UTF-8 whatever a server
+     * put in its error text, and no endpoint credentials. */
+    hub__text_clean(last.message, sizeof(last.message));
     last.info.message = last.message;
 }
 
@@ -59,6 +133,7 @@ void hub__error_prefix(const char *fmt, ...)
     memcpy(old, last.message, sizeof(old));
     snprintf(last.message, sizeof(last.message), "%s: %.*s", prefix,
              (int)(sizeof(last.message) - strlen(prefix) - 3), old);
+    hub__text_clean(last.message, sizeof(last.message));
     last.info.message = last.message;
 }
 

@@ -35,4 +35,14 @@ typedef struct hub__error_saved {
 void hub__error_save(hub__error_saved *out);
 int hub__error_restore(const hub__error_saved *saved);
 
+/*
+ * Make `s` (a NUL-terminated string in a buffer of `size` bytes) safe to
+ * show: the userinfo of every "scheme://user:pass@host" becomes "***", and
+ * C0 controls (CR and LF too), DEL, C1 controls (U+0080..U+009F) and bytes
+ * that are not UTF-8 become '?'. Every message and log line goes through
+ * it, so text a server wrote cannot drive a terminal and endpoint
+ * credentials are never echoed.
+ */
+void hub__text_clean(char *s, size_t size);
+
 #endif

@@ -465,16 +465,18 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
 
 /* ---- proxies ------------------------------------------------------------ */
 
-/* A proxy URL without its credentials, for messages. */
-static void redact(const char *proxy, char *out, size_t len)
+/* A proxy or endpoint URL without its credentials, for messages. */
+static void redact(const char *url, char *out, size_t len)
 {
-    const char *at = strrchr(proxy, '@');
-    const char *scheme = strstr(proxy, "://");
-    if (at && scheme && scheme < at)
-        snprintf(out, len, "%.*s***@%s", (int)(scheme + 3 - proxy), proxy,
-                 at + 1);
-    else
-        snprintf(out, len, "%s", proxy);
+    snprintf(out, len, "%s", url);
+    hub__text_clean(out, len);
+}
+
+char *hub__http_url_shown(const char *url)
+{
+    char shown[1024];
+    redact(url, shown, sizeof(shown));
+    return hub__strdup(shown);
 }
 
 static bool parse_ipv4(const char *s, size_t n, uint32_t *out)

@@ -145,6 +145,10 @@ char *hub__http_quote_plus(const char *s);
 bool hub__http_same_origin(const char *a, const char *b);
 /* Host part of an absolute URL (lower case, no port), freshly allocated. */
 char *hub__http_host(const char *url);
+
+/* `url` as it may be shown: its userinfo masked (user:password becomes ***),
+ * controls replaced (hub__text_clean). Fresh string, NULL on ENOMEM. */
+char *hub__http_url_shown(const char *url);
 /* Resolve `ref` (absolute or relative) against `base`, per RFC 3986. */
 char *hub__http_resolve(const char *base, const char *ref);
 

@@ -256,7 +256,8 @@ char *hub__hf_repo_folder_name(hub_repo_type type, const char *id)
 }
 
 /* The server's own words for the failure: X-Error-Message, or a JSON
- * "error" field, or nothing. */
+ * "error" field, or nothing; with controls and broken UTF-8 replaced (the
+ * server must not drive the user's terminal). */
 static void server_text(const hub_http_resp *resp,
                         const char *body,
                         char *out,
@@ -265,6 +266,7 @@ static void server_text(const hub_http_resp *resp,
     out[0] = '\0';
     if (resp->error_message && resp->error_message[0]) {
         snprintf(out, outlen, "%s", resp->error_message);
+        hub__text_clean(out, outlen);
         return;
     }
     if (!body || body[0] != '{')
@@ -278,6 +280,7 @@ static void server_text(const hub_http_resp *resp,
     if (e)
         snprintf(out, outlen, "%s", e);
     hub__json_free(root);
+    hub__text_clean(out, outlen);
 }
 
 static int hf_map_error(const hub__repo *repo,
@@ -307,6 +310,18 @@ static int hf_map_error(const hub__repo *repo,
             "file '%s' not found in %s '%s' at revision '%s' (HTTP %ld); "
             "check the file name",
             what->path ? what->path : "?", type, repo->id, rev, st);
+    bool denied = st == 401 || st == 403 || strcmp(code, "GatedRepo") == 0 ||
+                  strcmp(code, "RepoNotFound") == 0;
+    if (denied && what->token_withheld)
+        return hub__error_set_http(
+            strcmp(code, "GatedRepo") == 0 ? HUB_EGATED
+            : st == 404                    ? HUB_ENOREPO
+                                           : HUB_EAUTH,
+            st,
+            "%s '%s' refused by %s (HTTP %ld%s), which was not sent the "
+            "token: it goes only to the endpoint it is for; pass "
+            "--send-token-to-mirrors if this mirror should get it",
+            type, repo->id, repo->endpoint, st, detail);
     if (strcmp(code, "GatedRepo") == 0) {
         if (!what->has_token)
             return hub__error_set_http(

@@ -212,7 +212,8 @@ static const char *english(const char *msg)
     return NULL;
 }
 
-/* The server's words: Message of a JSON body, translated when known. */
+/* The server's words: Message of a JSON body, translated when known, with
+ * controls and broken UTF-8 replaced. */
 static void server_words(
     const char *body, size_t len, char *out, size_t outlen, long long *code)
 {
@@ -240,6 +241,7 @@ static void server_words(
     if (hub__json_u64(hub__json_get(root, "Code"), &c))
         *code = (long long)c;
     hub__json_free(root);
+    hub__text_clean(out, outlen);
 }
 
 static const char *type_name(const hub__repo *repo)
@@ -260,10 +262,13 @@ static int ms_map(const hub__repo *repo,
     if (words[0])
         snprintf(detail, sizeof(detail), ": %s", words);
     const char *rev = what->revision ? what->revision : "master";
-    const char *tok = what->has_token
-                          ? "check that your token can read it"
-                          : "if it is private, pass a token (--token or "
-                            "MODELSCOPE_API_TOKEN)";
+    const char *tok =
+        what->token_withheld ? "the token was not sent to this mirror (it goes "
+                               "only to the endpoint it is for); pass "
+                               "--send-token-to-mirrors to send it"
+        : what->has_token    ? "check that your token can read it"
+                             : "if it is private, pass a token (--token or "
+                               "MODELSCOPE_API_TOKEN)";
     if (st == 404 && what->path)
         return hub__error_set_http(HUB_ENOENTRY, st,
                                    "file '%s' not found in ModelScope %s '%s' "

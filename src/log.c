@@ -16,8 +16,7 @@ void hub__log(const hub_logger *logger, int level, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return;
-    for (char *p = line; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
+    /* one line, no control characters, no endpoint credentials */
+    hub__text_clean(line, sizeof(line));
     logger->cb(level, line, logger->payload);
 }

@@ -165,6 +165,24 @@ class DownloadTest(BindingTestCase):
         self.assertTrue(self.cdn_requests())
         self.assertFalse(any(r["auth"] for r in self.cdn_requests()))
 
+    def test_token_goes_to_a_fallback_only_when_asked(self):
+        dead = "http://127.0.0.1:9"  # discard: nothing listens
+        for ask in (False, True):
+            self.hub.clear_log()
+            c = self.client(endpoint=dead, fallback_endpoints=[self.hub.url],
+                            token="hf_alice", send_token_to_mirrors=ask, max_retries=0)
+            c.hf_hub_download(DEMO, "config.json", force_download=True)
+            hub = [r for r in self.hub.log() if r["server"] == "hub"]
+            self.assertTrue(hub)
+            self.assertEqual({r["auth"] for r in hub}, {ask})
+
+    def test_endpoint_credentials_are_masked(self):
+        url = self.hub.url.replace("http://", "http://alice:S3CRET@")
+        c = self.client(endpoint=url, token="hf_alice")
+        self.assertNotIn("S3CRET", c.endpoint)
+        result = c.download(DEMO, files=["config.json"])
+        self.assertEqual({f.endpoint for f in result.files}, {c.endpoint})
+
 
 class ErrorTest(BindingTestCase):
 

@@ -7,6 +7,7 @@
 #include "../../src/buf.h"
 #include "../../src/cache_hf.h"
 #include "../../src/cache_ms.h"
+#include "../../src/client.h"
 #include "../../src/digest.h"
 #include "../../src/http.h"
 #include "../../src/hub_hf.h"
@@ -920,6 +921,150 @@ static void test_msc_kept_when_unreadable_or_short_of_memory(void)
     hub__mscache_free(&c);
 }
 
+/* ---- credentials: which endpoints get the token; what may be shown ---- */
+
+/* A client from `endpoint` + `fallbacks`, the environment ignored unless
+ * `env`; NULL on failure. */
+static hub_client *token_client(const char *endpoint,
+                                const char *const *fallbacks,
+                                size_t n,
+                                int to_mirrors,
+                                bool env)
+{
+    hub_client_options o = HUB_CLIENT_OPTIONS_INIT;
+    o.flags = env ? 0 : HUB_CLIENT_IGNORE_ENV;
+    o.endpoint = endpoint;
+    o.token = "hf_SECRET";
+    o.fallback_endpoints = fallbacks;
+    o.fallback_count = n;
+    o.send_token_to_mirrors = to_mirrors;
+    o.cache_dir = "/tmp/hubfetch-unit-cache";
+    hub_client *c = NULL;
+    return hub_client_new(&c, &o) == HUB_OK ? c : NULL;
+}
+
+static void test_token_bound_to_one_origin(void)
+{
+    /* auto outside a Chinese locale: the hub gets it, the mirror not */
+    hub_client *c = token_client("auto", NULL, 0, 0, false);
+    ASSERT(c);
+    ASSERT_EQ_INT(c->nendpoints, 2);
+    ASSERT_EQ_STR(c->endpoints[1], "https://hf-mirror.com");
+    ASSERT(hub__client_token_for(c, "https://huggingface.co"));
+    ASSERT(!hub__client_token_for(c, "https://hf-mirror.com"));
+    ASSERT_EQ_INT(c->ntoken_endpoints, 1);
+    ASSERT_EQ_STR(c->token_endpoints[0], "https://huggingface.co");
+    hub_client_free(c);
+
+    /* a Chinese locale puts the mirror first: still only the hub */
+    const char *saved = getenv("LC_ALL");
+    char *keep = saved ? hub__strdup(saved) : NULL;
+    setenv("LC_ALL", "zh_CN.UTF-8", 1);
+    c = token_client("auto", NULL, 0, 0, true);
+    if (keep) {
+        setenv("LC_ALL", keep, 1);
+        hub__free(keep);
+    } else {
+        unsetenv("LC_ALL");
+    }
+    ASSERT(c);
+    ASSERT_EQ_STR(c->endpoints[0], "https://hf-mirror.com");
+    ASSERT(!hub__client_token_for(c, "https://hf-mirror.com"));
+    ASSERT(hub__client_token_for(c, "https://huggingface.co"));
+    hub_client_free(c);
+
+    /* explicit fallbacks, and "auto" among them, get nothing */
+    const char *fb[] = {"https://mirror.example", "auto"};
+    c = token_client("https://hub.example", fb, 2, 0, false);
+    ASSERT(c);
+    ASSERT_EQ_INT(c->nendpoints, 4);
+    ASSERT_EQ_INT(c->ntoken_endpoints, 1);
+    ASSERT(hub__client_token_for(c, "https://hub.example"));
+    ASSERT(!hub__client_token_for(c, "https://mirror.example"));
+    ASSERT(!hub__client_token_for(c, "https://huggingface.co"));
+    ASSERT(!hub__client_token_for(c, "https://hf-mirror.com"));
+    hub_client_free(c);
+
+    /* unless asked */
+    c = token_client("https://hub.example", fb, 2, 1, false);
+    ASSERT(c);
+    ASSERT_EQ_INT(c->ntoken_endpoints, 4);
+    ASSERT(hub__client_token_for(c, "https://hf-mirror.com"));
+    hub_client_free(c);
+
+    /* a version-1 caller has no send_token_to_mirrors: whatever lies
+     * after its struct is not read */
+    hub_client_options o;
+    memset(&o, 0x5a, sizeof(o));
+    ASSERT_OK(hub_client_options_init(&o, 1));
+    ASSERT_EQ_INT(o.send_token_to_mirrors, 0x5a5a5a5a);
+    o.flags = HUB_CLIENT_IGNORE_ENV;
+    o.endpoint = "https://hub.example";
+    o.token = "hf_SECRET";
+    o.fallback_endpoints = fb;
+    o.fallback_count = 1;
+    o.cache_dir = "/tmp/hubfetch-unit-cache";
+    c = NULL;
+    ASSERT_OK(hub_client_new(&c, &o));
+    ASSERT(!hub__client_token_for(c, "https://mirror.example"));
+    hub_client_free(c);
+}
+
+static void test_text_clean(void)
+{
+    char s[256];
+    /* terminal escapes, BEL, DEL, C1 as UTF-8 and as a raw byte, broken
+     * UTF-8; valid UTF-8 kept */
+    snprintf(s, sizeof(s), "%s",
+             "a\x1b]0;pwned\x07\x1b[2Jb\x7f\xc2\x9b"
+             "1m\x9b"
+             "c\xff\xc3(\xe2\x82 "
+             "caf\xc3\xa9 \xe6\x97\xa5\n\r\t.");
+    hub__text_clean(s, sizeof(s));
+    ASSERT_EQ_STR(s,
+                  "a?]0;pwned??[2Jb??1m?c?\?(?\? caf\xc3\xa9 \xe6\x97\xa5   .");
+    /* overlong and surrogate encodings are not UTF-8 either */
+    snprintf(s, sizeof(s), "%s", "\xc0\x9b\xed\xa0\x80x");
+    hub__text_clean(s, sizeof(s));
+    ASSERT(strchr(s, 0x1b) == NULL);
+    ASSERT_EQ_STR(s + strlen(s) - 1, "x");
+    /* credentials of any URL */
+    snprintf(s, sizeof(s), "%s",
+             "endpoint http://alice:S3CRET@127.0.0.1:8080/x@y failed; "
+             "trying https://u@h/ and 'socks5h://p:q@proxy:1080'");
+    hub__text_clean(s, sizeof(s));
+    ASSERT_EQ_STR(s, "endpoint http://***@127.0.0.1:8080/x@y failed; trying "
+                     "https://***@h/ and 'socks5h://***@proxy:1080'");
+    /* a URL without userinfo, an '@' in the path or the query: as is */
+    snprintf(s, sizeof(s), "%s", "https://h.example/a@b?c=d@e");
+    hub__text_clean(s, sizeof(s));
+    ASSERT_EQ_STR(s, "https://h.example/a@b?c=d@e");
+    /* a small buffer is never overrun */
+    char small[8] = "http://";
+    hub__text_clean(small, sizeof(small));
+    ASSERT_EQ_STR(small, "http://");
+    /* messages go through it */
+    hub__error_set(HUB_EHTTP, "x %s y", "\x1b[2J http://a:b@h");
+    ASSERT_EQ_STR(hub_error_last()->message, "x ?[2J http://***@h y");
+    hub__error_clear();
+}
+
+static void test_endpoint_credentials_not_shown(void)
+{
+    hub_client *c =
+        token_client("http://alice:S3CRET@127.0.0.1:9", NULL, 0, 0, false);
+    ASSERT(c);
+    ASSERT_EQ_STR(hub_client_endpoint(c), "http://***@127.0.0.1:9");
+    /* the real one is still used */
+    ASSERT_EQ_STR(c->endpoints[0], "http://alice:S3CRET@127.0.0.1:9");
+    hub_client_free(c);
+    hub_client_options o = HUB_CLIENT_OPTIONS_INIT;
+    o.flags = HUB_CLIENT_IGNORE_ENV;
+    o.endpoint = "ftp://bob:S3CRET@host";
+    ASSERT_EQ_INT(hub_client_new(&c, &o), HUB_EINVAL);
+    ASSERT(strstr(hub_error_last()->message, "S3CRET") == NULL);
+}
+
 static const test_case unit_tests[] = {
     {"msc_kept_when_unreadable_or_short_of_memory",
      test_msc_kept_when_unreadable_or_short_of_memory},
@@ -944,6 +1089,9 @@ static const test_case unit_tests[] = {
     {"safefs_confines", test_safefs_confines},
     {"lock_excludes_other_process", test_lock_excludes_other_process},
     {"alloc_failures_are_clean", test_alloc_failures_are_clean},
+    {"token_bound_to_one_origin", test_token_bound_to_one_origin},
+    {"text_clean", test_text_clean},
+    {"endpoint_credentials_not_shown", test_endpoint_credentials_not_shown},
 };
 
 const test_case *unit_suite(size_t *count)

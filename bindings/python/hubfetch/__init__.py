@@ -21,7 +21,7 @@ from .errors import (CacheError, ChecksumError, ClientBusyError, DownloadCancell
                      HubfetchError, InvalidArgumentError, LocalEntryNotFoundError,
                      NetworkError, RepositoryNotFoundError, RevisionNotFoundError)
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "Client", "Job", "Progress", "Phase", "FileStatus", "FileInfo", "Result",

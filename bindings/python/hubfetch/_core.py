@@ -276,7 +276,9 @@ class Client:
     huggingface_hub reads it (HF_ENDPOINT, HF_TOKEN, HF_HUB_CACHE, ...),
     unless ignore_env=True, else the library's built-in default.
 
-    token: a string, None (environment) or False/"" (send none).
+    token: a string, None (environment) or False/"" (send none). It goes
+        only to the origin of `endpoint` (for "auto": huggingface.co), not
+        to fallback endpoints unless send_token_to_mirrors=True.
     proxy: "http://host:port", "socks5h://...", "" for none, None for the
         environment; `proxies`, a requests-style dict, is accepted too.
     hub: "hf" (Hugging Face or a mirror) or "modelscope" (then the
@@ -300,7 +302,8 @@ class Client:
                  stall_timeout=None, max_retries=None, lock_timeout=None,
                  proxy=None, proxies=None, no_proxy=None,
                  fallback_endpoints=None, ca_bundle=None, hub="hf",
-                 ignore_env=False, log=None, log_level=LogLevel.WARN):
+                 ignore_env=False, log=None, log_level=LogLevel.WARN,
+                 send_token_to_mirrors=False):
         self._ptr = None
         self._lock = threading.RLock()
         self._jobs = weakref.WeakSet()
@@ -336,6 +339,7 @@ class Client:
         if hub not in _lib.HUB_KINDS:
             raise ValueError(f"hub must be one of {sorted(_lib.HUB_KINDS)}: {hub!r}")
         o.hub = _lib.HUB_KINDS[hub]
+        o.send_token_to_mirrors = int(bool(send_token_to_mirrors))
         if log is not None:
             def on_log(level, msg, _payload):
                 try:
@@ -387,7 +391,7 @@ class Client:
 
     @property
     def endpoint(self):
-        """The effective (first) endpoint."""
+        """The effective (first) endpoint, credentials masked."""
         return _text(lib.hub_client_endpoint(self._handle()))
 
     # -- downloads ----------------------------------------------------------

@@ -13,11 +13,11 @@ import os
 # pass these, never the library's newer ones: a newer library accepts older
 # versions, and the fields we know are at the same offsets.
 PROGRESS_VERSION = 1
-CLIENT_OPTIONS_VERSION = 1
+CLIENT_OPTIONS_VERSION = 2
 DOWNLOAD_OPTIONS_VERSION = 2
 
 # The oldest library (HUB_VERSION_NUM) whose ABI this binding can drive.
-MIN_LIBRARY_VERSION = 200
+MIN_LIBRARY_VERSION = 300
 
 AUTO = -1
 CLIENT_IGNORE_ENV = 0x1
@@ -98,6 +98,7 @@ class hub_client_options(ctypes.Structure):
         ("fallback_count", ctypes.c_size_t),
         ("ca_bundle", ctypes.c_char_p),
         ("hub", ctypes.c_int),  # enum hub_kind
+        ("send_token_to_mirrors", ctypes.c_int),  # version 2
     ]
 
 

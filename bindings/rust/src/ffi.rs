@@ -30,12 +30,12 @@ use crate::{DownloadResult, Error, FileInfo, FileStatus, LogLevel, Phase, Progre
 // ---- the header, as is --------------------------------------------------------
 
 pub const HUB_PROGRESS_VERSION: c_uint = 1;
-pub const HUB_CLIENT_OPTIONS_VERSION: c_uint = 1;
+pub const HUB_CLIENT_OPTIONS_VERSION: c_uint = 2;
 pub const HUB_DOWNLOAD_OPTIONS_VERSION: c_uint = 2;
 pub const HUB_AUTO: c_int = -1;
 pub const HUB_CLIENT_IGNORE_ENV: c_uint = 0x1;
 /// The oldest library (HUB_VERSION_NUM) this crate can drive.
-pub const MIN_LIBRARY_VERSION: c_int = 200;
+pub const MIN_LIBRARY_VERSION: c_int = 300;
 
 /// `enum hub_phase`, `hub_repo_type`, `hub_file_status` are C enums: `int`.
 pub type hub_enum = c_int;
@@ -98,6 +98,8 @@ pub struct hub_client_options {
     pub fallback_count: usize,
     pub ca_bundle: *const c_char,
     pub hub: hub_enum, // enum hub_kind
+    /// Since version 2.
+    pub send_token_to_mirrors: c_int,
 }
 
 #[repr(C)]
@@ -350,6 +352,7 @@ pub(crate) struct ClientConfig {
     pub fallback_endpoints: CStrList,
     pub ca_bundle: Option<CString>,
     pub hub: i32,
+    pub send_token_to_mirrors: bool,
     pub log: Option<(LogLevel, LogFn)>,
 }
 
@@ -417,6 +420,7 @@ impl RawClient {
         o.fallback_count = count;
         o.ca_bundle = ptr_or_null(&cfg.ca_bundle);
         o.hub = cfg.hub;
+        o.send_token_to_mirrors = cfg.send_token_to_mirrors as c_int;
         let log = cfg.log.map(|(level, f)| {
             o.log_level = level as c_int;
             Box::new(f)

@@ -491,6 +491,13 @@ impl ClientBuilder {
         self.cfg.hub = kind as i32;
         self
     }
+    /// Send the token to every endpoint, the fallbacks (mirrors) and the
+    /// one "auto" adds included. By default it goes only to the first
+    /// endpoint's origin (for "auto": huggingface.co).
+    pub fn send_token_to_mirrors(mut self, yes: bool) -> Self {
+        self.cfg.send_token_to_mirrors = yes;
+        self
+    }
     /// Ignore every environment variable (HF_*, proxies...).
     pub fn ignore_env(mut self, ignore: bool) -> Self {
         self.cfg.ignore_env = ignore;

@@ -75,6 +75,7 @@ fn rust_layouts() -> Vec<Layout> {
             fallback_count,
             ca_bundle,
             hub,
+            send_token_to_mirrors,
         }),
         layout!(hub_download_options {
             version,
