@@ -1326,6 +1326,8 @@ static void start_item(engine *e, hub__fetch *f, int64_t now)
                      "downloading '%s')",
                      f->lock_path ? f->lock_path : "?", f->path);
         }
+        /* a waiting file reports nothing: the callback may still cancel */
+        hub__progress_heartbeat(e->cfg->progress);
         st->wait_until_ms = now + LOCK_RETRY_MS;
         return;
     }
@@ -1717,17 +1719,27 @@ static bool hub_host(const hub__meta_req *req, const char *url)
     return known;
 }
 
-/* Sleep `ms`, waking early if the download is cancelled. */
+static int cancelled(void)
+{
+    return hub__error_set(HUB_ECANCELLED,
+                          "download cancelled; run it again to resume");
+}
+
+/* Sleep `ms`, waking within 20 ms if the download is cancelled, and
+ * giving the progress callback its heartbeat meanwhile. */
 static int wait_ms(hub__progress *progress, long ms)
 {
     int64_t until = hub__now_ms() + ms;
-    while (hub__now_ms() < until) {
+    for (;;) {
+        hub__progress_heartbeat(progress);
         if (hub__progress_cancelled(progress))
-            return hub__error_set(HUB_ECANCELLED, "download cancelled");
-        struct timespec ts = {0, 20 * 1000000L};
+            return cancelled();
+        int64_t left = until - hub__now_ms();
+        if (left <= 0)
+            return HUB_OK;
+        struct timespec ts = {0, (left < 20 ? (long)left : 20L) * 1000000L};
         nanosleep(&ts, NULL);
     }
-    return HUB_OK;
 }
 
 /* Host of `url` for a message ("the server" if it has none). */
@@ -1764,9 +1776,10 @@ int hub__meta_fetch(hub_xfer *x, hub_http *http, const hub__meta_req *req)
         int result = HUB_OK;
         hub_xfer *done = NULL;
         while (!done) {
+            hub__progress_heartbeat(req->progress);
             if (hub__progress_cancelled(req->progress)) {
                 hub__xfer_abort(x);
-                error = hub__error_set(HUB_ECANCELLED, "download cancelled");
+                error = cancelled();
                 break;
             }
             if (hub__now_ms() >= deadline) {

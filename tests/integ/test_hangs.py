@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """Nothing a server says can hold hubfetch (security audit F5): endless
-error bodies, day-long Retry-After, trickled metadata."""
+error bodies, day-long Retry-After, trickled metadata; and SIGTERM/SIGINT
+stop it wherever it waits (backoff, a silent metadata request, a cache
+lock held by another process) with exit code 31."""
+import fcntl
 import os
+import signal
+import subprocess
 import sys
 import time
 import unittest
 
-from cli_util import DEMO, CliTestCase
+from cli_util import DEMO, HUBFETCH, CliTestCase
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MS_FIXTURES = os.path.join(os.path.dirname(HERE), "fixtures", "modelscope")
@@ -102,6 +107,123 @@ class ModelScopeEndlessTest(CliTestCase):
                                     "hubfetch/ms-demo", "config.json", timeout=40)
         self.assertEqual(rc, 30, err)
         self.assertLess(time.monotonic() - t0, 20)
+
+
+class SignalTest(CliTestCase):
+    """SIGTERM/SIGINT cancel the download wherever it waits: exit 31."""
+
+    def start(self, *args):
+        return subprocess.Popen([HUBFETCH, "download", *args], env=self.env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL)
+
+    def wait_for(self, proc, cond, what):
+        deadline = time.monotonic() + 20
+        while not cond():
+            if proc.poll() is not None:
+                self.fail(f"hubfetch ended before {what}: {proc.returncode} "
+                          f"{proc.stderr.read().decode()}")
+            if time.monotonic() > deadline:
+                proc.kill()
+                proc.communicate()
+                self.fail(f"never {what}")
+            time.sleep(0.05)
+
+    def cancel(self, proc, sig=signal.SIGTERM):
+        """Send `sig`; hubfetch must exit with 31 within 3 s."""
+        time.sleep(0.5)  # well inside the wait
+        proc.send_signal(sig)
+        t0 = time.monotonic()
+        try:
+            out, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            self.fail(f"hubfetch ignored signal {sig}")
+        took = time.monotonic() - t0
+        err = err.decode()
+        self.assertEqual(proc.returncode, 31, err)
+        self.assertIn("cancelled", err)
+        self.assertLess(took, 3, err)
+        return err
+
+    def hub_saw(self, needle):
+        return any(needle in r["path"] for r in self.hub.log())
+
+    def test_sigterm_during_a_server_asked_wait(self):
+        # 250 s is under the 300 s cap: obeyed, until SIGTERM
+        self.hub.faults([{"match": "resolve/main/config.json", "server": "hub",
+                          "action": {"status": 429, "headers": {"Retry-After": "250"}}}])
+        proc = self.start(DEMO, "config.json")
+        self.wait_for(proc, lambda: self.hub_saw("config.json"), "asked the hub")
+        self.cancel(proc)
+
+    def test_sigint_during_a_backoff_on_the_cdn(self):
+        self.hub.faults([{"match": "repos/", "server": "cdn",
+                          "action": {"status": 503, "headers": {"Retry-After": "250"}}}])
+        proc = self.start(DEMO, "onnx/model.onnx")
+        self.wait_for(proc, lambda: any(r["server"] == "cdn" for r in self.hub.log()),
+                      "reached the CDN")
+        self.cancel(proc, signal.SIGINT)
+
+    def test_sigterm_during_a_silent_metadata_request(self):
+        # the HEAD gets no answer at all (under the 30 s stall timeout)
+        self.hub.faults([{"match": "resolve/main/config.json", "server": "hub",
+                          "action": {"stall_after": 0, "stall_ms": 60000}}])
+        proc = self.start(DEMO, "config.json")
+        self.wait_for(proc, lambda: self.hub.control()["in_flight"] > 0, "asked the hub")
+        self.cancel(proc)
+
+    def test_sigterm_while_another_process_holds_the_lock(self):
+        f = self.hub.fixtures.repo(DEMO).resolve("main").files["config.json"]
+        lock_dir = os.path.join(self.cache, ".locks", "models--hubfetch--demo-model")
+        os.makedirs(lock_dir)
+        lock = open(os.path.join(lock_dir, f"{f.etag}.lock"), "w")
+        self.addCleanup(lock.close)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        proc = self.start(DEMO, "config.json", "-v")
+        self.wait_for(proc, lambda: self.hub_saw("config.json"), "asked the hub")
+        time.sleep(1)  # now waiting for the lock
+        self.assertIsNone(proc.poll())
+        self.cancel(proc)
+
+
+class ModelScopeSignalTest(SignalTest):
+
+    ms_fixtures = MS_FIXTURES
+
+    def setUp(self):
+        super().setUp()
+        self.root = os.path.join(self.tmp, "ms-cache")
+        self.env["MODELSCOPE_CACHE"] = self.root
+        self.env["MODELSCOPE_ENDPOINT"] = self.hub.url
+        for k in ("MODELSCOPE_API_TOKEN", "MODELSCOPE_DOMAIN"):
+            self.env.pop(k, None)
+
+    # the Hugging Face cases are not repeated here
+    test_sigterm_during_a_server_asked_wait = None
+    test_sigint_during_a_backoff_on_the_cdn = None
+    test_sigterm_during_a_silent_metadata_request = None
+    test_sigterm_while_another_process_holds_the_lock = None
+
+    def test_sigterm_while_another_process_holds_the_repo_lock(self):
+        lock_dir = os.path.join(self.root, ".lock")
+        os.makedirs(lock_dir)
+        lock = open(os.path.join(lock_dir, "hubfetch___ms-demo"), "w")
+        self.addCleanup(lock.close)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        proc = self.start("--hub", "modelscope", "hubfetch/ms-demo", "config.json")
+        self.wait_for(proc, lambda: self.hub_saw("/api/v1/models/"), "asked the hub")
+        time.sleep(1)  # now waiting for the repo lock
+        self.assertIsNone(proc.poll())
+        self.cancel(proc)
+
+    def test_sigterm_during_a_server_asked_wait_on_the_api(self):
+        self.hub.faults([{"match": "/api/v1/models/", "server": "hub",
+                          "action": {"status": 503, "headers": {"Retry-After": "250"}}}])
+        proc = self.start("--hub", "modelscope", "hubfetch/ms-demo", "config.json")
+        self.wait_for(proc, lambda: self.hub_saw("/api/v1/models/"), "asked the hub")
+        self.cancel(proc)
 
 
 if __name__ == "__main__":
