@@ -1814,11 +1814,12 @@ int hub__meta_fetch(hub_xfer *x, hub_http *http, const hub__meta_req *req)
         }
         long d = asked >= 0 ? asked * 1000
                             : backoff_ms(req->retry_base_ms, attempt + 1);
-        /* a wait the server asked for is not ours: the deadline moves */
-        if (asked >= 0)
-            deadline += d;
+        /* our own backoff only if it ends before the deadline; a wait the
+         * server asked for (capped above) is not ours: the deadline moves */
         if (transient && attempt < req->max_retries &&
-            hub__now_ms() + d < deadline) {
+            (asked >= 0 || hub__now_ms() + d < deadline)) {
+            if (asked >= 0)
+                deadline += d;
             attempt++;
             if (result < 0)
                 hub__log(req->log, HUB_LOG_INFO, "%s: %s; retrying in %.1f s",
