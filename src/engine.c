@@ -1023,7 +1023,10 @@ static int verify_and_flush(engine *e, hub__fetch *f)
 static int server_wait_refused(const char *what, long status, long secs)
 {
     char about[32] = "";
-    if (secs >= 2 * 3600)
+    if (secs >= 2 * 86400)
+        snprintf(about, sizeof(about), " (about %ld days)",
+                 (secs + 43200) / 86400);
+    else if (secs >= 2 * 3600)
         snprintf(about, sizeof(about), " (about %ld h)", (secs + 1800) / 3600);
     else if (secs >= 2 * 60)
         snprintf(about, sizeof(about), " (about %ld min)", (secs + 30) / 60);
@@ -1227,9 +1230,9 @@ static void part_done(engine *e, hub__part *p, int result)
     long asked = hub__http_server_wait(r);
     if (hub__status_retryable(st) && asked > HUB__SERVER_WAIT_MAX_S) {
         char *host = hub__http_host(p->url);
-        char what[1200];
-        snprintf(what, sizeof(what), "'%s': %s", f->path,
-                 host ? host : "the server");
+        char what[300];
+        /* finish() names the repo and file */
+        snprintf(what, sizeof(what), "%s", host ? host : "the server");
         hub__free(host);
         error = server_wait_refused(what, st, asked);
         drop_xfer(e, p);
@@ -1742,12 +1745,21 @@ static int wait_ms(hub__progress *progress, long ms)
     }
 }
 
-/* Host of `url` for a message ("the server" if it has none). */
-static void host_of(const char *url, char *out, size_t len)
+/* "host (/path)" of `url` for a message: what was asked, without the
+ * query (signed links) or userinfo; anything but printable ASCII shown
+ * as '?'. */
+static void where_of(const char *url, char *out, size_t len)
 {
     char *host = hub__http_host(url);
-    snprintf(out, len, "%s", host ? host : "the server");
+    const char *path = strstr(url, "://");
+    path = path ? strchr(path + 3, '/') : NULL;
+    int plen = path ? (int)strcspn(path, "?#") : 0;
+    snprintf(out, len, "%s (%.*s)", host ? host : "the server",
+             plen > 200 ? 200 : plen, path ? path : "");
     hub__free(host);
+    for (char *c = out; *c; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+            *c = '?';
 }
 
 int hub__meta_fetch(hub_xfer *x, hub_http *http, const hub__meta_req *req)
@@ -1759,7 +1771,7 @@ int hub__meta_fetch(hub_xfer *x, hub_http *http, const hub__meta_req *req)
     long stall = hub__http_stall_timeout_ms(http);
     long budget = META_DEADLINE_STALLS * (stall > 0 ? stall : DEFAULT_STALL_MS);
     int64_t deadline = hub__now_ms() + budget;
-    char host[256];
+    char host[512];
     while (error == HUB_OK) {
         hub_xfer_req xr = {0};
         xr.head = req->head;
@@ -1784,7 +1796,7 @@ int hub__meta_fetch(hub_xfer *x, hub_http *http, const hub__meta_req *req)
             }
             if (hub__now_ms() >= deadline) {
                 hub__xfer_abort(x);
-                host_of(url, host, sizeof(host));
+                where_of(url, host, sizeof(host));
                 error = hub__error_set(HUB_ETIMEOUT,
                                        "%s did not answer within %ld s "
                                        "(too slow, or stuck); try again later",
@@ -1808,7 +1820,7 @@ int hub__meta_fetch(hub_xfer *x, hub_http *http, const hub__meta_req *req)
         long asked = result == HUB_OK ? hub__http_server_wait(r) : -1;
         if (transient && attempt < req->max_retries &&
             asked > HUB__SERVER_WAIT_MAX_S) {
-            host_of(url, host, sizeof(host));
+            where_of(url, host, sizeof(host));
             error = server_wait_refused(host, r->status, asked);
             break;
         }
