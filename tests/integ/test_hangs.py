@@ -6,8 +6,10 @@ lock held by another process) with exit code 31."""
 import fcntl
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -84,6 +86,45 @@ class ServerCannotHoldTest(CliTestCase):
         rc, err, took = self.timed(DEMO, "--stall-timeout", "1", timeout=60)
         self.assertEqual(rc, 24, err)
         self.assertIn("did not answer within 6 s", err)
+        self.assertLess(took, 20)
+
+    def test_trickled_response_headers_on_a_file_transfer(self):
+        """A download server sending its header lines a byte at a time is
+        given up on: curl's low-speed check (the stall timeout) counts body
+        bytes only, so a header trickle is a stall. A guard: this already
+        held before F5's fixes."""
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(8)
+        self.addCleanup(srv.close)
+
+        def serve():
+            while True:
+                try:
+                    conn, _ = srv.accept()
+                except OSError:
+                    return
+                threading.Thread(target=trickle, args=(conn,), daemon=True).start()
+
+        def trickle(conn):
+            with conn:
+                try:
+                    conn.recv(65536)
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                    for _ in range(3000):
+                        conn.sendall(b"a")
+                        time.sleep(0.2)
+                except OSError:
+                    pass
+
+        threading.Thread(target=serve, daemon=True).start()
+        port = srv.getsockname()[1]
+        self.hub.faults([{"match": "repos/", "server": "cdn",
+                          "action": {"redirect": f"http://127.0.0.1:{port}", "code": 302}}])
+        rc, err, took = self.timed(DEMO, "onnx/model.onnx", "--stall-timeout", "1",
+                                   "--retries", "1")
+        self.assertEqual(rc, 24, err)
+        self.assertIn("Operation too slow", err)
         self.assertLess(took, 20)
 
 
