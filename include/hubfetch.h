@@ -504,6 +504,13 @@ HUB_EXTERN void hub_result_free(hub_result *result);
  * `snapshots/<commit>/`. When the hub cannot be reached, the cached copy of
  * the revision is returned if there is one.
  *
+ * Nothing a server says can hold the call: a wait it asks for (Retry-After,
+ * RateLimit) is obeyed up to 300 s, a longer one fails at once with
+ * #HUB_ERATELIMIT; an error answer is read for its first 16 KiB only; a
+ * metadata request (HEAD, revision, listing page) gets 6 stall timeouts in
+ * all, retries included, then fails with #HUB_ETIMEOUT. hub_client_cancel()
+ * or the progress callback stop it wherever it waits.
+ *
  * @param path_out receives the local path (free with hub_free()).
  * @param repo_id "org/name" or "name".
  * @param filename path of the file in the repository.
