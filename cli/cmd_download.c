@@ -146,13 +146,18 @@ static void help(FILE *fp)
 }
 
 static volatile sig_atomic_t interrupted;
+static hub_client *volatile signal_client;
 
-static void on_sigint(int sig)
+/* SIGINT/SIGTERM: cancel the download wherever it is (a transfer, a
+ * metadata request, a backoff, a lock wait); it keeps its partial files
+ * and the command exits with 31. A second signal kills at once. */
+static void on_signal(int sig)
 {
     (void)sig;
     interrupted = 1;
-    /* a second Ctrl-C kills at once */
+    hub_client_cancel(signal_client); /* async-signal-safe */
     signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
 }
 
 typedef struct progress_ctx {
@@ -555,11 +560,18 @@ int cmd_download(int argc, char **argv)
         rc = cli_fail(err);
         goto done;
     }
-    signal(SIGINT, on_sigint);
-    signal(SIGTERM, on_sigint);
+    signal_client = client;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    /* a signal just before the call started is seen by on_progress */
     err = hub_download(&result, client, repo_id, &dopts);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    signal_client = NULL;
     if (err != HUB_OK) {
         rc = cli_fail(err);
         goto done;

@@ -38,6 +38,8 @@
  * - Callbacks run on the thread that called the download function (for a
  *   #hub_job: on the job's worker thread). A callback must not call back
  *   into the same client; such a call fails with #HUB_EBUSY.
+ * - hub_client_cancel() may be called from any thread, and from a signal
+ *   handler.
  * - A cache directory may be shared by many processes and machines (NFS):
  *   writes go through lock files, unique temporary names and atomic renames.
  *
@@ -209,9 +211,12 @@ typedef struct hub_progress {
 
 /**
  * Progress callback: throttled to about 10 calls a second, plus every phase
- * change of a file and one final event. Return nonzero to cancel: the
- * download stops, keeps what it has for a later resume, leaves the cache
- * consistent and returns #HUB_ECANCELLED.
+ * change of a file and one final event. While the download only waits (a
+ * retry backoff, a wait the server asked for, a cache lock held by another
+ * process, a slow metadata request), a job-level event (`file` NULL)
+ * repeating the current totals comes at least once a second. Return
+ * nonzero to cancel: the download stops, keeps what it has for a later
+ * resume, leaves the cache consistent and returns #HUB_ECANCELLED.
  */
 typedef int (*hub_progress_cb)(const hub_progress *progress, void *payload);
 
@@ -375,6 +380,27 @@ HUB_EXTERN int hub_client_new(hub_client **out, const hub_client_options *opts);
 /** Free a client. NULL is fine. Must not be called while a job runs. */
 HUB_EXTERN void hub_client_free(hub_client *client);
 
+/**
+ * Stop the call running on `client` (a download, or the job that owns the
+ * client), like sqlite3_interrupt(): it returns #HUB_ECANCELLED as soon as
+ * it can, within about 100 ms wherever it is (transfers, metadata
+ * requests, retry backoffs, waits a server asked for, waits for a cache
+ * lock another process holds), keeping its partial files for a later
+ * resume and leaving the cache consistent. Returns at once.
+ *
+ * The request lasts until the next call on the client starts, which
+ * clears it: a cancel made while no call runs has no effect, and one that
+ * lands in the instant a call starts may be lost; a program cancelling
+ * from a signal handler also returns nonzero from its progress callback
+ * to close that gap (the callback hears from a waiting download at least
+ * once a second). A call that was about to succeed may still succeed.
+ *
+ * Thread-safe and async-signal-safe: callable from any thread and from a
+ * signal handler (it only sets an atomic flag). `client` must stay valid
+ * meanwhile. NULL is fine. Since 0.2.
+ */
+HUB_EXTERN void hub_client_cancel(hub_client *client);
+
 /** Effective cache directory. Valid until hub_client_free(). */
 HUB_EXTERN const char *hub_client_cache_dir(const hub_client *client);
 
@@ -496,6 +522,13 @@ HUB_EXTERN void hub_result_free(hub_result *result);
  * `snapshots/<commit>/`. When the hub cannot be reached, the cached copy of
  * the revision is returned if there is one.
  *
+ * Nothing a server says can hold the call: a wait it asks for (Retry-After,
+ * RateLimit) is obeyed up to 300 s, a longer one fails at once with
+ * #HUB_ERATELIMIT; an error answer is read for its first 16 KiB only; a
+ * metadata request (HEAD, revision, listing page) gets 6 stall timeouts in
+ * all, retries included, then fails with #HUB_ETIMEOUT. hub_client_cancel()
+ * or the progress callback stop it wherever it waits.
+ *
  * @param path_out receives the local path (free with hub_free()).
  * @param repo_id "org/name" or "name".
  * @param filename path of the file in the repository.
@@ -587,7 +620,9 @@ HUB_EXTERN int hub_job_start(hub_job **out,
 HUB_EXTERN void hub_job_poll(hub_job *job, hub_progress *out);
 
 /** Ask the job to stop; returns at once. The job ends with
- * #HUB_ECANCELLED, leaving a resumable partial and a consistent cache. */
+ * #HUB_ECANCELLED within about 100 ms wherever it is (as with
+ * hub_client_cancel()), leaving a resumable partial and a consistent
+ * cache. */
 HUB_EXTERN void hub_job_cancel(hub_job *job);
 
 /** 1 once the job has finished, else 0. */

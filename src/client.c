@@ -488,6 +488,7 @@ int hub_client_new(hub_client **out, const hub_client_options *opts)
         return HUB_ENOMEM;
     c->magic = HUB_CLIENT_MAGIC;
     atomic_init(&c->busy, false);
+    atomic_init(&c->cancel, false);
     int error = HUB_OK;
 
     if (o->hub != HUB_KIND_HF && o->hub != HUB_KIND_MODELSCOPE) {
@@ -674,7 +675,18 @@ int hub__client_enter(hub_client *c)
                               "the client is busy: a callback may not call "
                               "back into its own client, and a client serves "
                               "one call at a time");
+    atomic_store(&c->cancel, false);
     return HUB_OK;
+}
+
+/* Called from signal handlers: only a lock-free atomic store is allowed. */
+_Static_assert(ATOMIC_BOOL_LOCK_FREE == 2,
+               "hub_client_cancel needs a lock-free atomic_bool");
+
+void hub_client_cancel(hub_client *c)
+{
+    if (c)
+        atomic_store(&c->cancel, true);
 }
 
 void hub__client_leave(hub_client *c)
@@ -694,6 +706,7 @@ static int run_download(hub_result **out,
 {
     hub__progress progress;
     hub__progress_init(&progress, o->progress_cb, o->progress_payload);
+    progress.cancel_also = &c->cancel;
     int error = hub__download(out, c, repo_id, o, single, &progress);
     hub__progress_free(&progress);
     return error;

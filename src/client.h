@@ -47,11 +47,13 @@ struct hub_client {
     long lock_timeout_ms;
     hub_logger log;
     atomic_bool busy;         /* a call is running (re-entrance guard) */
+    atomic_bool cancel;       /* hub_client_cancel(): cleared by enter */
     hub__tree_memo tree_memo; /* the last tree cache a lookup parsed */
 };
 
 /* Mark the client busy for one public call; HUB_EBUSY if it already is
- * (a callback calling back into its own client). */
+ * (a callback calling back into its own client). Clears a cancel request
+ * made while the client was idle: hub_client_cancel() stops what runs. */
 int hub__client_enter(hub_client *c);
 void hub__client_leave(hub_client *c);
 

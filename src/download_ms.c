@@ -347,6 +347,7 @@ static int lock_repo(ms *m)
             hub__log(&m->c->log, HUB_LOG_INFO,
                      "still waiting for the lock '%s'", m->cache.lock_path);
         }
+        hub__progress_heartbeat(m->progress); /* its callback may cancel */
         if (hub__progress_cancelled(m->progress))
             return hub__error_set(HUB_ECANCELLED, "download cancelled");
         struct timespec ts = {0, 100 * 1000000L};

@@ -37,6 +37,17 @@
 #define MIN_PART (4u * 1024 * 1024)
 #define MAX_PART (64u * 1024 * 1024)
 
+/* How long one metadata request (a HEAD, an info, a tree page, a
+ * ModelScope API call) may take in all, its retries and our own backoff
+ * included, in stall timeouts: 6, so 3 minutes at the default 30 s. The
+ * largest real answers (a tree page of 1000 entries, a ModelScope listing
+ * of a few MB) come in seconds, and huggingface_hub gives these requests
+ * 10 s of silence; but a server trickling a byte a second passes the
+ * stall check for ever, and this ends it. Waits the server asked for are
+ * not counted: they are capped on their own (HUB__SERVER_WAIT_MAX_S). */
+#define META_DEADLINE_STALLS 6
+#define DEFAULT_STALL_MS 30000
+
 /* A callback's way to say "this part got its bytes": the transfer stops. */
 #define PART_CUT (-1000)
 
@@ -1153,6 +1164,26 @@ static int verify_and_flush(engine *e, hub__fetch *f)
 /* ---- retries and completion -----------------------------------------------
  */
 
+/* The server answered `status` asking to wait `secs` before a retry, more
+ * than we ever wait: fail now, saying how long and what to do. */
+static int server_wait_refused(const char *what, long status, long secs)
+{
+    char about[32] = "";
+    if (secs >= 2 * 86400)
+        snprintf(about, sizeof(about), " (about %ld days)",
+                 (secs + 43200) / 86400);
+    else if (secs >= 2 * 3600)
+        snprintf(about, sizeof(about), " (about %ld h)", (secs + 1800) / 3600);
+    else if (secs >= 2 * 60)
+        snprintf(about, sizeof(about), " (about %ld min)", (secs + 30) / 60);
+    return hub__error_set_http(HUB_ERATELIMIT, status,
+                               "%s answered HTTP %ld and asks to wait %ld s%s "
+                               "before trying again, longer than hubfetch "
+                               "waits (%ld s); try again later",
+                               what, status, secs, about,
+                               HUB__SERVER_WAIT_MAX_S);
+}
+
 static bool part_retry(engine *e, hub__part *p, long delay_ms)
 {
     if (p->done > p->attempt_start)
@@ -1362,9 +1393,20 @@ static void part_done(engine *e, hub__part *p, int result)
     if (st >= 500 && failover(e, p))
         return;
     /* read before the transfer (which holds `r`) goes back to the pool */
-    long wait = r->ratelimit_reset >= 0 ? r->ratelimit_reset * 1000
-                : r->retry_after >= 0   ? r->retry_after * 1000
-                                        : -1;
+    long asked = hub__http_server_wait(r);
+    if (hub__status_retryable(st) && asked > HUB__SERVER_WAIT_MAX_S) {
+        char *host = hub__http_host(p->url);
+        char what[300];
+        /* finish() names the repo and file */
+        snprintf(what, sizeof(what), "%s", host ? host : "the server");
+        hub__free(host);
+        error = server_wait_refused(what, st, asked);
+        drop_xfer(e, p);
+        restart_url(p);
+        finish(e, f, error);
+        return;
+    }
+    long wait = asked >= 0 ? asked * 1000 : -1;
     drop_xfer(e, p);
     restart_url(p);
     if (hub__status_retryable(st)) {
@@ -1450,6 +1492,8 @@ static void start_item(engine *e, hub__fetch *f, int64_t now)
                      "downloading '%s')",
                      f->lock_path ? f->lock_path : "?", f->path);
         }
+        /* a waiting file reports nothing: the callback may still cancel */
+        hub__progress_heartbeat(e->cfg->progress);
         st->wait_until_ms = now + LOCK_RETRY_MS;
         return;
     }
@@ -1854,17 +1898,44 @@ static bool hub_host(const hub__meta_req *req, const char *url)
     return known;
 }
 
-/* Sleep `ms`, waking early if the download is cancelled. */
+static int cancelled(void)
+{
+    return hub__error_set(HUB_ECANCELLED,
+                          "download cancelled; run it again to resume");
+}
+
+/* Sleep `ms`, waking within 20 ms if the download is cancelled, and
+ * giving the progress callback its heartbeat meanwhile. */
 static int wait_ms(hub__progress *progress, long ms)
 {
     int64_t until = hub__now_ms() + ms;
-    while (hub__now_ms() < until) {
+    for (;;) {
+        hub__progress_heartbeat(progress);
         if (hub__progress_cancelled(progress))
-            return hub__error_set(HUB_ECANCELLED, "download cancelled");
-        struct timespec ts = {0, 20 * 1000000L};
+            return cancelled();
+        int64_t left = until - hub__now_ms();
+        if (left <= 0)
+            return HUB_OK;
+        struct timespec ts = {0, (left < 20 ? (long)left : 20L) * 1000000L};
         nanosleep(&ts, NULL);
     }
-    return HUB_OK;
+}
+
+/* "host (/path)" of `url` for a message: what was asked, without the
+ * query (signed links) or userinfo; anything but printable ASCII shown
+ * as '?'. */
+static void where_of(const char *url, char *out, size_t len)
+{
+    char *host = hub__http_host(url);
+    const char *path = strstr(url, "://");
+    path = path ? strchr(path + 3, '/') : NULL;
+    int plen = path ? (int)strcspn(path, "?#") : 0;
+    snprintf(out, len, "%s (%.*s)", host ? host : "the server",
+             plen > 200 ? 200 : plen, path ? path : "");
+    hub__free(host);
+    for (char *c = out; *c; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+            *c = '?';
 }
 
 int hub__meta_fetch(hub_xfer *x, hub_http *http, const hub__meta_req *req)
@@ -1872,6 +1943,10 @@ int hub__meta_fetch(hub_xfer *x, hub_http *http, const hub__meta_req *req)
     char *url = hub__strdup(req->url);
     int error = url ? HUB_OK : HUB_ENOMEM;
     int attempt = 0, hops = 0;
+    long stall = hub__http_stall_timeout_ms(http);
+    long budget = META_DEADLINE_STALLS * (stall > 0 ? stall : DEFAULT_STALL_MS);
+    int64_t deadline = hub__now_ms() + budget;
+    char host[512];
     while (error == HUB_OK) {
         hub_xfer_req xr = {0};
         xr.head = req->head;
@@ -1888,9 +1963,21 @@ int hub__meta_fetch(hub_xfer *x, hub_http *http, const hub__meta_req *req)
         int result = HUB_OK;
         hub_xfer *done = NULL;
         while (!done) {
+            hub__progress_heartbeat(req->progress);
             if (hub__progress_cancelled(req->progress)) {
                 hub__xfer_abort(x);
-                error = hub__error_set(HUB_ECANCELLED, "download cancelled");
+                error = cancelled();
+                break;
+            }
+            if (hub__now_ms() >= deadline) {
+                hub__xfer_abort(x);
+                where_of(url, host, sizeof(host));
+                error = hub__error_set(HUB_ETIMEOUT,
+                                       "%s did not answer within %ld s "
+                                       "(too slow, or stuck); try again later",
+                                       host, budget / 1000);
+                if (attempt > 0)
+                    hub__error_prefix("gave up after %d attempts", attempt + 1);
                 break;
             }
             if ((error = hub__http_poll(http, POLL_MS)) < 0)
@@ -1905,13 +1992,22 @@ int hub__meta_fetch(hub_xfer *x, hub_http *http, const hub__meta_req *req)
         const hub_http_resp *r = hub__xfer_resp(x);
         bool transient = result == HUB_ENET || result == HUB_ETIMEOUT ||
                          (result == HUB_OK && hub__status_retryable(r->status));
-        if (transient && attempt < req->max_retries) {
+        long asked = result == HUB_OK ? hub__http_server_wait(r) : -1;
+        if (transient && attempt < req->max_retries &&
+            asked > HUB__SERVER_WAIT_MAX_S) {
+            where_of(url, host, sizeof(host));
+            error = server_wait_refused(host, r->status, asked);
+            break;
+        }
+        long d = asked >= 0 ? asked * 1000
+                            : backoff_ms(req->retry_base_ms, attempt + 1);
+        /* our own backoff only if it ends before the deadline; a wait the
+         * server asked for (capped above) is not ours: the deadline moves */
+        if (transient && attempt < req->max_retries &&
+            (asked >= 0 || hub__now_ms() + d < deadline)) {
+            if (asked >= 0)
+                deadline += d;
             attempt++;
-            long d = backoff_ms(req->retry_base_ms, attempt);
-            if (result == HUB_OK && r->ratelimit_reset >= 0)
-                d = r->ratelimit_reset * 1000;
-            else if (result == HUB_OK && r->retry_after >= 0)
-                d = r->retry_after * 1000;
             if (result < 0)
                 hub__log(req->log, HUB_LOG_INFO, "%s: %s; retrying in %.1f s",
                          url, hub_error_last()->message, (double)d / 1000.0);

@@ -8,9 +8,17 @@
 #include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define ERROR_BODY_MAX (16 * 1024)
+/* An error body is read for this long at most: it only feeds a message,
+ * and a server trickling it (under the stall check's 1 byte/s) must not
+ * hold the transfer for hours before its 16 KiB are in. */
+#define ERROR_BODY_MS 10000
 #define HEADER_VALUE_MAX 8192
+/* Server-asked waits are parsed up to this many seconds (a year); what is
+ * obeyed is the caller's business (HUB__SERVER_WAIT_MAX_S). */
+#define SERVER_WAIT_PARSE_MAX (366L * 24 * 3600)
 
 struct hub_http {
     CURLM *multi;
@@ -39,6 +47,8 @@ struct hub_xfer {
     bool failed_cb;    /* a callback returned an error */
     int cb_code;       /* which */
     bool paused;
+    bool body_cut;      /* we stopped reading an error body: it is enough */
+    int64_t body_start; /* when the final response's body began (ms) */
     hub__error_saved cb_error;
     hub_buf errbody; /* body of non-2xx responses when no sink */
     void *tag;
@@ -216,6 +226,11 @@ bool hub__xfer_paused(const hub_xfer *x)
     return x->paused;
 }
 
+long hub__http_stall_timeout_ms(const hub_http *http)
+{
+    return http->stall_timeout_ms;
+}
+
 void hub__http_wakeup(hub_http *http)
 {
     curl_multi_wakeup(http->multi);
@@ -329,8 +344,48 @@ static void parse_ratelimit(hub_http_resp *r, const char *v, size_t n)
             have_t = true;
         }
     }
-    if (have_r && have_t && remaining == 0 && reset < 86400)
-        r->ratelimit_reset = (long)reset;
+    if (have_r && have_t && remaining == 0)
+        r->ratelimit_reset =
+            reset < SERVER_WAIT_PARSE_MAX ? (long)reset : SERVER_WAIT_PARSE_MAX;
+}
+
+/* Retry-After: seconds, or an HTTP date (RFC 9110 10.2.3). -1 if neither;
+ * anything longer than SERVER_WAIT_PARSE_MAX is that. */
+static long parse_retry_after(const char *v, size_t n)
+{
+    char *t = dup_value(v, n);
+    long wait = -1;
+    uint64_t num;
+    if (t && t[0] >= '0' && t[0] <= '9') {
+        if (hub__str_to_u64(t, strlen(t), &num))
+            wait =
+                num < SERVER_WAIT_PARSE_MAX ? (long)num : SERVER_WAIT_PARSE_MAX;
+        else if (strspn(t, "0123456789") == strlen(t))
+            wait = SERVER_WAIT_PARSE_MAX; /* digits beyond 64 bits */
+    } else if (t && t[0]) {
+        time_t when = curl_getdate(t, NULL);
+        time_t now = time(NULL);
+        if (when != (time_t)-1)
+            wait = when <= now                          ? 0
+                   : when - now < SERVER_WAIT_PARSE_MAX ? (long)(when - now)
+                                                        : SERVER_WAIT_PARSE_MAX;
+    }
+    hub__free(t);
+    return wait;
+}
+
+long hub__http_server_wait(const hub_http_resp *r)
+{
+    if (r->ratelimit_reset >= 0)
+        return r->ratelimit_reset;
+    return r->retry_after;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* A callback stopped the transfer: keep its code exactly (it may be a
@@ -362,6 +417,7 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *ud)
     if (n <= 2 && (line[0] == '\r' || line[0] == '\n')) {
         if (r->status >= 200 && !x->headers_done) {
             x->headers_done = true;
+            x->body_start = now_ms();
             x->body_is_data =
                 r->status >= 200 && r->status < 300 && x->req.on_data != NULL;
             if (r->location && x->url) {
@@ -415,18 +471,17 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *ud)
         parse_ratelimit(r, v, vlen);
     } else if (IS("content-range")) {
         parse_content_range(r, v, vlen);
-    } else if (IS("x-linked-size") || IS("content-length") ||
-               IS("retry-after")) {
+    } else if (IS("retry-after")) {
+        r->retry_after = parse_retry_after(v, vlen);
+    } else if (IS("x-linked-size") || IS("content-length")) {
         char *t = dup_value(v, vlen);
         if (t && hub__str_to_u64(t, strlen(t), &num)) {
             if (IS("x-linked-size")) {
                 r->has_linked_size = true;
                 r->linked_size = num;
-            } else if (IS("content-length")) {
+            } else {
                 r->has_content_length = true;
                 r->content_length = num;
-            } else if (num < 86400) {
-                r->retry_after = (long)num;
             }
         }
         hub__free(t);
@@ -449,7 +504,9 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
         }
         return n;
     }
-    if (x->req.body_sink) {
+    long st = x->resp.status;
+    if (x->req.body_sink && st >= 200 && st < 300) {
+        /* API JSON: its sink's cap bounds it */
         int error = hub__buf_put(x->req.body_sink, data, n);
         if (error < 0) {
             callback_failed(x, error);
@@ -457,9 +514,20 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
         }
         return n;
     }
-    /* error bodies are only for messages: keep the start, drop the rest */
-    size_t room = x->errbody.max - x->errbody.len;
-    hub__buf_put(&x->errbody, data, n < room ? n : room);
+    /* Any other body (an error, a redirect's, a disguised error captured
+     * instead of the file) is only read for a message: keep its first
+     * 16 KiB, then stop the transfer, reporting the status received (a
+     * server sending an endless body must not hold us). */
+    hub_buf *b = x->req.body_sink ? x->req.body_sink : &x->errbody;
+    size_t room = b->len < ERROR_BODY_MAX ? ERROR_BODY_MAX - b->len : 0;
+    if (b->max - b->len < room)
+        room = b->max - b->len;
+    if (hub__buf_put(b, data, n < room ? n : room) < 0)
+        hub__error_clear();
+    if (n > room || now_ms() - x->body_start >= ERROR_BODY_MS) {
+        x->body_cut = true;
+        return 0;
+    }
     return n;
 }
 
@@ -589,6 +657,7 @@ int hub__xfer_start(hub_xfer *x, const hub_xfer_req *req)
     x->headers_done = false;
     x->body_is_data = false;
     x->failed_cb = false;
+    x->body_cut = false;
     x->paused = false;
     x->curl_error[0] = '\0';
 
@@ -815,6 +884,8 @@ hub_xfer *hub__http_next_done(hub_http *http, int *result)
         if (x->failed_cb) {
             hub__error_restore(&x->cb_error);
             *result = x->cb_code;
+        } else if (x->body_cut && rc == CURLE_WRITE_ERROR) {
+            *result = HUB_OK; /* the response is in; its body was enough */
         } else if (rc != CURLE_OK)
             *result = transport_error(x, rc);
         else

@@ -50,9 +50,20 @@ typedef struct hub_http_resp {
     uint64_t range_start, range_end; /* inclusive */
     bool has_range_total;
     uint64_t range_total;
-    long retry_after;     /* seconds from Retry-After, or -1 */
+    long retry_after;     /* seconds from Retry-After (number or date), or
+                             -1; at most a year */
     long ratelimit_reset; /* t= of a RateLimit header with r=0, or -1 */
 } hub_http_resp;
+
+/* The longest wait a server may ask for (Retry-After, RateLimit t=) that
+ * is obeyed; a longer one fails the request at once (HUB_ERATELIMIT), so
+ * that no answer can park a download for a day. 300 s is the window of the
+ * Hub's own resolver rate limit ("resolvers";t=300). */
+#define HUB__SERVER_WAIT_MAX_S 300L
+
+/* Seconds the server asked to wait before a retry (RateLimit t= first,
+ * then Retry-After), or -1 if it did not say. */
+long hub__http_server_wait(const hub_http_resp *r);
 
 /*
  * Called once the final response's headers are complete, before any body
@@ -83,7 +94,11 @@ typedef struct hub_xfer_req {
     hub_xfer_data_cb on_data;       /* NULL: 2xx body goes to body_sink */
     void *payload;
     /* Where non-streamed bodies go (API JSON, error texts); capped by its
-     * max. NULL: error bodies are kept in an internal 16 KiB buffer. */
+     * max. NULL: error bodies are kept in an internal buffer. Whatever the
+     * sink, the body of a response that is not 2xx data (an error, a
+     * redirect, a captured body) is read up to 16 KiB and for 10 s at
+     * most; then the transfer stops and is reported done (HUB_OK) with
+     * the status received and that much of the body. */
     hub_buf *body_sink;
 } hub_xfer_req;
 
@@ -129,6 +144,9 @@ int hub__http_poll(hub_http *http, long timeout_ms);
  * returned), with the message set on this thread.
  */
 hub_xfer *hub__http_next_done(hub_http *http, int *result);
+
+/* The stall timeout the transfers were configured with (ms). */
+long hub__http_stall_timeout_ms(const hub_http *http);
 
 /* Make a hub__http_poll() in progress return now. Thread-safe. */
 void hub__http_wakeup(hub_http *http);

@@ -145,6 +145,8 @@ int hub_job_start(hub_job **out,
         job_release(job);
         return error;
     }
+    /* hub_client_cancel() on the job's client stops it too */
+    job->progress.cancel_also = &client->cancel;
     if (pthread_create(&job->thread, NULL, run, job) != 0) {
         hub__client_leave(client);
         job_release(job);

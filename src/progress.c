@@ -8,6 +8,7 @@
 #include <string.h>
 
 #define EMIT_INTERVAL_MS 100
+#define HEARTBEAT_MS 1000
 
 void hub__progress_init(hub__progress *p, hub_progress_cb cb, void *payload)
 {
@@ -185,4 +186,15 @@ void hub__progress_file(hub__progress *p,
         (quiet >= EMIT_INTERVAL_MS &&
          (waited_longest(p, index) || quiet >= 2 * EMIT_INTERVAL_MS)))
         emit(p, index, true, false);
+}
+
+void hub__progress_heartbeat(hub__progress *p)
+{
+    if (!p || !p->cb || hub__progress_cancelled(p))
+        return;
+    int64_t now = hub__now_ms();
+    if (now - p->last_emit_ms < HEARTBEAT_MS)
+        return;
+    update_rate(p, now);
+    emit(p, 0, false, false);
 }

@@ -18,6 +18,9 @@ typedef struct hub__progress {
     hub_progress_cb cb;
     void *payload;
     atomic_bool cancelled;
+    /* also cancelled while this is set (the client's hub_client_cancel()
+     * flag), or NULL */
+    const atomic_bool *cancel_also;
 
     bool planned; /* hub__progress_plan() was called */
     size_t file_count;
@@ -69,10 +72,17 @@ void hub__progress_file(hub__progress *p,
                         uint64_t net,
                         const char *endpoint);
 
+/* While something waits (a backoff, a server-asked wait, a lock, a slow
+ * metadata request): repeat the job-level event if the callback heard
+ * nothing for a second, so that it can still cancel. Cheap to call often.
+ * NULL is fine. */
+void hub__progress_heartbeat(hub__progress *p);
+
 void hub__progress_cancel(hub__progress *p);
 static inline bool hub__progress_cancelled(hub__progress *p)
 {
-    return p && atomic_load(&p->cancelled);
+    return p && (atomic_load(&p->cancelled) ||
+                 (p->cancel_also && atomic_load(p->cancel_also)));
 }
 
 #endif

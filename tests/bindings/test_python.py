@@ -325,6 +325,37 @@ class ProgressTest(BindingTestCase):
         self.assertIsInstance(cm.exception.__context__, hubfetch.DownloadCancelled)
         self.assertIs(signal.getsignal(signal.SIGINT), signal.default_int_handler)
 
+    def wait_250s(self):
+        """The hub asks to wait 250 s (under the 300 s cap) before a retry."""
+        self.hub.faults([{"match": "resolve/main/config.json", "server": "hub",
+                          "action": {"status": 429, "headers": {"Retry-After": "250"}}}])
+
+    def test_client_cancel_from_another_thread_during_a_wait(self):
+        self.wait_250s()
+        c = self.client()
+        timer = threading.Timer(0.5, c.cancel)
+        timer.start()
+        self.addCleanup(timer.cancel)
+        t0 = time.monotonic()
+        with self.assertRaises(hubfetch.DownloadCancelled):
+            c.hf_hub_download(DEMO, "config.json")
+        self.assertLess(time.monotonic() - t0, 3)
+        self.hub.reset()
+        self.assertTrue(os.path.isfile(c.hf_hub_download(DEMO, "config.json")))
+
+    @unittest.skipUnless(threading.current_thread() is threading.main_thread(), "signals")
+    def test_sigint_during_a_server_asked_wait(self):
+        """No byte flows, yet Ctrl-C gets through (the library's heartbeat
+        runs the callback, where Python handles the signal)."""
+        self.wait_250s()
+        timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+        timer.start()
+        self.addCleanup(timer.cancel)
+        t0 = time.monotonic()
+        with self.assertRaises(KeyboardInterrupt):
+            self.client().hf_hub_download(DEMO, "config.json")
+        self.assertLess(time.monotonic() - t0, 4)
+
 
 class JobTest(BindingTestCase):
 

@@ -1272,7 +1272,7 @@ class FaultRule:
     # Action keys, in the order used to name the fault in the log ("drop_after+rate").
     ACTIONS = ("status", "redirect", "ms_code", "drop_after", "stall_after", "corrupt",
                "corrupt_at", "ignore_range", "no_content_range", "no_content_length", "rate",
-               "expire_links")
+               "expire_links", "endless")
     # Value checks for action keys and their parameters.
     TYPES = {
         "status": lambda v: isinstance(v, int) and 100 <= v <= 599,
@@ -1292,6 +1292,7 @@ class FaultRule:
         "no_content_length": lambda v: isinstance(v, bool),
         "rate": lambda v: isinstance(v, (int, float)) and v > 0,
         "expire_links": lambda v: isinstance(v, bool),
+        "endless": lambda v: isinstance(v, bool),
     }
 
     def __init__(self, spec):
@@ -1310,6 +1311,7 @@ class FaultRule:
             raise ValueError(f"invalid fault rule {spec!r} ({', '.join(bad) or 'no action'})")
         if (len({"status", "redirect", "ms_code"} & set(names)) > 1
                 or {"drop_after", "stall_after"} <= set(names)
+                or ("endless" in names and {"drop_after", "stall_after"} & set(names))
                 or ("message" in self.action and "ms_code" not in names)):
             raise ValueError(f"conflicting actions in {spec!r}")
         self.name = "+".join(names)
@@ -1431,7 +1433,11 @@ class Handler(BaseHTTPRequestHandler):
         chunked = resp.chunked
         if action.get("no_content_range"):
             headers.pop("Content-Range", None)
-        if action.get("no_content_length"):
+        if action.get("endless"):
+            # announces (and then sends) more than any client would want
+            chunked = False
+            headers["Content-Length"] = str(ENDLESS_LENGTH)
+        elif action.get("no_content_length"):
             chunked = False
             headers["Connection"] = "close"  # send_header() then closes after the response
         elif chunked:
@@ -1460,7 +1466,7 @@ class Handler(BaseHTTPRequestHandler):
         elif action.get("corrupt"):
             flip = resp.length // 2
         rate = action.get("rate")
-        step = max(1024, min(65536, int(rate / 10))) if rate else None
+        step = max(1, min(65536, int(rate / 10))) if rate else None
         started = time.monotonic()
         pos = 0
         for piece in resp.pieces():
@@ -1487,6 +1493,23 @@ class Handler(BaseHTTPRequestHandler):
                         time.sleep(delay)
         if chunked and cut is None:
             self._write(b"0\r\n\r\n", counted=False)
+        if action.get("endless"):
+            self._send_endless(rate, started, pos)
+
+    def _send_endless(self, rate, started, pos):
+        """Filler after the body until the client goes away (or ENDLESS_LENGTH)."""
+        self.close_connection = True
+        filler = b"x" * (max(1, min(65536, int(rate / 10))) if rate else 65536)
+        try:
+            while pos < ENDLESS_LENGTH:
+                self._write(filler, counted=True)
+                pos += len(filler)
+                if rate:
+                    delay = started + pos / rate - time.monotonic()
+                    if delay > 0:
+                        time.sleep(delay)
+        except OSError:
+            pass
 
     def _write(self, data, counted):
         # socket.send, not sendall, so that `bytes` in the log is exact even when the peer
@@ -1508,6 +1531,10 @@ class Handler(BaseHTTPRequestHandler):
             socket.close(sock.detach())
         else:
             time.sleep(action.get("stall_ms", 10000) / 1000)
+
+
+# the Content-Length an "endless" fault announces: 1 PiB
+ENDLESS_LENGTH = 1 << 50
 
 
 class HubHandler(Handler):

@@ -5,8 +5,10 @@
 
 #include <hubfetch.h>
 
+#include <pthread.h>
 #include <stddef.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEMO "hubfetch/demo-model"
@@ -714,7 +716,112 @@ static void test_job_polls_cancels_and_waits(void)
     stop(c);
 }
 
+/* ---- cancellation reaches every wait (security audit F5) ---------------- */
+
+#define WAIT_250S                                                              \
+    "{\"faults\": [{\"match\": \"resolve/main/config.json\", \"server\": "     \
+    "\"hub\", \"action\": {\"status\": 429, \"headers\": "                     \
+    "{\"Retry-After\": \"250\"}}}]}"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *cancel_later(void *arg)
+{
+    usleep(700 * 1000);
+    hub_client_cancel(arg);
+    return NULL;
+}
+
+static void test_client_cancel_stops_a_server_asked_wait(void)
+{
+    start();
+    hub_client *c = client_with(NULL, 0);
+    fakehub_control(&fh, WAIT_250S);
+    pthread_t t;
+    ASSERT(pthread_create(&t, NULL, cancel_later, c) == 0);
+    double t0 = now_s();
+    char *path = NULL;
+    ASSERT_EQ_INT(hub_download_file(&path, c, DEMO, "config.json", NULL),
+                  HUB_ECANCELLED);
+    ASSERT(now_s() - t0 < 3.0);
+    ASSERT(path == NULL);
+    pthread_join(t, NULL);
+    /* the request ended with that call: the next one runs */
+    fakehub_control(&fh, "{\"reset\": true}");
+    ASSERT_OK(hub_download_file(&path, c, DEMO, "config.json", NULL));
+    hub_free(path);
+    /* a cancel while nothing runs has no effect */
+    hub_client_cancel(c);
+    hub_client_cancel(NULL);
+    ASSERT_OK(hub_download_file(&path, c, DEMO, "tokenizer.json", NULL));
+    hub_free(path);
+    stop(c);
+}
+
+static int cancel_on_second_heartbeat(const hub_progress *p, void *payload)
+{
+    int *heartbeats = payload;
+    if (!p->file && !p->final)
+        (*heartbeats)++;
+    return *heartbeats >= 3;
+}
+
+static void test_progress_callback_cancels_during_a_wait(void)
+{
+    start();
+    hub_client *c = client_with(NULL, 0);
+    fakehub_control(&fh, WAIT_250S);
+    int heartbeats = 0;
+    hub_download_options o = HUB_DOWNLOAD_OPTIONS_INIT;
+    o.progress_cb = cancel_on_second_heartbeat;
+    o.progress_payload = &heartbeats;
+    double t0 = now_s();
+    char *path = NULL;
+    ASSERT_EQ_INT(hub_download_file(&path, c, DEMO, "config.json", &o),
+                  HUB_ECANCELLED);
+    ASSERT(now_s() - t0 < 5.0);
+    ASSERT(heartbeats >= 3);
+    stop(c);
+}
+
+static void test_job_and_client_cancel_stop_a_waiting_job(void)
+{
+    start();
+    hub_client *c = client_with(NULL, 0);
+    fakehub_control(&fh, WAIT_250S);
+    const char *files[] = {"config.json"};
+    hub_download_options o = HUB_DOWNLOAD_OPTIONS_INIT;
+    o.files = files;
+    o.file_count = 1;
+    for (int how = 0; how < 2; how++) {
+        hub_job *job = NULL;
+        ASSERT_OK(hub_job_start(&job, c, DEMO, &o));
+        usleep(700 * 1000);
+        ASSERT(!hub_job_done(job));
+        double t0 = now_s();
+        if (how == 0)
+            hub_job_cancel(job);
+        else
+            hub_client_cancel(c);
+        ASSERT_EQ_INT(hub_job_wait(job, 2000, NULL), HUB_ECANCELLED);
+        ASSERT(now_s() - t0 < 2.0);
+        hub_job_free(job);
+    }
+    stop(c);
+}
+
 static const test_case api_tests[] = {
+    {"client_cancel_stops_a_server_asked_wait",
+     test_client_cancel_stops_a_server_asked_wait},
+    {"progress_callback_cancels_during_a_wait",
+     test_progress_callback_cancels_during_a_wait},
+    {"job_and_client_cancel_stop_a_waiting_job",
+     test_job_and_client_cancel_stop_a_waiting_job},
     {"job_polls_cancels_and_waits", test_job_polls_cancels_and_waits},
     {"file_then_pinned_hit_makes_no_request",
      test_file_then_pinned_hit_makes_no_request},

@@ -367,6 +367,16 @@ class Client:
                 lib.hub_client_free(self._ptr)
                 self._ptr = None
 
+    def cancel(self):
+        """Stop the download running on this client (from another thread;
+        a job's too) within about 100 ms, wherever it waits: it raises
+        DownloadCancelled and keeps its partial files for a resume. The
+        next call clears the request (a cancel while nothing runs does
+        nothing). Returns at once; not concurrently with close()."""
+        ptr = self._ptr
+        if ptr:
+            lib.hub_client_cancel(ptr)
+
     def __enter__(self):
         return self
 

@@ -213,6 +213,7 @@ def _declare(lib):
                                   P(hub_download_options)]),
         "hub_job_poll": (None, [c_void_p, P(hub_progress)]),
         "hub_job_cancel": (None, [c_void_p]),
+        "hub_client_cancel": (None, [c_void_p]),
         "hub_job_done": (c_int, [c_void_p]),
         "hub_job_wait": (c_int, [c_void_p, c_long, P(c_void_p)]),
         "hub_job_free": (None, [c_void_p]),

@@ -205,6 +205,7 @@ extern "C" {
     ) -> c_int;
     pub fn hub_job_poll(job: *mut hub_job, out: *mut hub_progress);
     pub fn hub_job_cancel(job: *mut hub_job);
+    pub fn hub_client_cancel(client: *mut hub_client);
     pub fn hub_job_done(job: *mut hub_job) -> c_int;
     pub fn hub_job_wait(job: *mut hub_job, timeout_ms: c_long, out: *mut *mut hub_result) -> c_int;
     pub fn hub_job_free(job: *mut hub_job);
@@ -444,6 +445,12 @@ impl RawClient {
         text(unsafe { hub_client_cache_dir(self.ptr) })
             .map(to_path)
             .unwrap_or_default()
+    }
+
+    pub(crate) fn cancel(&self) {
+        // SAFETY: the pointer is valid for &self; hub_client_cancel only
+        // sets an atomic flag and may be called from any thread.
+        unsafe { hub_client_cancel(self.ptr) }
     }
 
     pub(crate) fn endpoint(&self) -> String {

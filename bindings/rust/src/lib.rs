@@ -668,6 +668,29 @@ pub struct Client {
     _not_sync: PhantomData<Cell<()>>,
 }
 
+/// Cancels the download running on a [`Client`], from any thread.
+#[derive(Clone)]
+pub struct CancelHandle {
+    raw: Arc<ffi::RawClient>,
+}
+
+impl CancelHandle {
+    /// Stop the call running on the client (a download, or the job that
+    /// owns it) within about 100 ms, wherever it waits; it fails with
+    /// [`ErrorKind::Cancelled`] and keeps its partial files for a resume.
+    /// The next call on the client clears the request: a cancel while
+    /// nothing runs does nothing. Returns at once (`hub_client_cancel`).
+    pub fn cancel(&self) {
+        self.raw.cancel()
+    }
+}
+
+impl fmt::Debug for CancelHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CancelHandle").finish()
+    }
+}
+
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
@@ -690,6 +713,15 @@ impl Client {
     /// The effective (first) endpoint.
     pub fn endpoint(&self) -> String {
         self.raw.endpoint()
+    }
+
+    /// A handle that cancels this client's running download (or job) from
+    /// any thread: see [`CancelHandle::cancel`]. It keeps the client's C
+    /// handle alive, so it may outlive the `Client`.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        CancelHandle {
+            raw: Arc::clone(&self.raw),
+        }
     }
 
     fn run(&self, what: ffi::Call, repo: &str, opts: &DownloadOptions) -> Result<ffi::Output> {

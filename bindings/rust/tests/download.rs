@@ -508,6 +508,34 @@ fn log_closure_receives_messages() {
 }
 
 #[test]
+fn cancel_handle_stops_a_server_asked_wait() {
+    let hub = FakeHub::start();
+    let tmp = TempDir::new("cancel-handle");
+    let client = hub.client(tmp.path());
+    // the hub asks to wait 250 s (obeyed: under the 300 s cap)
+    hub.faults(
+        r#"[{"match": "resolve/main/config.json", "server": "hub",
+             "action": {"status": 429, "headers": {"Retry-After": "250"}}}]"#,
+    );
+    let handle = client.cancel_handle();
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(500));
+        handle.cancel();
+    });
+    let t0 = Instant::now();
+    let err = client
+        .download_file(DEMO, "config.json", &DownloadOptions::new())
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Cancelled);
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+    t.join().unwrap();
+    hub.reset();
+    client
+        .download_file(DEMO, "config.json", &DownloadOptions::new())
+        .expect("the next call is not cancelled");
+}
+
+#[test]
 fn thread_safety_markers() {
     fn send<T: Send>() {}
     fn sync<T: Sync>() {}
@@ -516,4 +544,6 @@ fn thread_safety_markers() {
     sync::<hubfetch::Job>(); // poll/cancel/wait from any thread
     send::<hubfetch::Error>();
     sync::<hubfetch::Error>();
+    send::<hubfetch::CancelHandle>(); // cancel from any thread
+    sync::<hubfetch::CancelHandle>();
 }
