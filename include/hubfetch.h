@@ -397,7 +397,7 @@ HUB_EXTERN void hub_client_free(hub_client *client);
  *
  * Thread-safe and async-signal-safe: callable from any thread and from a
  * signal handler (it only sets an atomic flag). `client` must stay valid
- * meanwhile. NULL is fine. Since 0.2.
+ * meanwhile. NULL is fine. Since 0.3.
  */
 HUB_EXTERN void hub_client_cancel(hub_client *client);
 
