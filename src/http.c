@@ -150,7 +150,7 @@ int hub__xfer_new(hub_xfer **out, hub_http *http)
     return HUB_OK;
 }
 
-static void resp_clear(hub_http_resp *r)
+void hub__http_resp_clear(hub_http_resp *r)
 {
     hub__free(r->location);
     hub__free(r->etag);
@@ -181,7 +181,7 @@ void hub__xfer_free(hub_xfer *x)
     hub__xfer_abort(x);
     curl_easy_cleanup(x->easy);
     curl_slist_free_all(x->headers);
-    resp_clear(&x->resp);
+    hub__http_resp_clear(&x->resp);
     hub__buf_free(&x->errbody);
     hub__free(x->url);
     hub__free(x);
@@ -406,7 +406,7 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *ud)
 
     if (n >= 5 && memcmp(line, "HTTP/", 5) == 0) {
         /* a new response (after 1xx): forget the previous one's headers */
-        resp_clear(r);
+        hub__http_resp_clear(r);
         const char *sp = memchr(line, ' ', n);
         uint64_t status = 0;
         if (sp && (size_t)(line + n - sp) > 3)
@@ -439,9 +439,15 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *ud)
         }
         return n;
     }
+    hub__http_parse_header(r, line, n);
+    return n;
+}
+
+void hub__http_parse_header(hub_http_resp *r, const char *line, size_t n)
+{
     const char *colon = memchr(line, ':', n);
     if (!colon)
-        return n;
+        return;
     size_t klen = (size_t)(colon - line);
     const char *v = colon + 1;
     size_t vlen = n - klen - 1;
@@ -487,7 +493,6 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *ud)
         hub__free(t);
     }
 #undef IS
-    return n;
 }
 
 static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
@@ -644,7 +649,7 @@ int hub__xfer_start(hub_xfer *x, const hub_xfer_req *req)
     curl_easy_reset(e);
     curl_slist_free_all(x->headers);
     x->headers = NULL;
-    resp_clear(&x->resp);
+    hub__http_resp_clear(&x->resp);
     hub__buf_reset(&x->errbody);
     hub__free(x->url);
     x->url = hub__strdup(req->url);

@@ -55,6 +55,13 @@ typedef struct hub_http_resp {
     long ratelimit_reset; /* t= of a RateLimit header with r=0, or -1 */
 } hub_http_resp;
 
+/* One response header line ("Name: value\r\n", untrusted) into `r`;
+ * unknown names are ignored, every value is bounded. The transfer's header
+ * callback uses it; exposed for the fuzzer. */
+void hub__http_parse_header(hub_http_resp *r, const char *line, size_t n);
+/* Free what `r` holds and reset it to "no response". */
+void hub__http_resp_clear(hub_http_resp *r);
+
 /* The longest wait a server may ask for (Retry-After, RateLimit t=) that
  * is obeyed; a longer one fails the request at once (HUB_ERATELIMIT), so
  * that no answer can park a download for a day. 300 s is the window of the

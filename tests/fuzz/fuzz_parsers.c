@@ -3,10 +3,11 @@
  * caches hand the library: tree pages and repo info (Hub), listings and
  * revisions (ModelScope), .msc pickles, Location resolution, patterns, and
  * the files huggingface_hub leaves (trees/<commit>.json, local-dir
- * .metadata). The
- * first byte picks the parser. ctest runs it briefly from seeds/ in the
- * sanitizer build; longer: build-asan/tests/fuzz_parsers -max_total_time=600
- * DIR tests/fuzz/seeds. */
+ * .metadata), and response headers (ETag, sizes, Content-Range, Link,
+ * RateLimit, Retry-After, error text) down to the etag rule and the text
+ * cleaning of messages. The first byte picks the parser. ctest runs it briefly
+ * from seeds/ in the sanitizer build; longer: build-asan/tests/fuzz_parsers
+ * -max_total_time=600 DIR tests/fuzz/seeds. */
 #include "alloc.h"
 #include "cache_hf.h"
 #include "error.h"
@@ -18,6 +19,7 @@
 #include "path.h"
 #include "pattern.h"
 #include "pickle.h"
+#include "str.h"
 
 #include <ftw.h>
 #include <stdint.h>
@@ -85,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    uint8_t sel = data[0] % 9;
+    uint8_t sel = data[0] % 10;
     data++;
     size--;
     char *s = malloc(size + 1); /* the text parsers want a terminator */
@@ -170,6 +172,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             hub__localdir_read_meta(&ld, "a.txt", &m);
             hub__localdir_free(&ld);
         }
+        break;
+    }
+    case 9: {
+        /* header lines, one per '\n', as curl hands them over */
+        hub_http_resp r;
+        memset(&r, 0, sizeof(r));
+        hub__http_resp_clear(&r);
+        for (const char *line = s; line < s + size;) {
+            const char *nl = memchr(line, '\n', (size_t)(s + size - line));
+            size_t n = nl ? (size_t)(nl - line) + 1 : (size_t)(s + size - line);
+            hub__http_parse_header(&r, line, n);
+            line += n;
+        }
+        const char *raw = r.linked_etag ? r.linked_etag : r.etag;
+        char *etag = raw ? hub__hf_normalize_etag(raw) : NULL;
+        if (etag)
+            (void)hub__str_is_etag(etag);
+        hub__free(etag);
+        if (r.error_message)
+            hub__error_set(HUB_EHTTP, "server said: %s", r.error_message);
+        hub__http_resp_clear(&r);
         break;
     }
     case 6: {

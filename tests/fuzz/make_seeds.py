@@ -49,6 +49,18 @@ def main():
     seed("trees-json", 7, json.dumps(trees, indent=1).encode())
     # 8: a local dir's .metadata: commit, etag, timestamp
     seed("local-metadata", 8, ("3" * 40 + "\n" + SHA1 + "\n1700000000.5\n").encode())
+    # 9: response headers as curl hands them over, one per line
+    seed("headers-lfs", 9, (
+        "Location: https://cdn.example/repos/aa/bb/" + "a" * 64 + "?X-Amz-Signature=x\r\n"
+        'X-Linked-Etag: "' + "a" * 64 + '"\r\nX-Linked-Size: 33554432\r\n'
+        'ETag: W/"29-abcdef"\r\nX-Repo-Commit: ' + "3" * 40 + "\r\n"
+        'Link: <https://h.co/api/x/xet-read-token/main>; rel="xet-auth", '
+        '<https://h.co/next?cursor=a>; rel="next"\r\n'
+        'RateLimit: "resolvers";r=0;t=12\r\n\r\n').encode())
+    seed("headers-error", 9, (
+        "Content-Range: bytes 0-99/1000\r\nContent-Length: 100\r\n"
+        "Retry-After: Wed, 21 Oct 2015 07:28:00 GMT\r\nX-Error-Code: GatedRepo\r\n"
+        "X-Error-Message: \x1b]0;title\x07 access \xc2\x9b restricted \xff\r\n").encode("latin-1"))
 
 
 if __name__ == "__main__":
