@@ -1496,6 +1496,11 @@ static void schedule(engine *e, int64_t now)
 
 static int64_t next_timer(const engine *e, int64_t now)
 {
+    /* a file finished after this turn's starts: its slot is free now, and
+     * no transfer may be left to wake the poll */
+    if (e->error == HUB_OK && e->next < e->count &&
+        e->active_files < (size_t)e->cfg->max_files)
+        return now;
     int64_t soonest = now + POLL_MS;
     for (size_t i = 0; i < e->count; i++) {
         const hub__fetch_state *st = e->items[i].st;
