@@ -8,6 +8,7 @@
 #include "../../src/engine.h"
 #include "../../src/http.h"
 #include "../../src/hub_hf.h"
+#include "../../src/lock.h"
 #include "../../src/progress.h"
 
 #include <hubfetch.h>
@@ -143,6 +144,96 @@ static void test_many_files_cost_linear_cpu(void)
                   n, cpu);
 }
 
+typedef struct busy_ctx {
+    const char *dir;
+    unsigned busy[64]; /* lock refusals left, per item */
+    size_t committed;
+    size_t order[64]; /* commit order */
+} busy_ctx;
+
+static int busy_prepare(hub__fetch *f, void *ctx)
+{
+    busy_ctx *b = ctx;
+    if (b->busy[f->index]) {
+        b->busy[f->index]--;
+        return HUB__LOCK_BUSY;
+    }
+    f->temp_base = hub__aprintf("%s/b%zu", b->dir, f->index);
+    return f->temp_base ? HUB_OK : HUB_ENOMEM;
+}
+
+static int busy_commit(hub__fetch *f, void *ctx)
+{
+    busy_ctx *b = ctx;
+    unlink(f->temp_path);
+    b->order[b->committed++] = f->index;
+    return HUB_OK;
+}
+
+/*
+ * Files waiting for a lock leave the running list for the waiters' heap
+ * and come back to their place in it; several wait at once, with
+ * different wake times, while others start and finish around them.
+ */
+static void test_lock_waiters_come_back(void)
+{
+    enum { N = 64 };
+    ASSERT_OK(hub_global_init());
+    hub_http_config hc = {0};
+    hub_http *http = NULL;
+    ASSERT_OK(hub__http_new(&http, &hc));
+    hub__progress progress;
+    hub__progress_init(&progress, NULL, NULL);
+    ASSERT_OK(hub__progress_plan(&progress, N));
+    hub__fetch items[N];
+    memset(items, 0, sizeof(items));
+    busy_ctx b = {test_tmpdir(), {0}, 0, {0}};
+    for (size_t i = 0; i < N; i++) {
+        hub__fetch *f = &items[i];
+        f->path = "empty.bin";
+        f->nurls = 1;
+        f->urls = hub__calloc(1, sizeof(*f->urls));
+        ASSERT(f->urls != NULL);
+        f->urls[0] = hub__strdup("http://127.0.0.1:9/empty.bin");
+        ASSERT(f->urls[0] != NULL);
+        memcpy(f->etag, EMPTY_SHA256, sizeof(f->etag));
+        f->digest = HUB_DIGEST_SHA256;
+        f->index = i;
+        b.busy[i] = (unsigned)(i * 7 % 4); /* 0..3 refusals */
+        hub__progress_set_file(&progress, i, f->path, 0);
+    }
+    hub__repo repo = {HUB_REPO_MODEL, "hubfetch/scale", "http://127.0.0.1:9"};
+    hub__engine_config cfg = {0};
+    cfg.http = http;
+    cfg.backend = &hub__backend_hf;
+    cfg.repo = &repo;
+    cfg.revision = "main";
+    cfg.progress = &progress;
+    cfg.max_files = 8;
+    cfg.connections = 16;
+    cfg.max_connections = 16;
+    cfg.split_threshold = 16u * 1024 * 1024;
+    cfg.max_retries = 3;
+    cfg.retry_base_ms = 100;
+    cfg.lock_timeout_ms = -1;
+    hub__storage_ops ops = {busy_prepare, busy_commit, NULL};
+    ASSERT_OK(hub__engine_run(&cfg, items, N, &ops, &b));
+    ASSERT_EQ_INT(b.committed, N);
+    ASSERT_EQ_INT(progress.files_done, N);
+    bool seen[N] = {false};
+    for (size_t i = 0; i < N; i++) {
+        ASSERT_EQ_INT(items[i].result, HUB_OK);
+        ASSERT(!seen[b.order[i]]);
+        seen[b.order[i]] = true;
+        hub__fetch_clear(&items[i]);
+    }
+    for (size_t i = 0; i < N; i++)
+        ASSERT_EQ_INT(b.busy[i], 0); /* every refusal was waited out */
+    hub__progress_free(&progress);
+    hub__http_free(http);
+    hub_global_cleanup();
+}
+
 /*
  * A byte-count event goes to the downloading file that waited longest;
  * finding it walked every file of the plan on each event. 500,000 files
@@ -203,6 +294,7 @@ static void test_progress_picks_oldest_in_constant_time(void)
 
 static const test_case engine_tests[] = {
     {"many_files_cost_linear_cpu", test_many_files_cost_linear_cpu},
+    {"lock_waiters_come_back", test_lock_waiters_come_back},
     {"progress_picks_oldest_in_constant_time",
      test_progress_picks_oldest_in_constant_time},
 };
