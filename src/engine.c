@@ -115,6 +115,9 @@ typedef struct hub__fetch_state {
     int64_t checkpoint_ms;
     hub__hashjob job;
     bool job_added;
+    /* the running list (see "scheduling") */
+    bool in_run;
+    hub__fetch *run_prev, *run_next;
 } hub__fetch_state;
 
 typedef struct engine {
@@ -138,6 +141,14 @@ typedef struct engine {
     int error;              /* first failure */
     hub__error_saved saved; /* its message */
     bool told_withheld;     /* logged that a mirror gets no token */
+    /* So that a turn costs what is in flight, not the whole plan: files
+     * not started yet are items[next..count), the started ones are on the
+     * running list or in the lock waiters' heap (see "scheduling"). */
+    hub__fetch *run_head, *run_tail; /* running, verifying, flushing */
+    hub__fetch **waiters;            /* min-heap by wait_until_ms */
+    hub__fetch **due;                /* scratch: waiters whose time came */
+    size_t nwaiters;
+    size_t waiters_cap;
 } engine;
 
 int64_t hub__now_ms(void)
@@ -1453,6 +1464,12 @@ static void start_item(engine *e, hub__fetch *f, int64_t now)
 {
     hub__fetch_state *st = f->st;
     int rc = e->ops->prepare(f, e->ctx);
+    /* a storage layer must say below which directory its files go */
+    if (rc == HUB_OK && !f->root)
+        rc = hub__error_set(HUB_EINVAL,
+                            "internal error: no cache root for "
+                            "'%s'",
+                            f->path);
     if (rc == HUB__LOCK_BUSY) {
         if (st->state == S_PENDING) {
             st->lock_since_ms = now;
@@ -1644,31 +1661,167 @@ static bool parts_idle(const hub__fetch_state *st)
     return true;
 }
 
+/*
+ * Where the started files are. A turn must cost what is in flight (at most
+ * max_files files, lock waiters included), never the whole plan: walking
+ * every item each turn made a snapshot of N files cost O(N^2) (audit F15).
+ * - items[next..count): not started, in order;
+ * - the running list: running, verifying and flushing files, in index
+ *   order (the order in which they get connections). A file that finishes
+ *   stays linked until the next turn's prune, so nothing that finishes a
+ *   file has to know about the list;
+ * - the waiters: files waiting for a lock, a min-heap by wake time.
+ */
+static void run_insert(engine *e, hub__fetch *f)
+{
+    hub__fetch_state *st = f->st;
+    /* new files go last; a former lock waiter goes back to its place */
+    hub__fetch *after = e->run_tail;
+    while (after && after > f)
+        after = after->st->run_prev;
+    st->run_prev = after;
+    st->run_next = after ? after->st->run_next : e->run_head;
+    if (st->run_next)
+        st->run_next->st->run_prev = f;
+    else
+        e->run_tail = f;
+    if (after)
+        after->st->run_next = f;
+    else
+        e->run_head = f;
+    st->in_run = true;
+}
+
+static void run_unlink(engine *e, hub__fetch *f)
+{
+    hub__fetch_state *st = f->st;
+    if (st->run_prev)
+        st->run_prev->st->run_next = st->run_next;
+    else
+        e->run_head = st->run_next;
+    if (st->run_next)
+        st->run_next->st->run_prev = st->run_prev;
+    else
+        e->run_tail = st->run_prev;
+    st->run_prev = st->run_next = NULL;
+    st->in_run = false;
+}
+
+/* Unlink the files that finished since the last turn. */
+static void run_prune(engine *e)
+{
+    hub__fetch *f = e->run_head;
+    while (f) {
+        hub__fetch *next = f->st->run_next;
+        if (!is_active(f->st->state))
+            run_unlink(e, f);
+        f = next;
+    }
+}
+
+/* Does `a` wake before `b`? Ties in index order. */
+static bool wakes_first(const hub__fetch *a, const hub__fetch *b)
+{
+    if (a->st->wait_until_ms != b->st->wait_until_ms)
+        return a->st->wait_until_ms < b->st->wait_until_ms;
+    return a < b;
+}
+
+static int waiters_push(engine *e, hub__fetch *f)
+{
+    if (e->nwaiters == e->waiters_cap) {
+        /* not expected: waiters count against max_files */
+        size_t cap = e->waiters_cap * 2;
+        hub__fetch **w = hub__reallocarray(e->waiters, cap, sizeof(*w));
+        if (!w)
+            return HUB_ENOMEM;
+        e->waiters = w;
+        hub__fetch **d = hub__reallocarray(e->due, cap, sizeof(*d));
+        if (!d)
+            return HUB_ENOMEM;
+        e->due = d;
+        e->waiters_cap = cap;
+    }
+    size_t i = e->nwaiters++;
+    while (i > 0 && wakes_first(f, e->waiters[(i - 1) / 2])) {
+        e->waiters[i] = e->waiters[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    e->waiters[i] = f;
+    return HUB_OK;
+}
+
+static hub__fetch *waiters_pop(engine *e)
+{
+    hub__fetch *top = e->waiters[0];
+    hub__fetch *last = e->waiters[--e->nwaiters];
+    size_t n = e->nwaiters, i = 0;
+    if (n == 0)
+        return top;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && wakes_first(e->waiters[c + 1], e->waiters[c]))
+            c++;
+        if (!wakes_first(e->waiters[c], last))
+            break;
+        e->waiters[i] = e->waiters[c];
+        i = c;
+    }
+    e->waiters[i] = last;
+    return top;
+}
+
+static int by_index(const void *a, const void *b)
+{
+    const hub__fetch *x = *(hub__fetch *const *)a;
+    const hub__fetch *y = *(hub__fetch *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Start `f` (or try its lock again) and file it where it is now. */
+static void start_and_file(engine *e, hub__fetch *f, int64_t now)
+{
+    start_item(e, f, now);
+    hub__fetch_state *st = f->st;
+    if (st->state == S_LOCKWAIT) {
+        int error = waiters_push(e, f);
+        if (error < 0)
+            finish(e, f, error);
+    } else if (is_active(st->state) && !st->in_run) {
+        run_insert(e, f);
+    }
+}
+
 /* Start what can start: new files, idle parts whose backoff expired. */
 static void schedule(engine *e, int64_t now)
 {
-    for (size_t i = 0; i < e->count; i++) {
-        hub__fetch *f = &e->items[i];
-        if (f->st->state == S_LOCKWAIT && now >= f->st->wait_until_ms)
-            start_item(e, f, now);
-    }
+    run_prune(e);
+    /* lock waiters whose time came, in index order */
+    size_t due = 0;
+    while (e->nwaiters && e->waiters[0]->st->wait_until_ms <= now)
+        e->due[due++] = waiters_pop(e);
+    qsort(e->due, due, sizeof(*e->due), by_index);
+    for (size_t i = 0; i < due; i++)
+        start_and_file(e, e->due[i], now);
     while (e->error == HUB_OK && e->next < e->count &&
            e->active_files < (size_t)e->cfg->max_files) {
         hub__fetch *f = &e->items[e->next++];
-        start_item(e, f, now);
+        start_and_file(e, f, now);
     }
-    for (size_t i = 0; i < e->count; i++)
-        if (e->items[i].st->adopter)
-            adopt_whole_file(e, &e->items[i]);
+    for (hub__fetch *f = e->run_head; f; f = f->st->run_next)
+        if (f->st->adopter)
+            adopt_whole_file(e, f);
     /* every running file first gets one connection, then big files more */
     for (int pass = 0; pass < 2; pass++)
-        for (size_t i = 0; i < e->count && e->error == HUB_OK; i++) {
-            hub__fetch *f = &e->items[i];
+        for (hub__fetch *f = e->run_head; f && e->error == HUB_OK;
+             f = f->st->run_next) {
             if (f->st->state == S_RUNNING)
                 feed(e, f, now, pass == 1);
         }
-    for (size_t i = 0; i < e->count && e->error == HUB_OK; i++) {
-        hub__fetch *f = &e->items[i];
+    for (hub__fetch *f = e->run_head; f && e->error == HUB_OK;
+         f = f->st->run_next) {
         hub__fetch_state *st = f->st;
         int error = HUB_OK;
         if (st->state == S_RUNNING) {
@@ -1707,11 +1860,16 @@ static void schedule(engine *e, int64_t now)
 
 static int64_t next_timer(const engine *e, int64_t now)
 {
+    /* a file finished after this turn's starts: its slot is free now, and
+     * no transfer may be left to wake the poll */
+    if (e->error == HUB_OK && e->next < e->count &&
+        e->active_files < (size_t)e->cfg->max_files)
+        return now;
     int64_t soonest = now + POLL_MS;
-    for (size_t i = 0; i < e->count; i++) {
-        const hub__fetch_state *st = e->items[i].st;
-        if (st->state == S_LOCKWAIT && st->wait_until_ms < soonest)
-            soonest = st->wait_until_ms;
+    if (e->nwaiters && e->waiters[0]->st->wait_until_ms < soonest)
+        soonest = e->waiters[0]->st->wait_until_ms;
+    for (const hub__fetch *f = e->run_head; f; f = f->st->run_next) {
+        const hub__fetch_state *st = f->st;
         if (st->state != S_RUNNING)
             continue;
         for (size_t k = 0; k < st->nparts; k++) {
@@ -1736,11 +1894,8 @@ static bool all_finished(const engine *e)
 {
     if (e->next < e->count && e->error == HUB_OK)
         return false;
-    for (size_t i = 0; i < e->count; i++) {
-        if (is_active(e->items[i].st->state))
-            return false;
-    }
-    return true;
+    /* counts the files in an active state (what max_files caps) */
+    return e->active_files == 0;
 }
 
 static void abort_all(engine *e, int code)
@@ -1763,8 +1918,8 @@ static void resume_paused(engine *e)
 {
     if (!e->paused || e->tokens <= 0)
         return;
-    for (size_t i = 0; i < e->count; i++) {
-        hub__fetch_state *st = e->items[i].st;
+    for (hub__fetch *f = e->run_head; f; f = f->st->run_next) {
+        hub__fetch_state *st = f->st;
         for (size_t k = 0; k < st->nparts; k++) {
             hub_xfer *x = st->parts[k].x;
             if (x && hub__xfer_paused(x)) {
@@ -1805,9 +1960,20 @@ int hub__engine_run(const hub__engine_config *config,
         else
             items[i].st->fd = -1;
     }
+    /* lock waiters count against max_files */
+    e.waiters_cap =
+        count < (size_t)config->max_files ? count : (size_t)config->max_files;
+    if (e.waiters_cap == 0)
+        e.waiters_cap = 1;
+    e.waiters = hub__calloc(e.waiters_cap, sizeof(*e.waiters));
+    e.due = hub__calloc(e.waiters_cap, sizeof(*e.due));
+    if (error == HUB_OK && (!e.waiters || !e.due))
+        error = HUB_ENOMEM;
     if (error == HUB_OK)
         error = hub__hasher_new(&e.hasher, wake_http, config->http);
     if (error < 0) {
+        hub__free(e.waiters);
+        hub__free(e.due);
         hub__free(e.hashbuf);
         return error;
     }
@@ -1848,9 +2014,10 @@ int hub__engine_run(const hub__engine_config *config,
                 part_done(&e, p, result);
         }
         /* progress between events: the bytes that moved this turn */
-        for (size_t i = 0; i < count; i++)
-            if (items[i].st->state == S_RUNNING)
-                report(&e, &items[i], HUB_PHASE_DOWNLOAD);
+        run_prune(&e);
+        for (hub__fetch *f = e.run_head; f; f = f->st->run_next)
+            if (f->st->state == S_RUNNING)
+                report(&e, f, HUB_PHASE_DOWNLOAD);
     }
     current = outer;
     if (e.error != HUB_OK && e.error != HUB_ECANCELLED)
@@ -1859,6 +2026,8 @@ int hub__engine_run(const hub__engine_config *config,
     for (size_t i = 0; i < e.pool_count; i++)
         hub__xfer_free(e.pool[i]);
     hub__free(e.pool);
+    hub__free(e.waiters);
+    hub__free(e.due);
     hub__free(e.hashbuf);
     return e.error;
 }

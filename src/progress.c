@@ -19,6 +19,7 @@ void hub__progress_init(hub__progress *p, hub_progress_cb cb, void *payload)
     p->start_ms = hub__now_ms();
     p->rate_mark_ms = p->start_ms;
     p->job_phase = HUB_PHASE_RESOLVE;
+    p->oldest = p->newest = SIZE_MAX;
 }
 
 int hub__progress_plan(hub__progress *p, size_t count)
@@ -34,11 +35,16 @@ int hub__progress_plan(hub__progress *p, size_t count)
     p->phase = hub__calloc(count ? count : 1, sizeof(*p->phase));
     p->endpoint = hub__calloc(count ? count : 1, sizeof(*p->endpoint));
     p->emitted_ms = hub__calloc(count ? count : 1, sizeof(*p->emitted_ms));
+    p->older = hub__calloc(count ? count : 1, sizeof(*p->older));
+    p->newer = hub__calloc(count ? count : 1, sizeof(*p->newer));
     if (!p->names || !p->done || !p->total || !p->phase || !p->endpoint ||
-        !p->emitted_ms)
+        !p->emitted_ms || !p->older || !p->newer)
         return HUB_ENOMEM;
-    for (size_t i = 0; i < count; i++)
+    for (size_t i = 0; i < count; i++) {
         p->phase[i] = HUB_PHASE_RESOLVE;
+        p->older[i] = p->newer[i] = SIZE_MAX;
+    }
+    p->oldest = p->newest = SIZE_MAX;
     return HUB_OK;
 }
 
@@ -71,7 +77,11 @@ void hub__progress_free(hub__progress *p)
     hub__free(p->phase);
     hub__free(p->endpoint);
     hub__free(p->emitted_ms);
+    hub__free(p->older);
+    hub__free(p->newer);
     p->emitted_ms = NULL;
+    p->older = p->newer = NULL;
+    p->oldest = p->newest = SIZE_MAX;
     p->names = NULL;
     p->done = p->total = NULL;
     p->phase = NULL;
@@ -97,6 +107,41 @@ static void update_rate(hub__progress *p, int64_t now)
                   : alpha * inst + (1.0 - alpha) * p->rate;
     p->rate_mark_bytes = p->net_bytes;
     p->rate_mark_ms = now;
+}
+
+static bool in_queue(const hub__progress *p, size_t index)
+{
+    return p->oldest == index || p->older[index] != SIZE_MAX;
+}
+
+static void unqueue(hub__progress *p, size_t index)
+{
+    size_t o = p->older[index], n = p->newer[index];
+    if (o != SIZE_MAX)
+        p->newer[o] = n;
+    else
+        p->oldest = n;
+    if (n != SIZE_MAX)
+        p->older[n] = o;
+    else
+        p->newest = o;
+    p->older[index] = p->newer[index] = SIZE_MAX;
+}
+
+/* File `index` just had an event: a downloading file goes to the end of
+ * the queue (its event is the newest), any other leaves it. */
+static void requeue(hub__progress *p, size_t index)
+{
+    if (in_queue(p, index))
+        unqueue(p, index);
+    if (p->phase[index] != HUB_PHASE_DOWNLOAD)
+        return;
+    p->older[index] = p->newest;
+    if (p->newest != SIZE_MAX)
+        p->newer[p->newest] = index;
+    else
+        p->oldest = index;
+    p->newest = index;
 }
 
 static void emit(hub__progress *p, size_t index, bool file_event, bool final)
@@ -125,8 +170,10 @@ static void emit(hub__progress *p, size_t index, bool file_event, bool final)
         ev.file_bytes_total = UINT64_MAX;
     }
     p->last_emit_ms = hub__now_ms();
-    if (file_event)
+    if (file_event) {
         p->emitted_ms[index] = p->last_emit_ms;
+        requeue(p, index);
+    }
     if (p->cb && p->cb(&ev, p->payload) != 0)
         hub__progress_cancel(p);
     if (p->observer)
@@ -148,14 +195,13 @@ static bool finished(hub_phase ph)
 
 /* Is `index` the downloading file whose last event is the oldest? (A file
  * that stops reporting cannot hold the others back for long: after two
- * intervals anyone goes.) */
+ * intervals anyone goes.) Every phase change is an event, so the queue
+ * holds exactly the downloading files, in the order of their last events:
+ * its head is the oldest, with no walk over the plan (audit F15). */
 static bool waited_longest(const hub__progress *p, size_t index)
 {
-    for (size_t i = 0; i < p->file_count; i++)
-        if (p->phase[i] == HUB_PHASE_DOWNLOAD &&
-            p->emitted_ms[i] < p->emitted_ms[index])
-            return false;
-    return true;
+    return p->oldest == SIZE_MAX ||
+           p->emitted_ms[p->oldest] >= p->emitted_ms[index];
 }
 
 void hub__progress_file(hub__progress *p,

@@ -30,6 +30,11 @@ typedef struct hub__progress {
     hub_phase *phase;
     const char **endpoint; /* borrowed, per file */
     int64_t *emitted_ms;   /* per file: its last event */
+    /* the downloading files, oldest event first: a list through
+     * `older`/`newer` (SIZE_MAX ends it), since every phase change and
+     * every event moves a file to its end */
+    size_t *older, *newer;
+    size_t oldest, newest;
 
     uint64_t bytes_done;
     uint64_t bytes_total;

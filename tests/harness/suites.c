@@ -10,5 +10,7 @@ const test_case *test_suite(const char *name, size_t *count)
         return unit_suite(count);
     if (strcmp(name, "api") == 0)
         return api_suite(count);
+    if (strcmp(name, "engine") == 0)
+        return engine_suite(count);
     return NULL;
 }
