@@ -568,17 +568,26 @@ static plan_item *item_of(hub__fetch *f)
     return f->owner;
 }
 
+/* The etag becomes a file name (blob, lock, temp file): the one rule, once
+ * more where it turns into a path. Sets the message when it is not. */
+static bool etag_is_name(const hub__fetch *f)
+{
+    if (hub__str_is_etag(f->etag))
+        return true;
+    hub__error_set(HUB_EPROTO,
+                   "'%s': refusing an etag that is not a git sha1 or sha256 "
+                   "as a file name",
+                   f->path);
+    return false;
+}
+
 static int cache_prepare(hub__fetch *f, void *ctx)
 {
     dl *d = ((fetch_ctx *)ctx)->d;
     plan_item *it = item_of(f);
     if (!f->lock_path) {
-        /* the etag becomes a file name: the one rule, once more */
-        if (!hub__str_is_etag(f->etag))
-            return hub__error_set(HUB_EPROTO,
-                                  "'%s': refusing an etag that is not a git "
-                                  "sha1 or sha256 as a blob name",
-                                  f->path);
+        if (!etag_is_name(f))
+            return HUB_EPROTO;
         f->root = d->cache.root;
         f->lock_path = hub__hfcache_lock_path(&d->cache, f->etag);
         /* known before the lock: the engine watches a holder's partials */
@@ -631,11 +640,8 @@ static int local_prepare(hub__fetch *f, void *ctx)
     dl *d = ((fetch_ctx *)ctx)->d;
     plan_item *it = item_of(f);
     if (!f->lock_path) {
-        if (!hub__str_is_etag(f->etag))
-            return hub__error_set(HUB_EPROTO,
-                                  "'%s': refusing an etag that is not a git "
-                                  "sha1 or sha256 in a temp file name",
-                                  f->path);
+        if (!etag_is_name(f))
+            return HUB_EPROTO;
         f->root = d->ld.root;
         f->lock_path = hub__localdir_lock_path(&d->ld, it->path);
         f->temp_base = hub__localdir_temp_base(&d->ld, it->path, f->etag);

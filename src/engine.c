@@ -432,6 +432,18 @@ static int reserve_space(hub__fetch *f)
     return HUB_OK;
 }
 
+/* Close and remove the temp file and its journal. */
+static void discard_temp(hub__fetch *f)
+{
+    hub__fetch_state *st = f->st;
+    close_journal(f);
+    close_file(f);
+    (void)hub__sfs_unlink(f->root, f->temp_path);
+    if (st->journal_path)
+        (void)hub__sfs_unlink(f->root, st->journal_path);
+    hub__error_clear();
+}
+
 /* A failed file keeps only what holds data: an empty temp file (and its
  * journal) goes, a partial one gives back the space reserved beyond it. */
 static void release_space(hub__fetch *f)
@@ -443,12 +455,7 @@ static void release_space(hub__fetch *f)
     uint64_t held =
         st->sparse ? hub__ranges_total(&st->written) : (uint64_t)sb.st_size;
     if (held == 0) {
-        close_journal(f);
-        close_file(f);
-        (void)hub__sfs_unlink(f->root, f->temp_path);
-        if (st->journal_path)
-            (void)hub__sfs_unlink(f->root, st->journal_path);
-        hub__error_clear();
+        discard_temp(f);
         return;
     }
     if (!st->reserved)
@@ -1146,12 +1153,7 @@ static int verify_and_flush(engine *e, hub__fetch *f)
         const char *kind =
             f->digest == HUB_DIGEST_SHA256 ? "sha256" : "git sha1";
         /* never leave bad bytes where a later run would resume from them */
-        close_journal(f);
-        close_file(f);
-        (void)hub__sfs_unlink(f->root, f->temp_path);
-        if (st->journal_path)
-            (void)hub__sfs_unlink(f->root, st->journal_path);
-        hub__error_clear();
+        discard_temp(f);
         if (st->restarts < MAX_RESTARTS) {
             hub__log(e->cfg->log, HUB_LOG_WARN,
                      "%s of '%s' is %s, expected %s: downloading it again",
