@@ -12,6 +12,9 @@ command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 # benchmarks and the proxy tests need these real peers
 packages+=(nginx-light aria2 curl openssl tinyproxy microsocks tmux)
+# the ModelScope index test counts rewrites under strace; the shared-cache
+# tests run a second user with setpriv (util-linux)
+packages+=(strace util-linux)
 # the Rust binding's tests (skipped without it)
 command -v cargo >/dev/null 2>&1 || packages+=(cargo)
 
