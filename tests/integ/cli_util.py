@@ -62,6 +62,15 @@ class CliTestCase(unittest.TestCase):
     def tearDown(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
+    def use_modelscope(self):
+        """Point this test at the fake's ModelScope API and a scratch
+        ModelScope cache (self.root), whatever the user's environment."""
+        self.root = os.path.join(self.tmp, "ms-cache")
+        self.env["MODELSCOPE_CACHE"] = self.root
+        self.env["MODELSCOPE_ENDPOINT"] = self.hub.url
+        for k in ("MODELSCOPE_API_TOKEN", "MODELSCOPE_DOMAIN"):
+            self.env.pop(k, None)
+
     def run_cli(self, *args, env=None, timeout=120, check=None):
         """Run `hubfetch download ARGS`; returns (exit code, stdout, stderr)."""
         e = dict(self.env)

@@ -235,11 +235,7 @@ class ModelScopeSignalTest(SignalTest):
 
     def setUp(self):
         super().setUp()
-        self.root = os.path.join(self.tmp, "ms-cache")
-        self.env["MODELSCOPE_CACHE"] = self.root
-        self.env["MODELSCOPE_ENDPOINT"] = self.hub.url
-        for k in ("MODELSCOPE_API_TOKEN", "MODELSCOPE_DOMAIN"):
-            self.env.pop(k, None)
+        self.use_modelscope()
 
     # the Hugging Face cases are not repeated here
     test_sigterm_during_a_server_asked_wait = None

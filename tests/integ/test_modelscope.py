@@ -32,11 +32,7 @@ class ModelScopeTest(CliTestCase):
 
     def setUp(self):
         super().setUp()
-        self.root = os.path.join(self.tmp, "ms-cache")
-        self.env["MODELSCOPE_CACHE"] = self.root
-        self.env["MODELSCOPE_ENDPOINT"] = self.hub.url
-        for k in ("MODELSCOPE_API_TOKEN", "MODELSCOPE_DOMAIN"):
-            self.env.pop(k, None)
+        self.use_modelscope()
 
     def ms(self, *args, **kw):
         return self.download("--hub", "modelscope", *args, **kw)
@@ -326,11 +322,7 @@ class ModelScopeManyFilesTest(CliTestCase):
 
     def setUp(self):
         super().setUp()
-        self.root = os.path.join(self.tmp, "ms-cache")
-        self.env["MODELSCOPE_CACHE"] = self.root
-        self.env["MODELSCOPE_ENDPOINT"] = self.hub.url
-        for k in ("MODELSCOPE_API_TOKEN", "MODELSCOPE_DOMAIN"):
-            self.env.pop(k, None)
+        self.use_modelscope()
 
     def test_unsized_entries_are_fetched(self):
         # Size 0 and no Sha256: nothing says the file is empty; fetched, and
