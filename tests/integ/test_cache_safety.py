@@ -225,6 +225,32 @@ class CacheSafetyTest(CliTestCase):
         # what is allocated is what was written (no reservation kept beyond)
         self.assertLessEqual(st.st_blocks * 512, st.st_size + 64 * 1024)
 
+    def test_a_refused_download_leaves_no_empty_partial(self):
+        # every way a file can fail before its first byte: nothing stays
+        # but the lock files (never unlinked, as huggingface_hub's)
+        cases = [
+            ("gated", [], ("hubfetch/gated-model", "--token", "hf_bob"), 18),
+            ("cdn 404", [{"match": "repos/", "server": "cdn",
+                          "action": {"status": 404}}], (DEMO, "onnx/model.onnx"), 26),
+            ("cdn 500", [{"match": "repos/", "server": "cdn",
+                          "action": {"status": 500}}],
+             (DEMO, "onnx/model.onnx", "--retries", "0"), 26),
+            ("reset", [{"match": "repos/", "server": "cdn",
+                        "action": {"drop_after": 0}}],
+             (DEMO, "model.safetensors", "--retries", "0"), 22),
+            ("checksum", [{"match": "repos/", "server": "cdn",
+                           "action": {"corrupt": True}}], (DEMO, "onnx/model.onnx"), 29),
+        ]
+        for name, faults, args, code in cases:
+            with self.subTest(name):
+                self.hub.reset()
+                self.hub.faults(faults)
+                rc, out, err = self.run_cli("download", *args)
+                self.assertEqual(rc, code, err)
+                left = [f for f in all_files(self.cache)
+                        if f.endswith(".incomplete") and os.path.getsize(f) == 0]
+                self.assertEqual(left, [])
+
     # ---- F7: revisions name files under refs/ --------------------------------
 
     def test_a_revision_with_dot_dot_is_refused_before_any_request(self):
