@@ -14,6 +14,7 @@ static void usage(FILE *fp)
           "\n"
           "commands:\n"
           "  download REPO_ID [FILES...]   fetch a file or a whole snapshot\n"
+          "  cache ls                      list what the cache holds\n"
           "\n"
           "options:\n"
           "  -h, --help      this help; 'hubfetch <command> --help' for more\n"
@@ -39,6 +40,10 @@ int main(int argc, char **argv)
             char *args[] = {argv[2], (char *)"--help", NULL};
             return cmd_download(2, args);
         }
+        if (argc > 2 && strcmp(argv[2], "cache") == 0) {
+            char *args[] = {argv[2], (char *)"--help", NULL};
+            return cmd_cache(2, args);
+        }
         usage(stdout);
         return EXIT_OK;
     }
@@ -53,6 +58,8 @@ int main(int argc, char **argv)
     int rc;
     if (strcmp(cmd, "download") == 0) {
         rc = cmd_download(argc - 1, argv + 1);
+    } else if (strcmp(cmd, "cache") == 0) {
+        rc = cmd_cache(argc - 1, argv + 1);
     } else {
         cli_err("unknown command '%s'; see 'hubfetch --help'", cmd);
         rc = EXIT_USAGE;

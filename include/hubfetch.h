@@ -642,6 +642,107 @@ HUB_EXTERN int hub_job_wait(hub_job *job, long timeout_ms, hub_result **out);
 /** Cancel if running, wait, free. NULL is fine. */
 HUB_EXTERN void hub_job_free(hub_job *job);
 
+/* ------------------------------------------------------------------------ */
+/* Cache management                                                         */
+/* ------------------------------------------------------------------------ */
+
+/* Version 1 is the layout below. */
+#define HUB_CACHE_SCAN_OPTIONS_VERSION 1
+
+/** Options of hub_cache_scan(). */
+typedef struct hub_cache_scan_options {
+    unsigned int version; /**< #HUB_CACHE_SCAN_OPTIONS_VERSION */
+    unsigned int flags;   /**< reserved, 0 */
+} hub_cache_scan_options;
+
+#define HUB_CACHE_SCAN_OPTIONS_INIT {HUB_CACHE_SCAN_OPTIONS_VERSION, 0}
+
+/** One revision (snapshot folder) of a cached repository, as
+ * huggingface_hub's CachedRevisionInfo. Valid until hub_cache_info_free().
+ * Fields may be appended in later versions. */
+typedef struct hub_cache_revision {
+    const char *commit_hash;   /**< the snapshot folder's name */
+    const char *snapshot_path; /**< absolute path of the folder */
+    const char *const *refs;   /**< refs pointing at it ("main",
+                                    "refs/pr/1"), sorted; none: detached */
+    size_t ref_count;
+    uint64_t size_on_disk; /**< bytes of its distinct blobs (a blob linked
+                                twice, or hard-linked, counts once) */
+    uint64_t nb_files;     /**< files in the snapshot that resolve */
+    int64_t last_modified; /**< newest blob mtime (unix seconds); the
+                                folder's when it has no file */
+} hub_cache_revision;
+
+/** One cached repository, as huggingface_hub's CachedRepoInfo. Valid until
+ * hub_cache_info_free(). Fields may be appended in later versions. */
+typedef struct hub_cache_repo {
+    hub_repo_type type;
+    const char *repo_id;   /**< "org/name" */
+    const char *repo_path; /**< absolute path of its folder in the cache */
+    uint64_t size_on_disk; /**< bytes of the distinct blobs (by device and
+                                inode) its snapshots use */
+    uint64_t nb_files;     /**< number of those distinct blobs */
+    int64_t last_accessed; /**< newest blob atime (unix seconds); the
+                                folder's when it has no blob */
+    int64_t last_modified; /**< newest blob mtime, same fallback */
+    const char *const *refs; /**< every ref naming an existing revision,
+                                  sorted */
+    size_t ref_count;
+    const hub_cache_revision *const *revisions; /**< sorted by commit */
+    size_t revision_count;
+    /** What is wrong with it, one line each (broken link, ref to a missing
+     * snapshot, stray file, unreadable folder, link out of the cache).
+     * The repository is still listed with what exists. */
+    const char *const *warnings;
+    size_t warning_count;
+} hub_cache_repo;
+
+/** The result of hub_cache_scan(). Opaque. */
+typedef struct hub_cache_info hub_cache_info;
+
+/**
+ * Scan the client's Hugging Face cache (hub_client_cache_dir()), as
+ * huggingface_hub's scan_cache_dir() but never hiding a repository for one
+ * defect: what exists is listed and counted, problems become warnings of
+ * the repository (or of the cache, for entries of the cache folder that
+ * are no repository). Nothing is followed out of the cache: a snapshot
+ * entry counts only if it is a regular file or the exact link
+ * `../../[../]blobs/<etag>` to a regular blob. Reads only; safe beside
+ * running downloads. Only the Hugging Face layout so far (a ModelScope
+ * client gets #HUB_EUNSUPPORTED).
+ * @param out receives the result; free it with hub_cache_info_free().
+ * @param opts options or NULL.
+ * @return #HUB_OK, #HUB_ENOTCACHED (the cache folder does not exist),
+ *   #HUB_EIO (it cannot be read), #HUB_EINVAL, #HUB_EVERSION,
+ *   #HUB_EUNSUPPORTED, #HUB_ENOMEM. `*out` is NULL on failure.
+ */
+HUB_EXTERN int hub_cache_scan(hub_cache_info **out,
+                              hub_client *client,
+                              const hub_cache_scan_options *opts);
+
+/** The cache folder scanned. Valid until hub_cache_info_free(). */
+HUB_EXTERN const char *hub_cache_info_dir(const hub_cache_info *info);
+/** Number of repositories found, sorted by "<type>/<repo_id>". */
+HUB_EXTERN size_t hub_cache_info_repo_count(const hub_cache_info *info);
+/** Repository `index`, or NULL if out of range. */
+HUB_EXTERN const hub_cache_repo *hub_cache_info_repo(const hub_cache_info *info,
+                                                     size_t index);
+/** Bytes of all distinct blobs of the cache (each counted once). */
+HUB_EXTERN uint64_t hub_cache_info_size_on_disk(const hub_cache_info *info);
+/** Bytes of the distinct blobs used by a set of revisions of `info` (of
+ * any repositories): the exact space they hold together. */
+HUB_EXTERN uint64_t
+hub_cache_info_revisions_size(const hub_cache_info *info,
+                              const hub_cache_revision *const *revisions,
+                              size_t count);
+/** Warnings about entries of the cache folder that are no repository. */
+HUB_EXTERN size_t hub_cache_info_warning_count(const hub_cache_info *info);
+HUB_EXTERN const char *hub_cache_info_warning(const hub_cache_info *info,
+                                              size_t index);
+/** Free a scan result. NULL is fine. */
+HUB_EXTERN void hub_cache_info_free(hub_cache_info *info);
+
+
 #ifdef __cplusplus
 }
 #endif

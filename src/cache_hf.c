@@ -542,11 +542,9 @@ void hub__hfcache_write_tree(const hub__hfcache *c,
 
 /* Is `target` the link snapshots/<commit>/<path> must hold: one "../" per
  * directory level of `path` plus two, then "blobs/<etag>"? Gives the etag. */
-static const char *blob_of_link(const char *target, const char *path)
+const char *hub__hfcache_link_blob(const char *target, size_t depth)
 {
-    size_t depth = 2;
-    for (const char *p = path; *p; p++)
-        depth += *p == '/';
+    depth += 2;
     for (size_t i = 0; i < depth; i++, target += 3)
         if (strncmp(target, "../", 3) != 0)
             return NULL;
@@ -616,7 +614,10 @@ bool hub__hfcache_pointer_ok(int snap,
         if (n <= 0)
             goto done;
         target[n] = '\0';
-        const char *etag = blob_of_link(target, path);
+        size_t depth = 0;
+        for (const char *p = path; *p; p++)
+            depth += *p == '/';
+        const char *etag = hub__hfcache_link_blob(target, depth);
         ok = etag && fstatat(blobs, etag, st, AT_SYMLINK_NOFOLLOW) == 0 &&
              S_ISREG(st->st_mode);
         if (ok && fd_out)

@@ -130,6 +130,10 @@ typedef struct hub__subdir {
         -1, NULL                                                               \
     }
 void hub__subdir_free(hub__subdir *m);
+/* The etag a snapshot link names when its target is exactly
+ * "../../" + "../" * depth + "blobs/<etag>" (depth = folders between the
+ * snapshot folder and the link), else NULL: the one rule for a link. */
+const char *hub__hfcache_link_blob(const char *target, size_t depth);
 bool hub__hfcache_pointer_ok(int snap,
                              int blobs,
                              const char *path,

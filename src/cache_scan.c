@@ -1,0 +1,803 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cache_scan.c: hub_cache_scan(), what a Hugging Face cache holds.
+ *
+ * One pass over the cache with directory streams: every name is looked at
+ * with fstatat()/readlinkat()/openat() relative to its folder's fd and
+ * never followed (O_NOFOLLOW, AT_SYMLINK_NOFOLLOW), so a link planted in a
+ * shared cache cannot make the scan read or count anything outside it. A
+ * snapshot entry counts when it is a regular file (copy mode) or the exact
+ * link "../../[../]blobs/<etag>" (hub__hfcache_link_blob) to a regular
+ * blob. Blobs are identified by device and inode, so a blob used by
+ * several revisions, or hard-linked, counts once everywhere.
+ *
+ * Unlike huggingface_hub's scan_cache_dir(), a defect never hides a
+ * repository: it is listed with what exists, and the defect becomes one of
+ * its warnings.
+ */
+#include "alloc.h"
+#include "cache_hf.h"
+#include "client.h"
+#include "path.h"
+#include "common.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Past this many warnings a repository gets one line counting the rest. */
+#define MAX_WARNINGS 20
+
+typedef struct strvec {
+    char **v;
+    size_t n, cap;
+} strvec;
+
+typedef struct blob {
+    dev_t dev;
+    ino_t ino;
+    uint64_t size;
+    int64_t atime, mtime;
+    size_t rev_stamp, repo_stamp;
+} blob;
+
+typedef struct rev {
+    hub_cache_revision pub;
+    char *commit, *path;
+    strvec refs;
+    size_t *blob_ids; /* distinct blobs of the revision */
+    size_t nblob_ids, capblob_ids;
+} rev;
+
+typedef struct repo {
+    hub_cache_repo pub;
+    char *id, *path, *cache_id;
+    strvec refs, warnings;
+    size_t extra_warnings;
+    rev **revs;
+    size_t nrevs, caprevs;
+    const hub_cache_revision **revptrs;
+    size_t *blob_ids; /* distinct blobs of the repository */
+    size_t nblob_ids, capblob_ids;
+} repo;
+
+struct hub_cache_info {
+    char *dir;
+    repo **repos;
+    size_t nrepos, caprepos;
+    blob *blobs;
+    size_t nblobs, capblobs;
+    size_t *table; /* open addressing: blob index + 1, 0 = empty */
+    size_t tcap;
+    strvec warnings;
+    size_t stamp;
+    int oom;
+};
+
+static char *push(strvec *s, char *str)
+{
+    if (!str)
+        return NULL;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 4;
+        char **v = hub__reallocarray(s->v, cap, sizeof(*v));
+        if (!v) {
+            hub__free(str);
+            return NULL;
+        }
+        s->v = v;
+        s->cap = cap;
+    }
+    s->v[s->n++] = str;
+    return str;
+}
+
+static void strvec_free(strvec *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        hub__free(s->v[i]);
+    hub__free(s->v);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void warn(hub_cache_info *info, repo *r, const char *fmt, ...)
+    HUB_PRINTF(3, 4);
+
+static void warn(hub_cache_info *info, repo *r, const char *fmt, ...)
+{
+    if (r && r->warnings.n >= MAX_WARNINGS) {
+        r->extra_warnings++;
+        return;
+    }
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    hub__text_clean(buf, sizeof(buf));
+    if (!push(r ? &r->warnings : &info->warnings, hub__strdup(buf)))
+        info->oom = 1;
+}
+
+static int64_t secs(struct timespec ts)
+{
+    return (int64_t)ts.tv_sec;
+}
+
+static size_t hash_blob(dev_t dev, ino_t ino)
+{
+    uint64_t h = (uint64_t)ino * 0x9e3779b97f4a7c15u ^ (uint64_t)dev;
+    return (size_t)(h ^ (h >> 29));
+}
+
+/* The index of the blob `st` describes, added if new; SIZE_MAX on OOM. */
+static size_t blob_id(hub_cache_info *info, const struct stat *st)
+{
+    if (info->nblobs * 2 >= info->tcap) {
+        size_t cap = info->tcap ? info->tcap * 2 : 1024;
+        size_t *t = hub__calloc(cap, sizeof(*t));
+        if (!t)
+            return SIZE_MAX;
+        for (size_t i = 0; i < info->nblobs; i++) {
+            size_t h = hash_blob(info->blobs[i].dev, info->blobs[i].ino);
+            while (t[h & (cap - 1)])
+                h++;
+            t[h & (cap - 1)] = i + 1;
+        }
+        hub__free(info->table);
+        info->table = t;
+        info->tcap = cap;
+    }
+    size_t h = hash_blob(st->st_dev, st->st_ino);
+    for (;; h++) {
+        size_t slot = info->table[h & (info->tcap - 1)];
+        if (!slot)
+            break;
+        blob *b = &info->blobs[slot - 1];
+        if (b->dev == st->st_dev && b->ino == st->st_ino)
+            return slot - 1;
+    }
+    if (info->nblobs == info->capblobs) {
+        size_t cap = info->capblobs ? info->capblobs * 2 : 1024;
+        blob *v = hub__reallocarray(info->blobs, cap, sizeof(*v));
+        if (!v)
+            return SIZE_MAX;
+        info->blobs = v;
+        info->capblobs = cap;
+    }
+    blob *b = &info->blobs[info->nblobs];
+    b->dev = st->st_dev;
+    b->ino = st->st_ino;
+    b->size = (uint64_t)st->st_size;
+    b->atime = secs(st->st_atim);
+    b->mtime = secs(st->st_mtim);
+    b->rev_stamp = b->repo_stamp = 0;
+    info->table[h & (info->tcap - 1)] = info->nblobs + 1;
+    return info->nblobs++;
+}
+
+/* A file of revision `v` whose content is the regular file `st`. */
+static bool add_id(size_t **ids, size_t *n, size_t *cap, size_t id)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 64;
+        size_t *v = hub__reallocarray(*ids, c, sizeof(*v));
+        if (!v)
+            return false;
+        *ids = v;
+        *cap = c;
+    }
+    (*ids)[(*n)++] = id;
+    return true;
+}
+
+static void
+count_file(hub_cache_info *info, repo *r, rev *v, const struct stat *st)
+{
+    size_t id = blob_id(info, st);
+    if (id == SIZE_MAX) {
+        info->oom = 1;
+        return;
+    }
+    blob *b = &info->blobs[id];
+    v->pub.nb_files++;
+    if (b->rev_stamp != info->stamp) {
+        b->rev_stamp = info->stamp;
+        if (!add_id(&v->blob_ids, &v->nblob_ids, &v->capblob_ids, id))
+            info->oom = 1;
+        v->pub.size_on_disk += b->size;
+        if (b->mtime > v->pub.last_modified)
+            v->pub.last_modified = b->mtime;
+    }
+    if (b->repo_stamp != info->nrepos) {
+        b->repo_stamp = info->nrepos;
+        if (!add_id(&r->blob_ids, &r->nblob_ids, &r->capblob_ids, id))
+            info->oom = 1;
+    }
+}
+
+static bool ignored_name(const char *n)
+{
+    return strcmp(n, ".DS_Store") == 0 || strcmp(n, "Thumbs.db") == 0 ||
+           strcmp(n, "desktop.ini") == 0;
+}
+
+static DIR *open_dir_at(int at, const char *name)
+{
+    int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        int e = errno;
+        close(fd);
+        errno = e;
+    }
+    return d;
+}
+
+/* The files of a snapshot folder, `rel` its path below the snapshot ("" at
+ * the top, else ending in '/'), `depth` the folders between. */
+static void walk(hub_cache_info *info,
+                 repo *r,
+                 rev *v,
+                 DIR *d,
+                 int blobs,
+                 int blobs_err,
+                 char *rel,
+                 size_t rel_len,
+                 size_t depth)
+{
+    struct dirent *de;
+    int dfd = dirfd(d);
+    while ((de = readdir(d)) != NULL) {
+        const char *n = de->d_name;
+        if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+            continue;
+        struct stat st;
+        if (fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            warn(info, r, "cannot read %s/%s%s: %s", v->path, rel, n,
+                 strerror(errno));
+            continue;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            size_t nl = strlen(n);
+            if (rel_len + nl + 2 > HUB_REPO_PATH_MAX * 4) {
+                warn(info, r, "path too deep in %s: %s%s", v->path, rel, n);
+                continue;
+            }
+            DIR *sub = open_dir_at(dfd, n);
+            if (!sub) {
+                warn(info, r, "cannot read %s/%s%s: %s", v->path, rel, n,
+                     strerror(errno));
+                continue;
+            }
+            memcpy(rel + rel_len, n, nl);
+            rel[rel_len + nl] = '/';
+            rel[rel_len + nl + 1] = '\0';
+            walk(info, r, v, sub, blobs, blobs_err, rel, rel_len + nl + 1,
+                 depth + 1);
+            rel[rel_len] = '\0';
+            closedir(sub);
+        } else if (S_ISREG(st.st_mode)) {
+            count_file(info, r, v, &st);
+        } else if (S_ISLNK(st.st_mode)) {
+            char target[4 * HUB_REPO_PATH_MAX];
+            ssize_t len = readlinkat(dfd, n, target, sizeof(target) - 1);
+            if (len <= 0) {
+                warn(info, r, "cannot read the link %s/%s%s: %s", v->path, rel,
+                     n, len < 0 ? strerror(errno) : "empty");
+                continue;
+            }
+            target[len] = '\0';
+            const char *etag = hub__hfcache_link_blob(target, depth);
+            struct stat bst;
+            if (!etag) {
+                warn(info, r,
+                     "%s/%s%s links to '%s', not to a blob of this "
+                     "repository: not followed nor counted",
+                     v->path, rel, n, target);
+            } else if (blobs < 0) {
+                warn(info, r, "broken link %s/%s%s: %s/blobs: %s", v->path,
+                     rel, n, r->path, strerror(blobs_err));
+            } else if (fstatat(blobs, etag, &bst, AT_SYMLINK_NOFOLLOW) != 0) {
+                warn(info, r, "broken link %s/%s%s: blob %s %s", v->path, rel,
+                     n, etag,
+                     errno == ENOENT ? "is missing" : strerror(errno));
+            } else if (!S_ISREG(bst.st_mode)) {
+                warn(info, r,
+                     "%s/%s%s: blob %s is not a regular file: not followed "
+                     "nor counted",
+                     v->path, rel, n, etag);
+            } else {
+                count_file(info, r, v, &bst);
+            }
+        } else {
+            warn(info, r, "%s/%s%s is not a file: not counted", v->path, rel,
+                 n);
+        }
+    }
+}
+
+static rev *find_rev(repo *r, const char *commit)
+{
+    for (size_t i = 0; i < r->nrevs; i++)
+        if (strcmp(r->revs[i]->commit, commit) == 0)
+            return r->revs[i];
+    return NULL;
+}
+
+/* Every file below refs/ (recursively: refs/pr/1), `rel` as in walk(). */
+static void read_refs(hub_cache_info *info,
+                      repo *r,
+                      int repo_fd,
+                      DIR *d,
+                      char *rel,
+                      size_t rel_len)
+{
+    struct dirent *de;
+    int dfd = dirfd(d);
+    while ((de = readdir(d)) != NULL) {
+        const char *n = de->d_name;
+        if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 || ignored_name(n))
+            continue;
+        struct stat st;
+        size_t nl = strlen(n);
+        if (fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            rel_len + nl + 2 > HUB_REPO_PATH_MAX) {
+            warn(info, r, "cannot read %s/refs/%s%s", r->path, rel, n);
+            continue;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            DIR *sub = open_dir_at(dfd, n);
+            if (!sub) {
+                warn(info, r, "cannot read %s/refs/%s%s: %s", r->path, rel, n,
+                     strerror(errno));
+                continue;
+            }
+            memcpy(rel + rel_len, n, nl);
+            rel[rel_len + nl] = '/';
+            rel[rel_len + nl + 1] = '\0';
+            read_refs(info, r, repo_fd, sub, rel, rel_len + nl + 1);
+            rel[rel_len] = '\0';
+            closedir(sub);
+            continue;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            warn(info, r, "ref %s/refs/%s%s is not a file: ignored", r->path,
+                 rel, n);
+            continue;
+        }
+        char commit[256];
+        ssize_t len = -1;
+        int fd = openat(dfd, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0) {
+            len = read(fd, commit, sizeof(commit) - 1);
+            close(fd);
+        }
+        if (len < 0) {
+            warn(info, r, "cannot read ref %s/refs/%s%s: %s", r->path, rel, n,
+                 strerror(errno));
+            continue;
+        }
+        while (len > 0 && (commit[len - 1] == '\n' || commit[len - 1] == ' ' ||
+                           commit[len - 1] == '\r' || commit[len - 1] == '\t'))
+            len--;
+        commit[len] = '\0';
+        char name[HUB_REPO_PATH_MAX + 2];
+        snprintf(name, sizeof(name), "%s%s", rel, n);
+        rev *v = find_rev(r, commit);
+        if (v) {
+            if (!push(&v->refs, hub__strdup(name)) ||
+                !push(&r->refs, hub__strdup(name)))
+                info->oom = 1;
+            continue;
+        }
+        /* A commit whose files were all looked up and found missing has
+         * only .no_exist/<commit>: huggingface_hub writes that. */
+        char noex[300];
+        struct stat nst;
+        snprintf(noex, sizeof(noex), ".no_exist/%s", commit);
+        if (len > 0 && !strchr(commit, '/') && strcmp(commit, ".") != 0 &&
+            strcmp(commit, "..") != 0 &&
+            fstatat(repo_fd, noex, &nst, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISDIR(nst.st_mode))
+            continue;
+        warn(info, r, "ref '%s' names commit '%s', which has no snapshot in %s",
+             name, commit, r->path);
+    }
+}
+
+static void scan_snapshots(hub_cache_info *info, repo *r, int repo_fd)
+{
+    DIR *d = open_dir_at(repo_fd, "snapshots");
+    if (!d) {
+        if (errno != ENOENT)
+            warn(info, r, "cannot read %s/snapshots: %s", r->path,
+                 strerror(errno));
+        return;
+    }
+    int blobs = openat(repo_fd, "blobs",
+                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int blobs_errno = blobs < 0 ? errno : 0;
+    struct dirent *de;
+    int dfd = dirfd(d);
+    while ((de = readdir(d)) != NULL && !info->oom) {
+        const char *n = de->d_name;
+        if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 || ignored_name(n))
+            continue;
+        struct stat st;
+        if (fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            warn(info, r, "cannot read %s/snapshots/%s: %s", r->path, n,
+                 strerror(errno));
+            continue;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            warn(info, r, "stray %s in %s/snapshots: %s",
+                 S_ISLNK(st.st_mode) ? "link (not followed)" : "file", r->path,
+                 n);
+            continue;
+        }
+        if (r->nrevs == r->caprevs) {
+            size_t cap = r->caprevs ? r->caprevs * 2 : 4;
+            rev **v = hub__reallocarray(r->revs, cap, sizeof(*v));
+            if (!v) {
+                info->oom = 1;
+                break;
+            }
+            r->revs = v;
+            r->caprevs = cap;
+        }
+        rev *v = hub__calloc(1, sizeof(*v));
+        if (!v) {
+            info->oom = 1;
+            break;
+        }
+        r->revs[r->nrevs++] = v;
+        v->commit = hub__strdup(n);
+        v->path = hub__aprintf("%s/snapshots/%s", r->path, n);
+        if (!v->commit || !v->path) {
+            info->oom = 1;
+            break;
+        }
+        v->pub.last_modified = secs(st.st_mtim);
+        int64_t dir_mtime = v->pub.last_modified;
+        v->pub.last_modified = INT64_MIN;
+        DIR *sd = open_dir_at(dfd, n);
+        if (!sd) {
+            warn(info, r, "cannot read %s: %s", v->path, strerror(errno));
+        } else {
+            char rel[HUB_REPO_PATH_MAX * 4 + 2] = "";
+            info->stamp++;
+            walk(info, r, v, sd, blobs, blobs_errno, rel, 0, 0);
+            closedir(sd);
+        }
+        if (v->pub.last_modified == INT64_MIN)
+            v->pub.last_modified = dir_mtime;
+    }
+    if (blobs >= 0)
+        close(blobs);
+    closedir(d);
+}
+
+static int cmp_rev(const void *a, const void *b)
+{
+    return strcmp((*(rev *const *)a)->commit, (*(rev *const *)b)->commit);
+}
+
+static int cmp_repo(const void *a, const void *b)
+{
+    return strcmp((*(repo *const *)a)->cache_id, (*(repo *const *)b)->cache_id);
+}
+
+static void scan_repo(hub_cache_info *info,
+                      int root,
+                      const char *name,
+                      hub_repo_type type,
+                      const char *id_part,
+                      const struct stat *st)
+{
+    if (info->nrepos == info->caprepos) {
+        size_t cap = info->caprepos ? info->caprepos * 2 : 16;
+        repo **v = hub__reallocarray(info->repos, cap, sizeof(*v));
+        if (!v) {
+            info->oom = 1;
+            return;
+        }
+        info->repos = v;
+        info->caprepos = cap;
+    }
+    repo *r = hub__calloc(1, sizeof(*r));
+    if (!r) {
+        info->oom = 1;
+        return;
+    }
+    info->repos[info->nrepos++] = r;
+    r->pub.type = type;
+    /* "org--name" -> "org/name" */
+    size_t il = strlen(id_part);
+    r->id = hub__malloc(il + 1);
+    r->path = hub__aprintf("%s/%s", info->dir, name);
+    static const char *const tn[] = {"model", "dataset", "space"};
+    if (!r->id || !r->path) {
+        info->oom = 1;
+        return;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < il; i++) {
+        if (id_part[i] == '-' && id_part[i + 1] == '-') {
+            r->id[o++] = '/';
+            i++;
+        } else {
+            r->id[o++] = id_part[i];
+        }
+    }
+    r->id[o] = '\0';
+    r->cache_id = hub__aprintf("%s/%s", tn[type], r->id);
+    if (!r->cache_id) {
+        info->oom = 1;
+        return;
+    }
+    r->pub.last_accessed = secs(st->st_atim);
+    r->pub.last_modified = secs(st->st_mtim);
+
+    int fd =
+        openat(root, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        warn(info, r, "cannot read %s: %s", r->path, strerror(errno));
+        return;
+    }
+    scan_snapshots(info, r, fd);
+    DIR *refs = open_dir_at(fd, "refs");
+    if (refs) {
+        char rel[HUB_REPO_PATH_MAX + 2] = "";
+        read_refs(info, r, fd, refs, rel, 0);
+        closedir(refs);
+    } else if (errno != ENOENT) {
+        warn(info, r, "cannot read %s/refs: %s", r->path, strerror(errno));
+    }
+    close(fd);
+
+    /* Repository numbers from its distinct blobs. */
+    bool any = false;
+    for (size_t i = 0; i < r->nblob_ids; i++) {
+        const blob *b = &info->blobs[r->blob_ids[i]];
+        r->pub.size_on_disk += b->size;
+        if (!any || b->atime > r->pub.last_accessed)
+            r->pub.last_accessed = b->atime;
+        if (!any || b->mtime > r->pub.last_modified)
+            r->pub.last_modified = b->mtime;
+        any = true;
+    }
+    r->pub.nb_files = r->nblob_ids;
+}
+
+/* Point the public fields at the private arrays, once they stop moving. */
+static int finish(hub_cache_info *info)
+{
+    qsort(info->repos, info->nrepos, sizeof(*info->repos), cmp_repo);
+    for (size_t i = 0; i < info->nrepos; i++) {
+        repo *r = info->repos[i];
+        if (r->extra_warnings)
+            push(&r->warnings, hub__aprintf("%zu more problems not shown",
+                                            r->extra_warnings));
+        qsort(r->revs, r->nrevs, sizeof(*r->revs), cmp_rev);
+        qsort(r->refs.v, r->refs.n, sizeof(char *), cmp_str);
+        r->revptrs = hub__calloc(r->nrevs + 1, sizeof(*r->revptrs));
+        if (!r->revptrs)
+            return HUB_ENOMEM;
+        for (size_t j = 0; j < r->nrevs; j++) {
+            rev *v = r->revs[j];
+            qsort(v->refs.v, v->refs.n, sizeof(char *), cmp_str);
+            v->pub.commit_hash = v->commit;
+            v->pub.snapshot_path = v->path;
+            v->pub.refs = (const char *const *)v->refs.v;
+            v->pub.ref_count = v->refs.n;
+            r->revptrs[j] = &v->pub;
+        }
+        r->pub.repo_id = r->id;
+        r->pub.repo_path = r->path;
+        r->pub.refs = (const char *const *)r->refs.v;
+        r->pub.ref_count = r->refs.n;
+        r->pub.revisions = r->revptrs;
+        r->pub.revision_count = r->nrevs;
+        r->pub.warnings = (const char *const *)r->warnings.v;
+        r->pub.warning_count = r->warnings.n;
+    }
+    return info->oom ? HUB_ENOMEM : HUB_OK;
+}
+
+static bool repo_type_of(const char *name, hub_repo_type *t, const char **id)
+{
+    static const struct {
+        const char *prefix;
+        hub_repo_type type;
+    } types[] = {{"models--", HUB_REPO_MODEL},
+                 {"datasets--", HUB_REPO_DATASET},
+                 {"spaces--", HUB_REPO_SPACE}};
+    for (size_t i = 0; i < HUB_ARRAY_LEN(types); i++) {
+        size_t n = strlen(types[i].prefix);
+        if (strncmp(name, types[i].prefix, n) == 0 && name[n]) {
+            *t = types[i].type;
+            *id = name + n;
+            return true;
+        }
+    }
+    return false;
+}
+
+int hub_cache_scan(hub_cache_info **out,
+                   hub_client *client,
+                   const hub_cache_scan_options *opts)
+{
+    HUB_ASSERT_ARG(out);
+    *out = NULL;
+    HUB_ASSERT_ARG(client);
+    if (opts && (opts->version < 1 || opts->version > 1))
+        return hub__error_set(HUB_EVERSION,
+                              "unsupported hub_cache_scan_options version %u",
+                              opts->version);
+    if (client->hub != HUB_KIND_HF)
+        return hub__error_set(HUB_EUNSUPPORTED,
+                              "scanning a ModelScope cache is not supported "
+                              "yet; scan a Hugging Face cache");
+    const char *dir = hub_client_cache_dir(client);
+    int root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0) {
+        int e = errno;
+        if (e == ENOENT)
+            return hub__error_set(HUB_ENOTCACHED,
+                                  "cache directory not found: %s; set "
+                                  "HF_HUB_CACHE or pass the cache folder",
+                                  dir);
+        return hub__error_set(HUB_EIO, "cannot read the cache %s: %s", dir,
+                              strerror(e));
+    }
+    DIR *d = fdopendir(root);
+    if (!d) {
+        int e = errno;
+        close(root);
+        return hub__error_set(HUB_EIO, "cannot read the cache %s: %s", dir,
+                              strerror(e));
+    }
+    hub_cache_info *info = hub__calloc(1, sizeof(*info));
+    if (!info || !(info->dir = hub__strdup(dir))) {
+        hub__free(info);
+        closedir(d);
+        return HUB_ENOMEM;
+    }
+    struct dirent *de;
+    errno = 0;
+    while (!info->oom && (de = readdir(d)) != NULL) {
+        const char *n = de->d_name;
+        /* .locks, and dot-folders (ours, in progress) are no repos */
+        if (n[0] == '.' || strcmp(n, "CACHEDIR.TAG") == 0 || ignored_name(n))
+            continue;
+        struct stat st;
+        hub_repo_type type;
+        const char *id;
+        if (fstatat(root, n, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            warn(info, NULL, "cannot read %s/%s: %s", dir, n, strerror(errno));
+        } else if (!S_ISDIR(st.st_mode)) {
+            warn(info, NULL, "stray %s in the cache: %s/%s",
+                 S_ISLNK(st.st_mode) ? "link (not followed)" : "file", dir, n);
+        } else if (!repo_type_of(n, &type, &id)) {
+            warn(info, NULL, "not a repository folder: %s/%s", dir, n);
+        } else {
+            scan_repo(info, root, n, type, id, &st);
+        }
+    }
+    closedir(d);
+    int rc = finish(info);
+    if (rc != HUB_OK) {
+        hub_cache_info_free(info);
+        return hub__error_oom();
+    }
+    *out = info;
+    return HUB_OK;
+}
+
+const char *hub_cache_info_dir(const hub_cache_info *info)
+{
+    return info ? info->dir : NULL;
+}
+
+size_t hub_cache_info_repo_count(const hub_cache_info *info)
+{
+    return info ? info->nrepos : 0;
+}
+
+const hub_cache_repo *hub_cache_info_repo(const hub_cache_info *info,
+                                          size_t index)
+{
+    return info && index < info->nrepos ? &info->repos[index]->pub : NULL;
+}
+
+uint64_t hub_cache_info_size_on_disk(const hub_cache_info *info)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; info && i < info->nblobs; i++)
+        total += info->blobs[i].size;
+    return total;
+}
+
+uint64_t hub_cache_info_revisions_size(const hub_cache_info *info,
+                                       const hub_cache_revision *const *revs,
+                                       size_t count)
+{
+    if (!info || !info->nblobs || (!revs && count))
+        return 0;
+    unsigned char *seen = hub__calloc(info->nblobs, 1);
+    if (!seen)
+        return 0;
+    uint64_t total = 0;
+    for (size_t i = 0; i < count; i++) {
+        /* `pub` is the first member of a rev */
+        const rev *v = (const rev *)(const void *)revs[i];
+        for (size_t k = 0; v && k < v->nblob_ids; k++) {
+            size_t id = v->blob_ids[k];
+            if (id < info->nblobs && !seen[id]) {
+                seen[id] = 1;
+                total += info->blobs[id].size;
+            }
+        }
+    }
+    hub__free(seen);
+    return total;
+}
+
+size_t hub_cache_info_warning_count(const hub_cache_info *info)
+{
+    return info ? info->warnings.n : 0;
+}
+
+const char *hub_cache_info_warning(const hub_cache_info *info, size_t index)
+{
+    return info && index < info->warnings.n ? info->warnings.v[index] : NULL;
+}
+
+void hub_cache_info_free(hub_cache_info *info)
+{
+    if (!info)
+        return;
+    for (size_t i = 0; i < info->nrepos; i++) {
+        repo *r = info->repos[i];
+        if (!r)
+            continue;
+        for (size_t j = 0; j < r->nrevs; j++) {
+            rev *v = r->revs[j];
+            if (!v)
+                continue;
+            hub__free(v->commit);
+            hub__free(v->path);
+            hub__free(v->blob_ids);
+            strvec_free(&v->refs);
+            hub__free(v);
+        }
+        hub__free(r->revs);
+        hub__free(r->revptrs);
+        hub__free(r->id);
+        hub__free(r->path);
+        hub__free(r->cache_id);
+        hub__free(r->blob_ids);
+        strvec_free(&r->refs);
+        strvec_free(&r->warnings);
+        hub__free(r);
+    }
+    hub__free(info->repos);
+    hub__free(info->blobs);
+    hub__free(info->table);
+    strvec_free(&info->warnings);
+    hub__free(info->dir);
+    hub__free(info);
+}
