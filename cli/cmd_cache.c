@@ -810,7 +810,7 @@ int cmd_cache(int argc, char **argv)
         return EXIT_OK;
     }
     if (strcmp(sub, "ls") == 0 || strcmp(sub, "list") == 0)
-        return cmd_ls(argc - 1, argv + 1);
+        return cmd_ls(argc - 2, argv + 2);
     return cli_usage("unknown cache command '%s'; see 'hubfetch cache --help'",
                      sub);
 }
