@@ -23,16 +23,11 @@ enum {
 };
 
 static const cli_opt ls_options[] = {
-    {"help", 'h', false, O_HELP},
-    {"revisions", 0, false, O_REVISIONS},
-    {"filter", 'f', true, O_FILTER},
-    {"sort", 0, true, O_SORT},
-    {"limit", 0, true, O_LIMIT},
-    {"format", 0, true, O_FORMAT},
-    {"quiet", 'q', false, O_QUIET},
-    {"cache-dir", 0, true, O_CACHE_DIR},
-    {"hub", 0, true, O_HUB},
-    {NULL, 0, false, 0},
+    {"help", 'h', false, O_HELP},    {"revisions", 0, false, O_REVISIONS},
+    {"filter", 'f', true, O_FILTER}, {"sort", 0, true, O_SORT},
+    {"limit", 0, true, O_LIMIT},     {"format", 0, true, O_FORMAT},
+    {"quiet", 'q', false, O_QUIET},  {"cache-dir", 0, true, O_CACHE_DIR},
+    {"hub", 0, true, O_HUB},         {NULL, 0, false, 0},
 };
 
 static void cache_help(FILE *fp)
@@ -148,13 +143,18 @@ static bool parse_number_unit(const char *v,
 
 static bool parse_size(const char *v, uint64_t *out)
 {
-    static const char *const u[] = {"k", "kb", "m",  "mb", "g",
-                                    "gb", "t", "tb", "p", "pb"};
-    static const uint64_t m[] = {
-        1000ull,          1000ull,          1000000ull,
-        1000000ull,       1000000000ull,    1000000000ull,
-        1000000000000ull, 1000000000000ull, 1000000000000000ull,
-        1000000000000000ull};
+    static const char *const u[] = {"k",  "kb", "m",  "mb", "g",
+                                    "gb", "t",  "tb", "p",  "pb"};
+    static const uint64_t m[] = {1000ull,
+                                 1000ull,
+                                 1000000ull,
+                                 1000000ull,
+                                 1000000000ull,
+                                 1000000000ull,
+                                 1000000000000ull,
+                                 1000000000000ull,
+                                 1000000000000000ull,
+                                 1000000000000000ull};
     return parse_number_unit(v, u, m, 10, out);
 }
 
@@ -222,15 +222,14 @@ static int parse_filter(const char *expr, filter *f)
                              f->k == K_TYPE ? "type" : "refs", expr);
         return EXIT_OK;
     }
-    bool ok = f->k == K_SIZE ? parse_size(p, &f->num)
-                             : parse_duration(p, &f->num);
+    bool ok =
+        f->k == K_SIZE ? parse_size(p, &f->num) : parse_duration(p, &f->num);
     if (!ok)
         return cli_usage(
             "invalid value '%s' in filter '%s'; write a whole number, "
             "optionally with a unit (%s)",
             p, expr,
-            f->k == K_SIZE ? "k kb m mb g gb t tb p pb"
-                           : "s m h d w mo y");
+            f->k == K_SIZE ? "k kb m mb g gb t tb p pb" : "s m h d w mo y");
     return EXIT_OK;
 }
 
@@ -325,8 +324,7 @@ static int cmp_row(const void *pa, const void *pb)
 
 static int parse_sort(const char *s)
 {
-    static const char *const names[] = {"name", "size", "accessed",
-                                        "modified"};
+    static const char *const names[] = {"name", "size", "accessed", "modified"};
     const char *colon = strchr(s, ':');
     size_t kl = colon ? (size_t)(colon - s) : strlen(s);
     bool found = false;
@@ -360,9 +358,9 @@ static void timesince(int64_t now, int64_t ts, char *out, size_t len)
         const char *label;
         double div;
         long max;
-    } chunks[] = {{"second", 1, 60},       {"minute", 60, 60},
-                  {"hour", 3600, 24},      {"day", 86400, 6},
-                  {"week", 604800, 6},     {"month", 2592000, 11},
+    } chunks[] = {{"second", 1, 60},     {"minute", 60, 60},
+                  {"hour", 3600, 24},    {"day", 86400, 6},
+                  {"week", 604800, 6},   {"month", 2592000, 11},
                   {"year", 31536000, -1}};
     double delta = (double)(now - ts);
     if (delta < 20) {
@@ -455,8 +453,8 @@ static void print_json(FILE *fp, const row *rows, size_t n, bool revisions)
         first_repo = false;
         fputs("\"repo_id\": ", fp);
         cli_json_string(fp, r->repo_id);
-        fprintf(fp, ", \"repo_type\": \"%s\", \"repo_path\": ",
-                type_name(r->type));
+        fprintf(fp,
+                ", \"repo_type\": \"%s\", \"repo_path\": ", type_name(r->type));
         cli_json_string(fp, r->repo_path);
         fprintf(fp,
                 ", \"size_on_disk\": %llu, \"nb_files\": %llu, "
@@ -550,8 +548,8 @@ static void print_table(FILE *fp,
         return;
     }
     enum { NCOL = 5 };
-    const char *headers[NCOL] = {"ID", "SIZE", "LAST_ACCESSED",
-                                 "LAST_MODIFIED", "REFS"};
+    const char *headers[NCOL] = {"ID", "SIZE", "LAST_ACCESSED", "LAST_MODIFIED",
+                                 "REFS"};
     if (revisions) {
         headers[1] = "REVISION";
         headers[2] = "SIZE";

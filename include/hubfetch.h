@@ -655,7 +655,10 @@ typedef struct hub_cache_scan_options {
     unsigned int flags;   /**< reserved, 0 */
 } hub_cache_scan_options;
 
-#define HUB_CACHE_SCAN_OPTIONS_INIT {HUB_CACHE_SCAN_OPTIONS_VERSION, 0}
+#define HUB_CACHE_SCAN_OPTIONS_INIT                                            \
+    {                                                                          \
+        HUB_CACHE_SCAN_OPTIONS_VERSION, 0                                      \
+    }
 
 /** One revision (snapshot folder) of a cached repository, as
  * huggingface_hub's CachedRevisionInfo. Valid until hub_cache_info_free().
@@ -677,14 +680,14 @@ typedef struct hub_cache_revision {
  * hub_cache_info_free(). Fields may be appended in later versions. */
 typedef struct hub_cache_repo {
     hub_repo_type type;
-    const char *repo_id;   /**< "org/name" */
-    const char *repo_path; /**< absolute path of its folder in the cache */
-    uint64_t size_on_disk; /**< bytes of the distinct blobs (by device and
-                                inode) its snapshots use */
-    uint64_t nb_files;     /**< number of those distinct blobs */
-    int64_t last_accessed; /**< newest blob atime (unix seconds); the
-                                folder's when it has no blob */
-    int64_t last_modified; /**< newest blob mtime, same fallback */
+    const char *repo_id;     /**< "org/name" */
+    const char *repo_path;   /**< absolute path of its folder in the cache */
+    uint64_t size_on_disk;   /**< bytes of the distinct blobs (by device and
+                                  inode) its snapshots use */
+    uint64_t nb_files;       /**< number of those distinct blobs */
+    int64_t last_accessed;   /**< newest blob atime (unix seconds); the
+                                  folder's when it has no blob */
+    int64_t last_modified;   /**< newest blob mtime, same fallback */
     const char *const *refs; /**< every ref naming an existing revision,
                                   sorted */
     size_t ref_count;
@@ -741,7 +744,6 @@ HUB_EXTERN const char *hub_cache_info_warning(const hub_cache_info *info,
                                               size_t index);
 /** Free a scan result. NULL is fine. */
 HUB_EXTERN void hub_cache_info_free(hub_cache_info *info);
-
 
 #ifdef __cplusplus
 }

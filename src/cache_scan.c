@@ -18,14 +18,14 @@
 #include "alloc.h"
 #include "cache_hf.h"
 #include "client.h"
-#include "path.h"
 #include "common.h"
+#include "path.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -308,12 +308,11 @@ static void walk(hub_cache_info *info,
                      "repository: not followed nor counted",
                      v->path, rel, n, target);
             } else if (blobs < 0) {
-                warn(info, r, "broken link %s/%s%s: %s/blobs: %s", v->path,
-                     rel, n, r->path, strerror(blobs_err));
+                warn(info, r, "broken link %s/%s%s: %s/blobs: %s", v->path, rel,
+                     n, r->path, strerror(blobs_err));
             } else if (fstatat(blobs, etag, &bst, AT_SYMLINK_NOFOLLOW) != 0) {
                 warn(info, r, "broken link %s/%s%s: blob %s %s", v->path, rel,
-                     n, etag,
-                     errno == ENOENT ? "is missing" : strerror(errno));
+                     n, etag, errno == ENOENT ? "is missing" : strerror(errno));
             } else if (!S_ISREG(bst.st_mode)) {
                 warn(info, r,
                      "%s/%s%s: blob %s is not a regular file: not followed "
