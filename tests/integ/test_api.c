@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -815,6 +816,83 @@ static void test_job_and_client_cancel_stop_a_waiting_job(void)
     stop(c);
 }
 
+/* hub_cache_scan() over what the downloads wrote: two revisions sharing
+ * blobs count them once in the repository and in the totals. */
+static void test_cache_scan(void)
+{
+    start();
+    hub_client *c = client_with(NULL, 0);
+    hub_cache_info *info = (hub_cache_info *)1;
+    ASSERT_EQ_INT(hub_cache_scan(&info, c, NULL), HUB_ENOTCACHED);
+    ASSERT(info == NULL);
+    ASSERT(strstr(hub_error_last()->message, "cache directory not found"));
+    hub_download_options o = HUB_DOWNLOAD_OPTIONS_INIT;
+    char *path = NULL;
+    ASSERT_OK(hub_snapshot_download(&path, c, DEMO, NULL));
+    hub_free(path);
+    o.revision = "v1.0";
+    ASSERT_OK(hub_snapshot_download(&path, c, DEMO, &o));
+    hub_free(path);
+    hub_cache_scan_options so = HUB_CACHE_SCAN_OPTIONS_INIT;
+    so.version = 99;
+    ASSERT_EQ_INT(hub_cache_scan(&info, c, &so), HUB_EVERSION);
+    ASSERT_EQ_INT(hub_cache_scan(NULL, c, NULL), HUB_EINVAL);
+    ASSERT_EQ_INT(hub_cache_scan(&info, NULL, NULL), HUB_EINVAL);
+    so.version = HUB_CACHE_SCAN_OPTIONS_VERSION;
+    ASSERT_OK(hub_cache_scan(&info, c, &so));
+    ASSERT_EQ_STR(hub_cache_info_dir(info), cache_dir);
+    ASSERT_EQ_INT(hub_cache_info_repo_count(info), 1);
+    ASSERT_EQ_INT(hub_cache_info_warning_count(info), 0);
+    ASSERT(hub_cache_info_warning(info, 0) == NULL);
+    ASSERT(hub_cache_info_repo(info, 1) == NULL);
+    const hub_cache_repo *r = hub_cache_info_repo(info, 0);
+    ASSERT_EQ_INT(r->type, HUB_REPO_MODEL);
+    ASSERT_EQ_STR(r->repo_id, DEMO);
+    char want[2048];
+    snprintf(want, sizeof(want), "%s/models--hubfetch--demo-model", cache_dir);
+    ASSERT_EQ_STR(r->repo_path, want);
+    ASSERT_EQ_INT(r->warning_count, 0);
+    ASSERT_EQ_INT(r->revision_count, 2);
+    ASSERT_EQ_INT(r->ref_count, 2);
+    ASSERT_EQ_STR(r->refs[0], "main");
+    ASSERT_EQ_STR(r->refs[1], "v1.0");
+    const hub_cache_revision *a = r->revisions[0], *b = r->revisions[1];
+    ASSERT_EQ_STR(a->commit_hash, DEMO_MAIN);
+    ASSERT_EQ_STR(b->commit_hash, DEMO_V1);
+    ASSERT_EQ_INT(a->ref_count, 1);
+    ASSERT_EQ_STR(a->refs[0], "main");
+    ASSERT_EQ_STR(b->refs[0], "v1.0");
+    snprintf(want, sizeof(want),
+             "%s/models--hubfetch--demo-model/snapshots/" DEMO_MAIN, cache_dir);
+    ASSERT_EQ_STR(a->snapshot_path, want);
+    ASSERT(a->nb_files > 0 && b->nb_files > 0);
+    ASSERT(a->size_on_disk > 0 && b->size_on_disk > 0);
+    /* shared blobs: the repository is smaller than its revisions' sum */
+    ASSERT(r->size_on_disk < a->size_on_disk + b->size_on_disk);
+    ASSERT(r->nb_files < a->nb_files + b->nb_files);
+    ASSERT_EQ_INT(hub_cache_info_size_on_disk(info), r->size_on_disk);
+    ASSERT_EQ_INT(hub_cache_info_revisions_size(info, r->revisions, 2),
+                  r->size_on_disk);
+    ASSERT_EQ_INT(hub_cache_info_revisions_size(info, &r->revisions[1], 1),
+                  b->size_on_disk);
+    ASSERT_EQ_INT(hub_cache_info_revisions_size(info, NULL, 0), 0);
+    ASSERT(r->last_modified >= a->last_modified);
+    ASSERT(r->last_accessed > 0);
+    hub_cache_info_free(info);
+    hub_cache_info_free(NULL);
+    ASSERT_EQ_INT(hub_cache_info_repo_count(NULL), 0);
+    hub_client_options mo;
+    ASSERT_OK(hub_client_options_init(&mo, HUB_CLIENT_OPTIONS_VERSION));
+    mo.flags = HUB_CLIENT_IGNORE_ENV;
+    mo.hub = HUB_KIND_MODELSCOPE;
+    mo.cache_dir = cache_dir;
+    hub_client *ms = NULL;
+    ASSERT_OK(hub_client_new(&ms, &mo));
+    ASSERT_EQ_INT(hub_cache_scan(&info, ms, NULL), HUB_EUNSUPPORTED);
+    hub_client_free(ms);
+    stop(c);
+}
+
 static const test_case api_tests[] = {
     {"client_cancel_stops_a_server_asked_wait",
      test_client_cancel_stops_a_server_asked_wait},
@@ -836,6 +914,7 @@ static const test_case api_tests[] = {
     {"local_dir", test_local_dir},
     {"prefer_offline", test_prefer_offline},
     {"version_1_callers", test_version_1_callers},
+    {"cache_scan", test_cache_scan},
 };
 
 const test_case *api_suite(size_t *count)
