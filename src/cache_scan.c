@@ -265,7 +265,10 @@ static void walk(hub_cache_info *info,
         if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
             continue;
         struct stat st;
-        if (fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        /* A link (the common case) needs no lstat: readlinkat says all. */
+        if (de->d_type == DT_LNK) {
+            st.st_mode = S_IFLNK;
+        } else if (fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) != 0) {
             warn(info, r, "cannot read %s/%s%s: %s", v->path, rel, n,
                  strerror(errno));
             continue;
@@ -489,6 +492,14 @@ static void scan_snapshots(hub_cache_info *info, repo *r, int repo_fd)
     closedir(d);
 }
 
+/* qsort() wants a non-NULL base even for no element */
+static void
+sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, size, cmp);
+}
+
 static int cmp_rev(const void *a, const void *b)
 {
     return strcmp((*(rev *const *)a)->commit, (*(rev *const *)b)->commit);
@@ -584,20 +595,20 @@ static void scan_repo(hub_cache_info *info,
 /* Point the public fields at the private arrays, once they stop moving. */
 static int finish(hub_cache_info *info)
 {
-    qsort(info->repos, info->nrepos, sizeof(*info->repos), cmp_repo);
+    sort(info->repos, info->nrepos, sizeof(*info->repos), cmp_repo);
     for (size_t i = 0; i < info->nrepos; i++) {
         repo *r = info->repos[i];
         if (r->extra_warnings)
             push(&r->warnings, hub__aprintf("%zu more problems not shown",
                                             r->extra_warnings));
-        qsort(r->revs, r->nrevs, sizeof(*r->revs), cmp_rev);
-        qsort(r->refs.v, r->refs.n, sizeof(char *), cmp_str);
+        sort(r->revs, r->nrevs, sizeof(*r->revs), cmp_rev);
+        sort(r->refs.v, r->refs.n, sizeof(char *), cmp_str);
         r->revptrs = hub__calloc(r->nrevs + 1, sizeof(*r->revptrs));
         if (!r->revptrs)
             return HUB_ENOMEM;
         for (size_t j = 0; j < r->nrevs; j++) {
             rev *v = r->revs[j];
-            qsort(v->refs.v, v->refs.n, sizeof(char *), cmp_str);
+            sort(v->refs.v, v->refs.n, sizeof(char *), cmp_str);
             v->pub.commit_hash = v->commit;
             v->pub.snapshot_path = v->path;
             v->pub.refs = (const char *const *)v->refs.v;
