@@ -382,7 +382,7 @@ static void read_refs(hub_cache_info *info,
         }
         char commit[256];
         ssize_t len = -1;
-        int fd = openat(dfd, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        int fd = openat(dfd, n, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         if (fd >= 0) {
             len = read(fd, commit, sizeof(commit) - 1);
             close(fd);
