@@ -65,6 +65,11 @@ typedef struct repo {
     const hub_cache_revision **revptrs;
     size_t *blob_ids; /* distinct blobs of the repository */
     size_t nblob_ids, capblob_ids;
+    /* blob name -> blob index, while scanning: a blob linked from several
+     * revisions is looked at once */
+    char **etags;
+    size_t *etag_ids;
+    size_t netags, cap_etags;
 } repo;
 
 struct hub_cache_info {
@@ -186,7 +191,6 @@ static size_t blob_id(hub_cache_info *info, const struct stat *st)
     return info->nblobs++;
 }
 
-/* A file of revision `v` whose content is the regular file `st`. */
 static bool add_id(size_t **ids, size_t *n, size_t *cap, size_t id)
 {
     if (*n == *cap) {
@@ -201,14 +205,81 @@ static bool add_id(size_t **ids, size_t *n, size_t *cap, size_t id)
     return true;
 }
 
-static void
-count_file(hub_cache_info *info, repo *r, rev *v, const struct stat *st)
+static size_t hash_str(const char *s)
 {
-    size_t id = blob_id(info, st);
-    if (id == SIZE_MAX) {
-        info->oom = 1;
+    size_t h = 14695981039346656037u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+/* The blob index known for `etag` in `r`, or SIZE_MAX. */
+static size_t etag_find(const repo *r, const char *etag)
+{
+    if (!r->cap_etags)
+        return SIZE_MAX;
+    for (size_t h = hash_str(etag);; h++) {
+        size_t i = h & (r->cap_etags - 1);
+        if (!r->etags[i])
+            return SIZE_MAX;
+        if (strcmp(r->etags[i], etag) == 0)
+            return r->etag_ids[i];
+    }
+}
+
+static void etag_put(repo *r, const char *etag, size_t id)
+{
+    if ((r->netags + 1) * 2 > r->cap_etags) {
+        size_t cap = r->cap_etags ? r->cap_etags * 2 : 256;
+        char **k = hub__calloc(cap, sizeof(*k));
+        size_t *v = hub__calloc(cap, sizeof(*v));
+        if (!k || !v) {
+            hub__free(k);
+            hub__free(v);
+            return; /* only slower */
+        }
+        for (size_t i = 0; i < r->cap_etags; i++) {
+            if (!r->etags[i])
+                continue;
+            size_t h = hash_str(r->etags[i]);
+            while (k[h & (cap - 1)])
+                h++;
+            k[h & (cap - 1)] = r->etags[i];
+            v[h & (cap - 1)] = r->etag_ids[i];
+        }
+        hub__free(r->etags);
+        hub__free(r->etag_ids);
+        r->etags = k;
+        r->etag_ids = v;
+        r->cap_etags = cap;
+    }
+    char *key = hub__strdup(etag);
+    if (!key) {
+        hub__error_clear();
         return;
     }
+    size_t h = hash_str(etag);
+    while (r->etags[h & (r->cap_etags - 1)])
+        h++;
+    r->etags[h & (r->cap_etags - 1)] = key;
+    r->etag_ids[h & (r->cap_etags - 1)] = id;
+    r->netags++;
+}
+
+static void etags_free(repo *r)
+{
+    for (size_t i = 0; i < r->cap_etags; i++)
+        hub__free(r->etags[i]);
+    hub__free(r->etags);
+    hub__free(r->etag_ids);
+    r->etags = NULL;
+    r->etag_ids = NULL;
+    r->cap_etags = r->netags = 0;
+}
+
+/* A file of revision `v` whose content is blob `id`. */
+static void count_id(hub_cache_info *info, repo *r, rev *v, size_t id)
+{
     blob *b = &info->blobs[id];
     v->pub.nb_files++;
     if (b->rev_stamp != info->stamp) {
@@ -224,6 +295,18 @@ count_file(hub_cache_info *info, repo *r, rev *v, const struct stat *st)
         if (!add_id(&r->blob_ids, &r->nblob_ids, &r->capblob_ids, id))
             info->oom = 1;
     }
+}
+
+/* A file of revision `v` whose content is the regular file `st`. */
+static size_t
+count_file(hub_cache_info *info, repo *r, rev *v, const struct stat *st)
+{
+    size_t id = blob_id(info, st);
+    if (id == SIZE_MAX)
+        info->oom = 1;
+    else
+        count_id(info, r, v, id);
+    return id;
 }
 
 static bool ignored_name(const char *n)
@@ -305,7 +388,10 @@ static void walk(hub_cache_info *info,
             target[len] = '\0';
             const char *etag = hub__hfcache_link_blob(target, depth);
             struct stat bst;
-            if (!etag) {
+            size_t known = etag ? etag_find(r, etag) : SIZE_MAX;
+            if (known != SIZE_MAX) {
+                count_id(info, r, v, known);
+            } else if (!etag) {
                 warn(info, r,
                      "%s/%s%s links to '%s', not to a blob of this "
                      "repository: not followed nor counted",
@@ -322,7 +408,9 @@ static void walk(hub_cache_info *info,
                      "nor counted",
                      v->path, rel, n, etag);
             } else {
-                count_file(info, r, v, &bst);
+                size_t id = count_file(info, r, v, &bst);
+                if (id != SIZE_MAX)
+                    etag_put(r, etag, id);
             }
         } else {
             warn(info, r, "%s/%s%s is not a file: not counted", v->path, rel,
@@ -568,6 +656,7 @@ static void scan_repo(hub_cache_info *info,
         return;
     }
     scan_snapshots(info, r, fd);
+    etags_free(r);
     DIR *refs = open_dir_at(fd, "refs");
     if (refs) {
         char rel[HUB_REPO_PATH_MAX + 2] = "";
