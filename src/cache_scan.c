@@ -33,6 +33,8 @@
 
 /* Past this many warnings a repository gets one line counting the rest. */
 #define MAX_WARNINGS 20
+/* Folders read below a snapshot folder: far more than any repository. */
+#define MAX_DEPTH 64
 
 typedef struct strvec {
     char **v;
@@ -358,8 +360,11 @@ static void walk(hub_cache_info *info,
         }
         if (S_ISDIR(st.st_mode)) {
             size_t nl = strlen(n);
-            if (rel_len + nl + 2 > HUB_REPO_PATH_MAX * 4) {
-                warn(info, r, "path too deep in %s: %s%s", v->path, rel, n);
+            /* bounded: a hostile tree cannot exhaust the stack or fds */
+            if (rel_len + nl + 2 > HUB_REPO_PATH_MAX * 4 ||
+                depth + 1 > MAX_DEPTH) {
+                warn(info, r, "folder too deep, not read: %s/%s%s", v->path,
+                     rel, n);
                 continue;
             }
             DIR *sub = open_dir_at(dfd, n);

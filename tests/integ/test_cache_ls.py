@@ -318,6 +318,18 @@ class CacheLsTest(CliTestCase):
                 self.assertEqual(r["size_on_disk"], size_before[r["repo_id"]])
                 self.assertEqual(r["warnings"], [])
 
+    def test_deep_snapshot_is_bounded(self):
+        repo = self.worked_example()
+        d = os.path.join(repo, "snapshots", REV_C)
+        for i in range(300):
+            d = os.path.join(d, "d")
+        os.makedirs(d)
+        repos, err = self.ls_json()
+        ex = repos[0]
+        self.assertEqual(ex["size_on_disk"], 6000)
+        self.assertTrue(any("folder too deep" in w for w in ex["warnings"]),
+                        ex["warnings"])
+
     def test_unreadable_folder(self):
         self.populate()
         path = self.repo_dir(DEMO)
