@@ -28,6 +28,10 @@ extern bool cli_json_errors;
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A usage error, plain or as JSON like cli_fail; returns EXIT_USAGE. */
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The value of --hub (huggingface|hf|modelscope|ms) into `*hub`: 0, or
+ * the usage error's exit code after saying why. */
+int cli_parse_hub(const char *s, int *hub);
 /* Any other failure of the program itself; returns EXIT_FAILURE_. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A warning, plain or as a JSON log line. */

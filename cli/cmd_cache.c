@@ -691,15 +691,8 @@ static int cmd_ls(int argc, char **argv)
             copts.cache_dir = st.arg;
             break;
         case O_HUB:
-            if (strcmp(st.arg, "huggingface") == 0 || strcmp(st.arg, "hf") == 0)
-                copts.hub = HUB_KIND_HF;
-            else if (strcmp(st.arg, "modelscope") == 0 ||
-                     strcmp(st.arg, "ms") == 0)
-                copts.hub = HUB_KIND_MODELSCOPE;
-            else
-                return cli_usage("unknown hub '%s'; use huggingface or "
-                                 "modelscope",
-                                 st.arg);
+            if ((rc = cli_parse_hub(st.arg, &copts.hub)) != 0)
+                return rc;
             break;
         case CLI_OPT_POSITIONAL:
             return cli_usage("unexpected argument '%s'; see 'hubfetch cache "

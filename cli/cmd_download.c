@@ -405,17 +405,8 @@ int cmd_download(int argc, char **argv)
             copts.ca_bundle = st.arg;
             break;
         case O_HUB:
-            if (strcmp(st.arg, "huggingface") == 0 || strcmp(st.arg, "hf") == 0)
-                copts.hub = HUB_KIND_HF;
-            else if (strcmp(st.arg, "modelscope") == 0 ||
-                     strcmp(st.arg, "ms") == 0)
-                copts.hub = HUB_KIND_MODELSCOPE;
-            else {
-                rc = cli_usage(
-                    "--hub must be huggingface or modelscope, not '%s'",
-                    st.arg);
+            if ((rc = cli_parse_hub(st.arg, &copts.hub)) != 0)
                 goto done;
-            }
             break;
         case O_OFFLINE:
             dopts.local_files_only = 1;

@@ -2,6 +2,8 @@
 /* opt.c: a small getopt_long-like parser for the subcommands. */
 #include "opt.h"
 
+#include "cli.h"
+
 #include <string.h>
 
 void cli_opt_init(cli_opt_state *st, int argc, char **argv)
@@ -83,4 +85,16 @@ int cli_opt_next(cli_opt_state *st, const cli_opt *opts)
     }
     st->bad = word;
     return CLI_OPT_UNKNOWN;
+}
+
+int cli_parse_hub(const char *s, int *hub)
+{
+    if (strcmp(s, "huggingface") == 0 || strcmp(s, "hf") == 0)
+        *hub = HUB_KIND_HF;
+    else if (strcmp(s, "modelscope") == 0 || strcmp(s, "ms") == 0)
+        *hub = HUB_KIND_MODELSCOPE;
+    else
+        return cli_usage("--hub must be huggingface or modelscope, not '%s'",
+                         s);
+    return 0;
 }

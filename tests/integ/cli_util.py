@@ -103,6 +103,27 @@ class CliTestCase(unittest.TestCase):
         return self.hub.fixtures.repo(repo, kind).resolve(rev).files[path].read()
 
 
+class MirrorTestCase(CliTestCase):
+    """CliTestCase with a second fake hub, `self.mirror`, as another
+    endpoint (failover, token origins)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.mirror = FakeHub(fixtures=FIXTURES)
+        cls.mirror.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.mirror.stop()
+        super().tearDownClass()
+
+    def setUp(self):
+        super().setUp()
+        self.mirror.reset()
+        self.mirror.clear_log()
+
+
 def read(path):
     with open(path, "rb") as f:
         return f.read()

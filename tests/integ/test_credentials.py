@@ -11,7 +11,7 @@ import tempfile
 import threading
 import unittest
 
-from cli_util import DEMO, FIXTURES, CliTestCase, FakeHub
+from cli_util import DEMO, FIXTURES, HUBFETCH, CliTestCase, FakeHub, MirrorTestCase
 
 TOKEN = "hf_alice"  # the fake accepts it
 
@@ -37,34 +37,15 @@ class RawCliTestCase(CliTestCase):
         """Run hubfetch; (exit code, stdout bytes, stderr bytes)."""
         e = dict(self.env)
         e.update(env or {})
-        p = subprocess.run([os.environ.get("HUBFETCH") or
-                            os.path.join(os.path.dirname(os.path.dirname(
-                                os.path.dirname(os.path.abspath(__file__)))),
-                                "build", "hubfetch"), *args],
-                           capture_output=True, env=e, timeout=120,
-                           stdin=subprocess.DEVNULL)
+        p = subprocess.run([HUBFETCH, *args], capture_output=True, env=e,
+                           timeout=120, stdin=subprocess.DEVNULL)
         return p.returncode, p.stdout, p.stderr
 
 
-class TokenOriginTest(RawCliTestCase):
+class TokenOriginTest(RawCliTestCase, MirrorTestCase):
     """F4: the token is for the first endpoint; a fallback (a second fake,
     the "mirror") gets it only with --send-token-to-mirrors."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.mirror = FakeHub(fixtures=FIXTURES)
-        cls.mirror.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.mirror.stop()
-        super().tearDownClass()
-
-    def setUp(self):
-        super().setUp()
-        self.mirror.reset()
-        self.mirror.clear_log()
 
     def fetch(self, primary, *extra):
         return self.run_cli("download", DEMO, "config.json", "model.safetensors",
@@ -166,19 +147,16 @@ class EndpointCredentialsTest(RawCliTestCase):
         self.assertNotIn(b"S3CRET", out + err)
 
 
-class HostileServer:
-    """Answers every request with `status`, the raw header bytes `headers`
-    and `body`: what a hostile endpoint sends, byte for byte (the fake hub
-    would percent-encode them)."""
+class RawServer:
+    """A loopback HTTP server answering each request, read up to its blank
+    line, with `self.answer(head)` and closing: raw bytes both ways."""
 
-    def __init__(self, status, headers=b"", body=b""):
-        self.reply = (b"HTTP/1.1 %d Oops\r\n" % status + headers +
-                      b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body))
-        self.body = body
+    def __init__(self):
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self):
@@ -194,11 +172,25 @@ class HostileServer:
                     if not chunk:
                         break
                     head += chunk
-                head_only = head.startswith(b"HEAD ")
-                conn.sendall(self.reply + (b"" if head_only else self.body))
+                conn.sendall(self.answer(head))
 
     def stop(self):
         self.sock.close()
+
+
+class HostileServer(RawServer):
+    """Answers every request with `status`, the raw header bytes `headers`
+    and `body`: what a hostile endpoint sends, byte for byte (the fake hub
+    would percent-encode them)."""
+
+    def __init__(self, status, headers=b"", body=b""):
+        self.reply = (b"HTTP/1.1 %d Oops\r\n" % status + headers +
+                      b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body))
+        self.body = body
+        super().__init__()
+
+    def answer(self, head):
+        return self.reply + (b"" if head.startswith(b"HEAD ") else self.body)
 
 
 class ServerTextTest(RawCliTestCase):
@@ -269,38 +261,18 @@ def make_ca_and_cert(directory):
     return ca, cert, key
 
 
-class PlainRecorder:
+class PlainRecorder(RawServer):
     """A plain-http server that records each request line and answers 404."""
 
     def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
         self.requests = []
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__()
 
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with conn:
-                head = b""
-                while b"\r\n\r\n" not in head:
-                    chunk = conn.recv(4096)
-                    if not chunk:
-                        break
-                    head += chunk
-                if head:
-                    self.requests.append(head.split(b"\r\n", 1)[0].decode())
-                conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
-                             b"Connection: close\r\n\r\n")
-
-    def stop(self):
-        self.sock.close()
+    def answer(self, head):
+        if head:
+            self.requests.append(head.split(b"\r\n", 1)[0].decode())
+        return (b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
+                b"Connection: close\r\n\r\n")
 
 
 class DowngradeTest(RawCliTestCase):

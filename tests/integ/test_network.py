@@ -13,7 +13,7 @@ import threading
 import time
 import unittest
 
-from cli_util import DEMO, FIXTURES, CliTestCase, FakeHub, read
+from cli_util import DEMO, FIXTURES, CliTestCase, FakeHub, MirrorTestCase, read
 
 PROXIED = "127.0.0.2"  # where the proxies connect from
 PROXY_VARS = ["http_proxy", "https_proxy", "all_proxy", "no_proxy"]
@@ -247,25 +247,10 @@ class TlsTest(CliTestCase):
         self.assertEqual({r["client_ip"] for r in self.requests()}, {PROXIED})
 
 
-class FailoverTest(CliTestCase):
+class FailoverTest(MirrorTestCase):
     """Endpoints tried in order: a dead one, one answering 5xx, a mirror
     that redirects to the hub."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.mirror = FakeHub(fixtures=FIXTURES)
-        cls.mirror.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.mirror.stop()
-        super().tearDownClass()
-
-    def setUp(self):
-        super().setUp()
-        self.mirror.reset()
-        self.mirror.clear_log()
 
     def test_dead_endpoint_falls_back(self):
         dead = f"http://127.0.0.1:{free_port()}"
