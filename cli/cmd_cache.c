@@ -716,7 +716,9 @@ static int cmd_ls(int argc, char **argv)
     if (err != HUB_OK)
         return cli_fail(err);
     hub_cache_info *info = NULL;
-    err = hub_cache_scan(&info, client, NULL);
+    hub_cache_scan_options sopts = HUB_CACHE_SCAN_OPTIONS_INIT;
+    sopts.flags = HUB_CACHE_SCAN_NO_FILES; /* a listing needs no names */
+    err = hub_cache_scan(&info, client, &sopts);
     if (err != HUB_OK) {
         hub_client_free(client);
         return cli_fail(err);

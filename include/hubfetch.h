@@ -649,16 +649,36 @@ HUB_EXTERN void hub_job_free(hub_job *job);
 /* Version 1 is the layout below. */
 #define HUB_CACHE_SCAN_OPTIONS_VERSION 1
 
+/** hub_cache_scan_options.flags: leave hub_cache_revision.files empty.
+ * Sizes, counts and times stay exact (a listing needs no more); file
+ * targets of hub_cache_plan_delete() then match nothing. */
+#define HUB_CACHE_SCAN_NO_FILES 1u
+
 /** Options of hub_cache_scan(). */
 typedef struct hub_cache_scan_options {
     unsigned int version; /**< #HUB_CACHE_SCAN_OPTIONS_VERSION */
-    unsigned int flags;   /**< reserved, 0 */
+    unsigned int flags;   /**< HUB_CACHE_SCAN_* bits, 0 by default */
 } hub_cache_scan_options;
 
 #define HUB_CACHE_SCAN_OPTIONS_INIT                                            \
     {                                                                          \
         HUB_CACHE_SCAN_OPTIONS_VERSION, 0                                      \
     }
+
+/** One file of a revision, as huggingface_hub's CachedFileInfo. Valid
+ * until hub_cache_info_free(). Fields may be appended in later versions. */
+typedef struct hub_cache_file {
+    const char *file_name; /**< path below the snapshot, '/'-separated */
+    const char *file_path; /**< absolute path of the snapshot entry */
+    const char *blob_path; /**< absolute path of the content: the blob, or
+                                file_path when the entry is a regular file
+                                (caches written without symlinks) */
+    const char *blob_name; /**< the blob's name (its etag), or NULL for a
+                                regular file */
+    uint64_t size_on_disk;
+    int64_t blob_last_accessed; /**< unix seconds */
+    int64_t blob_last_modified;
+} hub_cache_file;
 
 /** One revision (snapshot folder) of a cached repository, as
  * huggingface_hub's CachedRevisionInfo. Valid until hub_cache_info_free().
@@ -674,6 +694,11 @@ typedef struct hub_cache_revision {
     uint64_t nb_files;     /**< files in the snapshot that resolve */
     int64_t last_modified; /**< newest blob mtime (unix seconds); the
                                 folder's when it has no file */
+    /** Its files, sorted by name (none with #HUB_CACHE_SCAN_NO_FILES). */
+    const hub_cache_file *const *files;
+    size_t file_count;
+    int64_t last_accessed; /**< newest blob atime; the folder's when it
+                                has no file (what eviction goes by) */
 } hub_cache_revision;
 
 /** One cached repository, as huggingface_hub's CachedRepoInfo. Valid until
@@ -744,6 +769,157 @@ HUB_EXTERN const char *hub_cache_info_warning(const hub_cache_info *info,
                                               size_t index);
 /** Free a scan result. NULL is fine. */
 HUB_EXTERN void hub_cache_info_free(hub_cache_info *info);
+
+/*
+ * Deleting from the cache: plan, look, execute.
+ *
+ * A plan is a list of operations on paths of one scanned cache, in the
+ * order they run: per repository, refs first, then snapshots and files,
+ * then blobs and partial downloads, then the leftovers (.no_exist, trees,
+ * empty folders), so that stopping at any instant leaves a cache every
+ * client reads without a warning (at worst a detached revision, or an
+ * unused blob). A whole repository is renamed away in one step, into
+ * `.locks/` (which no scanner lists), then removed.
+ *
+ * Safe beside running downloads of hubfetch and huggingface_hub: before a
+ * blob or a partial file is deleted, the lock its download takes
+ * (`.locks/<repo>/<etag>.lock`) is taken without waiting; a held one makes
+ * the operation #HUB_CACHE_OP_IN_USE. Under the locks the repository is
+ * read again, and what changed since the scan (a new revision, a moved
+ * ref, a blob linked again) is left alone. Lock files are never removed.
+ * Nothing is followed: a link is removed as a link.
+ */
+
+/** What an operation removes. */
+typedef enum hub_cache_op_kind {
+    HUB_CACHE_OP_REPO = 0,     /**< the repository's whole folder */
+    HUB_CACHE_OP_REF = 1,      /**< refs/<name> */
+    HUB_CACHE_OP_SNAPSHOT = 2, /**< snapshots/<commit>/ (a revision) */
+    HUB_CACHE_OP_FILE = 3,     /**< one entry of a snapshot */
+    HUB_CACHE_OP_BLOB = 4,     /**< blobs/<etag> no remaining file uses */
+    HUB_CACHE_OP_PARTIAL = 5,  /**< blobs/<etag>...incomplete */
+    HUB_CACHE_OP_NO_EXIST = 6, /**< .no_exist/<commit>/ of a commit gone */
+    HUB_CACHE_OP_TREE = 7,     /**< trees/<commit>.json of a commit gone */
+    HUB_CACHE_OP_EMPTY_DIR = 8, /**< an empty folder */
+    HUB_CACHE_OP_TRASH = 9 /**< what an interrupted deletion left in .locks/ */
+} hub_cache_op_kind;
+
+/** Where an operation stands. */
+typedef enum hub_cache_op_state {
+    HUB_CACHE_OP_PLANNED = 0, /**< not executed (yet, or dry run) */
+    HUB_CACHE_OP_DONE = 1,    /**< removed */
+    HUB_CACHE_OP_GONE = 2,    /**< already absent when its turn came */
+    HUB_CACHE_OP_IN_USE = 3,  /**< a download holds its lock: kept */
+    HUB_CACHE_OP_CHANGED = 4, /**< changed since the scan: kept */
+    HUB_CACHE_OP_FAILED = 5   /**< could not be removed (see message) */
+} hub_cache_op_state;
+
+/** One operation of a plan. Valid until hub_cache_plan_free(). */
+typedef struct hub_cache_op {
+    hub_cache_op_kind kind;
+    hub_cache_op_state state;
+    const char *path; /**< absolute path removed */
+    const hub_cache_repo *repo;         /**< its repository */
+    const hub_cache_revision *revision; /**< for REF, SNAPSHOT, FILE; else
+                                             NULL */
+    const char *name; /**< ref name, file name, blob etag, partial file
+                           name, commit (NO_EXIST, TREE); else NULL */
+    uint64_t bytes;   /**< space it frees (0: shared, or only links) */
+    const char *message; /**< why it was not done, or NULL */
+} hub_cache_op;
+
+/** A deletion plan. Opaque. It points into the hub_cache_info it was
+ * made from, which must outlive it. */
+typedef struct hub_cache_plan hub_cache_plan;
+
+/**
+ * Plan the deletion of `targets`, as `hubfetch cache rm` takes them:
+ * - `ID`, `TYPE:ID` or `TYPE/ID` (TYPE model, dataset or space; a bare ID
+ *   must name one repository of any type): the repository, all revisions;
+ * - `ID@REV`: one revision, REV a commit, a unique prefix of one (4 hex
+ *   digits or more) or a ref ("main", "refs/pr/1");
+ * - `ID@REV:PATH`: one file of a revision (needs files in the scan);
+ * - a 40-hex commit: that revision, in whichever repository has it.
+ * A revision's blobs are deleted only when no remaining revision (nor a
+ * hard link elsewhere in the cache) uses them; selecting every revision
+ * of a repository deletes the whole repository.
+ * Targets that match nothing are listed by hub_cache_plan_unmatched();
+ * they are no error. A malformed target or an ambiguous prefix is.
+ * @return #HUB_OK, #HUB_EINVAL (message names the target), #HUB_ENOMEM.
+ */
+HUB_EXTERN int hub_cache_plan_delete(hub_cache_plan **out,
+                                     const hub_cache_info *info,
+                                     const char *const *targets,
+                                     size_t count);
+
+/* Version 1 is the layout below. */
+#define HUB_CACHE_PRUNE_OPTIONS_VERSION 1
+
+/** Options of hub_cache_plan_prune(). */
+typedef struct hub_cache_prune_options {
+    unsigned int version; /**< #HUB_CACHE_PRUNE_OPTIONS_VERSION */
+    unsigned int flags;   /**< reserved, 0 */
+    /** > 0: also delete revisions, detached or not, unused (newest blob
+     * atime) for this many seconds. */
+    int64_t older_than;
+    /** > 0: then delete the least recently used revisions, detached or
+     * not, until the distinct blobs left fit in this many bytes. */
+    uint64_t max_size;
+    /** A partial download not written to for this many seconds, whose
+     * lock nobody holds, is stale. Default (0): one hour, so an
+     * interrupted download can still resume for a while; < 0: any age. */
+    int64_t partial_age;
+    /** "Now" for the ages above (unix seconds); 0: the clock. */
+    int64_t now;
+} hub_cache_prune_options;
+
+#define HUB_CACHE_PRUNE_OPTIONS_INIT                                           \
+    {                                                                          \
+        HUB_CACHE_PRUNE_OPTIONS_VERSION, 0, 0, 0, 0, 0                         \
+    }
+
+/**
+ * Plan a prune: detached revisions (no ref names them), stale partial
+ * downloads, blobs no file uses, `.no_exist/` and `trees/` entries of
+ * commits with neither snapshot nor ref, empty folders, leftovers of an
+ * interrupted deletion; then, per the options, old or least recently
+ * used revisions. Partial files are checked against their lock again
+ * when executed.
+ * @return #HUB_OK, #HUB_EINVAL, #HUB_EVERSION, #HUB_ENOMEM.
+ */
+HUB_EXTERN int hub_cache_plan_prune(hub_cache_plan **out,
+                                    const hub_cache_info *info,
+                                    const hub_cache_prune_options *opts);
+
+/** Number of operations, in execution order. */
+HUB_EXTERN size_t hub_cache_plan_op_count(const hub_cache_plan *plan);
+/** Operation `index`, or NULL if out of range. */
+HUB_EXTERN const hub_cache_op *hub_cache_plan_op(const hub_cache_plan *plan,
+                                                 size_t index);
+/** Bytes the plan frees if every operation succeeds: each blob counted
+ * once, hard links and blobs kept by other revisions not at all. */
+HUB_EXTERN uint64_t hub_cache_plan_bytes(const hub_cache_plan *plan);
+/** Bytes freed by hub_cache_execute() so far. */
+HUB_EXTERN uint64_t hub_cache_plan_freed(const hub_cache_plan *plan);
+/** Targets of hub_cache_plan_delete() that matched nothing. */
+HUB_EXTERN size_t hub_cache_plan_unmatched_count(const hub_cache_plan *plan);
+HUB_EXTERN const char *hub_cache_plan_unmatched(const hub_cache_plan *plan,
+                                                size_t index);
+
+/**
+ * Carry out a plan, in order, setting each operation's state. An
+ * operation that cannot run safely (lock held, changed since the scan) is
+ * skipped; its dependents are kept too (a snapshot whose ref moved keeps
+ * its blobs). Run once per plan; `client` may be NULL (it is only the
+ * cancel point: hub_client_cancel() stops between operations).
+ * @return #HUB_OK when no operation FAILED (IN_USE and CHANGED are no
+ *   failure: the cache is as safe as before), #HUB_EIO when some did,
+ *   #HUB_ECANCELLED, #HUB_EINVAL (executed already).
+ */
+HUB_EXTERN int hub_cache_execute(hub_cache_plan *plan, hub_client *client);
+
+/** Free a plan. NULL is fine. */
+HUB_EXTERN void hub_cache_plan_free(hub_cache_plan *plan);
 
 #ifdef __cplusplus
 }

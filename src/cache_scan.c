@@ -15,6 +15,7 @@
  * repository: it is listed with what exists, and the defect becomes one of
  * its warnings.
  */
+#include "cache_scan.h"
 #include "alloc.h"
 #include "cache_hf.h"
 #include "client.h"
@@ -36,58 +37,7 @@
 /* Folders read below a snapshot folder: far more than any repository. */
 #define MAX_DEPTH 64
 
-typedef struct strvec {
-    char **v;
-    size_t n, cap;
-} strvec;
-
-typedef struct blob {
-    dev_t dev;
-    ino_t ino;
-    uint64_t size;
-    int64_t atime, mtime;
-    size_t rev_stamp, repo_stamp;
-} blob;
-
-typedef struct rev {
-    hub_cache_revision pub;
-    char *commit, *path;
-    strvec refs;
-    size_t *blob_ids; /* distinct blobs of the revision */
-    size_t nblob_ids, capblob_ids;
-} rev;
-
-typedef struct repo {
-    hub_cache_repo pub;
-    char *id, *path, *cache_id;
-    strvec refs, warnings;
-    size_t extra_warnings;
-    rev **revs;
-    size_t nrevs, caprevs;
-    const hub_cache_revision **revptrs;
-    size_t *blob_ids; /* distinct blobs of the repository */
-    size_t nblob_ids, capblob_ids;
-    /* blob name -> blob index, while scanning: a blob linked from several
-     * revisions is looked at once */
-    char **etags;
-    size_t *etag_ids;
-    size_t netags, cap_etags;
-} repo;
-
-struct hub_cache_info {
-    char *dir;
-    repo **repos;
-    size_t nrepos, caprepos;
-    blob *blobs;
-    size_t nblobs, capblobs;
-    size_t *table; /* open addressing: blob index + 1, 0 = empty */
-    size_t tcap;
-    strvec warnings;
-    size_t stamp;
-    int oom;
-};
-
-static char *push(strvec *s, char *str)
+static char *push(hub__strvec *s, char *str)
 {
     if (!str)
         return NULL;
@@ -105,7 +55,7 @@ static char *push(strvec *s, char *str)
     return str;
 }
 
-static void strvec_free(strvec *s)
+static void strvec_free(hub__strvec *s)
 {
     for (size_t i = 0; i < s->n; i++)
         hub__free(s->v[i]);
@@ -117,10 +67,10 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void warn(hub_cache_info *info, repo *r, const char *fmt, ...)
+static void warn(hub_cache_info *info, hub__crepo *r, const char *fmt, ...)
     HUB_PRINTF(3, 4);
 
-static void warn(hub_cache_info *info, repo *r, const char *fmt, ...)
+static void warn(hub_cache_info *info, hub__crepo *r, const char *fmt, ...)
 {
     if (r && r->warnings.n >= MAX_WARNINGS) {
         r->extra_warnings++;
@@ -170,27 +120,43 @@ static size_t blob_id(hub_cache_info *info, const struct stat *st)
         size_t slot = info->table[h & (info->tcap - 1)];
         if (!slot)
             break;
-        blob *b = &info->blobs[slot - 1];
+        hub__cblob *b = &info->blobs[slot - 1];
         if (b->dev == st->st_dev && b->ino == st->st_ino)
             return slot - 1;
     }
     if (info->nblobs == info->capblobs) {
         size_t cap = info->capblobs ? info->capblobs * 2 : 1024;
-        blob *v = hub__reallocarray(info->blobs, cap, sizeof(*v));
+        hub__cblob *v = hub__reallocarray(info->blobs, cap, sizeof(*v));
         if (!v)
             return SIZE_MAX;
         info->blobs = v;
         info->capblobs = cap;
     }
-    blob *b = &info->blobs[info->nblobs];
+    hub__cblob *b = &info->blobs[info->nblobs];
     b->dev = st->st_dev;
     b->ino = st->st_ino;
     b->size = (uint64_t)st->st_size;
     b->atime = secs(st->st_atim);
     b->mtime = secs(st->st_mtim);
+    b->nlink = st->st_nlink;
     b->rev_stamp = b->repo_stamp = 0;
+    b->path = b->etag = NULL;
     info->table[h & (info->tcap - 1)] = info->nblobs + 1;
     return info->nblobs++;
+}
+
+size_t hub__cache_blob_find(const hub_cache_info *info, dev_t dev, ino_t ino)
+{
+    if (!info->tcap)
+        return SIZE_MAX;
+    for (size_t h = hash_blob(dev, ino);; h++) {
+        size_t slot = info->table[h & (info->tcap - 1)];
+        if (!slot)
+            return SIZE_MAX;
+        const hub__cblob *b = &info->blobs[slot - 1];
+        if (b->dev == dev && b->ino == ino)
+            return slot - 1;
+    }
 }
 
 static bool add_id(size_t **ids, size_t *n, size_t *cap, size_t id)
@@ -216,7 +182,7 @@ static size_t hash_str(const char *s)
 }
 
 /* The blob index known for `etag` in `r`, or SIZE_MAX. */
-static size_t etag_find(const repo *r, const char *etag)
+static size_t etag_find(const hub__crepo *r, const char *etag)
 {
     if (!r->cap_etags)
         return SIZE_MAX;
@@ -229,7 +195,7 @@ static size_t etag_find(const repo *r, const char *etag)
     }
 }
 
-static void etag_put(repo *r, const char *etag, size_t id)
+static void etag_put(hub__crepo *r, const char *etag, size_t id)
 {
     if ((r->netags + 1) * 2 > r->cap_etags) {
         size_t cap = r->cap_etags ? r->cap_etags * 2 : 256;
@@ -238,7 +204,8 @@ static void etag_put(repo *r, const char *etag, size_t id)
         if (!k || !v) {
             hub__free(k);
             hub__free(v);
-            return; /* only slower */
+            r->unreadable = true; /* orphans can no longer be told */
+            return;
         }
         for (size_t i = 0; i < r->cap_etags; i++) {
             if (!r->etags[i])
@@ -258,6 +225,7 @@ static void etag_put(repo *r, const char *etag, size_t id)
     char *key = hub__strdup(etag);
     if (!key) {
         hub__error_clear();
+        r->unreadable = true;
         return;
     }
     size_t h = hash_str(etag);
@@ -268,7 +236,7 @@ static void etag_put(repo *r, const char *etag, size_t id)
     r->netags++;
 }
 
-static void etags_free(repo *r)
+static void etags_free(hub__crepo *r)
 {
     for (size_t i = 0; i < r->cap_etags; i++)
         hub__free(r->etags[i]);
@@ -280,9 +248,10 @@ static void etags_free(repo *r)
 }
 
 /* A file of revision `v` whose content is blob `id`. */
-static void count_id(hub_cache_info *info, repo *r, rev *v, size_t id)
+static void
+count_id(hub_cache_info *info, hub__crepo *r, hub__crev *v, size_t id)
 {
-    blob *b = &info->blobs[id];
+    hub__cblob *b = &info->blobs[id];
     v->pub.nb_files++;
     if (b->rev_stamp != info->stamp) {
         b->rev_stamp = info->stamp;
@@ -291,6 +260,8 @@ static void count_id(hub_cache_info *info, repo *r, rev *v, size_t id)
         v->pub.size_on_disk += b->size;
         if (b->mtime > v->pub.last_modified)
             v->pub.last_modified = b->mtime;
+        if (b->atime > v->pub.last_accessed)
+            v->pub.last_accessed = b->atime;
     }
     if (b->repo_stamp != info->nrepos) {
         b->repo_stamp = info->nrepos;
@@ -300,8 +271,10 @@ static void count_id(hub_cache_info *info, repo *r, rev *v, size_t id)
 }
 
 /* A file of revision `v` whose content is the regular file `st`. */
-static size_t
-count_file(hub_cache_info *info, repo *r, rev *v, const struct stat *st)
+static size_t count_file(hub_cache_info *info,
+                         hub__crepo *r,
+                         hub__crev *v,
+                         const struct stat *st)
 {
     size_t id = blob_id(info, st);
     if (id == SIZE_MAX)
@@ -309,6 +282,65 @@ count_file(hub_cache_info *info, repo *r, rev *v, const struct stat *st)
     else
         count_id(info, r, v, id);
     return id;
+}
+
+/* Keep the file `rel``name` of `v` (content: blob `id`, named `etag` in
+ * blobs/ or NULL for a regular file), when the scan keeps files. */
+static void add_file(hub_cache_info *info,
+                     hub__crepo *r,
+                     hub__crev *v,
+                     const char *rel,
+                     const char *name,
+                     size_t id,
+                     const char *etag)
+{
+    if (!info->files || id == SIZE_MAX)
+        return;
+    hub__cblob *b = &info->blobs[id];
+    if (!b->path) {
+        b->path = etag ? hub__aprintf("%s/blobs/%s", r->path, etag)
+                       : hub__aprintf("%s/%s%s", v->path, rel, name);
+        if (etag && b->path)
+            b->etag = strrchr(b->path, '/') + 1;
+        if (!b->path) {
+            info->oom = 1;
+            return;
+        }
+    }
+    size_t rl = strlen(rel), nl = strlen(name), pl = strlen(v->path);
+    hub__cfile *f =
+        hub__malloc(sizeof(*f) + rl + nl + 1 + pl + 1 + rl + nl + 1);
+    if (!f) {
+        info->oom = 1;
+        return;
+    }
+    char *fname = (char *)(f + 1);
+    char *fpath = fname + rl + nl + 1;
+    memcpy(fname, rel, rl);
+    memcpy(fname + rl, name, nl + 1);
+    memcpy(fpath, v->path, pl);
+    fpath[pl] = '/';
+    memcpy(fpath + pl + 1, fname, rl + nl + 1);
+    f->blob = id;
+    f->pub.file_name = fname;
+    f->pub.file_path = fpath;
+    f->pub.blob_path = b->etag ? b->path : fpath;
+    f->pub.blob_name = b->etag && etag ? b->etag : NULL;
+    f->pub.size_on_disk = b->size;
+    f->pub.blob_last_accessed = b->atime;
+    f->pub.blob_last_modified = b->mtime;
+    if (v->nfiles == v->capfiles) {
+        size_t cap = v->capfiles ? v->capfiles * 2 : 16;
+        hub__cfile **fv = hub__reallocarray(v->files, cap, sizeof(*fv));
+        if (!fv) {
+            hub__free(f);
+            info->oom = 1;
+            return;
+        }
+        v->files = fv;
+        v->capfiles = cap;
+    }
+    v->files[v->nfiles++] = f;
 }
 
 static bool ignored_name(const char *n)
@@ -334,8 +366,8 @@ static DIR *open_dir_at(int at, const char *name)
 /* The files of a snapshot folder, `rel` its path below the snapshot ("" at
  * the top, else ending in '/'), `depth` the folders between. */
 static void walk(hub_cache_info *info,
-                 repo *r,
-                 rev *v,
+                 hub__crepo *r,
+                 hub__crev *v,
                  DIR *d,
                  int blobs,
                  int blobs_err,
@@ -356,6 +388,7 @@ static void walk(hub_cache_info *info,
         } else if (fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) != 0) {
             warn(info, r, "cannot read %s/%s%s: %s", v->path, rel, n,
                  strerror(errno));
+            r->unreadable = true;
             continue;
         }
         if (S_ISDIR(st.st_mode)) {
@@ -365,12 +398,14 @@ static void walk(hub_cache_info *info,
                 depth + 1 > MAX_DEPTH) {
                 warn(info, r, "folder too deep, not read: %s/%s%s", v->path,
                      rel, n);
+                r->unreadable = true;
                 continue;
             }
             DIR *sub = open_dir_at(dfd, n);
             if (!sub) {
                 warn(info, r, "cannot read %s/%s%s: %s", v->path, rel, n,
                      strerror(errno));
+                r->unreadable = true;
                 continue;
             }
             memcpy(rel + rel_len, n, nl);
@@ -381,13 +416,14 @@ static void walk(hub_cache_info *info,
             rel[rel_len] = '\0';
             closedir(sub);
         } else if (S_ISREG(st.st_mode)) {
-            count_file(info, r, v, &st);
+            add_file(info, r, v, rel, n, count_file(info, r, v, &st), NULL);
         } else if (S_ISLNK(st.st_mode)) {
             char target[4 * HUB_REPO_PATH_MAX];
             ssize_t len = readlinkat(dfd, n, target, sizeof(target) - 1);
             if (len <= 0) {
                 warn(info, r, "cannot read the link %s/%s%s: %s", v->path, rel,
                      n, len < 0 ? strerror(errno) : "empty");
+                r->unreadable = true;
                 continue;
             }
             target[len] = '\0';
@@ -396,6 +432,7 @@ static void walk(hub_cache_info *info,
             size_t known = etag ? etag_find(r, etag) : SIZE_MAX;
             if (known != SIZE_MAX) {
                 count_id(info, r, v, known);
+                add_file(info, r, v, rel, n, known, etag);
             } else if (!etag) {
                 warn(info, r,
                      "%s/%s%s links to '%s', not to a blob of this "
@@ -416,6 +453,7 @@ static void walk(hub_cache_info *info,
                 size_t id = count_file(info, r, v, &bst);
                 if (id != SIZE_MAX)
                     etag_put(r, etag, id);
+                add_file(info, r, v, rel, n, id, etag);
             }
         } else {
             warn(info, r, "%s/%s%s is not a file: not counted", v->path, rel,
@@ -424,7 +462,7 @@ static void walk(hub_cache_info *info,
     }
 }
 
-static rev *find_rev(repo *r, const char *commit)
+static hub__crev *find_rev(hub__crepo *r, const char *commit)
 {
     for (size_t i = 0; i < r->nrevs; i++)
         if (strcmp(r->revs[i]->commit, commit) == 0)
@@ -434,7 +472,7 @@ static rev *find_rev(repo *r, const char *commit)
 
 /* Every file below refs/ (recursively: refs/pr/1), `rel` as in walk(). */
 static void read_refs(hub_cache_info *info,
-                      repo *r,
+                      hub__crepo *r,
                       int repo_fd,
                       DIR *d,
                       char *rel,
@@ -491,7 +529,10 @@ static void read_refs(hub_cache_info *info,
         commit[len] = '\0';
         char name[HUB_REPO_PATH_MAX + 2];
         snprintf(name, sizeof(name), "%s%s", rel, n);
-        rev *v = find_rev(r, commit);
+        if (!push(&r->ref_names, hub__strdup(name)) ||
+            !push(&r->ref_targets, hub__strdup(commit)))
+            info->oom = 1;
+        hub__crev *v = find_rev(r, commit);
         if (v) {
             if (!push(&v->refs, hub__strdup(name)) ||
                 !push(&r->refs, hub__strdup(name)))
@@ -513,13 +554,15 @@ static void read_refs(hub_cache_info *info,
     }
 }
 
-static void scan_snapshots(hub_cache_info *info, repo *r, int repo_fd)
+static void scan_snapshots(hub_cache_info *info, hub__crepo *r, int repo_fd)
 {
     DIR *d = open_dir_at(repo_fd, "snapshots");
     if (!d) {
-        if (errno != ENOENT)
+        if (errno != ENOENT) {
             warn(info, r, "cannot read %s/snapshots: %s", r->path,
                  strerror(errno));
+            r->unreadable = true;
+        }
         return;
     }
     int blobs = openat(repo_fd, "blobs",
@@ -535,6 +578,7 @@ static void scan_snapshots(hub_cache_info *info, repo *r, int repo_fd)
         if (fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) != 0) {
             warn(info, r, "cannot read %s/snapshots/%s: %s", r->path, n,
                  strerror(errno));
+            r->unreadable = true;
             continue;
         }
         if (!S_ISDIR(st.st_mode)) {
@@ -545,7 +589,7 @@ static void scan_snapshots(hub_cache_info *info, repo *r, int repo_fd)
         }
         if (r->nrevs == r->caprevs) {
             size_t cap = r->caprevs ? r->caprevs * 2 : 4;
-            rev **v = hub__reallocarray(r->revs, cap, sizeof(*v));
+            hub__crev **v = hub__reallocarray(r->revs, cap, sizeof(*v));
             if (!v) {
                 info->oom = 1;
                 break;
@@ -553,7 +597,7 @@ static void scan_snapshots(hub_cache_info *info, repo *r, int repo_fd)
             r->revs = v;
             r->caprevs = cap;
         }
-        rev *v = hub__calloc(1, sizeof(*v));
+        hub__crev *v = hub__calloc(1, sizeof(*v));
         if (!v) {
             info->oom = 1;
             break;
@@ -565,12 +609,13 @@ static void scan_snapshots(hub_cache_info *info, repo *r, int repo_fd)
             info->oom = 1;
             break;
         }
-        v->pub.last_modified = secs(st.st_mtim);
-        int64_t dir_mtime = v->pub.last_modified;
+        v->repo = r;
         v->pub.last_modified = INT64_MIN;
+        v->pub.last_accessed = INT64_MIN;
         DIR *sd = open_dir_at(dfd, n);
         if (!sd) {
             warn(info, r, "cannot read %s: %s", v->path, strerror(errno));
+            r->unreadable = true;
         } else {
             char rel[HUB_REPO_PATH_MAX * 4 + 2] = "";
             info->stamp++;
@@ -578,7 +623,9 @@ static void scan_snapshots(hub_cache_info *info, repo *r, int repo_fd)
             closedir(sd);
         }
         if (v->pub.last_modified == INT64_MIN)
-            v->pub.last_modified = dir_mtime;
+            v->pub.last_modified = secs(st.st_mtim);
+        if (v->pub.last_accessed == INT64_MIN)
+            v->pub.last_accessed = secs(st.st_atim);
     }
     if (blobs >= 0)
         close(blobs);
@@ -595,12 +642,139 @@ sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
 
 static int cmp_rev(const void *a, const void *b)
 {
-    return strcmp((*(rev *const *)a)->commit, (*(rev *const *)b)->commit);
+    return strcmp((*(hub__crev *const *)a)->commit,
+                  (*(hub__crev *const *)b)->commit);
+}
+
+static int cmp_file(const void *a, const void *b)
+{
+    return strcmp((*(hub__cfile *const *)a)->pub.file_name,
+                  (*(hub__cfile *const *)b)->pub.file_name);
 }
 
 static int cmp_repo(const void *a, const void *b)
 {
-    return strcmp((*(repo *const *)a)->cache_id, (*(repo *const *)b)->cache_id);
+    return strcmp((*(hub__crepo *const *)a)->cache_id,
+                  (*(hub__crepo *const *)b)->cache_id);
+}
+
+/* Do the first `n` bytes of `s` make an etag (40 or 64 lowercase hex)? */
+static bool etag_prefix(const char *s, size_t n)
+{
+    if (n != 40 && n != 64)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return true;
+}
+
+static bool add_extra(hub__cextra **v,
+                      size_t *n,
+                      size_t *cap,
+                      const char *name,
+                      const struct stat *st,
+                      uint64_t size)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 8;
+        hub__cextra *nv = hub__reallocarray(*v, c, sizeof(*nv));
+        if (!nv)
+            return false;
+        *v = nv;
+        *cap = c;
+    }
+    hub__cextra *e = &(*v)[*n];
+    e->name = hub__strdup(name);
+    if (!e->name)
+        return false;
+    size_t el = strcspn(name, ".");
+    e->etag[0] = '\0';
+    if (el < sizeof(e->etag) && etag_prefix(name, el)) {
+        memcpy(e->etag, name, el);
+        e->etag[el] = '\0';
+    }
+    e->size = size;
+    e->mtime = secs(st->st_mtim);
+    (*n)++;
+    return true;
+}
+
+/* What blobs/ holds that no snapshot uses: partial downloads, and orphan
+ * blobs (only told when every snapshot could be read). Runs before the
+ * repository's etag table is freed. */
+static void scan_blobs(hub_cache_info *info, hub__crepo *r, int repo_fd)
+{
+    DIR *d = open_dir_at(repo_fd, "blobs");
+    if (!d) {
+        if (errno != ENOENT)
+            r->unreadable = true;
+        return;
+    }
+    int dfd = dirfd(d);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        const char *n = de->d_name;
+        if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+            continue;
+        size_t nl = strlen(n);
+        bool partial = nl > 11 && strcmp(n + nl - 11, ".incomplete") == 0;
+        if (!partial && (r->unreadable || etag_find(r, n) != SIZE_MAX))
+            continue;
+        struct stat st;
+        if (fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            continue;
+        if (!S_ISREG(st.st_mode)) {
+            if (!partial)
+                warn(info, r, "%s/blobs/%s is not a regular file: left alone",
+                     r->path, n);
+            continue;
+        }
+        /* a hard link to a blob in use frees nothing */
+        uint64_t size =
+            st.st_nlink > 1 ||
+                    hub__cache_blob_find(info, st.st_dev, st.st_ino) != SIZE_MAX
+                ? 0
+            : (uint64_t)st.st_blocks * 512 < (uint64_t)st.st_size
+                ? (uint64_t)st.st_blocks * 512
+                : (uint64_t)st.st_size;
+        bool ok = partial ? add_extra(&r->partials, &r->npartials,
+                                      &r->cappartials, n, &st, size)
+                          : add_extra(&r->orphans, &r->norphans, &r->caporphans,
+                                      n, &st, size);
+        if (!ok)
+            info->oom = 1;
+    }
+    closedir(d);
+}
+
+/* The names of `dir`'s entries, each cut at `suffix` when given (entries
+ * without it are skipped). */
+static void list_names(hub_cache_info *info,
+                       int repo_fd,
+                       const char *dir,
+                       const char *suffix,
+                       hub__strvec *out)
+{
+    DIR *d = open_dir_at(repo_fd, dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    size_t sl = suffix ? strlen(suffix) : 0;
+    while ((de = readdir(d)) != NULL) {
+        const char *n = de->d_name;
+        size_t nl = strlen(n);
+        if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+            continue;
+        if (suffix && (nl <= sl || strcmp(n + nl - sl, suffix) != 0))
+            continue;
+        char *c = hub__strdup(n);
+        if (c)
+            c[nl - sl] = '\0';
+        if (!push(out, c))
+            info->oom = 1;
+    }
+    closedir(d);
 }
 
 static void scan_repo(hub_cache_info *info,
@@ -612,7 +786,7 @@ static void scan_repo(hub_cache_info *info,
 {
     if (info->nrepos == info->caprepos) {
         size_t cap = info->caprepos ? info->caprepos * 2 : 16;
-        repo **v = hub__reallocarray(info->repos, cap, sizeof(*v));
+        hub__crepo **v = hub__reallocarray(info->repos, cap, sizeof(*v));
         if (!v) {
             info->oom = 1;
             return;
@@ -620,7 +794,7 @@ static void scan_repo(hub_cache_info *info,
         info->repos = v;
         info->caprepos = cap;
     }
-    repo *r = hub__calloc(1, sizeof(*r));
+    hub__crepo *r = hub__calloc(1, sizeof(*r));
     if (!r) {
         info->oom = 1;
         return;
@@ -631,8 +805,9 @@ static void scan_repo(hub_cache_info *info,
     size_t il = strlen(id_part);
     r->id = hub__malloc(il + 1);
     r->path = hub__aprintf("%s/%s", info->dir, name);
+    r->folder = hub__strdup(name);
     static const char *const tn[] = {"model", "dataset", "space"};
-    if (!r->id || !r->path) {
+    if (!r->id || !r->path || !r->folder) {
         info->oom = 1;
         return;
     }
@@ -661,7 +836,10 @@ static void scan_repo(hub_cache_info *info,
         return;
     }
     scan_snapshots(info, r, fd);
+    scan_blobs(info, r, fd);
     etags_free(r);
+    list_names(info, fd, ".no_exist", NULL, &r->no_exist);
+    list_names(info, fd, "trees", ".json", &r->trees);
     DIR *refs = open_dir_at(fd, "refs");
     if (refs) {
         char rel[HUB_REPO_PATH_MAX + 2] = "";
@@ -675,7 +853,7 @@ static void scan_repo(hub_cache_info *info,
     /* Repository numbers from its distinct blobs. */
     bool any = false;
     for (size_t i = 0; i < r->nblob_ids; i++) {
-        const blob *b = &info->blobs[r->blob_ids[i]];
+        const hub__cblob *b = &info->blobs[r->blob_ids[i]];
         r->pub.size_on_disk += b->size;
         if (!any || b->atime > r->pub.last_accessed)
             r->pub.last_accessed = b->atime;
@@ -691,7 +869,7 @@ static int finish(hub_cache_info *info)
 {
     sort(info->repos, info->nrepos, sizeof(*info->repos), cmp_repo);
     for (size_t i = 0; i < info->nrepos; i++) {
-        repo *r = info->repos[i];
+        hub__crepo *r = info->repos[i];
         if (r->extra_warnings)
             push(&r->warnings, hub__aprintf("%zu more problems not shown",
                                             r->extra_warnings));
@@ -701,8 +879,16 @@ static int finish(hub_cache_info *info)
         if (!r->revptrs)
             return HUB_ENOMEM;
         for (size_t j = 0; j < r->nrevs; j++) {
-            rev *v = r->revs[j];
+            hub__crev *v = r->revs[j];
             sort(v->refs.v, v->refs.n, sizeof(char *), cmp_str);
+            sort(v->files, v->nfiles, sizeof(*v->files), cmp_file);
+            v->fileptrs = hub__calloc(v->nfiles + 1, sizeof(*v->fileptrs));
+            if (!v->fileptrs)
+                return HUB_ENOMEM;
+            for (size_t k = 0; k < v->nfiles; k++)
+                v->fileptrs[k] = &v->files[k]->pub;
+            v->pub.files = v->fileptrs;
+            v->pub.file_count = v->nfiles;
             v->pub.commit_hash = v->commit;
             v->pub.snapshot_path = v->path;
             v->pub.refs = (const char *const *)v->refs.v;
@@ -751,6 +937,9 @@ int hub_cache_scan(hub_cache_info **out,
         return hub__error_set(HUB_EVERSION,
                               "unsupported hub_cache_scan_options version %u",
                               opts->version);
+    if (opts && (opts->flags & ~HUB_CACHE_SCAN_NO_FILES))
+        return hub__error_set(HUB_EINVAL, "unknown hub_cache_scan flags %#x",
+                              opts->flags);
     if (client->hub != HUB_KIND_HF)
         return hub__error_set(HUB_EUNSUPPORTED,
                               "scanning a ModelScope cache is not supported "
@@ -780,6 +969,7 @@ int hub_cache_scan(hub_cache_info **out,
         closedir(d);
         return HUB_ENOMEM;
     }
+    info->files = !(opts && (opts->flags & HUB_CACHE_SCAN_NO_FILES));
     struct dirent *de;
     errno = 0;
     while (!info->oom && (de = readdir(d)) != NULL) {
@@ -800,6 +990,13 @@ int hub_cache_scan(hub_cache_info **out,
         } else {
             scan_repo(info, root, n, type, id, &st);
         }
+    }
+    /* what an interrupted deletion left (hub_cache_plan_prune() ends it) */
+    int locks = openat(dirfd(d), ".locks",
+                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (locks >= 0) {
+        list_names(info, locks, ".hubfetch-trash", NULL, &info->trash);
+        close(locks);
     }
     closedir(d);
     int rc = finish(info);
@@ -846,8 +1043,8 @@ uint64_t hub_cache_info_revisions_size(const hub_cache_info *info,
         return 0;
     uint64_t total = 0;
     for (size_t i = 0; i < count; i++) {
-        /* `pub` is the first member of a rev */
-        const rev *v = (const rev *)(const void *)revs[i];
+        /* `pub` is the first member of a hub__crev */
+        const hub__crev *v = (const hub__crev *)(const void *)revs[i];
         for (size_t k = 0; v && k < v->nblob_ids; k++) {
             size_t id = v->blob_ids[k];
             if (id < info->nblobs && !seen[id]) {
@@ -875,16 +1072,20 @@ void hub_cache_info_free(hub_cache_info *info)
     if (!info)
         return;
     for (size_t i = 0; i < info->nrepos; i++) {
-        repo *r = info->repos[i];
+        hub__crepo *r = info->repos[i];
         if (!r)
             continue;
         for (size_t j = 0; j < r->nrevs; j++) {
-            rev *v = r->revs[j];
+            hub__crev *v = r->revs[j];
             if (!v)
                 continue;
             hub__free(v->commit);
             hub__free(v->path);
             hub__free(v->blob_ids);
+            for (size_t k = 0; k < v->nfiles; k++)
+                hub__free(v->files[k]);
+            hub__free(v->files);
+            hub__free(v->fileptrs);
             strvec_free(&v->refs);
             hub__free(v);
         }
@@ -896,10 +1097,24 @@ void hub_cache_info_free(hub_cache_info *info)
         hub__free(r->blob_ids);
         strvec_free(&r->refs);
         strvec_free(&r->warnings);
+        strvec_free(&r->ref_names);
+        strvec_free(&r->ref_targets);
+        strvec_free(&r->no_exist);
+        strvec_free(&r->trees);
+        for (size_t k = 0; k < r->npartials; k++)
+            hub__free(r->partials[k].name);
+        for (size_t k = 0; k < r->norphans; k++)
+            hub__free(r->orphans[k].name);
+        hub__free(r->partials);
+        hub__free(r->orphans);
+        hub__free(r->folder);
         hub__free(r);
     }
     hub__free(info->repos);
+    for (size_t i = 0; i < info->nblobs; i++)
+        hub__free(info->blobs[i].path);
     hub__free(info->blobs);
+    strvec_free(&info->trash);
     hub__free(info->table);
     strvec_free(&info->warnings);
     hub__free(info->dir);
