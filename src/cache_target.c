@@ -3,6 +3,7 @@
 #include "cache_target.h"
 
 #include "alloc.h"
+#include "path.h"
 
 #include <string.h>
 #include <strings.h>
