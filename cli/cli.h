@@ -46,6 +46,19 @@ void cli_json_string(FILE *fp, const char *s);
 
 int cmd_download(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
+int cmd_cache_rm(int argc, char **argv);
+int cmd_cache_prune(int argc, char **argv);
+
+/* Shared by the cache commands (cmd_cache.c). */
+const char *cli_cache_type_name(hub_repo_type t);
+/* 123, 1.5GB, 10m (decimal units k kb m mb g gb t tb p pb) */
+bool cli_parse_size(const char *v, uint64_t *out);
+/* 30d, 12h, 2w (s m h d w mo y) into seconds */
+bool cli_parse_duration(const char *v, uint64_t *out);
+/* huggingface_hub's _format_size(): "500.0", "1.2K", "3.2G" */
+void cli_cache_size(uint64_t n, char *out, size_t len);
+/* refs joined by spaces */
+void cli_join_refs(const char *const *refs, size_t n, char *out, size_t len);
 
 /* Progress display ----------------------------------------------------------
  */

@@ -32,14 +32,16 @@ static const cli_opt ls_options[] = {
 
 static void cache_help(FILE *fp)
 {
-    fputs("usage: hubfetch cache ls [options]\n"
+    fputs("usage: hubfetch cache COMMAND [options]\n"
           "\n"
           "Manage the Hugging Face cache.\n"
           "\n"
           "commands:\n"
           "  ls      list cached repositories or revisions\n"
+          "  rm      delete repositories, revisions or files\n"
+          "  prune   delete what nothing uses, or the least recently used\n"
           "\n"
-          "See 'hubfetch cache ls --help'.\n",
+          "See 'hubfetch cache COMMAND --help'.\n",
           fp);
 }
 
@@ -82,7 +84,7 @@ static void ls_help(FILE *fp)
 
 static const char *const type_names[] = {"model", "dataset", "space"};
 
-static const char *type_name(hub_repo_type t)
+const char *cli_cache_type_name(hub_repo_type t)
 {
     return (unsigned)t < 3 ? type_names[t] : "model";
 }
@@ -141,7 +143,7 @@ static bool parse_number_unit(const char *v,
     return false;
 }
 
-static bool parse_size(const char *v, uint64_t *out)
+bool cli_parse_size(const char *v, uint64_t *out)
 {
     static const char *const u[] = {"k",  "kb", "m",  "mb", "g",
                                     "gb", "t",  "tb", "p",  "pb"};
@@ -158,7 +160,7 @@ static bool parse_size(const char *v, uint64_t *out)
     return parse_number_unit(v, u, m, 10, out);
 }
 
-static bool parse_duration(const char *v, uint64_t *out)
+bool cli_parse_duration(const char *v, uint64_t *out)
 {
     static const char *const u[] = {"s", "m", "h", "d", "w", "mo", "y"};
     static const uint64_t m[] = {1, 60, 3600, 86400, 604800, 2592000, 31536000};
@@ -222,8 +224,8 @@ static int parse_filter(const char *expr, filter *f)
                              f->k == K_TYPE ? "type" : "refs", expr);
         return EXIT_OK;
     }
-    bool ok =
-        f->k == K_SIZE ? parse_size(p, &f->num) : parse_duration(p, &f->num);
+    bool ok = f->k == K_SIZE ? cli_parse_size(p, &f->num)
+                             : cli_parse_duration(p, &f->num);
     if (!ok)
         return cli_usage(
             "invalid value '%s' in filter '%s'; write a whole number, "
@@ -277,7 +279,7 @@ static bool match(const row *r, const filter *f, int64_t now)
     case K_MODIFIED:
         return compare(age(now, row_modified(r)), f->o, f->num);
     case K_TYPE:
-        return strcasecmp(type_name(r->repo->type), f->str) == 0;
+        return strcasecmp(cli_cache_type_name(r->repo->type), f->str) == 0;
     case K_REFS: {
         const char *const *refs = r->rev ? r->rev->refs : r->repo->refs;
         size_t n = r->rev ? r->rev->ref_count : r->repo->ref_count;
@@ -384,7 +386,7 @@ static void timesince(int64_t now, int64_t ts, char *out, size_t len)
 }
 
 /* huggingface_hub's _format_size(): "500.0", "1.2K", "3.2G" */
-static void format_size(uint64_t n, char *out, size_t len)
+void cli_cache_size(uint64_t n, char *out, size_t len)
 {
     static const char *const units[] = {"", "K", "M", "G", "T", "P", "E", "Z"};
     double v = (double)n;
@@ -398,7 +400,7 @@ static void format_size(uint64_t n, char *out, size_t len)
     snprintf(out, len, "%.1fY", v);
 }
 
-static void join_refs(const char *const *refs, size_t n, char *out, size_t len)
+void cli_join_refs(const char *const *refs, size_t n, char *out, size_t len)
 {
     size_t o = 0;
     out[0] = '\0';
@@ -453,8 +455,8 @@ static void print_json(FILE *fp, const row *rows, size_t n, bool revisions)
         first_repo = false;
         fputs("\"repo_id\": ", fp);
         cli_json_string(fp, r->repo_id);
-        fprintf(fp,
-                ", \"repo_type\": \"%s\", \"repo_path\": ", type_name(r->type));
+        fprintf(fp, ", \"repo_type\": \"%s\", \"repo_path\": ",
+                cli_cache_type_name(r->type));
         cli_json_string(fp, r->repo_path);
         fprintf(fp,
                 ", \"size_on_disk\": %llu, \"nb_files\": %llu, "
@@ -516,7 +518,7 @@ static void print_csv(FILE *fp, const row *rows, size_t n, bool revisions)
         const hub_cache_revision *v = rows[i].rev;
         char refs[8192];
         csv_field(fp, r->repo_id, false);
-        csv_field(fp, type_name(r->type), false);
+        csv_field(fp, cli_cache_type_name(r->type), false);
         if (v) {
             csv_field(fp, v->commit_hash, false);
             csv_field(fp, v->snapshot_path, false);
@@ -528,8 +530,8 @@ static void print_csv(FILE *fp, const row *rows, size_t n, bool revisions)
                 (unsigned long long)(v ? v->nb_files : r->nb_files),
                 (long long)r->last_accessed,
                 (long long)(v ? v->last_modified : r->last_modified));
-        join_refs(v ? v->refs : r->refs, v ? v->ref_count : r->ref_count, refs,
-                  sizeof(refs));
+        cli_join_refs(v ? v->refs : r->refs, v ? v->ref_count : r->ref_count,
+                      refs, sizeof(refs));
         csv_field(fp, refs, true);
     }
 }
@@ -562,13 +564,13 @@ static void print_table(FILE *fp,
     for (size_t i = 0; cells && i < n; i++) {
         const row *r = &rows[i];
         char size[32], sized[32], acc[64], mod[64], refs[8192];
-        format_size(row_size(r), size, sizeof(size));
+        cli_cache_size(row_size(r), size, sizeof(size));
         snprintf(sized, sizeof(sized), "%8s", size);
         timesince(now, r->repo->last_accessed, acc, sizeof(acc));
         timesince(now, row_modified(r), mod, sizeof(mod));
-        join_refs(r->rev ? r->rev->refs : r->repo->refs,
-                  r->rev ? r->rev->ref_count : r->repo->ref_count, refs,
-                  sizeof(refs));
+        cli_join_refs(r->rev ? r->rev->refs : r->repo->refs,
+                      r->rev ? r->rev->ref_count : r->repo->ref_count, refs,
+                      sizeof(refs));
         const char *v[NCOL] = {r->cache_id, sized, acc, mod, refs};
         if (revisions) {
             v[1] = r->rev->commit_hash;
@@ -626,8 +628,8 @@ static void print_table(FILE *fp,
                 revs[nrevs++] = rows[i].repo->revisions[j];
     }
     char total[32];
-    format_size(hub_cache_info_revisions_size(info, revs, nrevs), total,
-                sizeof(total));
+    cli_cache_size(hub_cache_info_revisions_size(info, revs, nrevs), total,
+                   sizeof(total));
     free(revs);
     fprintf(fp,
             "\nFound %zu repo(s) for a total of %zu revision(s) and %s on "
@@ -756,7 +758,8 @@ static int cmd_ls(int argc, char **argv)
                 rc = cli_error("out of memory");
                 goto done;
             }
-            snprintf(w.cache_id, len, "%s/%s", type_name(r->type), r->repo_id);
+            snprintf(w.cache_id, len, "%s/%s", cli_cache_type_name(r->type),
+                     r->repo_id);
             rows[n++] = w;
         }
     }
@@ -767,10 +770,10 @@ static int cmd_ls(int argc, char **argv)
     if (quiet) {
         for (size_t i = 0; i < n; i++) {
             if (rows[i].rev)
-                printf("%s:%s@%s\n", type_name(rows[i].repo->type),
+                printf("%s:%s@%s\n", cli_cache_type_name(rows[i].repo->type),
                        rows[i].repo->repo_id, rows[i].rev->commit_hash);
             else
-                printf("%s:%s\n", type_name(rows[i].repo->type),
+                printf("%s:%s\n", cli_cache_type_name(rows[i].repo->type),
                        rows[i].repo->repo_id);
         }
     } else if (strcmp(format, "json") == 0) {
@@ -804,6 +807,10 @@ int cmd_cache(int argc, char **argv)
     }
     if (strcmp(sub, "ls") == 0 || strcmp(sub, "list") == 0)
         return cmd_ls(argc - 2, argv + 2);
+    if (strcmp(sub, "rm") == 0)
+        return cmd_cache_rm(argc - 2, argv + 2);
+    if (strcmp(sub, "prune") == 0)
+        return cmd_cache_prune(argc - 2, argv + 2);
     return cli_usage("unknown cache command '%s'; see 'hubfetch cache --help'",
                      sub);
 }

@@ -219,6 +219,45 @@ DIR *hub__sfs_opendir_at(int dirfd)
     return dir;
 }
 
+int hub__sfs_remove_tree(int at, const char *name, unsigned depth)
+{
+    if (unlinkat(at, name, 0) == 0 || errno == ENOENT)
+        return 0;
+    if (errno != EISDIR && errno != EPERM)
+        return -1;
+    if (depth == 0) {
+        errno = ELOOP;
+        return -1;
+    }
+    int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -1; /* someone else removed it */
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    int first = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (hub__sfs_remove_tree(dirfd(d), de->d_name, depth - 1) != 0 &&
+            !first)
+            first = errno;
+    }
+    closedir(d);
+    if (unlinkat(at, name, AT_REMOVEDIR) != 0 && errno != ENOENT && !first)
+        first = errno;
+    if (first) {
+        errno = first;
+        return -1;
+    }
+    return 0;
+}
+
 int hub__sfs_mkdirs(const char *root, const char *dir)
 {
     int fd = hub__sfs_dir(root, dir, true);

@@ -66,6 +66,14 @@ int hub__sfs_unlink(const char *root, const char *path);
  * directories created. */
 int hub__sfs_symlink(const char *root, const char *target, const char *path);
 
+/*
+ * rm -r of the entry `name` of the directory `at`, following no link (a
+ * link is removed as a link) and leaving no directory: at most `depth`
+ * folders deep. Returns 0, or -1 with errno set (the first failure; what
+ * could be removed is).
+ */
+int hub__sfs_remove_tree(int at, const char *name, unsigned depth);
+
 /* lstat of `path` below root: 0, or -1 with errno set (no message). */
 int hub__sfs_lstat(const char *root, const char *path, struct stat *st);
 
