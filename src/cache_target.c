@@ -151,6 +151,14 @@ int hub__cache_target_resolve(const hub_cache_info *info,
                               "'%s' names no repository; write "
                               "[TYPE:]ORG/NAME[@REV[:PATH]]",
                               target);
+    const char *rev = at ? at + 1 : NULL;
+    const char *colon = rev ? strchr(rev, ':') : NULL;
+    size_t rev_len = !rev ? 0 : colon ? (size_t)(colon - rev) : strlen(rev);
+    if (rev && (!rev_len || (colon && !colon[1])))
+        return hub__error_set(HUB_EINVAL,
+                              "'%s': empty revision or path; write "
+                              "ID@REV or ID@REV:PATH",
+                              target);
     int rc = find_repo(info, type, id, id_len, target, &out->repo);
     if (rc == HUB_OK && !out->repo && slash_typed) {
         /* "model/gpt2" may be the official cache id or an ORG/NAME */
@@ -160,14 +168,6 @@ int hub__cache_target_resolve(const hub_cache_info *info,
     if (rc != HUB_OK || !out->repo || !at)
         return rc;
 
-    const char *rev = at + 1;
-    const char *colon = strchr(rev, ':');
-    size_t rev_len = colon ? (size_t)(colon - rev) : strlen(rev);
-    if (!rev_len || (colon && !colon[1]))
-        return hub__error_set(HUB_EINVAL,
-                              "'%s': empty revision or path; write "
-                              "ID@REV or ID@REV:PATH",
-                              target);
     hub__crepo *r = out->repo;
     out->repo = NULL;
     rc = find_rev(r, rev, rev_len, target, &out->rev);

@@ -893,7 +893,98 @@ static void test_cache_scan(void)
     stop(c);
 }
 
+/* Files of a scan, and a plan to delete one revision: its ref, its
+ * snapshot, then exactly the blobs the other revision does not use. */
+static void test_cache_plan_delete(void)
+{
+    start();
+    hub_client *c = client_with(NULL, 0);
+    hub_download_options o = HUB_DOWNLOAD_OPTIONS_INIT;
+    char *path = NULL;
+    ASSERT_OK(hub_snapshot_download(&path, c, DEMO, NULL));
+    hub_free(path);
+    o.revision = "v1.0";
+    ASSERT_OK(hub_snapshot_download(&path, c, DEMO, &o));
+    hub_free(path);
+    hub_cache_info *info = NULL;
+    hub_cache_plan *plan = NULL;
+    hub_cache_scan_options so = HUB_CACHE_SCAN_OPTIONS_INIT;
+    so.flags = HUB_CACHE_SCAN_NO_FILES;
+    ASSERT_OK(hub_cache_scan(&info, c, &so));
+    ASSERT_EQ_INT(hub_cache_info_repo(info, 0)->revisions[0]->file_count, 0);
+    const char *t1[] = {DEMO "@v1.0"};
+    ASSERT_EQ_INT(hub_cache_plan_delete(&plan, info, t1, 1), HUB_EINVAL);
+    ASSERT(plan == NULL);
+    hub_cache_info_free(info);
+    ASSERT_OK(hub_cache_scan(&info, c, NULL));
+    const hub_cache_repo *r = hub_cache_info_repo(info, 0);
+    const hub_cache_revision *v1 = r->revisions[1];
+    ASSERT_EQ_STR(v1->commit_hash, DEMO_V1);
+    ASSERT(v1->file_count == v1->nb_files && v1->file_count > 0);
+    uint64_t own = 0; /* bytes of blobs main does not use */
+    for (size_t i = 0; i < v1->file_count; i++) {
+        const hub_cache_file *f = v1->files[i];
+        ASSERT(i == 0 || strcmp(v1->files[i - 1]->file_name, f->file_name) < 0);
+        ASSERT(f->blob_name && strstr(f->blob_path, f->blob_name));
+        ASSERT(strncmp(f->file_path, v1->snapshot_path,
+                       strlen(v1->snapshot_path)) == 0);
+        bool shared = false;
+        const hub_cache_revision *m = r->revisions[0];
+        for (size_t k = 0; k < m->file_count; k++)
+            shared =
+                shared || strcmp(m->files[k]->blob_name, f->blob_name) == 0;
+        bool dup = false;
+        for (size_t k = 0; k < i; k++)
+            dup = dup || strcmp(v1->files[k]->blob_name, f->blob_name) == 0;
+        if (!shared && !dup)
+            own += f->size_on_disk;
+    }
+    ASSERT(v1->last_accessed > 0);
+    const char *bad[] = {"x@"};
+    ASSERT_EQ_INT(hub_cache_plan_delete(&plan, info, bad, 1), HUB_EINVAL);
+    const char *t2[] = {"model:" DEMO "@v1.0", "no/such"};
+    ASSERT_OK(hub_cache_plan_delete(&plan, info, t2, 2));
+    ASSERT_EQ_INT(hub_cache_plan_unmatched_count(plan), 1);
+    ASSERT_EQ_STR(hub_cache_plan_unmatched(plan, 0), "no/such");
+    ASSERT_EQ_INT(hub_cache_plan_bytes(plan), own);
+    size_t n = hub_cache_plan_op_count(plan);
+    ASSERT(n >= 2);
+    ASSERT_EQ_INT(hub_cache_plan_op(plan, 0)->kind, HUB_CACHE_OP_REF);
+    ASSERT_EQ_STR(hub_cache_plan_op(plan, 0)->name, "v1.0");
+    ASSERT_EQ_INT(hub_cache_plan_op(plan, 1)->kind, HUB_CACHE_OP_SNAPSHOT);
+    ASSERT(hub_cache_plan_op(plan, 1)->revision == v1);
+    /* then blobs, then the listing cache of the commit (trees/) */
+    for (size_t i = 2; i < n; i++) {
+        hub_cache_op_kind k = hub_cache_plan_op(plan, i)->kind;
+        ASSERT(k == HUB_CACHE_OP_BLOB ||
+               (k == HUB_CACHE_OP_TREE && i == n - 1));
+    }
+    ASSERT(hub_cache_plan_op(plan, n) == NULL);
+    ASSERT_OK(hub_cache_execute(plan, c));
+    ASSERT_EQ_INT(hub_cache_execute(plan, c), HUB_EINVAL);
+    for (size_t i = 0; i < n; i++)
+        ASSERT_EQ_INT(hub_cache_plan_op(plan, i)->state, HUB_CACHE_OP_DONE);
+    ASSERT_EQ_INT(hub_cache_plan_freed(plan), own);
+    hub_cache_plan_free(plan);
+    hub_cache_info_free(info);
+    ASSERT_OK(hub_cache_scan(&info, c, NULL));
+    r = hub_cache_info_repo(info, 0);
+    ASSERT_EQ_INT(r->revision_count, 1);
+    ASSERT_EQ_INT(r->warning_count, 0);
+    /* prune: nothing is detached, nothing to do */
+    hub_cache_prune_options po = HUB_CACHE_PRUNE_OPTIONS_INIT;
+    ASSERT_OK(hub_cache_plan_prune(&plan, info, &po));
+    ASSERT_EQ_INT(hub_cache_plan_op_count(plan), 0);
+    hub_cache_plan_free(plan);
+    po.version = 7;
+    ASSERT_EQ_INT(hub_cache_plan_prune(&plan, info, &po), HUB_EVERSION);
+    hub_cache_info_free(info);
+    hub_cache_plan_free(NULL);
+    stop(c);
+}
+
 static const test_case api_tests[] = {
+    {"cache_plan_delete", test_cache_plan_delete},
     {"client_cancel_stops_a_server_asked_wait",
      test_client_cancel_stops_a_server_asked_wait},
     {"progress_callback_cancels_during_a_wait",
