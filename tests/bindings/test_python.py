@@ -6,6 +6,8 @@
 Without HUBFETCH_LIB the binding finds build/libhubfetch.so by itself. Every
 client ignores the environment (HF_*, proxies) and uses a scratch cache.
 """
+import dataclasses
+import json
 import os
 import shutil
 import signal
@@ -15,6 +17,8 @@ import tempfile
 import threading
 import time
 import unittest
+import unittest.mock
+from pathlib import Path
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.environ.get("HUB_SOURCE_DIR") or os.path.dirname(os.path.dirname(HERE))
@@ -22,7 +26,7 @@ sys.path[:0] = [os.path.join(SOURCE, "bindings", "python"),
                 os.path.join(SOURCE, "tests", "fakehub")]
 sys.path.insert(0, HERE)
 
-from common import sanitized_library_skip  # noqa: E402
+from common import native_env, sanitized_library_skip  # noqa: E402
 
 sanitized_library_skip()
 
@@ -34,7 +38,10 @@ from harness import DEFAULT_MS_FIXTURES, FakeHubTestCase  # noqa: E402
 DEMO = "hubfetch/demo-model"
 DEMO_MAIN = "336de85ded21fb397e9153c318fe74ccdaa1f6e9"
 DEMO_V1 = "c4ef15906d838aa47a14b2f34f10065101bac6fc"
+DEMO_PR1 = "8bcb4ac2e93cf48af09bacaaf9b039df22a22150"
 MiB = 1 << 20
+HUBFETCH = os.environ.get("HUBFETCH") or os.path.join(SOURCE, "build", "hubfetch")
+HFHUB_SRC = os.environ.get("HUB_TEST_HFHUB_SRC")
 
 
 class BindingTestCase(FakeHubTestCase):
@@ -655,6 +662,300 @@ class LogTest(BindingTestCase):
                             for lv, m in lines))
 
 
+def make_repo(cache, folder, blobs, snapshots, refs):
+    """A repository in huggingface_hub's layout, by hand. blobs: {etag:
+    bytes}; snapshots: {commit: {path: etag}}; refs: {name: commit}."""
+    repo = os.path.join(cache, folder)
+    os.makedirs(os.path.join(repo, "blobs"), exist_ok=True)
+    for etag, data in blobs.items():
+        with open(os.path.join(repo, "blobs", etag), "wb") as fh:
+            fh.write(data)
+    for commit, files in snapshots.items():
+        for path, etag in files.items():
+            p = os.path.join(repo, "snapshots", commit, path)
+            os.makedirs(os.path.dirname(p), exist_ok=True)
+            os.symlink("../" * (path.count("/") + 2) + "blobs/" + etag, p)
+    for name, commit in refs.items():
+        p = os.path.join(repo, "refs", name)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "w") as fh:
+            fh.write(commit)
+    return repo
+
+
+SHARED1, ONLY_A, ONLY_C = "a" * 64, "b" * 40, "c" * 64
+REV_A, REV_B, REV_C = "1" * 40, "2" * 40, "3" * 40
+
+
+def fmt_size(n):
+    """huggingface_hub's _format_size, as the reference doc states it."""
+    x = float(n)
+    for unit in ["", "K", "M", "G", "T", "P", "E", "Z"]:
+        if abs(x) < 1000.0:
+            return f"{x:3.1f}{unit}"
+        x /= 1000.0
+    return f"{x:.1f}Y"
+
+
+class ScanCacheTest(BindingTestCase):
+    """scan_cache_dir(): every field against the CLI's JSON (the same C
+    scan), against stat() of the files, and against huggingface_hub's own
+    scan_cache_dir() when its sources are given (HUB_TEST_HFHUB_SRC)."""
+
+    def populate(self):
+        c = self.client()
+        c.snapshot_download(DEMO)
+        small = dict(allow_patterns=["*.json", "*.md"])
+        c.snapshot_download(DEMO, revision="v1.0", **small)
+        c.snapshot_download(DEMO, revision="refs/pr/1", **small)
+        c.snapshot_download("hubfetch/demo-data", repo_type="dataset")
+        c.snapshot_download("hubfetch/demo-space", repo_type="space")
+
+    def worked_example(self):
+        """huggingface_hub's documented example: A = {model.bin, copy.bin ->
+        shared1, config.json -> onlyA}, B = {model.bin -> shared1}, C =
+        {x.bin -> onlyC} (detached): A 5000, B 3000, C 1000, repo 6000."""
+        return make_repo(
+            self.cache, "models--org--example",
+            {SHARED1: b"s" * 3000, ONLY_A: b"a" * 2000, ONLY_C: b"c" * 1000},
+            {REV_A: {"model.bin": SHARED1, "copy.bin": SHARED1,
+                     "sub/config.json": ONLY_A},
+             REV_B: {"model.bin": SHARED1}, REV_C: {"x.bin": ONLY_C}},
+            {"main": REV_A, "v1": REV_B})
+
+    def cli_json(self):
+        if not os.access(HUBFETCH, os.X_OK):
+            self.skipTest(f"no hubfetch program at {HUBFETCH}")
+        proc = subprocess.run(
+            [HUBFETCH, "cache", "ls", "--format", "json", "--revisions",
+             "--cache-dir", self.cache], capture_output=True, timeout=120,
+            env=native_env(os.environ), stdin=subprocess.DEVNULL)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return json.loads(proc.stdout), proc.stderr.decode()
+
+    def check_against_cli(self, info):
+        """Every field of every repository and revision, as the CLI says."""
+        cli, _ = self.cli_json()
+        self.assertEqual(len(info.repos), len(cli))
+        by_id = {(r.repo_type, r.repo_id): r for r in info.repos}
+        for j in cli:
+            r = by_id[(j["repo_type"], j["repo_id"])]
+            self.assertIsInstance(r, hubfetch.CachedRepoInfo)
+            self.assertEqual(r.cache_id, f"{j['repo_type']}/{j['repo_id']}")
+            self.assertEqual(r.repo_path, Path(j["repo_path"]))
+            self.assertEqual(r.size_on_disk, j["size_on_disk"])
+            self.assertEqual(r.size_on_disk_str, fmt_size(j["size_on_disk"]))
+            self.assertEqual(r.nb_files, j["nb_files"])
+            self.assertEqual(r.last_accessed, j["last_accessed"])
+            self.assertEqual(r.last_modified, j["last_modified"])
+            self.assertIsInstance(r.last_accessed, float)
+            self.assertIsInstance(r.last_modified, float)
+            self.assertEqual(r.last_modified_str, "a few seconds ago")
+            self.assertEqual(sorted(r.refs), j["refs"])
+            self.assertEqual(list(r.warnings), j["warnings"])
+            self.assertIsInstance(r.revisions, frozenset)
+            self.assertEqual(len(r.revisions), len(j["revisions"]))
+            revs = {v.commit_hash: v for v in r.revisions}
+            for jv in j["revisions"]:
+                v = revs[jv["commit_hash"]]
+                self.assertIsInstance(v, hubfetch.CachedRevisionInfo)
+                self.assertEqual(v.snapshot_path, Path(jv["snapshot_path"]))
+                self.assertEqual(v.size_on_disk, jv["size_on_disk"])
+                self.assertEqual(v.size_on_disk_str, fmt_size(jv["size_on_disk"]))
+                self.assertEqual(v.nb_files, jv["nb_files"])
+                self.assertEqual(v.last_modified, jv["last_modified"])
+                self.assertIsInstance(v.refs, frozenset)
+                self.assertEqual(sorted(v.refs), jv["refs"])
+                self.assertEqual(v.files, frozenset())  # until the C API has them
+                for ref in v.refs:
+                    self.assertIs(r.refs[ref], v)
+        return cli
+
+    def test_fields_against_the_cli_and_the_disk(self):
+        self.populate()
+        self.worked_example()
+        info = self.client().scan_cache_dir()
+        self.assertIsInstance(info, hubfetch.HFCacheInfo)
+        self.assertIsInstance(info.repos, frozenset)
+        self.assertEqual(info.warnings, [])
+        self.assertEqual(info.cache_dir, Path(os.path.realpath(self.cache)))
+        self.check_against_cli(info)
+        # the module function, as huggingface_hub's: the same result
+        again = hubfetch.scan_cache_dir(Path(self.cache), ignore_env=True)
+        self.assertEqual(again.repos, info.repos)
+        self.assertEqual(again.size_on_disk, info.size_on_disk)
+        # against stat(): distinct blobs by (device, inode)
+        blobs = {}
+        for r in info.repos:
+            mine = {}
+            for v in r.revisions:
+                rev = {}
+                for d, _, fs in os.walk(v.snapshot_path):
+                    for f in fs:
+                        st = os.stat(os.path.join(d, f))
+                        rev[(st.st_dev, st.st_ino)] = st
+                self.assertEqual(v.size_on_disk, sum(s.st_size for s in rev.values()))
+                self.assertEqual(v.last_modified,
+                                 int(max(s.st_mtime for s in rev.values())))
+                mine.update(rev)
+            self.assertEqual(r.size_on_disk, sum(s.st_size for s in mine.values()))
+            self.assertEqual(r.nb_files, len(mine))
+            self.assertEqual(r.last_accessed, int(max(s.st_atime for s in mine.values())))
+            blobs.update(mine)
+        self.assertEqual(info.size_on_disk, sum(s.st_size for s in blobs.values()))
+        self.assertEqual(info.size_on_disk, sum(r.size_on_disk for r in info.repos))
+        self.assertEqual(info.size_on_disk_str, fmt_size(info.size_on_disk))
+        # the worked example, number by number
+        ex = next(r for r in info.repos if r.repo_id == "org/example")
+        self.assertEqual((ex.repo_type, ex.size_on_disk, ex.nb_files), ("model", 6000, 3))
+        self.assertEqual(ex.size_on_disk_str, "6.0K")
+        got = {v.commit_hash: (v.size_on_disk, v.nb_files, v.refs) for v in ex.revisions}
+        self.assertEqual(got, {REV_A: (5000, 3, frozenset({"main"})),
+                               REV_B: (3000, 1, frozenset({"v1"})),
+                               REV_C: (1000, 1, frozenset())})
+        self.assertEqual(set(ex.refs), {"main", "v1"})
+        model = next(r for r in info.repos if r.repo_id == DEMO)
+        self.assertEqual({ref: v.commit_hash for ref, v in model.refs.items()},
+                         {"main": DEMO_MAIN, "v1.0": DEMO_V1, "refs/pr/1": DEMO_PR1})
+        self.assertEqual({r.cache_id for r in info.repos},
+                         {f"model/{DEMO}", "model/org/example",
+                          "dataset/hubfetch/demo-data", "space/hubfetch/demo-space"})
+        # frozen, hashable, as huggingface_hub's
+        with self.assertRaises(dataclasses.FrozenInstanceError):
+            ex.size_on_disk = 0
+        self.assertIn(ex, {ex})
+
+    def test_defects_are_warnings_and_the_repo_stays_listed(self):
+        repo = self.worked_example()
+        os.unlink(os.path.join(repo, "blobs", ONLY_C))  # C's link is broken
+        with open(os.path.join(repo, "refs", "ghost"), "w") as fh:
+            fh.write("9" * 40)  # a ref to no snapshot
+        with open(os.path.join(repo, "snapshots", "stray.txt"), "w") as fh:
+            fh.write("x")
+        with open(os.path.join(self.cache, "version.txt"), "w") as fh:
+            fh.write("1")
+        info = hubfetch.scan_cache_dir(self.cache, ignore_env=True)
+        cli = self.check_against_cli(info)
+        (ex,) = info.repos
+        self.assertEqual((ex.size_on_disk, ex.nb_files, len(ex.revisions)), (5000, 2, 3))
+        self.assertEqual(len(ex.warnings), 3, ex.warnings)
+        self.assertTrue(all(isinstance(w, hubfetch.CorruptedCacheException)
+                            for w in info.warnings))
+        # the cache's own first, then each repository's, with its folder
+        self.assertIn("version.txt", str(info.warnings[0]))
+        self.assertIsNone(info.warnings[0].repo_path)
+        self.assertEqual([str(w) for w in info.warnings[1:]], cli[0]["warnings"])
+        self.assertEqual({w.repo_path for w in info.warnings[1:]}, {ex.repo_path})
+        text = "\n".join(map(str, info.warnings))
+        for needle in ("broken link", ONLY_C, "ghost", "stray.txt"):
+            self.assertIn(needle, text)
+
+    def test_empty_missing_and_unsupported(self):
+        os.makedirs(self.cache)
+        info = hubfetch.scan_cache_dir(self.cache, ignore_env=True)
+        self.assertEqual((info.size_on_disk, info.repos, info.warnings),
+                         (0, frozenset(), []))
+        self.assertEqual(info.size_on_disk_str, "0.0")
+        missing = os.path.join(self.tmp, "nope")
+        with self.assertRaises(hubfetch.CacheNotFound) as cm:
+            hubfetch.scan_cache_dir(missing, ignore_env=True)
+        self.assertEqual(cm.exception.cache_dir, missing)
+        self.assertIsInstance(cm.exception, hubfetch.LocalEntryNotFoundError)
+        self.assertIn(missing, str(cm.exception))
+        with self.assertRaises(hubfetch.CacheError):  # a file
+            hubfetch.scan_cache_dir(os.path.join(SOURCE, "README.md"), ignore_env=True)
+        with self.assertRaises(hubfetch.HfHubError) as cm:
+            hubfetch.scan_cache_dir(self.cache, hub="modelscope", ignore_env=True)
+        self.assertEqual(cm.exception.error_name, "EUNSUPPORTED")
+        # the environment's cache, as huggingface_hub's default
+        env = {"HF_HUB_CACHE": self.cache}
+        with unittest.mock.patch.dict(os.environ, env):
+            self.assertEqual(hubfetch.scan_cache_dir().cache_dir,
+                             Path(os.path.realpath(self.cache)))
+
+    def test_size_and_time_strings(self):
+        from hubfetch._cache import _format_size, format_timesince
+        cases = [0, 1, 999, 1000, 1049, 1050, 999_949, 999_950, 6000, 3_200_000_000,
+                 10**24 - 1, 10**24, 5 * 10**27]
+        self.assertEqual([_format_size(n) for n in cases],
+                         [fmt_size(n) for n in cases])
+        self.assertEqual(_format_size(500), "500.0")
+        self.assertEqual(_format_size(1234), "1.2K")
+        self.assertEqual(_format_size(10**24), "1.0Y")
+        now = time.time()
+        ages = [0, 10, 25, 59 * 60, 3 * 3600, 2 * 86400, 14 * 86400, 40 * 86400,
+                400 * 86400, 3 * 365 * 86400]
+        self.assertEqual([format_timesince(now - a) for a in ages[:2]],
+                         ["a few seconds ago"] * 2)
+        self.assertEqual(format_timesince(now - 14 * 86400), "2 weeks ago")
+        self.assertEqual(format_timesince(now - 7200), "2 hours ago")
+        self.assertEqual(format_timesince(now - 3600), "60 minutes ago")  # sic
+        if HFHUB_SRC:
+            code = ("import json, sys, time\n"
+                    "from huggingface_hub.utils._cache_manager import _format_size\n"
+                    "from huggingface_hub.utils._parsing import format_timesince\n"
+                    "a = json.loads(sys.argv[1])\n"
+                    "print(json.dumps([[_format_size(n) for n in a[0]],"
+                    " [format_timesince(time.time() - x) for x in a[1]]]))\n")
+            out = subprocess.run(
+                ["/usr/bin/python3", "-c", code, json.dumps([cases, ages])],
+                capture_output=True, check=True, timeout=60,
+                env=native_env(dict(os.environ, PYTHONPATH=HFHUB_SRC)))
+            sizes, times = json.loads(out.stdout)
+            self.assertEqual([_format_size(n) for n in cases], sizes)
+            self.assertEqual([format_timesince(time.time() - a) for a in ages], times)
+
+    def test_huggingface_hub_scan_cache_dir_agrees(self):
+        if not HFHUB_SRC:
+            self.skipTest("HUB_TEST_HFHUB_SRC not set")
+        self.populate()
+        self.worked_example()
+        code = (
+            "import json, sys\n"
+            "from huggingface_hub import scan_cache_dir\n"
+            "info = scan_cache_dir(sys.argv[1])\n"
+            "print(json.dumps({'warnings': [str(w) for w in info.warnings],"
+            " 'size': info.size_on_disk, 'size_str': info.size_on_disk_str,"
+            " 'repos': [{'repo_id': r.repo_id,"
+            " 'repo_type': r.repo_type, 'repo_path': str(r.repo_path),"
+            " 'size_on_disk': r.size_on_disk, 'size_on_disk_str': r.size_on_disk_str,"
+            " 'nb_files': r.nb_files, 'last_accessed': int(r.last_accessed),"
+            " 'last_modified': int(r.last_modified), 'refs': sorted(r.refs),"
+            " 'ref_commits': {k: v.commit_hash for k, v in r.refs.items()},"
+            " 'revisions': sorted([{"
+            "'commit_hash': v.commit_hash, 'refs': sorted(v.refs),"
+            " 'size_on_disk': v.size_on_disk, 'nb_files': v.nb_files,"
+            " 'last_modified': int(v.last_modified),"
+            " 'snapshot_path': str(v.snapshot_path)} for v in r.revisions],"
+            " key=lambda v: v['commit_hash'])} for r in info.repos]}))\n")
+        out = subprocess.run(["/usr/bin/python3", "-c", code, self.cache],
+                             capture_output=True, check=True, timeout=120,
+                             env=native_env(dict(os.environ, PYTHONPATH=HFHUB_SRC)))
+        hf = json.loads(out.stdout)
+        # before 1.9, huggingface_hub took CACHEDIR.TAG for a broken repo
+        self.assertEqual([w for w in hf["warnings"]
+                          if not w.endswith("/CACHEDIR.TAG")], [])
+        info = hubfetch.scan_cache_dir(self.cache, ignore_env=True)
+        self.assertEqual(info.warnings, [])
+        mine = [{"repo_id": r.repo_id, "repo_type": r.repo_type,
+                 "repo_path": str(r.repo_path), "size_on_disk": r.size_on_disk,
+                 "size_on_disk_str": r.size_on_disk_str, "nb_files": r.nb_files,
+                 "last_accessed": int(r.last_accessed),
+                 "last_modified": int(r.last_modified), "refs": sorted(r.refs),
+                 "ref_commits": {k: v.commit_hash for k, v in r.refs.items()},
+                 "revisions": sorted([
+                     {"commit_hash": v.commit_hash, "refs": sorted(v.refs),
+                      "size_on_disk": v.size_on_disk, "nb_files": v.nb_files,
+                      "last_modified": int(v.last_modified),
+                      "snapshot_path": str(v.snapshot_path)} for v in r.revisions],
+                     key=lambda v: v["commit_hash"])}
+                for r in info.repos]
+        key = lambda r: (r["repo_type"], r["repo_id"])  # noqa: E731
+        self.assertEqual(sorted(mine, key=key), sorted(hf["repos"], key=key))
+        self.assertEqual(info.size_on_disk, hf["size"])
+        self.assertEqual(info.size_on_disk_str, hf["size_str"])
+
+
 class AbiTest(unittest.TestCase):
     """The ctypes declarations match include/hubfetch.h: a C program compiled
     against the header reports every offset, size, version and error code."""
@@ -696,6 +997,8 @@ class AbiTest(unittest.TestCase):
         self.assertEqual(self.c["HUB_CLIENT_OPTIONS_VERSION"], _lib.CLIENT_OPTIONS_VERSION)
         self.assertEqual(self.c["HUB_DOWNLOAD_OPTIONS_VERSION"],
                          _lib.DOWNLOAD_OPTIONS_VERSION)
+        self.assertEqual(self.c["HUB_CACHE_SCAN_OPTIONS_VERSION"],
+                         _lib.CACHE_SCAN_OPTIONS_VERSION)
         self.assertEqual(self.c["HUB_AUTO"], _lib.AUTO)
         self.assertEqual(self.c["HUB_CLIENT_IGNORE_ENV"], _lib.CLIENT_IGNORE_ENV)
         self.assertGreaterEqual(self.c["HUB_VERSION_NUM"], _lib.MIN_LIBRARY_VERSION)
@@ -738,8 +1041,8 @@ def abi_program():
                   "HUB_REPO_DATASET", "HUB_REPO_SPACE"):
         emit(const, const)
     for const in ("HUB_PROGRESS_VERSION", "HUB_CLIENT_OPTIONS_VERSION",
-                  "HUB_DOWNLOAD_OPTIONS_VERSION", "HUB_AUTO", "HUB_CLIENT_IGNORE_ENV",
-                  "HUB_VERSION_NUM"):
+                  "HUB_DOWNLOAD_OPTIONS_VERSION", "HUB_CACHE_SCAN_OPTIONS_VERSION",
+                  "HUB_AUTO", "HUB_CLIENT_IGNORE_ENV", "HUB_VERSION_NUM"):
         emit(const, const)
     for e in Phase:
         emit(f"HUB_PHASE_{e.name}", f"HUB_PHASE_{e.name}")

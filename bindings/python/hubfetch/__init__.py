@@ -10,25 +10,30 @@ through libhubfetch (ctypes; no compile step).
 The library is found through $HUBFETCH_LIB, else the system's library path,
 else the repository's build/ directory. Names, arguments and exceptions
 follow huggingface_hub; see Client for the settings shared by many calls
-and Job for downloads in the background.
+and Job for downloads in the background; scan_cache_dir() lists what the
+cache holds.
 """
 
+from ._cache import CachedFileInfo, CachedRepoInfo, CachedRevisionInfo, HFCacheInfo
 from ._core import (Client, FileInfo, FileStatus, Job, LogLevel, Phase, Progress,
                     Result, cache_lookup, hf_hub_download, library_version,
-                    snapshot_download, try_to_load_from_cache)
-from .errors import (CacheError, ChecksumError, ClientBusyError, DownloadCancelled,
-                     EntryNotFoundError, GatedRepoError, HfHubError, HfHubHTTPError,
-                     HubfetchError, InvalidArgumentError, LocalEntryNotFoundError,
-                     NetworkError, RepositoryNotFoundError, RevisionNotFoundError)
+                    scan_cache_dir, snapshot_download, try_to_load_from_cache)
+from .errors import (CacheError, CacheNotFound, ChecksumError, ClientBusyError,
+                     CorruptedCacheException, DownloadCancelled, EntryNotFoundError,
+                     GatedRepoError, HfHubError, HfHubHTTPError, HubfetchError,
+                     InvalidArgumentError, LocalEntryNotFoundError, NetworkError,
+                     RepositoryNotFoundError, RevisionNotFoundError)
 
 __version__ = "0.3.0"
 
 __all__ = [
     "Client", "Job", "Progress", "Phase", "FileStatus", "FileInfo", "Result",
     "LogLevel", "hf_hub_download", "snapshot_download", "cache_lookup",
-    "try_to_load_from_cache", "library_version",
+    "try_to_load_from_cache", "library_version", "scan_cache_dir",
+    "HFCacheInfo", "CachedRepoInfo", "CachedRevisionInfo", "CachedFileInfo",
     "HfHubError", "HubfetchError", "HfHubHTTPError", "RepositoryNotFoundError",
     "GatedRepoError", "RevisionNotFoundError", "EntryNotFoundError",
     "LocalEntryNotFoundError", "NetworkError", "ChecksumError",
     "DownloadCancelled", "CacheError", "ClientBusyError", "InvalidArgumentError",
+    "CacheNotFound", "CorruptedCacheException",
 ]

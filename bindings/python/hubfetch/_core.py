@@ -18,9 +18,9 @@ import threading
 import time
 import weakref
 
-from . import _lib
+from . import _cache, _lib
 from ._lib import AUTO, E, UINT64_MAX
-from .errors import HfHubError, error_class
+from .errors import CacheNotFound, HfHubError, error_class
 
 lib = _lib.load()
 if lib.hub_version_num() < _lib.MIN_LIBRARY_VERSION:
@@ -513,6 +513,25 @@ class Client:
         r = self.cache_lookup(repo_id, filename, revision=revision, repo_type=repo_type)
         return r.files[0].local_path if r.complete and r.files else None
 
+    def scan_cache_dir(self):
+        """What the client's cache holds, as huggingface_hub's
+        scan_cache_dir(): an HFCacheInfo (see hubfetch._cache for where it
+        differs). Reads only; never the network. Raises CacheNotFound when
+        the folder does not exist, CacheError when it cannot be read."""
+        o = _lib.hub_cache_scan_options(version=_lib.CACHE_SCAN_OPTIONS_VERSION)
+        out = ctypes.c_void_p()
+        with self._lock:
+            rc = lib.hub_cache_scan(ctypes.byref(out), self._handle(), ctypes.byref(o))
+            error = _last_error() if rc != E.OK else None
+            cache_dir = self.cache_dir if rc == E.ENOTCACHED else None
+        if error is not None:
+            if rc == E.ENOTCACHED:
+                raise CacheNotFound(error.message, cache_dir=cache_dir, code=error.code,
+                                    http_status=error.http_status,
+                                    error_name=error.error_name)
+            raise error
+        return _cache.take_cache_info(lib, out)
+
     def start_job(self, repo_id, *, progress=None, **options):
         """Start a download on a thread of its own; returns a Job. Options as
         download(). `progress` runs on the job's thread."""
@@ -734,6 +753,17 @@ def cache_lookup(repo_id, filename=None, *, repo_type="model", revision=None,
                               ignore_patterns=ignore_patterns, local_dir=local_dir)
 
 
+def scan_cache_dir(cache_dir=None, *, hub="huggingface", **client_options):
+    """huggingface_hub's scan_cache_dir(): an HFCacheInfo of the cache at
+    `cache_dir` (default: HF_HUB_CACHE, else $HF_HOME/hub, else
+    ~/.cache/huggingface/hub). Never uses the network. hub="modelscope" is
+    not supported yet (HfHubError, code EUNSUPPORTED)."""
+    if cache_dir is not None:
+        cache_dir = os.path.expanduser(os.fspath(cache_dir))
+    with _client(None, False, cache_dir, dict(client_options, hub=hub)) as c:
+        return c.scan_cache_dir()
+
+
 def try_to_load_from_cache(repo_id, filename, cache_dir=None, revision=None,
                            repo_type=None, **client_options):
     """The cached path of `filename`, or None; never uses the network."""
@@ -744,5 +774,5 @@ def try_to_load_from_cache(repo_id, filename, cache_dir=None, revision=None,
 
 __all__ = ["Client", "Job", "Progress", "Phase", "FileStatus", "FileInfo",
            "Result", "LogLevel", "hf_hub_download", "snapshot_download",
-           "cache_lookup", "try_to_load_from_cache", "library_version",
-           "HfHubError"]
+           "cache_lookup", "try_to_load_from_cache", "scan_cache_dir",
+           "library_version", "HfHubError"]

@@ -15,6 +15,7 @@ import os
 PROGRESS_VERSION = 1
 CLIENT_OPTIONS_VERSION = 2
 DOWNLOAD_OPTIONS_VERSION = 2
+CACHE_SCAN_OPTIONS_VERSION = 1
 
 # The oldest library (HUB_VERSION_NUM) whose ABI this binding can drive.
 MIN_LIBRARY_VERSION = 300
@@ -135,6 +136,46 @@ class hub_file_info(ctypes.Structure):
     ]
 
 
+class hub_cache_scan_options(ctypes.Structure):
+    _fields_ = [
+        ("version", ctypes.c_uint),
+        ("flags", ctypes.c_uint),
+    ]
+
+
+# The scan result's records. Only read through pointers the library hands
+# out, so a newer library appending fields is harmless; a field appended
+# here must only be read from a library known to have it (by version).
+class hub_cache_revision(ctypes.Structure):
+    _fields_ = [
+        ("commit_hash", ctypes.c_char_p),
+        ("snapshot_path", ctypes.c_char_p),
+        ("refs", STR_ARRAY),
+        ("ref_count", ctypes.c_size_t),
+        ("size_on_disk", ctypes.c_uint64),
+        ("nb_files", ctypes.c_uint64),
+        ("last_modified", ctypes.c_int64),
+    ]
+
+
+class hub_cache_repo(ctypes.Structure):
+    _fields_ = [
+        ("type", ctypes.c_int),  # enum hub_repo_type
+        ("repo_id", ctypes.c_char_p),
+        ("repo_path", ctypes.c_char_p),
+        ("size_on_disk", ctypes.c_uint64),
+        ("nb_files", ctypes.c_uint64),
+        ("last_accessed", ctypes.c_int64),
+        ("last_modified", ctypes.c_int64),
+        ("refs", STR_ARRAY),
+        ("ref_count", ctypes.c_size_t),
+        ("revisions", ctypes.POINTER(ctypes.POINTER(hub_cache_revision))),
+        ("revision_count", ctypes.c_size_t),
+        ("warnings", STR_ARRAY),
+        ("warning_count", ctypes.c_size_t),
+    ]
+
+
 # Every struct the ABI shares, by C name (the layout test walks this).
 STRUCTS = {
     "hub_error_info": hub_error_info,
@@ -142,6 +183,9 @@ STRUCTS = {
     "hub_client_options": hub_client_options,
     "hub_download_options": hub_download_options,
     "hub_file_info": hub_file_info,
+    "hub_cache_scan_options": hub_cache_scan_options,
+    "hub_cache_revision": hub_cache_revision,
+    "hub_cache_repo": hub_cache_repo,
 }
 
 
@@ -217,6 +261,14 @@ def _declare(lib):
         "hub_job_done": (c_int, [c_void_p]),
         "hub_job_wait": (c_int, [c_void_p, c_long, P(c_void_p)]),
         "hub_job_free": (None, [c_void_p]),
+        "hub_cache_scan": (c_int, [P(c_void_p), c_void_p, P(hub_cache_scan_options)]),
+        "hub_cache_info_dir": (c_char_p, [c_void_p]),
+        "hub_cache_info_repo_count": (c_size_t, [c_void_p]),
+        "hub_cache_info_repo": (P(hub_cache_repo), [c_void_p, c_size_t]),
+        "hub_cache_info_size_on_disk": (ctypes.c_uint64, [c_void_p]),
+        "hub_cache_info_warning_count": (c_size_t, [c_void_p]),
+        "hub_cache_info_warning": (c_char_p, [c_void_p, c_size_t]),
+        "hub_cache_info_free": (None, [c_void_p]),
     }
     for name, (restype, argtypes) in protos.items():
         fn = getattr(lib, name)

@@ -12,12 +12,16 @@ which names the repository, file and status concerned.
     |   +-- RevisionNotFoundError       ENOREV
     |   +-- EntryNotFoundError          ENOENTRY
     +-- LocalEntryNotFoundError         ENOTCACHED (also a FileNotFoundError)
+    |   +-- CacheNotFound               scan_cache_dir(): no cache folder
     +-- NetworkError                    ENET, ETLS, ETIMEOUT, EPROXY (ConnectionError)
     +-- ChecksumError                   ECHECKSUM
     +-- DownloadCancelled               ECANCELLED
     +-- CacheError                      EIO, ENOSPC, ELOCKED (OSError)
     +-- ClientBusyError                 EBUSY
     +-- InvalidArgumentError            EINVAL, EVERSION (ValueError)
+
+CorruptedCacheException is no failure: scan_cache_dir() lists them in
+HFCacheInfo.warnings, as huggingface_hub does.
 """
 
 from ._lib import E
@@ -64,6 +68,31 @@ class EntryNotFoundError(HfHubHTTPError):
 # as huggingface_hub does for LocalEntryNotFoundError.
 class LocalEntryNotFoundError(HfHubError, FileNotFoundError):
     """Not in the cache, and the network was not to be used (or unreachable)."""
+
+
+class CacheNotFound(LocalEntryNotFoundError):
+    """scan_cache_dir(): the cache folder does not exist (huggingface_hub's
+    CacheNotFound). `cache_dir` is the folder looked for."""
+
+    def __init__(self, message, cache_dir=None, **kw):
+        super().__init__(message, **kw)
+        self.cache_dir = cache_dir
+
+
+class CorruptedCacheException(Exception):
+    """One problem scan_cache_dir() found (huggingface_hub's class of that
+    name). Never raised: collected in HFCacheInfo.warnings. str(e) is the
+    library's line, which names the path concerned; `repo_path` is the
+    repository's folder (a pathlib.Path), or None for an entry of the cache
+    folder that is no repository."""
+
+    def __init__(self, message, repo_path=None):
+        super().__init__(message)
+        self.message = message
+        self.repo_path = repo_path
+
+    def __str__(self):
+        return self.message
 
 
 class NetworkError(HfHubError, ConnectionError):

@@ -7,6 +7,7 @@
 //!
 //! - `char *` the library returns is copied, then freed with `hub_free`;
 //! - `hub_result *` is copied into a [`DownloadResult`], then freed;
+//! - `hub_cache_info *` is copied into a [`CacheInfo`], then freed;
 //! - `hub_client *` is owned by [`RawClient`] (freed on drop, after which the
 //!   log closure it points to is dropped);
 //! - `hub_job *` is owned by [`RawJob`], which also owns the progress closure
@@ -25,13 +26,17 @@ use std::ptr;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, Once};
 
-use crate::{DownloadResult, Error, FileInfo, FileStatus, LogLevel, Phase, Progress};
+use crate::{
+    CacheInfo, CachedRepo, CachedRevision, DownloadResult, Error, FileInfo, FileStatus, LogLevel,
+    Phase, Progress, RepoType,
+};
 
 // ---- the header, as is --------------------------------------------------------
 
 pub const HUB_PROGRESS_VERSION: c_uint = 1;
 pub const HUB_CLIENT_OPTIONS_VERSION: c_uint = 2;
 pub const HUB_DOWNLOAD_OPTIONS_VERSION: c_uint = 2;
+pub const HUB_CACHE_SCAN_OPTIONS_VERSION: c_uint = 1;
 pub const HUB_AUTO: c_int = -1;
 pub const HUB_CLIENT_IGNORE_ENV: c_uint = 0x1;
 /// The oldest library (HUB_VERSION_NUM) this crate can drive.
@@ -134,6 +139,43 @@ pub struct hub_file_info {
     pub bytes_fetched: u64,
 }
 
+#[repr(C)]
+pub struct hub_cache_scan_options {
+    pub version: c_uint,
+    pub flags: c_uint,
+}
+
+/// Read only through pointers the library hands out: a newer library
+/// appending fields is harmless, but a field appended here must only be
+/// read from a library (version) known to have it.
+#[repr(C)]
+pub struct hub_cache_revision {
+    pub commit_hash: *const c_char,
+    pub snapshot_path: *const c_char,
+    pub refs: *const *const c_char,
+    pub ref_count: usize,
+    pub size_on_disk: u64,
+    pub nb_files: u64,
+    pub last_modified: i64,
+}
+
+#[repr(C)]
+pub struct hub_cache_repo {
+    pub type_: hub_enum, // enum hub_repo_type
+    pub repo_id: *const c_char,
+    pub repo_path: *const c_char,
+    pub size_on_disk: u64,
+    pub nb_files: u64,
+    pub last_accessed: i64,
+    pub last_modified: i64,
+    pub refs: *const *const c_char,
+    pub ref_count: usize,
+    pub revisions: *const *const hub_cache_revision,
+    pub revision_count: usize,
+    pub warnings: *const *const c_char,
+    pub warning_count: usize,
+}
+
 /// Opaque handles.
 #[repr(C)]
 pub struct hub_client {
@@ -145,6 +187,10 @@ pub struct hub_result {
 }
 #[repr(C)]
 pub struct hub_job {
+    _private: [u8; 0],
+}
+#[repr(C)]
+pub struct hub_cache_info {
     _private: [u8; 0],
 }
 
@@ -209,6 +255,24 @@ extern "C" {
     pub fn hub_job_done(job: *mut hub_job) -> c_int;
     pub fn hub_job_wait(job: *mut hub_job, timeout_ms: c_long, out: *mut *mut hub_result) -> c_int;
     pub fn hub_job_free(job: *mut hub_job);
+
+    pub fn hub_cache_scan(
+        out: *mut *mut hub_cache_info,
+        client: *mut hub_client,
+        opts: *const hub_cache_scan_options,
+    ) -> c_int;
+    pub fn hub_cache_info_dir(info: *const hub_cache_info) -> *const c_char;
+    pub fn hub_cache_info_repo_count(info: *const hub_cache_info) -> usize;
+    pub fn hub_cache_info_repo(info: *const hub_cache_info, index: usize) -> *const hub_cache_repo;
+    pub fn hub_cache_info_size_on_disk(info: *const hub_cache_info) -> u64;
+    pub fn hub_cache_info_revisions_size(
+        info: *const hub_cache_info,
+        revisions: *const *const hub_cache_revision,
+        count: usize,
+    ) -> u64;
+    pub fn hub_cache_info_warning_count(info: *const hub_cache_info) -> usize;
+    pub fn hub_cache_info_warning(info: *const hub_cache_info, index: usize) -> *const c_char;
+    pub fn hub_cache_info_free(info: *mut hub_cache_info);
 }
 
 pub const HUB_OK: c_int = 0;
@@ -675,6 +739,121 @@ fn take_result(r: *mut hub_result) -> Option<DownloadResult> {
         };
         hub_result_free(r);
         Some(out)
+    }
+}
+
+/// Frees a scan result when dropped, a panic while copying included.
+struct CacheInfoGuard(*mut hub_cache_info);
+
+impl Drop for CacheInfoGuard {
+    fn drop(&mut self) {
+        // SAFETY: the result hub_cache_scan gave us; freed once, here.
+        unsafe { hub_cache_info_free(self.0) }
+    }
+}
+
+/// `count` C strings of `arr`, copied (lossy UTF-8).
+///
+/// SAFETY: `arr` points to `count` valid NUL-terminated strings (or count
+/// is 0), alive for the call.
+unsafe fn strings(arr: *const *const c_char, count: usize) -> Vec<String> {
+    if arr.is_null() {
+        return Vec::new();
+    }
+    std::slice::from_raw_parts(arr, count)
+        .iter()
+        .filter_map(|&p| text(p))
+        .map(|s| s.to_string_lossy().into_owned())
+        .collect()
+}
+
+/// `hub_cache_scan` on the client's cache, copied into owned values; the C
+/// result is freed before this returns.
+pub(crate) fn cache_scan(client: &RawClient) -> Result<CacheInfo, Error> {
+    let opts = hub_cache_scan_options {
+        version: HUB_CACHE_SCAN_OPTIONS_VERSION,
+        flags: 0,
+    };
+    let mut ptr = ptr::null_mut();
+    // SAFETY: a live client and options; ptr receives a result we own.
+    if unsafe { hub_cache_scan(&mut ptr, client.ptr, &opts) } != HUB_OK {
+        return Err(last_error());
+    }
+    let info = CacheInfoGuard(ptr);
+    let owned = |p: *const c_char| {
+        text(p)
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let path = |p: *const c_char| text(p).map(to_path).unwrap_or_default();
+    // SAFETY: everything read below belongs to `info`, alive until the
+    // guard drops at the end of this function; all of it is copied.
+    unsafe {
+        let i = info.0;
+        let mut repos = Vec::new();
+        for n in 0..hub_cache_info_repo_count(i) {
+            let r = match hub_cache_info_repo(i, n).as_ref() {
+                Some(r) => r,
+                None => continue,
+            };
+            let repo_type = match RepoType::from_raw(r.type_) {
+                Some(t) => t,
+                None => {
+                    return Err(Error::new(
+                        crate::ErrorKind::Unsupported.code(),
+                        0,
+                        format!(
+                            "{}: repository type {} of libhubfetch {} is unknown to this crate",
+                            owned(r.repo_path),
+                            r.type_,
+                            version()
+                        ),
+                    ))
+                }
+            };
+            let revs: &[*const hub_cache_revision] = if r.revisions.is_null() {
+                &[]
+            } else {
+                std::slice::from_raw_parts(r.revisions, r.revision_count)
+            };
+            let revisions = revs
+                .iter()
+                .filter_map(|&v| v.as_ref())
+                .map(|v| CachedRevision {
+                    commit_hash: owned(v.commit_hash),
+                    snapshot_path: path(v.snapshot_path),
+                    refs: strings(v.refs, v.ref_count),
+                    size_on_disk: v.size_on_disk,
+                    nb_files: v.nb_files,
+                    last_modified: v.last_modified,
+                    // hub_cache_revision.files: bound once the header has it
+                    // (and only read from a library known to fill it)
+                    files: Vec::new(),
+                })
+                .collect();
+            repos.push(CachedRepo {
+                repo_id: owned(r.repo_id),
+                repo_type,
+                repo_path: path(r.repo_path),
+                size_on_disk: r.size_on_disk,
+                nb_files: r.nb_files,
+                last_accessed: r.last_accessed,
+                last_modified: r.last_modified,
+                refs: strings(r.refs, r.ref_count),
+                revisions,
+                warnings: strings(r.warnings, r.warning_count),
+            });
+        }
+        let warnings = (0..hub_cache_info_warning_count(i))
+            .filter_map(|n| text(hub_cache_info_warning(i, n)))
+            .map(|s| s.to_string_lossy().into_owned())
+            .collect();
+        Ok(CacheInfo {
+            cache_dir: path(hub_cache_info_dir(i)),
+            size_on_disk: hub_cache_info_size_on_disk(i),
+            repos,
+            warnings,
+        })
     }
 }
 

@@ -529,12 +529,172 @@ fn millis(t: Duration) -> i64 {
 }
 
 /// Which kind of repository (`hub_repo_type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum RepoType {
     #[default]
     Model,
     Dataset,
     Space,
+}
+
+impl RepoType {
+    pub(crate) fn from_raw(v: i32) -> Option<RepoType> {
+        match v {
+            0 => Some(RepoType::Model),
+            1 => Some(RepoType::Dataset),
+            2 => Some(RepoType::Space),
+            _ => None,
+        }
+    }
+
+    /// "model", "dataset" or "space", as huggingface_hub spells them.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RepoType::Model => "model",
+            RepoType::Dataset => "dataset",
+            RepoType::Space => "space",
+        }
+    }
+}
+
+impl fmt::Display for RepoType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+// ---- cache scan ------------------------------------------------------------------
+
+/// A size as huggingface_hub's `_format_size` writes it: decimal units
+/// without "B", one decimal ("500.0", "1.2K", "6.0M", "3.2G").
+pub fn format_size(bytes: u64) -> String {
+    let mut x = bytes as f64;
+    for unit in ["", "K", "M", "G", "T", "P", "E", "Z"] {
+        if x.abs() < 1000.0 {
+            return format!("{x:3.1}{unit}");
+        }
+        x /= 1000.0;
+    }
+    format!("{x:.1}Y")
+}
+
+/// What [`Client::cache_scan`] found: huggingface_hub's `HFCacheInfo`,
+/// owned (the C result is freed before the call returns).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CacheInfo {
+    /// The folder scanned.
+    pub cache_dir: PathBuf,
+    /// Bytes of all distinct blobs, each counted once across the whole
+    /// cache (by device and inode: a blob hard-linked into two
+    /// repositories counts once; huggingface_hub adds the repositories').
+    pub size_on_disk: u64,
+    /// Sorted by `"<type>/<repo_id>"`.
+    pub repos: Vec<CachedRepo>,
+    /// Problems with entries of the cache folder that are no repository;
+    /// those of a repository are in its own `warnings`
+    /// (see [`all_warnings`](Self::all_warnings)).
+    pub warnings: Vec<String>,
+}
+
+impl CacheInfo {
+    /// `size_on_disk` as huggingface_hub writes it ("6.0M").
+    pub fn size_on_disk_str(&self) -> String {
+        format_size(self.size_on_disk)
+    }
+
+    /// Every problem found: the cache folder's, then each repository's.
+    pub fn all_warnings(&self) -> impl Iterator<Item = &str> {
+        self.warnings
+            .iter()
+            .chain(self.repos.iter().flat_map(|r| r.warnings.iter()))
+            .map(String::as_str)
+    }
+}
+
+/// One cached repository (huggingface_hub's `CachedRepoInfo`). Unlike
+/// there, a defect never hides it: it is listed with what exists, the
+/// defect is one of its `warnings`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CachedRepo {
+    /// "org/name".
+    pub repo_id: String,
+    pub repo_type: RepoType,
+    /// Absolute path of its folder in the cache.
+    pub repo_path: PathBuf,
+    /// Bytes of the distinct blobs its snapshots use.
+    pub size_on_disk: u64,
+    /// Number of those distinct blobs.
+    pub nb_files: u64,
+    /// Newest blob atime, unix seconds (the folder's when it has no blob).
+    pub last_accessed: i64,
+    /// Newest blob mtime, unix seconds (same fallback).
+    pub last_modified: i64,
+    /// Every ref naming one of its revisions, sorted.
+    pub refs: Vec<String>,
+    /// Sorted by commit.
+    pub revisions: Vec<CachedRevision>,
+    /// What is wrong with it, one line each.
+    pub warnings: Vec<String>,
+}
+
+impl CachedRepo {
+    /// `"<type>/<repo_id>"`, e.g. `"model/openai-community/gpt2"`.
+    pub fn cache_id(&self) -> String {
+        format!("{}/{}", self.repo_type, self.repo_id)
+    }
+
+    pub fn size_on_disk_str(&self) -> String {
+        format_size(self.size_on_disk)
+    }
+
+    /// The revision a ref ("main", "refs/pr/1") names, as huggingface_hub's
+    /// `CachedRepoInfo.refs[ref]`.
+    pub fn revision_for_ref(&self, name: &str) -> Option<&CachedRevision> {
+        self.revisions
+            .iter()
+            .find(|v| v.refs.iter().any(|r| r == name))
+    }
+}
+
+/// One revision (snapshot folder) of a cached repository
+/// (huggingface_hub's `CachedRevisionInfo`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CachedRevision {
+    /// The snapshot folder's name.
+    pub commit_hash: String,
+    pub snapshot_path: PathBuf,
+    /// Refs pointing at it, sorted; empty: detached.
+    pub refs: Vec<String>,
+    /// Bytes of its distinct blobs.
+    pub size_on_disk: u64,
+    /// Files in the snapshot that resolve.
+    pub nb_files: u64,
+    /// Newest blob mtime, unix seconds (the folder's when it has no file).
+    pub last_modified: i64,
+    /// Empty for now: filled once libhubfetch reports files.
+    pub files: Vec<CachedFile>,
+}
+
+impl CachedRevision {
+    pub fn size_on_disk_str(&self) -> String {
+        format_size(self.size_on_disk)
+    }
+}
+
+/// One file of a snapshot (huggingface_hub's `CachedFileInfo`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CachedFile {
+    /// Path relative to the snapshot folder.
+    pub file_name: String,
+    pub file_path: PathBuf,
+    pub blob_path: PathBuf,
+    pub size_on_disk: u64,
+    pub blob_last_accessed: i64,
+    pub blob_last_modified: i64,
 }
 
 /// Options of one download or lookup; `'a` bounds the progress closure,
@@ -777,6 +937,15 @@ impl Client {
     /// every file asked for is there; missing ones have status `Missing`.
     pub fn cache_lookup(&self, repo_id: &str, opts: &DownloadOptions) -> Result<DownloadResult> {
         result(self.run(ffi::Call::Lookup, repo_id, opts)?)
+    }
+
+    /// What the client's cache holds, as huggingface_hub's `scan_cache_dir`
+    /// (see [`CacheInfo`]). Reads only; never the network. Fails with
+    /// [`ErrorKind::NotCached`] when the folder does not exist,
+    /// [`ErrorKind::Io`] when it cannot be read, [`ErrorKind::Unsupported`]
+    /// for a ModelScope client.
+    pub fn cache_scan(&self) -> Result<CacheInfo> {
+        ffi::cache_scan(&self.raw)
     }
 
     /// Start [`download`](Self::download) on a thread of its own. The

@@ -104,6 +104,31 @@ fn rust_layouts() -> Vec<Layout> {
             endpoint,
             bytes_fetched
         }),
+        layout!(hub_cache_scan_options { version, flags }),
+        layout!(hub_cache_revision {
+            commit_hash,
+            snapshot_path,
+            refs,
+            ref_count,
+            size_on_disk,
+            nb_files,
+            last_modified,
+        }),
+        layout!(hub_cache_repo {
+            type_ = "type",
+            repo_id,
+            repo_path,
+            size_on_disk,
+            nb_files,
+            last_accessed,
+            last_modified,
+            refs,
+            ref_count,
+            revisions,
+            revision_count,
+            warnings,
+            warning_count,
+        }),
     ]
 }
 
@@ -116,6 +141,10 @@ const CONSTANTS: &[(&str, i64)] = &[
     (
         "HUB_DOWNLOAD_OPTIONS_VERSION",
         HUB_DOWNLOAD_OPTIONS_VERSION as i64,
+    ),
+    (
+        "HUB_CACHE_SCAN_OPTIONS_VERSION",
+        HUB_CACHE_SCAN_OPTIONS_VERSION as i64,
     ),
     ("HUB_AUTO", HUB_AUTO as i64),
     ("HUB_CLIENT_IGNORE_ENV", HUB_CLIENT_IGNORE_ENV as i64),
