@@ -54,7 +54,7 @@ extern "C" {
 #endif
 
 #define HUB_VERSION_MAJOR 0
-#define HUB_VERSION_MINOR 3
+#define HUB_VERSION_MINOR 4
 #define HUB_VERSION_PATCH 0
 /** Version as one number, MAJOR * 10000 + MINOR * 100 + PATCH. */
 #define HUB_VERSION_NUM                                                        \

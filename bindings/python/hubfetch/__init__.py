@@ -24,7 +24,7 @@ from .errors import (CacheError, CacheNotFound, ChecksumError, ClientBusyError,
                      InvalidArgumentError, LocalEntryNotFoundError, NetworkError,
                      RepositoryNotFoundError, RevisionNotFoundError)
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 __all__ = [
     "Client", "Job", "Progress", "Phase", "FileStatus", "FileInfo", "Result",
