@@ -637,6 +637,17 @@ int hub_cache_plan_prune(hub_cache_plan **out,
         rc = evict(info, sel, o.max_size);
     if (rc == HUB_OK) {
         whole_if_all(info, sel);
+        int64_t age = o.partial_age ? o.partial_age : DEFAULT_PARTIAL_AGE;
+        for (size_t i = 0; i < info->nrepos; i++) {
+            const hub__crepo *r = info->repos[i];
+            /* a folder holding neither snapshot nor ref keeps nothing */
+            if (!r->nrevs && !r->ref_names.n && !r->unreadable)
+                sel[i].whole = true;
+            /* a partial download that may still resume keeps its folder */
+            for (size_t k = 0; sel[i].whole && k < r->npartials; k++)
+                if (age > 0 && r->partials[k].mtime > now - age)
+                    sel[i].whole = false;
+        }
         rc = plan_finish(p, sel, &o, now);
     }
     sel_free(sel, info->nrepos);
@@ -795,9 +806,8 @@ static void read_refs_now(int at,
                              O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (sub >= 0) {
                 char p2[HUB__REF_NAME_MAX];
-                if (snprintf(p2, sizeof(p2), "%s/", name) >= (int)sizeof(p2))
-                    p2[0] = '\0';
-                read_refs_now(sub, p2, depth - 1, names, targets, oom);
+                if (snprintf(p2, sizeof(p2), "%s/", name) < (int)sizeof(p2))
+                    read_refs_now(sub, p2, depth - 1, names, targets, oom);
                 close(sub);
             }
             continue;

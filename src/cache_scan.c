@@ -833,6 +833,7 @@ static void scan_repo(hub_cache_info *info,
         openat(root, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
         warn(info, r, "cannot read %s: %s", r->path, strerror(errno));
+        r->unreadable = true;
         return;
     }
     scan_snapshots(info, r, fd);

@@ -218,6 +218,26 @@ class CacheRmTest(CliTestCase):
         rc, out, _ = self.cache_cmd("prune", "-y")
         self.assertIn("Nothing to prune.", out)
 
+    def test_prune_removes_a_folder_that_keeps_nothing(self):
+        # a first download that failed: a partial, no snapshot, no ref
+        dead = os.path.join(self.cache, "models--org--dead", "blobs")
+        os.makedirs(dead)
+        p = os.path.join(dead, "a" * 64 + ".incomplete")
+        with open(p, "wb") as f:
+            f.write(b"x" * 100)
+        os.utime(p, (OLD, OLD))
+        # the same, written to a minute ago: it may still resume
+        alive = os.path.join(self.cache, "models--org--alive", "blobs")
+        os.makedirs(alive)
+        with open(os.path.join(alive, "b" * 64 + ".incomplete"), "wb") as f:
+            f.write(b"y" * 100)
+        res, _ = self.prune_json()
+        self.assertEqual([(o["kind"], o["repo_id"]) for o in res["operations"]],
+                         [("repo", "org/dead")])
+        self.assertEqual(res["freed"], 100)
+        self.assertFalse(os.path.exists(os.path.dirname(dead)))
+        self.assertTrue(os.path.isdir(alive))
+
     def test_prune_keeps_a_partial_whose_lock_is_held(self):
         repo, stale, fresh = self.make_leftovers()
         lock_dir = os.path.join(self.cache, ".locks", "models--org--example")
