@@ -61,7 +61,7 @@ struct hub_cache_plan {
     op *ops;
     size_t nops, cap;
     const hub_cache_op **ptrs;
-    hub__strvec unmatched;
+    hub_strvec unmatched;
     uint64_t bytes, freed;
     bool executed;
     bool oom;
@@ -120,10 +120,10 @@ static op *add_op(hub_cache_plan *p,
     return o;
 }
 
-static bool strvec_has(const hub__strvec *s, const char *x)
+static bool strvec_has(const hub_strvec *s, const char *x)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (strcmp(s->v[i], x) == 0)
+    for (size_t i = 0; i < s->count; i++)
+        if (strcmp(s->items[i], x) == 0)
             return true;
     return false;
 }
@@ -210,10 +210,10 @@ static void plan_repo(hub_cache_plan *p,
         if (!s->rev_del[j])
             continue;
         hub__crev *v = r->revs[j];
-        for (size_t k = 0; k < v->refs.n; k++)
+        for (size_t k = 0; k < v->refs.count; k++)
             add_op(p, HUB_CACHE_OP_REF, r, v,
-                   hub__aprintf("%s/refs/%s", r->path, v->refs.v[k]),
-                   v->refs.v[k], 0);
+                   hub__aprintf("%s/refs/%s", r->path, v->refs.items[k]),
+                   v->refs.items[k], 0);
     }
     for (size_t j = 0; s->rev_del && j < r->nrevs; j++) {
         if (!s->rev_del[j])
@@ -288,8 +288,8 @@ static void plan_repo(hub_cache_plan *p,
         }
     }
     /* what belongs to commits no longer here */
-    for (size_t k = 0; k < r->no_exist.n; k++) {
-        const char *c = r->no_exist.v[k];
+    for (size_t k = 0; k < r->no_exist.count; k++) {
+        const char *c = r->no_exist.items[k];
         bool ours = false; /* a commit this plan deletes */
         for (size_t j = 0; s->rev_del && j < r->nrevs && !ours; j++)
             ours = s->rev_del[j] && strcmp(r->revs[j]->commit, c) == 0;
@@ -297,8 +297,8 @@ static void plan_repo(hub_cache_plan *p,
             add_op(p, HUB_CACHE_OP_NO_EXIST, r, NULL,
                    hub__aprintf("%s/.no_exist/%s", r->path, c), c, 0);
     }
-    for (size_t k = 0; k < r->trees.n; k++) {
-        const char *c = r->trees.v[k];
+    for (size_t k = 0; k < r->trees.count; k++) {
+        const char *c = r->trees.items[k];
         bool ours = false;
         for (size_t j = 0; s->rev_del && j < r->nrevs && !ours; j++)
             ours = s->rev_del[j] && strcmp(r->revs[j]->commit, c) == 0;
@@ -316,7 +316,7 @@ static bool repo_keeps_something(const hub__crepo *r, const repo_sel *s)
         if (!(s->rev_del && s->rev_del[j]))
             return true;
     /* a ref to a commit without snapshot still means something */
-    return r->ref_names.n > 0 && r->nrevs == 0;
+    return r->ref_names.count > 0 && r->nrevs == 0;
 }
 
 static hub_cache_plan *plan_new(const hub_cache_info *info)
@@ -341,11 +341,11 @@ static int plan_finish(hub_cache_plan *p,
         goto out;
     }
     if (prune) {
-        for (size_t k = 0; k < info->trash.n; k++)
+        for (size_t k = 0; k < info->trash.count; k++)
             add_op(p, HUB_CACHE_OP_TRASH, NULL, NULL,
                    hub__aprintf("%s/%s/%s", info->dir, HUB__CACHE_TRASH,
-                                info->trash.v[k]),
-                   info->trash.v[k], 0);
+                                info->trash.items[k]),
+                   info->trash.items[k], 0);
     }
     for (size_t i = 0; i < info->nrepos; i++) {
         repo_sel *s = &sel[i];
@@ -452,24 +452,10 @@ int hub_cache_plan_delete(hub_cache_plan **out,
         if (rc != HUB_OK)
             break;
         if (!tg.repo) {
-            char *u = hub__strdup(targets[t]);
-            if (!u) {
+            if (hub__strvec_push(&p->unmatched, targets[t]) != HUB_OK) {
                 rc = HUB_ENOMEM;
                 break;
             }
-            hub__strvec *uv = &p->unmatched;
-            if (uv->n == uv->cap) {
-                size_t cap = uv->cap ? uv->cap * 2 : 4;
-                char **v = hub__reallocarray(uv->v, cap, sizeof(*v));
-                if (!v) {
-                    hub__free(u);
-                    rc = HUB_ENOMEM;
-                    break;
-                }
-                uv->v = v;
-                uv->cap = cap;
-            }
-            uv->v[uv->n++] = u;
             continue;
         }
         size_t i = repo_index(info, tg.repo);
@@ -629,7 +615,7 @@ int hub_cache_plan_prune(hub_cache_plan **out,
             const hub__crev *v = r->revs[j];
             bool old =
                 o.older_than > 0 && v->pub.last_accessed < now - o.older_than;
-            if ((v->refs.n == 0 || old) && !sel_rev(&sel[i], r, j))
+            if ((v->refs.count == 0 || old) && !sel_rev(&sel[i], r, j))
                 rc = HUB_ENOMEM;
         }
     }
@@ -641,7 +627,7 @@ int hub_cache_plan_prune(hub_cache_plan **out,
         for (size_t i = 0; i < info->nrepos; i++) {
             const hub__crepo *r = info->repos[i];
             /* a folder holding neither snapshot nor ref keeps nothing */
-            if (!r->nrevs && !r->ref_names.n && !r->unreadable)
+            if (!r->nrevs && !r->ref_names.count && !r->unreadable)
                 sel[i].whole = true;
             /* a partial download that may still resume keeps its folder */
             for (size_t k = 0; sel[i].whole && k < r->npartials; k++)
@@ -782,8 +768,8 @@ static bool read_ref(int dirfd, const char *name, char *out, size_t size)
 static void read_refs_now(int at,
                           const char *prefix,
                           unsigned depth,
-                          hub__strvec *names,
-                          hub__strvec *targets,
+                          hub_strvec *names,
+                          hub_strvec *targets,
                           bool *oom)
 {
     DIR *d = hub__sfs_opendir_at(at);
@@ -816,49 +802,22 @@ static void read_refs_now(int at,
         if (!S_ISREG(st.st_mode) ||
             !read_ref(dirfd(d), n, commit, sizeof(commit)))
             continue;
-        char *a = hub__strdup(name), *b = hub__strdup(commit);
-        bool ok = a && b;
-        if (ok && names->n == names->cap) {
-            size_t cap = names->cap ? names->cap * 2 : 8;
-            char **v1 = hub__reallocarray(names->v, cap, sizeof(char *));
-            if (v1)
-                names->v = v1;
-            char **v2 = hub__reallocarray(targets->v, cap, sizeof(char *));
-            if (v2)
-                targets->v = v2;
-            ok = v1 && v2;
-            if (ok)
-                names->cap = targets->cap = cap;
-        }
-        if (!ok) {
-            hub__free(a);
-            hub__free(b);
+        if (hub__strvec_push(names, name) != HUB_OK ||
+            hub__strvec_push(targets, commit) != HUB_OK)
             *oom = true;
-            continue;
-        }
-        names->v[names->n++] = a;
-        targets->v[targets->n++] = b;
     }
     closedir(d);
 }
 
-static void strvec_clear(hub__strvec *s)
-{
-    for (size_t i = 0; i < s->n; i++)
-        hub__free(s->v[i]);
-    hub__free(s->v);
-    memset(s, 0, sizeof(*s));
-}
-
 typedef struct repo_now {
-    hub__strvec ref_names, ref_targets;
+    hub_strvec ref_names, ref_targets;
     bool oom;
 } repo_now;
 
 static void repo_now_read(repo_now *n, int repo_fd)
 {
-    strvec_clear(&n->ref_names);
-    strvec_clear(&n->ref_targets);
+    hub__strvec_free(&n->ref_names);
+    hub__strvec_free(&n->ref_targets);
     n->oom = false;
     int refs = dir_at(repo_fd, "refs");
     if (refs >= 0) {
@@ -870,9 +829,9 @@ static void repo_now_read(repo_now *n, int repo_fd)
 /* The ref of `n` naming `commit`, or NULL. */
 static const char *ref_naming(const repo_now *n, const char *commit)
 {
-    for (size_t i = 0; i < n->ref_targets.n; i++)
-        if (strcmp(n->ref_targets.v[i], commit) == 0)
-            return n->ref_names.v[i];
+    for (size_t i = 0; i < n->ref_targets.count; i++)
+        if (strcmp(n->ref_targets.items[i], commit) == 0)
+            return n->ref_names.items[i];
     return NULL;
 }
 
@@ -933,7 +892,7 @@ static void etag_of(const char *name, char out[65])
 
 /* Every etag a snapshot of the repository links now. */
 static void
-collect_links(int at, size_t depth, hub__strvec *out, bool *incomplete)
+collect_links(int at, size_t depth, hub_strvec *out, bool *incomplete)
 {
     DIR *d = hub__sfs_opendir_at(at);
     if (!d) {
@@ -974,23 +933,8 @@ collect_links(int at, size_t depth, hub__strvec *out, bool *incomplete)
             /* any link naming a blob keeps it, exact form or not */
             const char *slash = strrchr(target, '/');
             const char *etag = slash ? slash + 1 : target;
-            char *c = hub__strdup(etag);
-            if (!c) {
+            if (hub__strvec_push(out, etag) != HUB_OK)
                 *incomplete = true;
-                continue;
-            }
-            if (out->n == out->cap) {
-                size_t cap = out->cap ? out->cap * 2 : 64;
-                char **v = hub__reallocarray(out->v, cap, sizeof(*v));
-                if (!v) {
-                    hub__free(c);
-                    *incomplete = true;
-                    continue;
-                }
-                out->v = v;
-                out->cap = cap;
-            }
-            out->v[out->n++] = c;
         }
     }
     closedir(d);
@@ -1118,7 +1062,7 @@ static void exec_file(exec_ctx *x, op *o, int repo_fd)
 /* Blobs and partial files: under their lock, and a blob only if no
  * snapshot links it now. */
 static void
-exec_blob(exec_ctx *x, op *o, int repo_fd, hub__strvec *links, int *links_state)
+exec_blob(exec_ctx *x, op *o, int repo_fd, hub_strvec *links, int *links_state)
 {
     char etag[65];
     etag_of(o->name, etag);
@@ -1144,8 +1088,8 @@ exec_blob(exec_ctx *x, op *o, int repo_fd, hub__strvec *links, int *links_state)
             } else if (errno != ENOENT) {
                 incomplete = true;
             }
-            if (links->n > 1)
-                qsort(links->v, links->n, sizeof(char *), cmp_cstr);
+            if (links->count > 1)
+                qsort(links->items, links->count, sizeof(char *), cmp_cstr);
             *links_state = incomplete ? 2 : 1;
         }
         if (*links_state == 2) {
@@ -1154,8 +1098,8 @@ exec_blob(exec_ctx *x, op *o, int repo_fd, hub__strvec *links, int *links_state)
             return;
         }
         const char *key = o->name;
-        if (links->n &&
-            bsearch(&key, links->v, links->n, sizeof(char *), cmp_cstr)) {
+        if (links->count && bsearch(&key, links->items, links->count,
+                                    sizeof(char *), cmp_cstr)) {
             set_state(x, o, HUB_CACHE_OP_CHANGED,
                       "a snapshot links it again: kept");
             return;
@@ -1212,14 +1156,15 @@ static const char *repo_changed(
     repo_now_read(now, repo_fd);
     if (now->oom)
         return "out of memory";
-    for (size_t i = 0; i < now->ref_names.n; i++) {
+    for (size_t i = 0; i < now->ref_names.count; i++) {
         bool known = false;
-        for (size_t k = 0; k < r->ref_names.n && !known; k++)
-            known = strcmp(r->ref_names.v[k], now->ref_names.v[i]) == 0 &&
-                    strcmp(r->ref_targets.v[k], now->ref_targets.v[i]) == 0;
+        for (size_t k = 0; k < r->ref_names.count && !known; k++)
+            known =
+                strcmp(r->ref_names.items[k], now->ref_names.items[i]) == 0 &&
+                strcmp(r->ref_targets.items[k], now->ref_targets.items[i]) == 0;
         if (!known) {
             snprintf(why, size, "ref '%s' changed since the scan",
-                     now->ref_names.v[i]);
+                     now->ref_names.items[i]);
             return why;
         }
     }
@@ -1303,8 +1248,8 @@ static void exec_repo(exec_ctx *x, size_t from, size_t to, hub_client *client)
     repo_now now = {0};
     if (p->ops[from].pub.kind == HUB_CACHE_OP_REPO) {
         exec_whole(x, &p->ops[from], &now);
-        strvec_clear(&now.ref_names);
-        strvec_clear(&now.ref_targets);
+        hub__strvec_free(&now.ref_names);
+        hub__strvec_free(&now.ref_targets);
         return;
     }
     int repo_fd = dir_at(x->root, r->folder);
@@ -1330,7 +1275,7 @@ static void exec_repo(exec_ctx *x, size_t from, size_t to, hub_client *client)
                 lock_for(x, r, etag);
         }
     }
-    hub__strvec links = {0};
+    hub_strvec links = {0};
     int links_state = 0;
     for (size_t k = from; k < to; k++) {
         op *o = &p->ops[k];
@@ -1362,9 +1307,9 @@ static void exec_repo(exec_ctx *x, size_t from, size_t to, hub_client *client)
         }
     }
     release_locks(x);
-    strvec_clear(&links);
-    strvec_clear(&now.ref_names);
-    strvec_clear(&now.ref_targets);
+    hub__strvec_free(&links);
+    hub__strvec_free(&now.ref_names);
+    hub__strvec_free(&now.ref_targets);
     close(repo_fd);
 }
 
@@ -1461,12 +1406,13 @@ uint64_t hub_cache_plan_freed(const hub_cache_plan *plan)
 
 size_t hub_cache_plan_unmatched_count(const hub_cache_plan *plan)
 {
-    return plan ? plan->unmatched.n : 0;
+    return plan ? plan->unmatched.count : 0;
 }
 
 const char *hub_cache_plan_unmatched(const hub_cache_plan *plan, size_t index)
 {
-    return plan && index < plan->unmatched.n ? plan->unmatched.v[index] : NULL;
+    return plan && index < plan->unmatched.count ? plan->unmatched.items[index]
+                                                 : NULL;
 }
 
 void hub_cache_plan_free(hub_cache_plan *plan)
@@ -1480,8 +1426,6 @@ void hub_cache_plan_free(hub_cache_plan *plan)
     }
     hub__free(plan->ops);
     hub__free(plan->ptrs);
-    for (size_t k = 0; k < plan->unmatched.n; k++)
-        hub__free(plan->unmatched.v[k]);
-    hub__free(plan->unmatched.v);
+    hub__strvec_free(&plan->unmatched);
     hub__free(plan);
 }

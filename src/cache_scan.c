@@ -37,29 +37,10 @@
 /* Folders read below a snapshot folder: far more than any repository. */
 #define MAX_DEPTH 64
 
-static char *push(hub__strvec *s, char *str)
+/* Keep `str` (owned; NULL is out of memory): false on OOM. */
+static bool push(hub_strvec *s, char *str)
 {
-    if (!str)
-        return NULL;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 4;
-        char **v = hub__reallocarray(s->v, cap, sizeof(*v));
-        if (!v) {
-            hub__free(str);
-            return NULL;
-        }
-        s->v = v;
-        s->cap = cap;
-    }
-    s->v[s->n++] = str;
-    return str;
-}
-
-static void strvec_free(hub__strvec *s)
-{
-    for (size_t i = 0; i < s->n; i++)
-        hub__free(s->v[i]);
-    hub__free(s->v);
+    return hub__strvec_push_owned(s, str) == HUB_OK;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -67,12 +48,9 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void warn(hub_cache_info *info, hub__crepo *r, const char *fmt, ...)
-    HUB_PRINTF(3, 4);
-
-static void warn(hub_cache_info *info, hub__crepo *r, const char *fmt, ...)
+void hub__cache_warn(hub_cache_info *info, hub__crepo *r, const char *fmt, ...)
 {
-    if (r && r->warnings.n >= MAX_WARNINGS) {
+    if (r && r->warnings.count >= MAX_WARNINGS) {
         r->extra_warnings++;
         return;
     }
@@ -381,13 +359,16 @@ static void walk(hub_cache_info *info,
         const char *n = de->d_name;
         if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
             continue;
+        if (depth == 0 && r->layout == HUB__LAYOUT_MS_CLASSIC &&
+            hub__cache_ms_meta(n))
+            continue;
         struct stat st;
         /* A link (the common case) needs no lstat: readlinkat says all. */
         if (de->d_type == DT_LNK) {
             st.st_mode = S_IFLNK;
         } else if (fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-            warn(info, r, "cannot read %s/%s%s: %s", v->path, rel, n,
-                 strerror(errno));
+            hub__cache_warn(info, r, "cannot read %s/%s%s: %s", v->path, rel, n,
+                            strerror(errno));
             r->unreadable = true;
             continue;
         }
@@ -396,15 +377,15 @@ static void walk(hub_cache_info *info,
             /* bounded: a hostile tree cannot exhaust the stack or fds */
             if (rel_len + nl + 2 > HUB_REPO_PATH_MAX * 4 ||
                 depth + 1 > MAX_DEPTH) {
-                warn(info, r, "folder too deep, not read: %s/%s%s", v->path,
-                     rel, n);
+                hub__cache_warn(info, r, "folder too deep, not read: %s/%s%s",
+                                v->path, rel, n);
                 r->unreadable = true;
                 continue;
             }
             DIR *sub = open_dir_at(dfd, n);
             if (!sub) {
-                warn(info, r, "cannot read %s/%s%s: %s", v->path, rel, n,
-                     strerror(errno));
+                hub__cache_warn(info, r, "cannot read %s/%s%s: %s", v->path,
+                                rel, n, strerror(errno));
                 r->unreadable = true;
                 continue;
             }
@@ -421,8 +402,9 @@ static void walk(hub_cache_info *info,
             char target[4 * HUB_REPO_PATH_MAX];
             ssize_t len = readlinkat(dfd, n, target, sizeof(target) - 1);
             if (len <= 0) {
-                warn(info, r, "cannot read the link %s/%s%s: %s", v->path, rel,
-                     n, len < 0 ? strerror(errno) : "empty");
+                hub__cache_warn(info, r, "cannot read the link %s/%s%s: %s",
+                                v->path, rel, n,
+                                len < 0 ? strerror(errno) : "empty");
                 r->unreadable = true;
                 continue;
             }
@@ -434,21 +416,23 @@ static void walk(hub_cache_info *info,
                 count_id(info, r, v, known);
                 add_file(info, r, v, rel, n, known, etag);
             } else if (!etag) {
-                warn(info, r,
-                     "%s/%s%s links to '%s', not to a blob of this "
-                     "repository: not followed nor counted",
-                     v->path, rel, n, target);
+                hub__cache_warn(info, r,
+                                "%s/%s%s links to '%s', not to a blob of this "
+                                "repository: not followed nor counted",
+                                v->path, rel, n, target);
             } else if (blobs < 0) {
-                warn(info, r, "broken link %s/%s%s: %s/blobs: %s", v->path, rel,
-                     n, r->path, strerror(blobs_err));
+                hub__cache_warn(info, r, "broken link %s/%s%s: %s/blobs: %s",
+                                v->path, rel, n, r->path, strerror(blobs_err));
             } else if (fstatat(blobs, etag, &bst, AT_SYMLINK_NOFOLLOW) != 0) {
-                warn(info, r, "broken link %s/%s%s: blob %s %s", v->path, rel,
-                     n, etag, errno == ENOENT ? "is missing" : strerror(errno));
+                hub__cache_warn(
+                    info, r, "broken link %s/%s%s: blob %s %s", v->path, rel, n,
+                    etag, errno == ENOENT ? "is missing" : strerror(errno));
             } else if (!S_ISREG(bst.st_mode)) {
-                warn(info, r,
-                     "%s/%s%s: blob %s is not a regular file: not followed "
-                     "nor counted",
-                     v->path, rel, n, etag);
+                hub__cache_warn(
+                    info, r,
+                    "%s/%s%s: blob %s is not a regular file: not followed "
+                    "nor counted",
+                    v->path, rel, n, etag);
             } else {
                 size_t id = count_file(info, r, v, &bst);
                 if (id != SIZE_MAX)
@@ -456,8 +440,8 @@ static void walk(hub_cache_info *info,
                 add_file(info, r, v, rel, n, id, etag);
             }
         } else {
-            warn(info, r, "%s/%s%s is not a file: not counted", v->path, rel,
-                 n);
+            hub__cache_warn(info, r, "%s/%s%s is not a file: not counted",
+                            v->path, rel, n);
         }
     }
 }
@@ -488,14 +472,15 @@ static void read_refs(hub_cache_info *info,
         size_t nl = strlen(n);
         if (fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
             rel_len + nl + 2 > HUB_REPO_PATH_MAX) {
-            warn(info, r, "cannot read %s/refs/%s%s", r->path, rel, n);
+            hub__cache_warn(info, r, "cannot read %s/refs/%s%s", r->path, rel,
+                            n);
             continue;
         }
         if (S_ISDIR(st.st_mode)) {
             DIR *sub = open_dir_at(dfd, n);
             if (!sub) {
-                warn(info, r, "cannot read %s/refs/%s%s: %s", r->path, rel, n,
-                     strerror(errno));
+                hub__cache_warn(info, r, "cannot read %s/refs/%s%s: %s",
+                                r->path, rel, n, strerror(errno));
                 continue;
             }
             memcpy(rel + rel_len, n, nl);
@@ -507,8 +492,8 @@ static void read_refs(hub_cache_info *info,
             continue;
         }
         if (!S_ISREG(st.st_mode)) {
-            warn(info, r, "ref %s/refs/%s%s is not a file: ignored", r->path,
-                 rel, n);
+            hub__cache_warn(info, r, "ref %s/refs/%s%s is not a file: ignored",
+                            r->path, rel, n);
             continue;
         }
         char commit[256];
@@ -519,8 +504,8 @@ static void read_refs(hub_cache_info *info,
             close(fd);
         }
         if (len < 0) {
-            warn(info, r, "cannot read ref %s/refs/%s%s: %s", r->path, rel, n,
-                 strerror(errno));
+            hub__cache_warn(info, r, "cannot read ref %s/refs/%s%s: %s",
+                            r->path, rel, n, strerror(errno));
             continue;
         }
         while (len > 0 && (commit[len - 1] == '\n' || commit[len - 1] == ' ' ||
@@ -549,9 +534,64 @@ static void read_refs(hub_cache_info *info,
             fstatat(repo_fd, noex, &nst, AT_SYMLINK_NOFOLLOW) == 0 &&
             S_ISDIR(nst.st_mode))
             continue;
-        warn(info, r, "ref '%s' names commit '%s', which has no snapshot in %s",
-             name, commit, r->path);
+        hub__cache_warn(
+            info, r, "ref '%s' names commit '%s', which has no snapshot in %s",
+            name, commit, r->path);
     }
+}
+
+hub__crev *hub__cache_rev_add(hub_cache_info *info,
+                              hub__crepo *r,
+                              const char *name,
+                              const char *path)
+{
+    HUB_UNUSED(info);
+    if (r->nrevs == r->caprevs) {
+        size_t cap = r->caprevs ? r->caprevs * 2 : 4;
+        hub__crev **v = hub__reallocarray(r->revs, cap, sizeof(*v));
+        if (!v)
+            return NULL;
+        r->revs = v;
+        r->caprevs = cap;
+    }
+    hub__crev *v = hub__calloc(1, sizeof(*v));
+    if (!v)
+        return NULL;
+    r->revs[r->nrevs++] = v;
+    v->commit = hub__strdup(name);
+    v->path = hub__strdup(path);
+    if (!v->commit || !v->path)
+        return NULL;
+    v->repo = r;
+    return v;
+}
+
+void hub__cache_rev_walk(hub_cache_info *info,
+                         hub__crepo *r,
+                         hub__crev *v,
+                         int at,
+                         const char *name,
+                         const struct stat *st,
+                         int blobs,
+                         int blobs_errno)
+{
+    v->pub.last_modified = INT64_MIN;
+    v->pub.last_accessed = INT64_MIN;
+    DIR *sd = open_dir_at(at, name);
+    if (!sd) {
+        hub__cache_warn(info, r, "cannot read %s: %s", v->path,
+                        strerror(errno));
+        r->unreadable = true;
+    } else {
+        char rel[HUB_REPO_PATH_MAX * 4 + 2] = "";
+        info->stamp++;
+        walk(info, r, v, sd, blobs, blobs_errno, rel, 0, 0);
+        closedir(sd);
+    }
+    if (v->pub.last_modified == INT64_MIN)
+        v->pub.last_modified = secs(st->st_mtim);
+    if (v->pub.last_accessed == INT64_MIN)
+        v->pub.last_accessed = secs(st->st_atim);
 }
 
 static void scan_snapshots(hub_cache_info *info, hub__crepo *r, int repo_fd)
@@ -559,8 +599,8 @@ static void scan_snapshots(hub_cache_info *info, hub__crepo *r, int repo_fd)
     DIR *d = open_dir_at(repo_fd, "snapshots");
     if (!d) {
         if (errno != ENOENT) {
-            warn(info, r, "cannot read %s/snapshots: %s", r->path,
-                 strerror(errno));
+            hub__cache_warn(info, r, "cannot read %s/snapshots: %s", r->path,
+                            strerror(errno));
             r->unreadable = true;
         }
         return;
@@ -576,56 +616,26 @@ static void scan_snapshots(hub_cache_info *info, hub__crepo *r, int repo_fd)
             continue;
         struct stat st;
         if (fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-            warn(info, r, "cannot read %s/snapshots/%s: %s", r->path, n,
-                 strerror(errno));
+            hub__cache_warn(info, r, "cannot read %s/snapshots/%s: %s", r->path,
+                            n, strerror(errno));
             r->unreadable = true;
             continue;
         }
         if (!S_ISDIR(st.st_mode)) {
-            warn(info, r, "stray %s in %s/snapshots: %s",
-                 S_ISLNK(st.st_mode) ? "link (not followed)" : "file", r->path,
-                 n);
+            hub__cache_warn(info, r, "stray %s in %s/snapshots: %s",
+                            S_ISLNK(st.st_mode) ? "link (not followed)"
+                                                : "file",
+                            r->path, n);
             continue;
         }
-        if (r->nrevs == r->caprevs) {
-            size_t cap = r->caprevs ? r->caprevs * 2 : 4;
-            hub__crev **v = hub__reallocarray(r->revs, cap, sizeof(*v));
-            if (!v) {
-                info->oom = 1;
-                break;
-            }
-            r->revs = v;
-            r->caprevs = cap;
-        }
-        hub__crev *v = hub__calloc(1, sizeof(*v));
+        char *path = hub__aprintf("%s/snapshots/%s", r->path, n);
+        hub__crev *v = path ? hub__cache_rev_add(info, r, n, path) : NULL;
+        hub__free(path);
         if (!v) {
             info->oom = 1;
             break;
         }
-        r->revs[r->nrevs++] = v;
-        v->commit = hub__strdup(n);
-        v->path = hub__aprintf("%s/snapshots/%s", r->path, n);
-        if (!v->commit || !v->path) {
-            info->oom = 1;
-            break;
-        }
-        v->repo = r;
-        v->pub.last_modified = INT64_MIN;
-        v->pub.last_accessed = INT64_MIN;
-        DIR *sd = open_dir_at(dfd, n);
-        if (!sd) {
-            warn(info, r, "cannot read %s: %s", v->path, strerror(errno));
-            r->unreadable = true;
-        } else {
-            char rel[HUB_REPO_PATH_MAX * 4 + 2] = "";
-            info->stamp++;
-            walk(info, r, v, sd, blobs, blobs_errno, rel, 0, 0);
-            closedir(sd);
-        }
-        if (v->pub.last_modified == INT64_MIN)
-            v->pub.last_modified = secs(st.st_mtim);
-        if (v->pub.last_accessed == INT64_MIN)
-            v->pub.last_accessed = secs(st.st_atim);
+        hub__cache_rev_walk(info, r, v, dfd, n, &st, blobs, blobs_errno);
     }
     if (blobs >= 0)
         close(blobs);
@@ -726,8 +736,9 @@ static void scan_blobs(hub_cache_info *info, hub__crepo *r, int repo_fd)
             continue;
         if (!S_ISREG(st.st_mode)) {
             if (!partial)
-                warn(info, r, "%s/blobs/%s is not a regular file: left alone",
-                     r->path, n);
+                hub__cache_warn(info, r,
+                                "%s/blobs/%s is not a regular file: left alone",
+                                r->path, n);
             continue;
         }
         /* a hard link to a blob in use frees nothing */
@@ -754,7 +765,7 @@ static void list_names(hub_cache_info *info,
                        int repo_fd,
                        const char *dir,
                        const char *suffix,
-                       hub__strvec *out)
+                       hub_strvec *out)
 {
     DIR *d = open_dir_at(repo_fd, dir);
     if (!d)
@@ -777,6 +788,53 @@ static void list_names(hub_cache_info *info,
     closedir(d);
 }
 
+hub__crepo *hub__cache_repo_add(hub_cache_info *info,
+                                hub_repo_type type,
+                                const char *id,
+                                const char *path,
+                                const char *folder,
+                                const struct stat *st)
+{
+    if (info->nrepos == info->caprepos) {
+        size_t cap = info->caprepos ? info->caprepos * 2 : 16;
+        hub__crepo **v = hub__reallocarray(info->repos, cap, sizeof(*v));
+        if (!v)
+            return NULL;
+        info->repos = v;
+        info->caprepos = cap;
+    }
+    hub__crepo *r = hub__calloc(1, sizeof(*r));
+    if (!r)
+        return NULL;
+    info->repos[info->nrepos++] = r;
+    r->pub.type = type;
+    r->id = hub__strdup(id);
+    r->path = hub__strdup(path);
+    r->folder = hub__strdup(folder);
+    static const char *const tn[] = {"model", "dataset", "space"};
+    r->cache_id = hub__aprintf("%s/%s", tn[type], id);
+    if (!r->id || !r->path || !r->folder || !r->cache_id)
+        return NULL;
+    r->pub.last_accessed = secs(st->st_atim);
+    r->pub.last_modified = secs(st->st_mtim);
+    return r;
+}
+
+void hub__cache_repo_totals(hub_cache_info *info, hub__crepo *r)
+{
+    bool any = false;
+    for (size_t i = 0; i < r->nblob_ids; i++) {
+        const hub__cblob *b = &info->blobs[r->blob_ids[i]];
+        r->pub.size_on_disk += b->size;
+        if (!any || b->atime > r->pub.last_accessed)
+            r->pub.last_accessed = b->atime;
+        if (!any || b->mtime > r->pub.last_modified)
+            r->pub.last_modified = b->mtime;
+        any = true;
+    }
+    r->pub.nb_files = r->nblob_ids;
+}
+
 static void scan_repo(hub_cache_info *info,
                       int root,
                       const char *name,
@@ -784,55 +842,36 @@ static void scan_repo(hub_cache_info *info,
                       const char *id_part,
                       const struct stat *st)
 {
-    if (info->nrepos == info->caprepos) {
-        size_t cap = info->caprepos ? info->caprepos * 2 : 16;
-        hub__crepo **v = hub__reallocarray(info->repos, cap, sizeof(*v));
-        if (!v) {
-            info->oom = 1;
-            return;
+    /* "org--name" -> "org/name" */
+    size_t il = strlen(id_part);
+    char *id = hub__malloc(il + 1);
+    char *path = hub__aprintf("%s/%s", info->dir, name);
+    hub__crepo *r = NULL;
+    if (id && path) {
+        size_t o = 0;
+        for (size_t i = 0; i < il; i++) {
+            if (id_part[i] == '-' && id_part[i + 1] == '-') {
+                id[o++] = '/';
+                i++;
+            } else {
+                id[o++] = id_part[i];
+            }
         }
-        info->repos = v;
-        info->caprepos = cap;
+        id[o] = '\0';
+        r = hub__cache_repo_add(info, type, id, path, name, st);
     }
-    hub__crepo *r = hub__calloc(1, sizeof(*r));
+    hub__free(id);
+    hub__free(path);
     if (!r) {
         info->oom = 1;
         return;
     }
-    info->repos[info->nrepos++] = r;
-    r->pub.type = type;
-    /* "org--name" -> "org/name" */
-    size_t il = strlen(id_part);
-    r->id = hub__malloc(il + 1);
-    r->path = hub__aprintf("%s/%s", info->dir, name);
-    r->folder = hub__strdup(name);
-    static const char *const tn[] = {"model", "dataset", "space"};
-    if (!r->id || !r->path || !r->folder) {
-        info->oom = 1;
-        return;
-    }
-    size_t o = 0;
-    for (size_t i = 0; i < il; i++) {
-        if (id_part[i] == '-' && id_part[i + 1] == '-') {
-            r->id[o++] = '/';
-            i++;
-        } else {
-            r->id[o++] = id_part[i];
-        }
-    }
-    r->id[o] = '\0';
-    r->cache_id = hub__aprintf("%s/%s", tn[type], r->id);
-    if (!r->cache_id) {
-        info->oom = 1;
-        return;
-    }
-    r->pub.last_accessed = secs(st->st_atim);
-    r->pub.last_modified = secs(st->st_mtim);
 
     int fd =
         openat(root, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
-        warn(info, r, "cannot read %s: %s", r->path, strerror(errno));
+        hub__cache_warn(info, r, "cannot read %s: %s", r->path,
+                        strerror(errno));
         r->unreadable = true;
         return;
     }
@@ -847,22 +886,11 @@ static void scan_repo(hub_cache_info *info,
         read_refs(info, r, fd, refs, rel, 0);
         closedir(refs);
     } else if (errno != ENOENT) {
-        warn(info, r, "cannot read %s/refs: %s", r->path, strerror(errno));
+        hub__cache_warn(info, r, "cannot read %s/refs: %s", r->path,
+                        strerror(errno));
     }
     close(fd);
-
-    /* Repository numbers from its distinct blobs. */
-    bool any = false;
-    for (size_t i = 0; i < r->nblob_ids; i++) {
-        const hub__cblob *b = &info->blobs[r->blob_ids[i]];
-        r->pub.size_on_disk += b->size;
-        if (!any || b->atime > r->pub.last_accessed)
-            r->pub.last_accessed = b->atime;
-        if (!any || b->mtime > r->pub.last_modified)
-            r->pub.last_modified = b->mtime;
-        any = true;
-    }
-    r->pub.nb_files = r->nblob_ids;
+    hub__cache_repo_totals(info, r);
 }
 
 /* Point the public fields at the private arrays, once they stop moving. */
@@ -875,13 +903,13 @@ static int finish(hub_cache_info *info)
             push(&r->warnings, hub__aprintf("%zu more problems not shown",
                                             r->extra_warnings));
         sort(r->revs, r->nrevs, sizeof(*r->revs), cmp_rev);
-        sort(r->refs.v, r->refs.n, sizeof(char *), cmp_str);
+        sort(r->refs.items, r->refs.count, sizeof(char *), cmp_str);
         r->revptrs = hub__calloc(r->nrevs + 1, sizeof(*r->revptrs));
         if (!r->revptrs)
             return HUB_ENOMEM;
         for (size_t j = 0; j < r->nrevs; j++) {
             hub__crev *v = r->revs[j];
-            sort(v->refs.v, v->refs.n, sizeof(char *), cmp_str);
+            sort(v->refs.items, v->refs.count, sizeof(char *), cmp_str);
             sort(v->files, v->nfiles, sizeof(*v->files), cmp_file);
             v->fileptrs = hub__calloc(v->nfiles + 1, sizeof(*v->fileptrs));
             if (!v->fileptrs)
@@ -892,18 +920,18 @@ static int finish(hub_cache_info *info)
             v->pub.file_count = v->nfiles;
             v->pub.commit_hash = v->commit;
             v->pub.snapshot_path = v->path;
-            v->pub.refs = (const char *const *)v->refs.v;
-            v->pub.ref_count = v->refs.n;
+            v->pub.refs = (const char *const *)v->refs.items;
+            v->pub.ref_count = v->refs.count;
             r->revptrs[j] = &v->pub;
         }
         r->pub.repo_id = r->id;
         r->pub.repo_path = r->path;
-        r->pub.refs = (const char *const *)r->refs.v;
-        r->pub.ref_count = r->refs.n;
+        r->pub.refs = (const char *const *)r->refs.items;
+        r->pub.ref_count = r->refs.count;
         r->pub.revisions = r->revptrs;
         r->pub.revision_count = r->nrevs;
-        r->pub.warnings = (const char *const *)r->warnings.v;
-        r->pub.warning_count = r->warnings.n;
+        r->pub.warnings = (const char *const *)r->warnings.items;
+        r->pub.warning_count = r->warnings.count;
     }
     return info->oom ? HUB_ENOMEM : HUB_OK;
 }
@@ -941,10 +969,6 @@ int hub_cache_scan(hub_cache_info **out,
     if (opts && (opts->flags & ~HUB_CACHE_SCAN_NO_FILES))
         return hub__error_set(HUB_EINVAL, "unknown hub_cache_scan flags %#x",
                               opts->flags);
-    if (client->hub != HUB_KIND_HF)
-        return hub__error_set(HUB_EUNSUPPORTED,
-                              "scanning a ModelScope cache is not supported "
-                              "yet; scan a Hugging Face cache");
     const char *dir = hub_client_cache_dir(client);
     int root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (root < 0) {
@@ -971,6 +995,18 @@ int hub_cache_scan(hub_cache_info **out,
         return HUB_ENOMEM;
     }
     info->files = !(opts && (opts->flags & HUB_CACHE_SCAN_NO_FILES));
+    info->modelscope = client->hub != HUB_KIND_HF;
+    if (info->modelscope) {
+        hub__cache_scan_ms(info, dirfd(d));
+        closedir(d);
+        int rc = finish(info);
+        if (rc != HUB_OK) {
+            hub_cache_info_free(info);
+            return hub__error_oom();
+        }
+        *out = info;
+        return HUB_OK;
+    }
     struct dirent *de;
     errno = 0;
     while (!info->oom && (de = readdir(d)) != NULL) {
@@ -982,12 +1018,15 @@ int hub_cache_scan(hub_cache_info **out,
         hub_repo_type type;
         const char *id;
         if (fstatat(root, n, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-            warn(info, NULL, "cannot read %s/%s: %s", dir, n, strerror(errno));
+            hub__cache_warn(info, NULL, "cannot read %s/%s: %s", dir, n,
+                            strerror(errno));
         } else if (!S_ISDIR(st.st_mode)) {
-            warn(info, NULL, "stray %s in the cache: %s/%s",
-                 S_ISLNK(st.st_mode) ? "link (not followed)" : "file", dir, n);
+            hub__cache_warn(
+                info, NULL, "stray %s in the cache: %s/%s",
+                S_ISLNK(st.st_mode) ? "link (not followed)" : "file", dir, n);
         } else if (!repo_type_of(n, &type, &id)) {
-            warn(info, NULL, "not a repository folder: %s/%s", dir, n);
+            hub__cache_warn(info, NULL, "not a repository folder: %s/%s", dir,
+                            n);
         } else {
             scan_repo(info, root, n, type, id, &st);
         }
@@ -1060,12 +1099,13 @@ uint64_t hub_cache_info_revisions_size(const hub_cache_info *info,
 
 size_t hub_cache_info_warning_count(const hub_cache_info *info)
 {
-    return info ? info->warnings.n : 0;
+    return info ? info->warnings.count : 0;
 }
 
 const char *hub_cache_info_warning(const hub_cache_info *info, size_t index)
 {
-    return info && index < info->warnings.n ? info->warnings.v[index] : NULL;
+    return info && index < info->warnings.count ? info->warnings.items[index]
+                                                : NULL;
 }
 
 void hub_cache_info_free(hub_cache_info *info)
@@ -1087,7 +1127,7 @@ void hub_cache_info_free(hub_cache_info *info)
                 hub__free(v->files[k]);
             hub__free(v->files);
             hub__free(v->fileptrs);
-            strvec_free(&v->refs);
+            hub__strvec_free(&v->refs);
             hub__free(v);
         }
         hub__free(r->revs);
@@ -1096,12 +1136,12 @@ void hub_cache_info_free(hub_cache_info *info)
         hub__free(r->path);
         hub__free(r->cache_id);
         hub__free(r->blob_ids);
-        strvec_free(&r->refs);
-        strvec_free(&r->warnings);
-        strvec_free(&r->ref_names);
-        strvec_free(&r->ref_targets);
-        strvec_free(&r->no_exist);
-        strvec_free(&r->trees);
+        hub__strvec_free(&r->refs);
+        hub__strvec_free(&r->warnings);
+        hub__strvec_free(&r->ref_names);
+        hub__strvec_free(&r->ref_targets);
+        hub__strvec_free(&r->no_exist);
+        hub__strvec_free(&r->trees);
         for (size_t k = 0; k < r->npartials; k++)
             hub__free(r->partials[k].name);
         for (size_t k = 0; k < r->norphans; k++)
@@ -1109,15 +1149,20 @@ void hub_cache_info_free(hub_cache_info *info)
         hub__free(r->partials);
         hub__free(r->orphans);
         hub__free(r->folder);
+        hub__free(r->ms_root);
+        hub__free(r->ms_rel);
+        hub__free(r->ms_lock);
+        hub__free(r->ms_dotted);
+        hub__free(r->ms_temp);
         hub__free(r);
     }
     hub__free(info->repos);
     for (size_t i = 0; i < info->nblobs; i++)
         hub__free(info->blobs[i].path);
     hub__free(info->blobs);
-    strvec_free(&info->trash);
+    hub__strvec_free(&info->trash);
     hub__free(info->table);
-    strvec_free(&info->warnings);
+    hub__strvec_free(&info->warnings);
     hub__free(info->dir);
     hub__free(info);
 }

@@ -87,9 +87,9 @@ static int find_rev(hub__crepo *r,
             *out = v;
             return HUB_OK;
         }
-        for (size_t k = 0; k < v->refs.n; k++) {
-            if (strlen(v->refs.v[k]) == len &&
-                strncmp(v->refs.v[k], rev, len) == 0) {
+        for (size_t k = 0; k < v->refs.count; k++) {
+            if (strlen(v->refs.items[k]) == len &&
+                strncmp(v->refs.items[k], rev, len) == 0) {
                 *out = v;
                 return HUB_OK;
             }
