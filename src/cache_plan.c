@@ -210,7 +210,8 @@ static void plan_repo(hub_cache_plan *p,
         if (!s->rev_del[j])
             continue;
         hub__crev *v = r->revs[j];
-        for (size_t k = 0; k < v->refs.count; k++)
+        for (size_t k = 0; r->layout == HUB__LAYOUT_HF && k < v->refs.count;
+             k++)
             add_op(p, HUB_CACHE_OP_REF, r, v,
                    hub__aprintf("%s/refs/%s", r->path, v->refs.items[k]),
                    v->refs.items[k], 0);
@@ -272,11 +273,13 @@ static void plan_repo(hub_cache_plan *p,
             prune->partial_age ? prune->partial_age : DEFAULT_PARTIAL_AGE;
         for (size_t k = 0; k < r->npartials; k++) {
             const hub__cextra *e = &r->partials[k];
-            if (!e->etag[0] || (age > 0 && e->mtime > now - age))
+            bool ms = r->layout != HUB__LAYOUT_HF;
+            if ((!ms && !e->etag[0]) || (age > 0 && e->mtime > now - age))
                 continue;
             add_op(p, HUB_CACHE_OP_PARTIAL, r, NULL,
-                   hub__aprintf("%s/blobs/%s", r->path, e->name), e->name,
-                   e->size);
+                   ms ? hub__aprintf("%s/%s", r->ms_root, e->name)
+                      : hub__aprintf("%s/blobs/%s", r->path, e->name),
+                   e->name, e->size);
         }
         for (size_t k = 0; k < r->norphans; k++) {
             const hub__cextra *e = &r->orphans[k];
@@ -343,7 +346,7 @@ static int plan_finish(hub_cache_plan *p,
     if (prune) {
         for (size_t k = 0; k < info->trash.count; k++)
             add_op(p, HUB_CACHE_OP_TRASH, NULL, NULL,
-                   hub__aprintf("%s/%s/%s", info->dir, HUB__CACHE_TRASH,
+                   hub__aprintf("%s/%s/%s", info->dir, HUB__TRASH_OF(info),
                                 info->trash.items[k]),
                    info->trash.items[k], 0);
     }
@@ -457,6 +460,15 @@ int hub_cache_plan_delete(hub_cache_plan **out,
                 break;
             }
             continue;
+        }
+        if (tg.file && tg.repo->layout == HUB__LAYOUT_MS_CLASSIC) {
+            rc = hub__error_set(HUB_EINVAL,
+                                "'%s': one file of a classic ModelScope "
+                                "repository cannot be deleted (its .msc "
+                                "index would still list it); delete the "
+                                "repository",
+                                targets[t]);
+            break;
         }
         size_t i = repo_index(info, tg.repo);
         repo_sel *s = &sel[i];
@@ -649,7 +661,7 @@ int hub_cache_plan_prune(hub_cache_plan **out,
 /* Executing                                                              */
 
 typedef struct held {
-    char etag[65];
+    char etag[HUB__REF_NAME_MAX]; /* or a ModelScope lock's path */
     hub__lock lock;
     int rc; /* HUB_OK held, HUB__LOCK_BUSY, or an error */
 } held;
@@ -716,8 +728,8 @@ static int dir_at(int at, const char *rel)
 static int to_trash(exec_ctx *x, op *o, int at, const char *name)
 {
     if (x->trash < 0) {
-        x->trash =
-            hub__sfs_dir_at(x->root, HUB__CACHE_TRASH, true, HUB__CACHE_TRASH);
+        x->trash = hub__sfs_dir_at(x->root, HUB__TRASH_OF(x->p->info), true,
+                                   HUB__TRASH_OF(x->p->info));
         if (x->trash < 0) {
             hub__error_clear();
             if (!errno)
@@ -731,6 +743,8 @@ static int to_trash(exec_ctx *x, op *o, int at, const char *name)
                  ++x->counter, (long)time(NULL));
         if (renameat(at, name, x->trash, tname) == 0)
             break;
+        if (errno == EXDEV) /* another filesystem: removed where it is */
+            return hub__sfs_remove_tree(at, name, REMOVE_DEPTH);
         if (errno != EEXIST && errno != ENOTEMPTY)
             return -1;
     }
@@ -852,9 +866,13 @@ static held *lock_for(exec_ctx *x, const hub__crepo *r, const char *etag)
     held *h = &x->locks[x->nlocks++];
     snprintf(h->etag, sizeof(h->etag), "%s", etag);
     h->lock = (hub__lock)HUB_LOCK_INIT;
+    const char *root =
+        r->layout == HUB__LAYOUT_HF ? x->p->info->dir : r->ms_root;
     char *path =
-        hub__aprintf("%s/.locks/%s/%s.lock", x->p->info->dir, r->folder, etag);
-    h->rc = path ? hub__lock_try(&h->lock, x->p->info->dir, path) : HUB_ENOMEM;
+        r->layout == HUB__LAYOUT_HF
+            ? hub__aprintf("%s/.locks/%s/%s.lock", root, r->folder, etag)
+            : hub__aprintf("%s/%s", root, etag);
+    h->rc = path ? hub__lock_try(&h->lock, root, path) : HUB_ENOMEM;
     if (h->rc < 0)
         hub__error_clear();
     hub__free(path);
@@ -1240,11 +1258,157 @@ static void exec_whole(exec_ctx *x, op *o, repo_now *now)
     release_locks(x);
 }
 
+/* ModelScope: the SDK's repo lock (classic), or every per-file lock of the
+ * repository (new layout); why it cannot be taken, or NULL. */
+static const char *ms_lock(exec_ctx *x, const hub__crepo *r, int root)
+{
+    if (r->layout == HUB__LAYOUT_MS_CLASSIC) {
+        held *h = lock_for(x, r, r->ms_lock);
+        if (h && h->rc == HUB_OK && h->lock.unsupported)
+            return "this filesystem has no locks, so a running download "
+                   "cannot be told";
+        return lock_problem(h);
+    }
+    const char *prefix = strchr(r->ms_lock, '/') + 1;
+    int ldir = dir_at(root, ".lock");
+    DIR *d = ldir >= 0 ? hub__sfs_opendir_at(ldir) : NULL;
+    const char *busy = NULL;
+    struct dirent *de;
+    while (d && !busy && (de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+            continue;
+        char rel[HUB__REF_NAME_MAX];
+        if (snprintf(rel, sizeof(rel), ".lock/%s", de->d_name) <
+            (int)sizeof(rel))
+            busy = lock_problem(lock_for(x, r, rel));
+    }
+    if (d)
+        closedir(d);
+    if (ldir >= 0)
+        close(ldir);
+    return busy;
+}
+
+/* Split "a/b/c" into the open folder "a/b" below `root` and "c". */
+static int parent_of(int root, const char *rel, const char **leaf)
+{
+    const char *slash = strrchr(rel, '/');
+    *leaf = slash ? slash + 1 : rel;
+    if (!slash)
+        return dup(root);
+    char dir[HUB__REF_NAME_MAX];
+    if ((size_t)(slash - rel) >= sizeof(dir)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(dir, rel, (size_t)(slash - rel));
+    dir[slash - rel] = '\0';
+    return dir_at(root, dir);
+}
+
+/* Remove `rel` (below `root`) through the trash; owner folders left empty
+ * go too (rmdir: only when empty). */
+static int ms_remove(exec_ctx *x, op *o, int root, const char *rel)
+{
+    const char *leaf;
+    int pfd = parent_of(root, rel, &leaf);
+    if (pfd < 0)
+        return -1;
+    struct stat st;
+    int rc = fstatat(pfd, leaf, &st, AT_SYMLINK_NOFOLLOW);
+    if (rc == 0)
+        rc = S_ISDIR(st.st_mode) ? to_trash(x, o, pfd, leaf)
+                                 : unlinkat(pfd, leaf, 0);
+    int e = errno;
+    close(pfd);
+    errno = e;
+    return rc;
+}
+
+static void exec_ms(exec_ctx *x, size_t from, size_t to, hub_client *client)
+{
+    hub_cache_plan *p = x->p;
+    const hub__crepo *r = p->ops[from].repo;
+    int root = hub__sfs_dir(r->ms_root, r->ms_root, false);
+    if (root < 0) {
+        hub__error_clear();
+        int e = errno ? errno : EIO;
+        for (size_t k = from; k < to; k++)
+            fail_errno(x, &p->ops[k], "open the cache", e);
+        return;
+    }
+    const char *busy = ms_lock(x, r, root);
+    for (size_t k = from; k < to; k++) {
+        op *o = &p->ops[k];
+        if (client && atomic_load(&client->cancel))
+            break;
+        if (busy) {
+            set_state(x, o, HUB_CACHE_OP_IN_USE, "%s: kept", busy);
+            continue;
+        }
+        const char *rel = o->pub.kind == HUB_CACHE_OP_REPO      ? r->ms_rel
+                          : o->pub.kind == HUB_CACHE_OP_PARTIAL ? r->ms_temp
+                                                                : NULL;
+        char snap[HUB__REF_NAME_MAX * 4];
+        if (o->pub.kind == HUB_CACHE_OP_SNAPSHOT &&
+            snprintf(snap, sizeof(snap), "%s/snapshots/%s", r->ms_rel,
+                     o->name) < (int)sizeof(snap))
+            rel = snap;
+        if (o->pub.kind == HUB_CACHE_OP_FILE &&
+            snprintf(snap, sizeof(snap), "%s/snapshots/%s/%s", r->ms_rel,
+                     o->rev->commit, o->name) < (int)sizeof(snap))
+            rel = snap;
+        if (!rel) {
+            set_state(x, o, HUB_CACHE_OP_FAILED, "unexpected operation");
+        } else if (ms_remove(x, o, root, rel) != 0) {
+            if (errno == ENOENT)
+                set_state(x, o, HUB_CACHE_OP_GONE, NULL);
+            else
+                fail_errno(x, o, "remove", errno);
+        } else {
+            set_state(x, o, HUB_CACHE_OP_DONE, NULL);
+        }
+        if (o->pub.state != HUB_CACHE_OP_DONE)
+            continue;
+        /* with the repository: the dotted-name link to it and its downloads
+         * in progress */
+        if (o->pub.kind == HUB_CACHE_OP_REPO && r->ms_dotted)
+            (void)ms_remove(x, o, root, r->ms_dotted);
+        if (o->pub.kind == HUB_CACHE_OP_REPO && r->ms_temp)
+            (void)ms_remove(x, o, root, r->ms_temp);
+        /* and owner folders left empty (rmdir fails on any other) */
+        const char *owned[] = {
+            o->pub.kind == HUB_CACHE_OP_REPO ? r->ms_rel : NULL, r->ms_temp};
+        for (size_t i = 0; i < 2; i++) {
+            char dir[HUB__REF_NAME_MAX];
+            const char *leaf;
+            if (!owned[i] || r->layout != HUB__LAYOUT_MS_CLASSIC ||
+                snprintf(dir, sizeof(dir), "%s", owned[i]) >= (int)sizeof(dir))
+                continue;
+            char *cut = strrchr(dir, '/');
+            if (!cut)
+                continue;
+            *cut = '\0';
+            int pfd = parent_of(root, dir, &leaf);
+            if (pfd >= 0) {
+                (void)unlinkat(pfd, leaf, AT_REMOVEDIR);
+                close(pfd);
+            }
+        }
+    }
+    release_locks(x);
+    close(root);
+}
+
 /* The operations [from, to) of one repository. */
 static void exec_repo(exec_ctx *x, size_t from, size_t to, hub_client *client)
 {
     hub_cache_plan *p = x->p;
     const hub__crepo *r = p->ops[from].repo;
+    if (r->layout != HUB__LAYOUT_HF) {
+        exec_ms(x, from, to, client);
+        return;
+    }
     repo_now now = {0};
     if (p->ops[from].pub.kind == HUB_CACHE_OP_REPO) {
         exec_whole(x, &p->ops[from], &now);
@@ -1315,7 +1479,7 @@ static void exec_repo(exec_ctx *x, size_t from, size_t to, hub_client *client)
 
 static void exec_trash(exec_ctx *x, op *o)
 {
-    int t = dir_at(x->root, HUB__CACHE_TRASH);
+    int t = dir_at(x->root, HUB__TRASH_OF(x->p->info));
     if (t < 0 || hub__sfs_remove_tree(t, o->name, REMOVE_DEPTH) != 0)
         fail_errno(x, o, "remove", errno);
     else
@@ -1369,7 +1533,7 @@ int hub_cache_execute(hub_cache_plan *plan, hub_client *client)
 out:
     if (x.trash >= 0) {
         close(x.trash);
-        int l = dir_at(x.root, ".locks");
+        int l = dir_at(x.root, plan->info->modelscope ? ".lock" : ".locks");
         if (l >= 0) { /* only when empty */
             (void)unlinkat(l, ".hubfetch-trash", AT_REMOVEDIR);
             close(l);

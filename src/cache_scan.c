@@ -996,6 +996,13 @@ int hub_cache_scan(hub_cache_info **out,
     }
     info->files = !(opts && (opts->flags & HUB_CACHE_SCAN_NO_FILES));
     info->modelscope = client->hub != HUB_KIND_HF;
+    /* what an interrupted deletion left (hub_cache_plan_prune() ends it) */
+    int locks = openat(dirfd(d), info->modelscope ? ".lock" : ".locks",
+                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (locks >= 0) {
+        list_names(info, locks, ".hubfetch-trash", NULL, &info->trash);
+        close(locks);
+    }
     if (info->modelscope) {
         hub__cache_scan_ms(info, dirfd(d));
         closedir(d);
@@ -1032,12 +1039,7 @@ int hub_cache_scan(hub_cache_info **out,
         }
     }
     /* what an interrupted deletion left (hub_cache_plan_prune() ends it) */
-    int locks = openat(dirfd(d), ".locks",
-                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (locks >= 0) {
-        list_names(info, locks, ".hubfetch-trash", NULL, &info->trash);
-        close(locks);
-    }
+
     closedir(d);
     int rc = finish(info);
     if (rc != HUB_OK) {

@@ -106,6 +106,12 @@ struct hub_cache_info {
 /* Where deletions put what they remove before removing it: inside .locks,
  * which huggingface_hub's and the JS scanners both skip. */
 #define HUB__CACHE_TRASH ".locks/.hubfetch-trash"
+/* The same in a ModelScope cache: inside the SDKs' lock folder, which the
+ * classic scan reads as an owner whose folders hold no .mdl (skipped) and
+ * the newer one never reads. */
+#define HUB__CACHE_TRASH_MS ".lock/.hubfetch-trash"
+#define HUB__TRASH_OF(info)                                                    \
+    ((info)->modelscope ? HUB__CACHE_TRASH_MS : HUB__CACHE_TRASH)
 
 /* Building a scan (cache_scan.c), for the layouts in other files. */
 void hub__cache_warn(hub_cache_info *info, hub__crepo *r, const char *fmt, ...)

@@ -158,9 +158,10 @@ static void temp_usage(int fd, uint64_t *bytes, int64_t *mtime, int depth)
         struct stat st;
         if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
             continue;
-        if (st.st_mtim.tv_sec > *mtime)
-            *mtime = st.st_mtim.tv_sec;
         if (S_ISREG(st.st_mode)) {
+            /* folders left empty are no download in progress */
+            if (st.st_mtim.tv_sec > *mtime)
+                *mtime = st.st_mtim.tv_sec;
             *bytes += (uint64_t)st.st_size;
         } else if (S_ISDIR(st.st_mode) && depth < 32) {
             int sub = openat(dirfd(d), de->d_name,

@@ -69,32 +69,39 @@ static int find_repo(const hub_cache_info *info,
     return HUB_OK;
 }
 
+/* The revision a ref names: the name as written ("refs/pr/1" is stored
+ * as refs/refs/pr/1), else without "refs/" ("refs/heads/main"). */
+static hub__crev *by_ref(hub__crepo *r, const char *rev, size_t len)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t j = 0; j < r->nrevs; j++) {
+            hub__crev *v = r->revs[j];
+            if (pass == 0 && strlen(v->commit) == len &&
+                strncasecmp(v->commit, rev, len) == 0)
+                return v;
+            for (size_t k = 0; pass == 0 && k < v->refs.count; k++)
+                if (strlen(v->refs.items[k]) == len &&
+                    strncmp(v->refs.items[k], rev, len) == 0)
+                    return v;
+            for (size_t k = 0; pass == 1 && k < v->refs.count; k++)
+                if (len > 5 && strncmp(rev, "refs/", 5) == 0 &&
+                    strlen(v->refs.items[k]) == len - 5 &&
+                    strncmp(v->refs.items[k], rev + 5, len - 5) == 0)
+                    return v;
+        }
+    }
+    return NULL;
+}
+
 static int find_rev(hub__crepo *r,
                     const char *rev,
                     size_t len,
                     const char *target,
                     hub__crev **out)
 {
-    *out = NULL;
-    if (len > 5 && strncmp(rev, "refs/", 5) == 0 &&
-        !(len == 45 && is_hex(rev + 5, 40))) {
-        rev += 5;
-        len -= 5;
-    }
-    for (size_t j = 0; j < r->nrevs; j++) {
-        hub__crev *v = r->revs[j];
-        if (strlen(v->commit) == len && strncasecmp(v->commit, rev, len) == 0) {
-            *out = v;
-            return HUB_OK;
-        }
-        for (size_t k = 0; k < v->refs.count; k++) {
-            if (strlen(v->refs.items[k]) == len &&
-                strncmp(v->refs.items[k], rev, len) == 0) {
-                *out = v;
-                return HUB_OK;
-            }
-        }
-    }
+    *out = by_ref(r, rev, len);
+    if (*out)
+        return HUB_OK;
     if (len < 4 || len >= 40 || !is_hex(rev, len))
         return HUB_OK;
     size_t hits = 0;

@@ -266,6 +266,7 @@ class CacheRmTest(CliTestCase):
         finally:
             holder.stdin.close()
             holder.wait(10)
+            holder.stdout.close()
         res, _ = self.prune_json("--partial-age", "0")
         self.assertFalse(os.path.exists(stale))
         self.assertTrue(os.path.exists(lock))  # lock files are never removed
@@ -340,6 +341,7 @@ class CacheRmTest(CliTestCase):
         template = os.path.join(self.tmp, "template")
         shutil.copytree(self.cache, template, symlinks=True)
         targets = ["model:" + DEMO + "@v1.0", "model:" + DEMO + "@refs/pr/1"]
+        self.assertEqual(self.run_dry("rm", *targets)[0]["revisions"], 2)
         killed = 0
         for calls in ("unlinkat", "renameat,renameat2"):
             for n in range(1, 8):
