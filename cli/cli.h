@@ -46,6 +46,7 @@ void cli_json_string(FILE *fp, const char *s);
 
 int cmd_download(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
+int cmd_cache_verify(int argc, char **argv);
 
 /* Progress display ----------------------------------------------------------
  */

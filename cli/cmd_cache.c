@@ -38,6 +38,7 @@ static void cache_help(FILE *fp)
           "\n"
           "commands:\n"
           "  ls      list cached repositories or revisions\n"
+          "  verify  check every cached file against its checksum\n"
           "\n"
           "See 'hubfetch cache ls --help'.\n",
           fp);
@@ -804,6 +805,8 @@ int cmd_cache(int argc, char **argv)
     }
     if (strcmp(sub, "ls") == 0 || strcmp(sub, "list") == 0)
         return cmd_ls(argc - 2, argv + 2);
+    if (strcmp(sub, "verify") == 0)
+        return cmd_cache_verify(argc - 2, argv + 2);
     return cli_usage("unknown cache command '%s'; see 'hubfetch cache --help'",
                      sub);
 }
