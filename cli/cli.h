@@ -59,6 +59,7 @@ bool cli_parse_duration(const char *v, uint64_t *out);
 void cli_cache_size(uint64_t n, char *out, size_t len);
 /* refs joined by spaces */
 void cli_join_refs(const char *const *refs, size_t n, char *out, size_t len);
+int cmd_cache_verify(int argc, char **argv);
 
 /* Progress display ----------------------------------------------------------
  */

@@ -40,6 +40,7 @@ static void cache_help(FILE *fp)
           "  ls      list cached repositories or revisions\n"
           "  rm      delete repositories, revisions or files\n"
           "  prune   delete what nothing uses, or the least recently used\n"
+          "  verify  check every cached file against its checksum\n"
           "\n"
           "See 'hubfetch cache COMMAND --help'.\n",
           fp);
@@ -811,6 +812,8 @@ int cmd_cache(int argc, char **argv)
         return cmd_cache_rm(argc - 2, argv + 2);
     if (strcmp(sub, "prune") == 0)
         return cmd_cache_prune(argc - 2, argv + 2);
+    if (strcmp(sub, "verify") == 0)
+        return cmd_cache_verify(argc - 2, argv + 2);
     return cli_usage("unknown cache command '%s'; see 'hubfetch cache --help'",
                      sub);
 }

@@ -15,6 +15,7 @@ static void usage(FILE *fp)
           "commands:\n"
           "  download REPO_ID [FILES...]   fetch a file or a whole snapshot\n"
           "  cache ls                      list what the cache holds\n"
+          "  cache verify                  check the cache against checksums\n"
           "\n"
           "options:\n"
           "  -h, --help      this help; 'hubfetch <command> --help' for more\n"

@@ -792,14 +792,14 @@ HUB_EXTERN void hub_cache_info_free(hub_cache_info *info);
 
 /** What an operation removes. */
 typedef enum hub_cache_op_kind {
-    HUB_CACHE_OP_REPO = 0,     /**< the repository's whole folder */
-    HUB_CACHE_OP_REF = 1,      /**< refs/<name> */
-    HUB_CACHE_OP_SNAPSHOT = 2, /**< snapshots/<commit>/ (a revision) */
-    HUB_CACHE_OP_FILE = 3,     /**< one entry of a snapshot */
-    HUB_CACHE_OP_BLOB = 4,     /**< blobs/<etag> no remaining file uses */
-    HUB_CACHE_OP_PARTIAL = 5,  /**< blobs/<etag>...incomplete */
-    HUB_CACHE_OP_NO_EXIST = 6, /**< .no_exist/<commit>/ of a commit gone */
-    HUB_CACHE_OP_TREE = 7,     /**< trees/<commit>.json of a commit gone */
+    HUB_CACHE_OP_REPO = 0,      /**< the repository's whole folder */
+    HUB_CACHE_OP_REF = 1,       /**< refs/<name> */
+    HUB_CACHE_OP_SNAPSHOT = 2,  /**< snapshots/<commit>/ (a revision) */
+    HUB_CACHE_OP_FILE = 3,      /**< one entry of a snapshot */
+    HUB_CACHE_OP_BLOB = 4,      /**< blobs/<etag> no remaining file uses */
+    HUB_CACHE_OP_PARTIAL = 5,   /**< blobs/<etag>...incomplete */
+    HUB_CACHE_OP_NO_EXIST = 6,  /**< .no_exist/<commit>/ of a commit gone */
+    HUB_CACHE_OP_TREE = 7,      /**< trees/<commit>.json of a commit gone */
     HUB_CACHE_OP_EMPTY_DIR = 8, /**< an empty folder */
     HUB_CACHE_OP_TRASH = 9 /**< what an interrupted deletion left in .locks/ */
 } hub_cache_op_kind;
@@ -818,13 +818,13 @@ typedef enum hub_cache_op_state {
 typedef struct hub_cache_op {
     hub_cache_op_kind kind;
     hub_cache_op_state state;
-    const char *path; /**< absolute path removed */
+    const char *path;                   /**< absolute path removed */
     const hub_cache_repo *repo;         /**< its repository */
     const hub_cache_revision *revision; /**< for REF, SNAPSHOT, FILE; else
                                              NULL */
-    const char *name; /**< ref name, file name, blob etag, partial file
-                           name, commit (NO_EXIST, TREE); else NULL */
-    uint64_t bytes;   /**< space it frees (0: shared, or only links) */
+    const char *name;    /**< ref name, file name, blob etag, partial file
+                              name, commit (NO_EXIST, TREE); else NULL */
+    uint64_t bytes;      /**< space it frees (0: shared, or only links) */
     const char *message; /**< why it was not done, or NULL */
 } hub_cache_op;
 
@@ -920,6 +920,195 @@ HUB_EXTERN int hub_cache_execute(hub_cache_plan *plan, hub_client *client);
 
 /** Free a plan. NULL is fine. */
 HUB_EXTERN void hub_cache_plan_free(hub_cache_plan *plan);
+
+/*
+ * Verifying the cache: does every file still hold what its name says?
+ *
+ * Every selected snapshot file must resolve to a blob whose content hashes
+ * to the blob's name: sha256 for a 64-hex name (LFS files), git blob sha1
+ * (`sha1("blob <len>\0" + content)`) for a 40-hex one. Each distinct blob
+ * (by device and inode) is read once however many revisions use it, on
+ * several threads. A regular file in a snapshot (a cache written without
+ * symlinks) has no name to check against: it is checked against the
+ * revision's recorded listing (`trees/<commit>.json`) or, with
+ * #HUB_CACHE_VERIFY_REMOTE, the hub's; with neither it is "unverifiable",
+ * which is said but is no failure. What the scan found wrong in the
+ * selected repositories (broken links, links out of the cache, refs to
+ * missing snapshots, unreadable folders) is reported too. Nothing is
+ * followed out of the cache: every file is opened relative to its
+ * folders with O_NOFOLLOW. Reads only.
+ */
+
+/** What a #hub_cache_verify_item reports. */
+typedef enum hub_verify_status {
+    /** The content does not hash to its expected digest (a failure). */
+    HUB_VERIFY_MISMATCH = 1,
+    /** The content could not be read: I/O error, permission, or it is no
+     * longer a regular file (a failure). */
+    HUB_VERIFY_UNREADABLE = 2,
+    /** A snapshot entry that resolves to no blob: a broken link, a link
+     * out of the cache (not followed), not a file (a failure). */
+    HUB_VERIFY_BROKEN = 3,
+    /** Another defect of the repository the scan found: a ref naming a
+     * missing snapshot, an unreadable folder, a stray file (a failure). */
+    HUB_VERIFY_DEFECT = 4,
+    /** With #HUB_CACHE_VERIFY_REMOTE: on the hub at that commit, absent
+     * locally. A failure only with #HUB_CACHE_VERIFY_FAIL_ON_MISSING (a
+     * cache often holds only the files someone asked for). */
+    HUB_VERIFY_MISSING = 5,
+    /** With #HUB_CACHE_VERIFY_REMOTE: present locally, not on the hub at
+     * that commit (a failure). */
+    HUB_VERIFY_EXTRA = 6,
+    /** With #HUB_CACHE_VERIFY_REMOTE: the hub lists another digest for
+     * the file than the blob it resolves to (a failure). */
+    HUB_VERIFY_REMOTE_DIFFERS = 7,
+    /** Nothing to check the file against (no blob name, no listing, no
+     * metadata): not verified, no failure. */
+    HUB_VERIFY_UNVERIFIABLE = 8
+} hub_verify_status;
+
+/** One finding of hub_cache_verify(): a file, or a defect of a
+ * repository. Valid until hub_cache_verify_result_free(). Fields may be
+ * appended in later versions. */
+typedef struct hub_cache_verify_item {
+    hub_verify_status status;
+    hub_repo_type repo_type; /**< cache mode; the option's in local-dir
+                                  mode */
+    const char *repo_id;     /**< "org/name", or NULL (local dir without
+                                  a repository named) */
+    const char *commit;      /**< the revision's commit, or NULL */
+    const char *file;        /**< path in the repository, or NULL for a
+                                  defect of the repository */
+    const char *path;        /**< path on disk (the blob for a mismatch),
+                                  or NULL */
+    const char *algorithm;   /**< "sha256", "git-sha1", or NULL */
+    const char *expected;    /**< lowercase hex digest, or NULL */
+    const char *actual;      /**< lowercase hex digest computed, or NULL */
+    const char *message;     /**< one line saying what is wrong */
+} hub_cache_verify_item;
+
+/** The totals of hub_cache_verify(). Fields may be appended. */
+typedef struct hub_cache_verify_summary {
+    size_t repos;          /**< repositories selected */
+    size_t revisions;      /**< revisions selected */
+    uint64_t files;        /**< snapshot files (or local-dir files with
+                                metadata) checked, each revision's
+                                counted */
+    uint64_t blobs;        /**< distinct contents hashed (each once) */
+    uint64_t bytes;        /**< bytes hashed */
+    uint64_t failed_files; /**< files that failed (mismatch, unreadable,
+                                broken), each revision's counted */
+    uint64_t unverifiable; /**< files with nothing to check against */
+    uint64_t missing;      /**< remote: files on the hub absent here */
+    uint64_t extra;        /**< remote: files here absent on the hub */
+    uint64_t defects;      /**< other defects of the repositories */
+    double seconds;        /**< wall time of the verification */
+    int threads;           /**< hashing threads used */
+} hub_cache_verify_summary;
+
+/** The outcome of hub_cache_verify(). Opaque. */
+typedef struct hub_cache_verify_result hub_cache_verify_result;
+
+/* Version 1 is the layout below. */
+#define HUB_CACHE_VERIFY_OPTIONS_VERSION 1
+
+/** hub_cache_verify_options.flags: also compare each selected revision
+ * with the hub's listing of its commit (one listing request per revision,
+ * through the client's endpoints): files missing here or extra here, and
+ * digests that differ. */
+#define HUB_CACHE_VERIFY_REMOTE 1u
+/** hub_cache_verify_options.flags: files missing here (with
+ * #HUB_CACHE_VERIFY_REMOTE) fail the verification. */
+#define HUB_CACHE_VERIFY_FAIL_ON_MISSING 2u
+
+/** Options of hub_cache_verify(). */
+typedef struct hub_cache_verify_options {
+    unsigned int version; /**< #HUB_CACHE_VERIFY_OPTIONS_VERSION */
+    unsigned int flags;   /**< HUB_CACHE_VERIFY_* bits */
+    /** What to verify, as hub_cache_plan_delete() takes targets (`ID`,
+     * `TYPE:ID`, `ID@REV`, `ID@REV:PATH`, a 40-hex commit). None: the
+     * whole cache. */
+    const char *const *targets;
+    size_t target_count;
+    /** Verify this local dir (`hub_download_options.local_dir`) instead
+     * of the cache: each file with a metadata file
+     * (`.cache/huggingface/download/<path>.metadata`) is hashed against
+     * the etag recorded there. Targets are then ignored; `repo_id`
+     * names the repository for #HUB_CACHE_VERIFY_REMOTE. */
+    const char *local_dir;
+    /** Local dir with #HUB_CACHE_VERIFY_REMOTE: the repository ... */
+    const char *repo_id;
+    hub_repo_type repo_type;
+    /** ... and the revision to compare with. NULL: the commit the
+     * metadata records (when all agree), else "main". */
+    const char *revision;
+    /** Hashing threads. 0: one per online CPU. */
+    int threads;
+    /** Progress callback and its payload, or NULL. Called from the
+     * calling thread only, about 10 times a second while hashing (one
+     * event per content in flight, with `file` set and phase
+     * #HUB_PHASE_VERIFY, then a job-level event), and once with `final`
+     * set. `file_count`/`files_done` count distinct contents, `bytes_*`
+     * their bytes. Nonzero return cancels. */
+    hub_progress_cb progress_cb;
+    void *progress_payload;
+} hub_cache_verify_options;
+
+#define HUB_CACHE_VERIFY_OPTIONS_INIT                                          \
+    {                                                                          \
+        HUB_CACHE_VERIFY_OPTIONS_VERSION, 0, NULL, 0, NULL, NULL,              \
+            HUB_REPO_MODEL, NULL, 0, NULL, NULL                                \
+    }
+
+/**
+ * Verify the cache of `client` (or a local dir): see above. The client's
+ * cache directory and, with #HUB_CACHE_VERIFY_REMOTE, its endpoints,
+ * token and network settings are used. hub_client_cancel() (from any
+ * thread) or the progress callback stop it within about 100 ms.
+ *
+ * Threading: the hashing runs on `threads` threads of its own, joined
+ * before the call returns; callbacks run on the calling thread. The
+ * client is busy during the call (#HUB_EBUSY for other calls on it).
+ *
+ * @param out receives the result (free with
+ *   hub_cache_verify_result_free()); it is set on #HUB_OK and on
+ *   #HUB_ECHECKSUM, NULL otherwise.
+ * @return #HUB_OK when every selected file is sound; #HUB_ECHECKSUM when
+ *   some finding is a failure (the message counts them; the items name
+ *   each); #HUB_ENOTCACHED (no cache folder, or a target that matches
+ *   nothing: the message names it), #HUB_EINVAL (malformed or ambiguous
+ *   target, bad options, #HUB_CACHE_VERIFY_REMOTE on an offline client),
+ *   #HUB_EVERSION, #HUB_EBUSY, #HUB_EUNSUPPORTED (a ModelScope client),
+ *   #HUB_ECANCELLED, #HUB_EIO (the cache or local dir cannot be read),
+ *   #HUB_ENOMEM, #HUB_ERROR (no thread); with #HUB_CACHE_VERIFY_REMOTE
+ *   also the errors of a listing request (#HUB_ENOREPO, #HUB_ENOREV,
+ *   #HUB_EAUTH, #HUB_ENET, ...). Since 0.3.
+ */
+HUB_EXTERN int hub_cache_verify(hub_cache_verify_result **out,
+                                hub_client *client,
+                                const hub_cache_verify_options *opts);
+
+/** Initialise `opts` to defaults. @return #HUB_OK or #HUB_EVERSION. */
+HUB_EXTERN int hub_cache_verify_options_init(hub_cache_verify_options *opts,
+                                             unsigned int version);
+
+/** The totals. Valid until hub_cache_verify_result_free(). */
+HUB_EXTERN const hub_cache_verify_summary *
+hub_cache_verify_result_summary(const hub_cache_verify_result *result);
+/** Number of findings: failures first (in cache order: repository,
+ * revision, file), then missing files and unverifiable ones. */
+HUB_EXTERN size_t
+hub_cache_verify_result_count(const hub_cache_verify_result *result);
+/** Finding `index`, or NULL if out of range. */
+HUB_EXTERN const hub_cache_verify_item *
+hub_cache_verify_result_item(const hub_cache_verify_result *result,
+                             size_t index);
+/** 1 if the item counts as a failure under the options of the call. */
+HUB_EXTERN int
+hub_cache_verify_item_failed(const hub_cache_verify_result *result,
+                             const hub_cache_verify_item *item);
+/** Free a result. NULL is fine. */
+HUB_EXTERN void hub_cache_verify_result_free(hub_cache_verify_result *result);
 
 #ifdef __cplusplus
 }

@@ -56,6 +56,7 @@ typedef struct dl {
     hub__listing listing;
     bool have_listing;
     bool listing_borrowed; /* from the client's tree memo: not ours */
+    bool hub_listing;      /* list from the hub, never trees/ (verify) */
     plan_item *plan;
     size_t nplan;
     /* single-file metadata from the HEAD */
@@ -404,7 +405,8 @@ static int resolve_revision(dl *d)
 
 static int list_files(dl *d)
 {
-    if (hub__hfcache_read_tree(&d->cache, d->commit, &d->listing) == HUB_OK) {
+    if (!d->hub_listing &&
+        hub__hfcache_read_tree(&d->cache, d->commit, &d->listing) == HUB_OK) {
         d->have_listing = true;
         return HUB_OK;
     }
@@ -461,6 +463,42 @@ static int list_files(dl *d)
         if (!d->o->dry_run && !d->local)
             hub__hfcache_write_tree(&d->cache, d->commit, &d->listing);
     }
+    return error;
+}
+
+int hub__download_list_remote(hub__listing *out,
+                              char commit[41],
+                              hub_client *c,
+                              hub_repo_type type,
+                              const char *repo_id,
+                              const char *revision,
+                              hub__progress *progress)
+{
+    *out = (hub__listing)HUB_LISTING_INIT;
+    commit[0] = '\0';
+    hub_download_options o = HUB_DOWNLOAD_OPTIONS_INIT;
+    o.repo_type = type;
+    o.revision = revision;
+    o.dry_run = 1; /* writes no trees/<commit>.json */
+    dl d;
+    int error = dl_open(&d, c, repo_id, &o, progress);
+    d.hub_listing = true;
+    if (error == HUB_OK && d.offline)
+        error = hub__error_set(HUB_EINVAL,
+                               "listing %s '%s' needs the network, which is "
+                               "off (HF_HUB_OFFLINE=1)",
+                               type_name(&d), repo_id);
+    if (error == HUB_OK)
+        error = resolve_revision(&d);
+    if (error == HUB_OK)
+        error = list_files(&d);
+    if (error == HUB_OK) {
+        *out = d.listing;
+        d.listing = (hub__listing)HUB_LISTING_INIT;
+        d.have_listing = false;
+        memcpy(commit, d.commit, 41);
+    }
+    dl_free(&d);
     return error;
 }
 

@@ -33,6 +33,17 @@ int hub__download(hub_result **out,
                   bool single,
                   hub__progress *progress);
 
+/* The hub's own listing of `repo_id` at `revision` (resolved to `commit`,
+ * 41 bytes), sorted; never the recorded trees/<commit>.json, and nothing
+ * written. For hub_cache_verify(). */
+int hub__download_list_remote(hub__listing *out,
+                              char commit[41],
+                              hub_client *client,
+                              hub_repo_type type,
+                              const char *repo_id,
+                              const char *revision,
+                              hub__progress *progress);
+
 /* The cache-only lookup behind hub_cache_lookup(). */
 int hub__lookup(hub_result **out,
                 hub_client *client,

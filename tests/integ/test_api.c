@@ -986,6 +986,140 @@ static void test_cache_plan_delete(void)
     stop(c);
 }
 
+typedef struct verify_events {
+    size_t calls, finals, file_events;
+    int after_final; /* an event came after the final one */
+    int other_thread;
+    pthread_t caller;
+    hub_progress last;
+    int cancel;
+} verify_events;
+
+static int on_verify_progress(const hub_progress *p, void *payload)
+{
+    verify_events *e = payload;
+    e->calls++;
+    if (e->finals)
+        e->after_final = 1;
+    e->finals += p->final != 0;
+    e->file_events += p->file != NULL;
+    if (!pthread_equal(pthread_self(), e->caller))
+        e->other_thread = 1;
+    e->last = *p;
+    e->last.file = NULL;
+    return e->cancel;
+}
+
+/* hub_cache_verify(): a sound cache, the progress callback (calling thread
+ * only, one final event), a corrupt blob shared by two revisions named in
+ * both, a cancel from the callback, bad options. */
+static void test_cache_verify(void)
+{
+    start();
+    hub_client *c = client_with(NULL, 0);
+    hub_cache_verify_result *res = (hub_cache_verify_result *)1;
+    ASSERT_EQ_INT(hub_cache_verify(&res, c, NULL), HUB_ENOTCACHED);
+    ASSERT(res == NULL);
+    char *path = NULL;
+    ASSERT_OK(hub_snapshot_download(&path, c, DEMO, NULL));
+    hub_free(path);
+    hub_download_options o = HUB_DOWNLOAD_OPTIONS_INIT;
+    o.revision = "v1.0";
+    ASSERT_OK(hub_snapshot_download(&path, c, DEMO, &o));
+    hub_free(path);
+
+    hub_cache_verify_options vo;
+    ASSERT_OK(
+        hub_cache_verify_options_init(&vo, HUB_CACHE_VERIFY_OPTIONS_VERSION));
+    ASSERT_EQ_INT(hub_cache_verify_options_init(&vo, 99), HUB_EVERSION);
+    verify_events ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.caller = pthread_self();
+    vo.progress_cb = on_verify_progress;
+    vo.progress_payload = &ev;
+    vo.threads = 2;
+    ASSERT_OK(hub_cache_verify(&res, c, &vo));
+    const hub_cache_verify_summary *s = hub_cache_verify_result_summary(res);
+    ASSERT_EQ_INT(s->repos, 1);
+    ASSERT_EQ_INT(s->revisions, 2);
+    ASSERT(s->blobs > 0 && s->blobs < s->files);
+    ASSERT_EQ_INT(s->failed_files, 0);
+    ASSERT_EQ_INT(s->unverifiable, 0);
+    ASSERT_EQ_INT(s->threads, 2);
+    ASSERT_EQ_INT(hub_cache_verify_result_count(res), 0);
+    ASSERT(hub_cache_verify_result_item(res, 0) == NULL);
+    ASSERT_EQ_INT(ev.finals, 1);
+    ASSERT(!ev.after_final);
+    ASSERT(!ev.other_thread);
+    ASSERT_EQ_INT(ev.last.file_count, s->blobs);
+    ASSERT_EQ_INT(ev.last.files_done, s->blobs);
+    ASSERT_EQ_INT(ev.last.bytes_done, s->bytes);
+    ASSERT_EQ_INT(ev.last.bytes_total, s->bytes);
+    hub_cache_verify_result_free(res);
+    hub_cache_verify_result_free(NULL);
+
+    /* one corrupt blob, used by both revisions */
+    char link[2048], blob[4096];
+    snprintf(link, sizeof(link),
+             "%s/models--hubfetch--demo-model/snapshots/" DEMO_MAIN
+             "/model.safetensors",
+             cache_dir);
+    ASSERT(realpath(link, blob) != NULL);
+    FILE *fp = fopen(blob, "r+b");
+    ASSERT(fp != NULL);
+    fseek(fp, 4096, SEEK_SET);
+    int byte = fgetc(fp);
+    fseek(fp, 4096, SEEK_SET);
+    fputc(byte ^ 1, fp);
+    fclose(fp);
+    memset(&ev, 0, sizeof(ev));
+    ev.caller = pthread_self();
+    const char *targets[] = {DEMO};
+    vo.targets = targets;
+    vo.target_count = 1;
+    vo.threads = 0;
+    ASSERT_EQ_INT(hub_cache_verify(&res, c, &vo), HUB_ECHECKSUM);
+    ASSERT(res != NULL);
+    ASSERT(strstr(hub_error_last()->message, "verification failed"));
+    ASSERT_EQ_INT(hub_cache_verify_result_summary(res)->failed_files, 2);
+    ASSERT_EQ_INT(hub_cache_verify_result_count(res), 2);
+    const char *base = strrchr(blob, '/') + 1;
+    for (size_t i = 0; i < 2; i++) {
+        const hub_cache_verify_item *it = hub_cache_verify_result_item(res, i);
+        ASSERT_EQ_INT(it->status, HUB_VERIFY_MISMATCH);
+        ASSERT(hub_cache_verify_item_failed(res, it));
+        ASSERT_EQ_STR(it->repo_id, DEMO);
+        ASSERT_EQ_STR(it->commit, i == 0 ? DEMO_MAIN : DEMO_V1);
+        ASSERT_EQ_STR(it->file, "model.safetensors");
+        ASSERT_EQ_STR(it->algorithm, "sha256");
+        ASSERT_EQ_STR(it->expected, base);
+        ASSERT(strcmp(it->actual, base) != 0);
+        ASSERT_EQ_STR(it->path, blob);
+    }
+    hub_cache_verify_result_free(res);
+
+    /* the callback cancels */
+    memset(&ev, 0, sizeof(ev));
+    ev.caller = pthread_self();
+    ev.cancel = 1;
+    ASSERT_EQ_INT(hub_cache_verify(&res, c, &vo), HUB_ECANCELLED);
+    ASSERT(res == NULL);
+
+    /* bad arguments */
+    const char *bad[] = {DEMO "@"};
+    vo.targets = bad;
+    ASSERT_EQ_INT(hub_cache_verify(&res, c, &vo), HUB_EINVAL);
+    vo.targets = targets;
+    vo.threads = -1;
+    ASSERT_EQ_INT(hub_cache_verify(&res, c, &vo), HUB_EINVAL);
+    vo.threads = 0;
+    vo.version = 99;
+    ASSERT_EQ_INT(hub_cache_verify(&res, c, &vo), HUB_EVERSION);
+    ASSERT_EQ_INT(hub_cache_verify(NULL, c, NULL), HUB_EINVAL);
+    ASSERT_EQ_INT(hub_cache_verify(&res, NULL, NULL), HUB_EINVAL);
+    stop(c);
+}
+
 static const test_case api_tests[] = {
     {"cache_plan_delete", test_cache_plan_delete},
     {"client_cancel_stops_a_server_asked_wait",
@@ -1009,6 +1143,7 @@ static const test_case api_tests[] = {
     {"prefer_offline", test_prefer_offline},
     {"version_1_callers", test_version_1_callers},
     {"cache_scan", test_cache_scan},
+    {"cache_verify", test_cache_verify},
 };
 
 const test_case *api_suite(size_t *count)
