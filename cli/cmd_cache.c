@@ -34,7 +34,8 @@ static void cache_help(FILE *fp)
 {
     fputs("usage: hubfetch cache COMMAND [options]\n"
           "\n"
-          "Manage the Hugging Face cache.\n"
+          "Manage the Hugging Face cache (--hub modelscope: the ModelScope "
+          "one).\n"
           "\n"
           "commands:\n"
           "  ls      list cached repositories or revisions\n"
@@ -75,7 +76,7 @@ static void ls_help(FILE *fp)
         "                         type:ID@COMMIT with --revisions)\n"
         "  --cache-dir DIR        cache directory (default: HF_HUB_CACHE,\n"
         "                         HF_HOME/hub, ~/.cache/huggingface/hub)\n"
-        "  --hub HUB              huggingface (only one for now)\n"
+        "  --hub HUB              huggingface (default) or modelscope\n"
         "  -h, --help             this help\n"
         "\n"
         "Exit status: 0 listed, 2 usage error, 21 no cache directory,\n"

@@ -56,7 +56,7 @@ static void rm_help(FILE *fp)
           "  --format FMT       table (default) or json (raw integers)\n"
           "  --cache-dir DIR    cache directory (default: HF_HUB_CACHE,\n"
           "                     HF_HOME/hub, ~/.cache/huggingface/hub)\n"
-          "  --hub HUB          huggingface (only one for now)\n"
+          "  --hub HUB          huggingface (default) or modelscope\n"
           "  -h, --help         this help\n"
           "\n"
           "Exit status: 0 done (kept in-use files are reported, not\n"
@@ -88,7 +88,7 @@ static void prune_help(FILE *fp)
           "  -y, --yes          do not ask\n"
           "  --format FMT       table (default) or json (raw integers)\n"
           "  --cache-dir DIR    cache directory\n"
-          "  --hub HUB          huggingface (only one for now)\n"
+          "  --hub HUB          huggingface (default) or modelscope\n"
           "  -h, --help         this help\n"
           "\n"
           "Exit status as 'hubfetch cache rm'.\n",
