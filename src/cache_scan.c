@@ -48,20 +48,83 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-void hub__cache_warn(hub_cache_info *info, hub__crepo *r, const char *fmt, ...)
+static void vproblem(hub_cache_info *info,
+                     hub__crepo *r,
+                     hub__crev *v,
+                     const char *rel,
+                     const char *name,
+                     bool broken,
+                     const char *fmt,
+                     va_list ap)
 {
-    if (r && r->warnings.count >= MAX_WARNINGS) {
-        r->extra_warnings++;
-        return;
-    }
     char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
     hub__text_clean(buf, sizeof(buf));
+    if (r) { /* every one, for the tools; the warnings stop at a page */
+        if (r->nproblems == r->capproblems) {
+            size_t cap = r->capproblems ? r->capproblems * 2 : 8;
+            hub__cproblem *pv =
+                hub__reallocarray(r->problems, cap, sizeof(*pv));
+            if (!pv) {
+                info->oom = 1;
+                return;
+            }
+            r->problems = pv;
+            r->capproblems = cap;
+        }
+        hub__cproblem *p = &r->problems[r->nproblems];
+        p->rev = v;
+        p->broken = broken;
+        p->text = hub__strdup(buf);
+        p->file = name ? hub__aprintf("%s%s", rel ? rel : "", name) : NULL;
+        if (!p->text || (name && !p->file)) {
+            hub__free(p->text);
+            hub__free(p->file);
+            info->oom = 1;
+            return;
+        }
+        r->nproblems++;
+        if (r->warnings.count >= MAX_WARNINGS) {
+            r->extra_warnings++;
+            return;
+        }
+    }
     if (!push(r ? &r->warnings : &info->warnings, hub__strdup(buf)))
         info->oom = 1;
+}
+
+void hub__cache_warn(hub_cache_info *info, hub__crepo *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vproblem(info, r, NULL, NULL, NULL, false, fmt, ap);
+    va_end(ap);
+}
+
+/* A problem with the entry `rel``name` of revision `v`: `broken` when it
+ * is a file that resolves to no content. */
+static void problem(hub_cache_info *info,
+                    hub__crepo *r,
+                    hub__crev *v,
+                    const char *rel,
+                    const char *name,
+                    bool broken,
+                    const char *fmt,
+                    ...) HUB_PRINTF(7, 8);
+
+static void problem(hub_cache_info *info,
+                    hub__crepo *r,
+                    hub__crev *v,
+                    const char *rel,
+                    const char *name,
+                    bool broken,
+                    const char *fmt,
+                    ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vproblem(info, r, v, rel, name, broken, fmt, ap);
+    va_end(ap);
 }
 
 static int64_t secs(struct timespec ts)
@@ -367,8 +430,8 @@ static void walk(hub_cache_info *info,
         if (de->d_type == DT_LNK) {
             st.st_mode = S_IFLNK;
         } else if (fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-            hub__cache_warn(info, r, "cannot read %s/%s%s: %s", v->path, rel, n,
-                            strerror(errno));
+            problem(info, r, v, rel, n, false, "cannot read %s/%s%s: %s",
+                    v->path, rel, n, strerror(errno));
             r->unreadable = true;
             continue;
         }
@@ -377,15 +440,15 @@ static void walk(hub_cache_info *info,
             /* bounded: a hostile tree cannot exhaust the stack or fds */
             if (rel_len + nl + 2 > HUB_REPO_PATH_MAX * 4 ||
                 depth + 1 > MAX_DEPTH) {
-                hub__cache_warn(info, r, "folder too deep, not read: %s/%s%s",
-                                v->path, rel, n);
+                problem(info, r, v, rel, n, false,
+                        "folder too deep, not read: %s/%s%s", v->path, rel, n);
                 r->unreadable = true;
                 continue;
             }
             DIR *sub = open_dir_at(dfd, n);
             if (!sub) {
-                hub__cache_warn(info, r, "cannot read %s/%s%s: %s", v->path,
-                                rel, n, strerror(errno));
+                problem(info, r, v, rel, n, false, "cannot read %s/%s%s: %s",
+                        v->path, rel, n, strerror(errno));
                 r->unreadable = true;
                 continue;
             }
@@ -402,9 +465,9 @@ static void walk(hub_cache_info *info,
             char target[4 * HUB_REPO_PATH_MAX];
             ssize_t len = readlinkat(dfd, n, target, sizeof(target) - 1);
             if (len <= 0) {
-                hub__cache_warn(info, r, "cannot read the link %s/%s%s: %s",
-                                v->path, rel, n,
-                                len < 0 ? strerror(errno) : "empty");
+                problem(info, r, v, rel, n, true,
+                        "cannot read the link %s/%s%s: %s", v->path, rel, n,
+                        len < 0 ? strerror(errno) : "empty");
                 r->unreadable = true;
                 continue;
             }
@@ -416,23 +479,23 @@ static void walk(hub_cache_info *info,
                 count_id(info, r, v, known);
                 add_file(info, r, v, rel, n, known, etag);
             } else if (!etag) {
-                hub__cache_warn(info, r,
-                                "%s/%s%s links to '%s', not to a blob of this "
-                                "repository: not followed nor counted",
-                                v->path, rel, n, target);
+                problem(info, r, v, rel, n, true,
+                        "%s/%s%s links to '%s', not to a blob of this "
+                        "repository: not followed nor counted",
+                        v->path, rel, n, target);
             } else if (blobs < 0) {
-                hub__cache_warn(info, r, "broken link %s/%s%s: %s/blobs: %s",
-                                v->path, rel, n, r->path, strerror(blobs_err));
+                problem(info, r, v, rel, n, true,
+                        "broken link %s/%s%s: %s/blobs: %s", v->path, rel, n,
+                        r->path, strerror(blobs_err));
             } else if (fstatat(blobs, etag, &bst, AT_SYMLINK_NOFOLLOW) != 0) {
-                hub__cache_warn(
-                    info, r, "broken link %s/%s%s: blob %s %s", v->path, rel, n,
-                    etag, errno == ENOENT ? "is missing" : strerror(errno));
+                problem(info, r, v, rel, n, true,
+                        "broken link %s/%s%s: blob %s %s", v->path, rel, n,
+                        etag, errno == ENOENT ? "is missing" : strerror(errno));
             } else if (!S_ISREG(bst.st_mode)) {
-                hub__cache_warn(
-                    info, r,
-                    "%s/%s%s: blob %s is not a regular file: not followed "
-                    "nor counted",
-                    v->path, rel, n, etag);
+                problem(info, r, v, rel, n, true,
+                        "%s/%s%s: blob %s is not a regular file: not followed "
+                        "nor counted",
+                        v->path, rel, n, etag);
             } else {
                 size_t id = count_file(info, r, v, &bst);
                 if (id != SIZE_MAX)
@@ -440,8 +503,8 @@ static void walk(hub_cache_info *info,
                 add_file(info, r, v, rel, n, id, etag);
             }
         } else {
-            hub__cache_warn(info, r, "%s/%s%s is not a file: not counted",
-                            v->path, rel, n);
+            problem(info, r, v, rel, n, true,
+                    "%s/%s%s is not a file: not counted", v->path, rel, n);
         }
     }
 }
@@ -579,8 +642,8 @@ void hub__cache_rev_walk(hub_cache_info *info,
     v->pub.last_accessed = INT64_MIN;
     DIR *sd = open_dir_at(at, name);
     if (!sd) {
-        hub__cache_warn(info, r, "cannot read %s: %s", v->path,
-                        strerror(errno));
+        problem(info, r, v, NULL, NULL, false, "cannot read %s: %s", v->path,
+                strerror(errno));
         r->unreadable = true;
     } else {
         char rel[HUB_REPO_PATH_MAX * 4 + 2] = "";
@@ -1150,6 +1213,11 @@ void hub_cache_info_free(hub_cache_info *info)
             hub__free(r->orphans[k].name);
         hub__free(r->partials);
         hub__free(r->orphans);
+        for (size_t k = 0; k < r->nproblems; k++) {
+            hub__free(r->problems[k].text);
+            hub__free(r->problems[k].file);
+        }
+        hub__free(r->problems);
         hub__free(r->folder);
         hub__free(r->ms_root);
         hub__free(r->ms_rel);

@@ -54,6 +54,14 @@ typedef struct hub__cextra {
     int64_t mtime;
 } hub__cextra;
 
+/* One defect the scan met, as a warning says it, and what it concerns. */
+typedef struct hub__cproblem {
+    struct hub__crev *rev; /* NULL: the repository's own */
+    char *file;            /* the snapshot entry (path below it), or NULL */
+    char *text;            /* the warning's line */
+    bool broken;           /* a file that resolves to no content */
+} hub__cproblem;
+
 typedef enum hub__layout {
     HUB__LAYOUT_HF = 0,         /* huggingface_hub's */
     HUB__LAYOUT_MS_CLASSIC = 1, /* modelscope <= 1.37: files, .msc/.mv/.mdl */
@@ -81,6 +89,8 @@ typedef struct hub__crepo {
     char **etags;
     size_t *etag_ids;
     size_t netags, cap_etags;
+    hub__cproblem *problems; /* all of them: warnings stop at a page */
+    size_t nproblems, capproblems;
     hub__cextra *partials, *orphans;
     size_t npartials, norphans, cappartials, caporphans;
     hub_strvec no_exist, trees; /* commits with such an entry */

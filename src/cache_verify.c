@@ -769,40 +769,6 @@ static const hub__listing *tree_of(rsel *s, const hub__crepo *r, size_t j)
     return s->tree[j].count ? &s->tree[j] : NULL;
 }
 
-/* The file named in a scan warning about snapshot `snap`, or NULL: the
- * text after "<snap>/" up to the first of the separators the scan
- * writes. */
-static char *warning_file(const char *w, const char *snap)
-{
-    size_t sl = strlen(snap);
-    const char *p = w;
-    while ((p = strstr(p, snap)) != NULL) {
-        if (p[sl] == '/')
-            break;
-        p += sl;
-    }
-    if (!p)
-        return NULL;
-    const char *start = p + sl + 1;
-    const char *end = start + strlen(start);
-    static const char *const seps[] = {": ", " links to '", " is not a file"};
-    for (size_t i = 0; i < HUB_ARRAY_LEN(seps); i++) {
-        const char *e = strstr(start, seps[i]);
-        if (e && e < end)
-            end = e;
-    }
-    return end > start ? hub__strndup(start, (size_t)(end - start)) : NULL;
-}
-
-static bool contains_snapshot(const char *w, const char *snap)
-{
-    size_t sl = strlen(snap);
-    for (const char *p = w; (p = strstr(p, snap)) != NULL; p += sl)
-        if (p[sl] == '/' || p[sl] == ':' || p[sl] == '\0' || p[sl] == ' ')
-            return true;
-    return false;
-}
-
 /* The scan's warnings about the selected part of repository `r`. */
 static int repo_warnings(verify *v, hub__crepo *r, rsel *s)
 {
@@ -811,23 +777,20 @@ static int repo_warnings(verify *v, hub__crepo *r, rsel *s)
         any = rev_selected(s, j);
     if (!any)
         return HUB_OK;
-    for (size_t w = 0; w < r->warnings.count; w++) {
-        const char *text = r->warnings.items[w];
+    for (size_t w = 0; w < r->nproblems; w++) {
+        const hub__cproblem *p = &r->problems[w];
+        const char *text = p->text;
         size_t j = 0;
-        while (j < r->nrevs && !contains_snapshot(text, r->revs[j]->path))
+        while (j < r->nrevs && r->revs[j] != p->rev)
             j++;
         bool of_rev = j < r->nrevs;
         /* a revision's problem counts when all the revision is selected;
          * the repository's own only when all of it is */
         if (of_rev ? !(s->whole || s->revs[j]) : !s->whole)
             continue;
-        bool broken = strncmp(text, "broken link ", 12) == 0 ||
-                      strstr(text, " links to '") != NULL ||
-                      strstr(text, "is not a regular file: not followed") ||
-                      strstr(text, " is not a file: not counted");
-        char *file = of_rev ? warning_file(text, r->revs[j]->path) : NULL;
+        const char *file = of_rev ? p->file : NULL;
         finding f = {0};
-        f.status = broken && file ? HUB_VERIFY_BROKEN : HUB_VERIFY_DEFECT;
+        f.status = p->broken && file ? HUB_VERIFY_BROKEN : HUB_VERIFY_DEFECT;
         f.type = r->pub.type;
         f.repo_id = r->id;
         f.commit = of_rev ? r->revs[j]->commit : NULL;
@@ -842,7 +805,6 @@ static int repo_warnings(verify *v, hub__crepo *r, rsel *s)
                     s->seen[j][e - s->remote[j].items] = true;
             }
         }
-        hub__free(file);
         if (error < 0)
             return error;
     }

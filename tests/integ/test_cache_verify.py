@@ -156,6 +156,18 @@ class CacheVerifyTest(CliTestCase):
         # the other revisions are sound on their own
         self.verify(f"{DEMO}@main", f"{DEMO}@v1.0")
 
+    def test_every_broken_link_is_named_past_the_warning_page(self):
+        # cache ls shows 20 warnings a repository; verify names all 30
+        self.populate()
+        snap = self.snapshot(DEMO_PR1)
+        for i in range(30):
+            os.symlink("../../blobs/" + "%064x" % i,
+                       os.path.join(snap, f"gone{i:02}.bin"))
+        rep, _ = self.verify_json(check=CHECKSUM_FAILED)
+        broken = sorted(p["file"] for p in rep["problems"]
+                        if p["status"] == "broken")
+        self.assertEqual(broken, [f"gone{i:02}.bin" for i in range(30)])
+
     def test_link_out_of_the_cache_is_not_followed(self):
         """A FIFO outside the cache would hang a reader that followed the
         link; the verify must report both links and return."""
