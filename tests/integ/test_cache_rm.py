@@ -367,6 +367,68 @@ class CacheRmTest(CliTestCase):
                 self.assert_clean_for_everyone()
         self.assertGreaterEqual(killed, 4)
 
+    def test_a_damaged_repository_is_pruned_only_where_safe(self):
+        repo, stale, fresh = self.make_leftovers()
+        blobs = os.path.join(repo, "blobs")
+        # a broken link in the detached revision C, a ref to no snapshot,
+        # a foreign file and a foreign folder among the blobs
+        os.symlink("../../blobs/" + "5" * 64,
+                   os.path.join(repo, "snapshots", REV_C, "gone.bin"))
+        with open(os.path.join(repo, "refs", "ghost"), "w") as f:
+            f.write("6" * 40)
+        with open(os.path.join(blobs, "notes.txt"), "w") as f:
+            f.write("mine")
+        os.makedirs(os.path.join(blobs, "subdir"))
+        rc, out, err = self.cache_cmd("ls")
+        self.assertIn("broken link", err)
+        res, err = self.prune_json()
+        kinds = sorted((o["kind"], o.get("name")) for o in res["operations"])
+        self.assertIn(("snapshot", REV_C), kinds)
+        self.assertTrue(all(o["state"] == "done" for o in res["operations"]))
+        # what is not ours to judge stays: foreign names, the ghost ref
+        self.assertTrue(os.path.exists(os.path.join(blobs, "notes.txt")))
+        self.assertTrue(os.path.isdir(os.path.join(blobs, "subdir")))
+        self.assertTrue(os.path.exists(os.path.join(repo, "refs", "ghost")))
+        self.assertTrue(os.path.exists(os.path.join(blobs, SHARED1)))
+        self.assertTrue(os.path.exists(os.path.join(blobs, ONLY_A)))
+        repos, _ = self.ls_json("--revisions")
+        self.assertEqual([v["commit_hash"] for v in repos[0]["revisions"]],
+                         [REV_A, REV_B])
+
+    def test_an_unreadable_folder_keeps_the_blobs_it_may_use(self):
+        setpriv = shutil.which("setpriv")
+        if os.geteuid() != 0 or not setpriv:
+            self.skipTest("needs root and setpriv to act as a second user")
+        repo = self.worked_example()
+        # main's sub/ links onlyC too, but another user cannot read sub/
+        sub = os.path.join(repo, "snapshots", REV_A, "sub")
+        os.makedirs(sub)
+        os.symlink("../../../blobs/" + ONLY_C, os.path.join(sub, "x.bin"))
+        for dp, ds, fs in os.walk(self.tmp):
+            for n in ds + fs:
+                p = os.path.join(dp, n)
+                if not os.path.islink(p):
+                    os.chmod(p, 0o777 if os.path.isdir(p) else 0o666)
+        os.chmod(self.tmp, 0o777)
+        os.chmod(sub, 0o000)
+        proc = subprocess.run(
+            [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
+             HUBFETCH, "cache", "prune", "-y", "--format", "json",
+             "--cache-dir", self.cache],
+            capture_output=True, text=True, env=self.env, timeout=60)
+        os.chmod(sub, 0o755)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        res = json.loads(proc.stdout)
+        ops = {(o["kind"], o.get("name")): o for o in res["operations"]}
+        # detached C goes, but its blob is kept: a folder it could not
+        # read may use it (it does)
+        self.assertEqual(ops[("snapshot", REV_C)]["state"], "done")
+        self.assertEqual(ops[("blob", ONLY_C)]["state"], "changed")
+        self.assertTrue(os.path.exists(os.path.join(repo, "blobs", ONLY_C)))
+        self.assertEqual(os.readlink(os.path.join(sub, "x.bin")),
+                         "../../../blobs/" + ONLY_C)
+        self.assert_clean_for_everyone()
+
     def test_links_out_of_the_cache_are_never_followed(self):
         repo = self.worked_example()
         outside_dir = os.path.join(self.tmp, "precious")
