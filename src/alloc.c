@@ -97,3 +97,18 @@ void hub_free(void *ptr)
 {
     free(ptr);
 }
+
+bool hub__grow(void *arrayp, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return true;
+    size_t c = *cap ? *cap * 2 : 8;
+    void *old;
+    memcpy(&old, arrayp, sizeof(old)); /* any object pointer, as void * */
+    void *v = hub__reallocarray(old, c, size);
+    if (!v)
+        return false;
+    memcpy(arrayp, &v, sizeof(v));
+    *cap = c;
+    return true;
+}

@@ -18,6 +18,15 @@ void *hub__reallocarray(void *ptr, size_t count, size_t size);
 void hub__free(void *ptr);
 char *hub__strdup(const char *s);
 char *hub__strndup(const char *s, size_t n);
+/*
+ * Room for one more element in a growing array: when `n` == `*cap`, the
+ * array `*(T **)arrayp` is doubled (from 8). false on OOM (message set;
+ * the array is left as it was). Use HUB_GROW(array, n, cap).
+ */
+bool hub__grow(void *arrayp, size_t n, size_t *cap, size_t size);
+#define HUB_GROW(array, n, cap)                                                \
+    hub__grow(&(array), (n), &(cap), sizeof(*(array)))
+
 /* printf into a fresh string */
 char *hub__aprintf(const char *fmt, ...) HUB_PRINTF(1, 2);
 

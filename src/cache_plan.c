@@ -90,16 +90,10 @@ static op *add_op(hub_cache_plan *p,
         p->oom = true;
         return NULL;
     }
-    if (p->nops == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 32;
-        op *ops = hub__reallocarray(p->ops, cap, sizeof(*ops));
-        if (!ops) {
-            hub__free(path);
-            p->oom = true;
-            return NULL;
-        }
-        p->ops = ops;
-        p->cap = cap;
+    if (!HUB_GROW(p->ops, p->nops, p->cap)) {
+        hub__free(path);
+        p->oom = true;
+        return NULL;
     }
     op *o = &p->ops[p->nops];
     memset(o, 0, sizeof(*o));
@@ -486,15 +480,9 @@ int hub_cache_plan_delete(hub_cache_plan **out,
                 dup = s->files[f] == tg.file;
             if (dup)
                 continue;
-            if (s->nfiles == s->capfiles) {
-                size_t cap = s->capfiles ? s->capfiles * 2 : 8;
-                hub__cfile **v = hub__reallocarray(s->files, cap, sizeof(*v));
-                if (!v) {
-                    rc = HUB_ENOMEM;
-                    break;
-                }
-                s->files = v;
-                s->capfiles = cap;
+            if (!HUB_GROW(s->files, s->nfiles, s->capfiles)) {
+                rc = HUB_ENOMEM;
+                break;
             }
             s->files[s->nfiles++] = tg.file;
         }
@@ -855,14 +843,8 @@ static held *lock_for(exec_ctx *x, const hub__crepo *r, const char *etag)
     for (size_t i = 0; i < x->nlocks; i++)
         if (strcmp(x->locks[i].etag, etag) == 0)
             return &x->locks[i];
-    if (x->nlocks == x->caplocks) {
-        size_t cap = x->caplocks ? x->caplocks * 2 : 16;
-        held *v = hub__reallocarray(x->locks, cap, sizeof(*v));
-        if (!v)
-            return NULL;
-        x->locks = v;
-        x->caplocks = cap;
-    }
+    if (!HUB_GROW(x->locks, x->nlocks, x->caplocks))
+        return NULL;
     held *h = &x->locks[x->nlocks++];
     snprintf(h->etag, sizeof(h->etag), "%s", etag);
     h->lock = (hub__lock)HUB_LOCK_INIT;

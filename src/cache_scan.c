@@ -165,14 +165,8 @@ static size_t blob_id(hub_cache_info *info, const struct stat *st)
         if (b->dev == st->st_dev && b->ino == st->st_ino)
             return slot - 1;
     }
-    if (info->nblobs == info->capblobs) {
-        size_t cap = info->capblobs ? info->capblobs * 2 : 1024;
-        hub__cblob *v = hub__reallocarray(info->blobs, cap, sizeof(*v));
-        if (!v)
-            return SIZE_MAX;
-        info->blobs = v;
-        info->capblobs = cap;
-    }
+    if (!HUB_GROW(info->blobs, info->nblobs, info->capblobs))
+        return SIZE_MAX;
     hub__cblob *b = &info->blobs[info->nblobs];
     b->dev = st->st_dev;
     b->ino = st->st_ino;
@@ -202,14 +196,8 @@ size_t hub__cache_blob_find(const hub_cache_info *info, dev_t dev, ino_t ino)
 
 static bool add_id(size_t **ids, size_t *n, size_t *cap, size_t id)
 {
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 64;
-        size_t *v = hub__reallocarray(*ids, c, sizeof(*v));
-        if (!v)
-            return false;
-        *ids = v;
-        *cap = c;
-    }
+    if (!HUB_GROW(*ids, *n, *cap))
+        return false;
     (*ids)[(*n)++] = id;
     return true;
 }
@@ -370,16 +358,10 @@ static void add_file(hub_cache_info *info,
     f->pub.size_on_disk = b->size;
     f->pub.blob_last_accessed = b->atime;
     f->pub.blob_last_modified = b->mtime;
-    if (v->nfiles == v->capfiles) {
-        size_t cap = v->capfiles ? v->capfiles * 2 : 16;
-        hub__cfile **fv = hub__reallocarray(v->files, cap, sizeof(*fv));
-        if (!fv) {
-            hub__free(f);
-            info->oom = 1;
-            return;
-        }
-        v->files = fv;
-        v->capfiles = cap;
+    if (!HUB_GROW(v->files, v->nfiles, v->capfiles)) {
+        hub__free(f);
+        info->oom = 1;
+        return;
     }
     v->files[v->nfiles++] = f;
 }
@@ -609,14 +591,8 @@ hub__crev *hub__cache_rev_add(hub_cache_info *info,
                               const char *path)
 {
     HUB_UNUSED(info);
-    if (r->nrevs == r->caprevs) {
-        size_t cap = r->caprevs ? r->caprevs * 2 : 4;
-        hub__crev **v = hub__reallocarray(r->revs, cap, sizeof(*v));
-        if (!v)
-            return NULL;
-        r->revs = v;
-        r->caprevs = cap;
-    }
+    if (!HUB_GROW(r->revs, r->nrevs, r->caprevs))
+        return NULL;
     hub__crev *v = hub__calloc(1, sizeof(*v));
     if (!v)
         return NULL;
@@ -749,14 +725,8 @@ static bool add_extra(hub__cextra **v,
                       const struct stat *st,
                       uint64_t size)
 {
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 8;
-        hub__cextra *nv = hub__reallocarray(*v, c, sizeof(*nv));
-        if (!nv)
-            return false;
-        *v = nv;
-        *cap = c;
-    }
+    if (!HUB_GROW(*v, *n, *cap))
+        return false;
     hub__cextra *e = &(*v)[*n];
     e->name = hub__strdup(name);
     if (!e->name)
@@ -858,14 +828,8 @@ hub__crepo *hub__cache_repo_add(hub_cache_info *info,
                                 const char *folder,
                                 const struct stat *st)
 {
-    if (info->nrepos == info->caprepos) {
-        size_t cap = info->caprepos ? info->caprepos * 2 : 16;
-        hub__crepo **v = hub__reallocarray(info->repos, cap, sizeof(*v));
-        if (!v)
-            return NULL;
-        info->repos = v;
-        info->caprepos = cap;
-    }
+    if (!HUB_GROW(info->repos, info->nrepos, info->caprepos))
+        return NULL;
     hub__crepo *r = hub__calloc(1, sizeof(*r));
     if (!r)
         return NULL;

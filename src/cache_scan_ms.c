@@ -65,14 +65,8 @@ static int dir_quiet(int root, const char *rel)
 
 static bool push_extra(hub__crepo *r, const hub__cextra *e)
 {
-    if (r->npartials == r->cappartials) {
-        size_t cap = r->cappartials ? r->cappartials * 2 : 4;
-        hub__cextra *v = hub__reallocarray(r->partials, cap, sizeof(*v));
-        if (!v)
-            return false;
-        r->partials = v;
-        r->cappartials = cap;
-    }
+    if (!HUB_GROW(r->partials, r->npartials, r->cappartials))
+        return false;
     r->partials[r->npartials++] = *e;
     return true;
 }

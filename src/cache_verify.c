@@ -116,14 +116,8 @@ static int add_item(itemvec *iv, const finding *f, const char *fmt, ...)
 
 static int add_item(itemvec *iv, const finding *f, const char *fmt, ...)
 {
-    if (iv->n == iv->cap) {
-        size_t cap = iv->cap ? iv->cap * 2 : 16;
-        hub_cache_verify_item *v = hub__reallocarray(iv->v, cap, sizeof(*v));
-        if (!v)
-            return HUB_ENOMEM;
-        iv->v = v;
-        iv->cap = cap;
-    }
+    if (!HUB_GROW(iv->v, iv->n, iv->cap))
+        return HUB_ENOMEM;
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
@@ -512,15 +506,9 @@ static int workvec_push(workvec *wv, work *w)
 {
     if (!w)
         return HUB_ENOMEM;
-    if (wv->n == wv->cap) {
-        size_t cap = wv->cap ? wv->cap * 2 : 64;
-        work **v = hub__reallocarray(wv->v, cap, sizeof(*v));
-        if (!v) {
-            work_free(w);
-            return HUB_ENOMEM;
-        }
-        wv->v = v;
-        wv->cap = cap;
+    if (!HUB_GROW(wv->v, wv->n, wv->cap)) {
+        work_free(w);
+        return HUB_ENOMEM;
     }
     wv->v[wv->n++] = w;
     return HUB_OK;
@@ -1052,15 +1040,9 @@ static int lfile_push(lstate *ls, char *path)
 {
     if (!path)
         return HUB_ENOMEM;
-    if (ls->n == ls->cap) {
-        size_t cap = ls->cap ? ls->cap * 2 : 64;
-        lfile *v = hub__reallocarray(ls->files, cap, sizeof(*v));
-        if (!v) {
-            hub__free(path);
-            return HUB_ENOMEM;
-        }
-        ls->files = v;
-        ls->cap = cap;
+    if (!HUB_GROW(ls->files, ls->n, ls->cap)) {
+        hub__free(path);
+        return HUB_ENOMEM;
     }
     lfile *f = &ls->files[ls->n++];
     memset(f, 0, sizeof(*f));
