@@ -1,5 +1,6 @@
 """Shared helpers of the CLI tests: run the hubfetch program against a fake
 hub in a scratch cache."""
+import contextlib
 import json
 import os
 import shutil
@@ -122,6 +123,28 @@ class MirrorTestCase(CliTestCase):
         super().setUp()
         self.mirror.reset()
         self.mirror.clear_log()
+
+
+@contextlib.contextmanager
+def flock_held(path):
+    """Another process holds flock(LOCK_EX) on `path`, as a running download
+    of hubfetch or of the Python SDKs does, until the block ends."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import fcntl, sys\n"
+         "f = open(sys.argv[1], 'a')\n"
+         "fcntl.flock(f, fcntl.LOCK_EX)\n"
+         "print('held', flush=True)\n"
+         "sys.stdin.read()\n", path],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        if holder.stdout.readline().strip() != "held":
+            raise RuntimeError(f"could not lock {path}")
+        yield
+    finally:
+        holder.stdin.close()
+        holder.wait(10)
+        holder.stdout.close()
 
 
 def read(path):

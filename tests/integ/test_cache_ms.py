@@ -4,7 +4,6 @@ hubfetch and modelscope <= 1.37 write it (.msc, .mv, .mdl, dotted-name
 links, ._____temp) and modelscope-hub's snapshots layout; after rm every
 other repository is still found (offline downloads answer from the cache),
 the SDK's repo lock is respected, nothing outside is followed."""
-import fcntl
 import json
 import os
 import subprocess
@@ -12,7 +11,7 @@ import sys
 import time
 import unittest
 
-from cli_util import SOURCE, CliTestCase
+from cli_util import SOURCE, CliTestCase, flock_held
 
 DEMO = "hubfetch/ms-demo"
 DOTTED = "hubfetch/Qwen2.5-mini"
@@ -103,25 +102,12 @@ class CacheModelScopeTest(CliTestCase):
         self.populate()
         lock = os.path.join(self.root, ".lock", "hubfetch___ms-demo")
         os.makedirs(os.path.dirname(lock), exist_ok=True)
-        holder = subprocess.Popen(
-            [sys.executable, "-c",
-             "import fcntl, sys\n"
-             "f = open(sys.argv[1], 'a')\n"
-             "fcntl.flock(f, fcntl.LOCK_EX)\n"
-             "print('held', flush=True)\n"
-             "sys.stdin.read()\n", lock],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        try:
-            self.assertEqual(holder.stdout.readline().strip(), "held")
+        with flock_held(lock):
             rc, out, err = self.ms_cli("rm", "model:" + DEMO, "-y",
                                        "--format", "json")
             self.assertEqual(json.loads(out)["operations"][0]["state"],
                              "in_use")
             self.assertIn("a download holds its lock", err)
-        finally:
-            holder.stdin.close()
-            holder.wait(10)
-            holder.stdout.close()
         self.assertEqual(len(self.ls_json()[0]), 3)
         self.ms_cli("rm", "model:" + DEMO, "-y")
         self.assertEqual(len(self.ls_json()[0]), 2)

@@ -5,7 +5,6 @@ huggingface_hub's scan_cache_dir(), with no warning; locks of running
 downloads respected (a held partial survives, the download completes); rm
 killed at every step leaves a cache both read cleanly and hubfetch repairs;
 nothing outside the cache followed or deleted."""
-import fcntl
 import json
 import os
 import shutil
@@ -14,7 +13,7 @@ import sys
 import time
 import unittest
 
-from cli_util import DEMO, DEMO_MAIN, HUBFETCH, CliTestCase
+from cli_util import DEMO, DEMO_MAIN, HUBFETCH, CliTestCase, flock_held
 from test_cache_ls import (HFHUB_SRC, JS_DIR, REV_A, REV_B, REV_C, SHARED1,
                            ONLY_A, ONLY_C, js_available, make_repo)
 
@@ -243,16 +242,7 @@ class CacheRmTest(CliTestCase):
         lock_dir = os.path.join(self.cache, ".locks", "models--org--example")
         os.makedirs(lock_dir)
         lock = os.path.join(lock_dir, "d" * 64 + ".lock")
-        holder = subprocess.Popen(
-            [sys.executable, "-c",
-             "import fcntl, sys, time\n"
-             "f = open(sys.argv[1], 'w')\n"
-             "fcntl.flock(f, fcntl.LOCK_EX)\n"
-             "print('held', flush=True)\n"
-             "sys.stdin.read()\n", lock],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        try:
-            self.assertEqual(holder.stdout.readline().strip(), "held")
+        with flock_held(lock):
             res, err = self.prune_json("--partial-age", "0")
             states = {o.get("name"): o["state"] for o in res["operations"]}
             self.assertEqual(states[os.path.basename(stale)], "in_use")
@@ -263,10 +253,6 @@ class CacheRmTest(CliTestCase):
             res, err = self.rm_json("org/example")
             self.assertEqual(res["operations"][0]["state"], "in_use")
             self.assertTrue(os.path.isdir(repo))
-        finally:
-            holder.stdin.close()
-            holder.wait(10)
-            holder.stdout.close()
         res, _ = self.prune_json("--partial-age", "0")
         self.assertFalse(os.path.exists(stale))
         self.assertTrue(os.path.exists(lock))  # lock files are never removed
