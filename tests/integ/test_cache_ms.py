@@ -6,9 +6,6 @@ other repository is still found (offline downloads answer from the cache),
 the SDK's repo lock is respected, nothing outside is followed."""
 import json
 import os
-import subprocess
-import sys
-import time
 import unittest
 
 from cli_util import SOURCE, CliTestCase, flock_held
