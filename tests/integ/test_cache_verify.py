@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import unittest
 
 from cli_util import DEMO, DEMO_MAIN, DEMO_PR1, DEMO_V1, CliTestCase
