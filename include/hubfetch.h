@@ -736,13 +736,18 @@ typedef struct hub_cache_info hub_cache_info;
  * are no repository). Nothing is followed out of the cache: a snapshot
  * entry counts only if it is a regular file or the exact link
  * `../../[../]blobs/<etag>` to a regular blob. Reads only; safe beside
- * running downloads. Only the Hugging Face layout so far (a ModelScope
- * client gets #HUB_EUNSUPPORTED).
+ * running downloads. A ModelScope client scans the ModelScope cache, in
+ * both SDK layouts: a classic repository (models/<owner>/<name>) is one
+ * revision named as its .mv says ("master" by default), a modelscope-hub
+ * one (models/<owner>--<name>/snapshots/<revision>) one per snapshot; a
+ * ModelScope revision is its own ref (never detached); files are regular
+ * files (hub_cache_file.blob_name NULL).
+ * Threading: the result is read-only and may be shared between threads.
  * @param out receives the result; free it with hub_cache_info_free().
  * @param opts options or NULL.
  * @return #HUB_OK, #HUB_ENOTCACHED (the cache folder does not exist),
  *   #HUB_EIO (it cannot be read), #HUB_EINVAL, #HUB_EVERSION,
- *   #HUB_EUNSUPPORTED, #HUB_ENOMEM. `*out` is NULL on failure.
+ *   #HUB_ENOMEM. `*out` is NULL on failure.
  */
 HUB_EXTERN int hub_cache_scan(hub_cache_info **out,
                               hub_client *client,
