@@ -999,6 +999,14 @@ class AbiTest(unittest.TestCase):
                          _lib.DOWNLOAD_OPTIONS_VERSION)
         self.assertEqual(self.c["HUB_CACHE_SCAN_OPTIONS_VERSION"],
                          _lib.CACHE_SCAN_OPTIONS_VERSION)
+        self.assertEqual(self.c["HUB_CACHE_PRUNE_OPTIONS_VERSION"],
+                         _lib.CACHE_PRUNE_OPTIONS_VERSION)
+        self.assertEqual(self.c["HUB_CACHE_SCAN_NO_FILES"], _lib.CACHE_SCAN_NO_FILES)
+        self.assertEqual({k: v for k, v in self.c.items() if k.startswith("HUB_CACHE_OP_")},
+                         {**{f"HUB_CACHE_OP_{n.upper()}": i
+                             for i, n in enumerate(_lib.CACHE_OP_KINDS)},
+                          **{f"HUB_CACHE_OP_{n.upper()}": i
+                             for i, n in enumerate(_lib.CACHE_OP_STATES)}})
         self.assertEqual(self.c["HUB_AUTO"], _lib.AUTO)
         self.assertEqual(self.c["HUB_CLIENT_IGNORE_ENV"], _lib.CLIENT_IGNORE_ENV)
         self.assertGreaterEqual(self.c["HUB_VERSION_NUM"], _lib.MIN_LIBRARY_VERSION)
@@ -1021,7 +1029,8 @@ class AbiTest(unittest.TestCase):
             self.assertEqual(lib.hub_error_name(code).decode(), name)
 
 
-ENUMS = ("hub_phase", "hub_repo_type", "hub_file_status", "hub_kind")
+ENUMS = ("hub_phase", "hub_repo_type", "hub_file_status", "hub_kind",
+         "hub_cache_op_kind", "hub_cache_op_state")
 
 
 def abi_program():
@@ -1042,8 +1051,11 @@ def abi_program():
         emit(const, const)
     for const in ("HUB_PROGRESS_VERSION", "HUB_CLIENT_OPTIONS_VERSION",
                   "HUB_DOWNLOAD_OPTIONS_VERSION", "HUB_CACHE_SCAN_OPTIONS_VERSION",
+                  "HUB_CACHE_PRUNE_OPTIONS_VERSION", "HUB_CACHE_SCAN_NO_FILES",
                   "HUB_AUTO", "HUB_CLIENT_IGNORE_ENV", "HUB_VERSION_NUM"):
         emit(const, const)
+    for name in _lib.CACHE_OP_KINDS + _lib.CACHE_OP_STATES:
+        emit(f"HUB_CACHE_OP_{name.upper()}", f"HUB_CACHE_OP_{name.upper()}")
     for e in Phase:
         emit(f"HUB_PHASE_{e.name}", f"HUB_PHASE_{e.name}")
     for e in FileStatus:
