@@ -532,6 +532,32 @@ class Client:
             raise error
         return _cache.take_cache_info(lib, out)
 
+    def delete_cache_targets(self, targets, *, dry_run=False):
+        """`hubfetch cache rm TARGET...` on the client's cache: scan, plan
+        (see HFCacheInfo.plan_delete for the targets), execute unless
+        dry_run. Returns the DeleteCacheStrategy (operations with their
+        states, expected_freed_size, freed_size, unmatched). cancel() stops
+        the execution between operations."""
+        if isinstance(targets, (str, bytes, os.PathLike)):
+            targets = [targets]
+        with self.scan_cache_dir() as info:
+            strategy = info.plan_delete(*targets)
+        if not dry_run:
+            strategy.execute(client=self)
+        return strategy
+
+    def prune_cache(self, *, older_than=None, max_size=None, partial_age=None,
+                    dry_run=False):
+        """`hubfetch cache prune` on the client's cache: scan, plan (see
+        HFCacheInfo.plan_prune), execute unless dry_run. Returns the
+        DeleteCacheStrategy."""
+        with self.scan_cache_dir() as info:
+            strategy = info.plan_prune(older_than=older_than, max_size=max_size,
+                                       partial_age=partial_age)
+        if not dry_run:
+            strategy.execute(client=self)
+        return strategy
+
     def start_job(self, repo_id, *, progress=None, **options):
         """Start a download on a thread of its own; returns a Job. Options as
         download(). `progress` runs on the job's thread."""
@@ -758,10 +784,39 @@ def scan_cache_dir(cache_dir=None, *, hub="huggingface", **client_options):
     `cache_dir` (default: HF_HUB_CACHE, else $HF_HOME/hub, else
     ~/.cache/huggingface/hub). Never uses the network. hub="modelscope" is
     not supported yet (HfHubError, code EUNSUPPORTED)."""
+    with _cache_client(cache_dir, hub, client_options) as c:
+        return c.scan_cache_dir()
+
+
+def _cache_client(cache_dir, hub, client_options):
     if cache_dir is not None:
         cache_dir = os.path.expanduser(os.fspath(cache_dir))
-    with _client(None, False, cache_dir, dict(client_options, hub=hub)) as c:
-        return c.scan_cache_dir()
+    return _client(None, False, cache_dir, dict(client_options, hub=hub))
+
+
+def delete_cache_targets(targets, cache_dir=None, *, dry_run=False,
+                         hub="huggingface", **client_options):
+    """`hubfetch cache rm TARGET...`: delete repositories (ID, TYPE:ID),
+    revisions (ID@REV, or a bare 40-hex commit) or files (ID@REV:PATH) from
+    the cache at `cache_dir` (default as scan_cache_dir()), unless dry_run.
+    Returns the DeleteCacheStrategy (see Client.delete_cache_targets)."""
+    with _cache_client(cache_dir, hub, client_options) as c:
+        return c.delete_cache_targets(targets, dry_run=dry_run)
+
+
+def prune_cache(cache_dir=None, *, older_than=None, max_size=None,
+                partial_age=None, dry_run=False, hub="huggingface",
+                **client_options):
+    """`hubfetch cache prune`: free the cache at `cache_dir` (default as
+    scan_cache_dir()) of what nothing uses (detached revisions, stale
+    partial downloads, unused blobs, leftovers), of revisions unused for
+    `older_than` (seconds or a timedelta), then of the least recently used
+    revisions until it holds at most `max_size` bytes; `partial_age` (default
+    one hour, 0 any age) says when a partial download is stale. Deletes
+    unless dry_run; returns the DeleteCacheStrategy."""
+    with _cache_client(cache_dir, hub, client_options) as c:
+        return c.prune_cache(older_than=older_than, max_size=max_size,
+                             partial_age=partial_age, dry_run=dry_run)
 
 
 def try_to_load_from_cache(repo_id, filename, cache_dir=None, revision=None,
@@ -775,4 +830,4 @@ def try_to_load_from_cache(repo_id, filename, cache_dir=None, revision=None,
 __all__ = ["Client", "Job", "Progress", "Phase", "FileStatus", "FileInfo",
            "Result", "LogLevel", "hf_hub_download", "snapshot_download",
            "cache_lookup", "try_to_load_from_cache", "scan_cache_dir",
-           "library_version", "HfHubError"]
+           "delete_cache_targets", "prune_cache", "library_version", "HfHubError"]
