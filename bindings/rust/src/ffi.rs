@@ -7,7 +7,9 @@
 //!
 //! - `char *` the library returns is copied, then freed with `hub_free`;
 //! - `hub_result *` is copied into a [`DownloadResult`], then freed;
-//! - `hub_cache_info *` is copied into a [`CacheInfo`], then freed;
+//! - `hub_cache_info *` is copied into a [`CacheInfo`], then freed; or,
+//!   for a deletion plan, owned with the plan by [`RawPlan`], which frees
+//!   the plan first (it points into the scan);
 //! - `hub_client *` is owned by [`RawClient`] (freed on drop, after which the
 //!   log closure it points to is dropped);
 //! - `hub_job *` is owned by [`RawJob`], which also owns the progress closure
@@ -27,8 +29,8 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, Once};
 
 use crate::{
-    CacheInfo, CachedRepo, CachedRevision, DownloadResult, Error, FileInfo, FileStatus, LogLevel,
-    Phase, Progress, RepoType,
+    CacheInfo, CacheOp, CacheOpKind, CacheOpState, CachedFile, CachedRepo, CachedRevision,
+    DownloadResult, Error, FileInfo, FileStatus, LogLevel, Phase, Progress, RepoType,
 };
 
 // ---- the header, as is --------------------------------------------------------
@@ -37,10 +39,14 @@ pub const HUB_PROGRESS_VERSION: c_uint = 1;
 pub const HUB_CLIENT_OPTIONS_VERSION: c_uint = 2;
 pub const HUB_DOWNLOAD_OPTIONS_VERSION: c_uint = 2;
 pub const HUB_CACHE_SCAN_OPTIONS_VERSION: c_uint = 1;
+pub const HUB_CACHE_PRUNE_OPTIONS_VERSION: c_uint = 1;
+pub const HUB_CACHE_SCAN_NO_FILES: c_uint = 1;
 pub const HUB_AUTO: c_int = -1;
 pub const HUB_CLIENT_IGNORE_ENV: c_uint = 0x1;
-/// The oldest library (HUB_VERSION_NUM) this crate can drive.
-pub const MIN_LIBRARY_VERSION: c_int = 300;
+/// The oldest library (HUB_VERSION_NUM) this crate can drive: 0.4.0, the
+/// first with the cache management API (its cache structs are the only
+/// ones ever released).
+pub const MIN_LIBRARY_VERSION: c_int = 400;
 
 /// `enum hub_phase`, `hub_repo_type`, `hub_file_status` are C enums: `int`.
 pub type hub_enum = c_int;
@@ -149,6 +155,17 @@ pub struct hub_cache_scan_options {
 /// appending fields is harmless, but a field appended here must only be
 /// read from a library (version) known to have it.
 #[repr(C)]
+pub struct hub_cache_file {
+    pub file_name: *const c_char,
+    pub file_path: *const c_char,
+    pub blob_path: *const c_char,
+    pub blob_name: *const c_char,
+    pub size_on_disk: u64,
+    pub blob_last_accessed: i64,
+    pub blob_last_modified: i64,
+}
+
+#[repr(C)]
 pub struct hub_cache_revision {
     pub commit_hash: *const c_char,
     pub snapshot_path: *const c_char,
@@ -157,6 +174,9 @@ pub struct hub_cache_revision {
     pub size_on_disk: u64,
     pub nb_files: u64,
     pub last_modified: i64,
+    pub files: *const *const hub_cache_file,
+    pub file_count: usize,
+    pub last_accessed: i64,
 }
 
 #[repr(C)]
@@ -176,6 +196,28 @@ pub struct hub_cache_repo {
     pub warning_count: usize,
 }
 
+#[repr(C)]
+pub struct hub_cache_op {
+    pub kind: hub_enum,  // enum hub_cache_op_kind
+    pub state: hub_enum, // enum hub_cache_op_state
+    pub path: *const c_char,
+    pub repo: *const hub_cache_repo,         // NULL for TRASH
+    pub revision: *const hub_cache_revision, // REF, SNAPSHOT, FILE
+    pub name: *const c_char,
+    pub bytes: u64,
+    pub message: *const c_char,
+}
+
+#[repr(C)]
+pub struct hub_cache_prune_options {
+    pub version: c_uint,
+    pub flags: c_uint,
+    pub older_than: i64,
+    pub max_size: u64,
+    pub partial_age: i64,
+    pub now: i64,
+}
+
 /// Opaque handles.
 #[repr(C)]
 pub struct hub_client {
@@ -191,6 +233,10 @@ pub struct hub_job {
 }
 #[repr(C)]
 pub struct hub_cache_info {
+    _private: [u8; 0],
+}
+#[repr(C)]
+pub struct hub_cache_plan {
     _private: [u8; 0],
 }
 
@@ -273,6 +319,26 @@ extern "C" {
     pub fn hub_cache_info_warning_count(info: *const hub_cache_info) -> usize;
     pub fn hub_cache_info_warning(info: *const hub_cache_info, index: usize) -> *const c_char;
     pub fn hub_cache_info_free(info: *mut hub_cache_info);
+
+    pub fn hub_cache_plan_delete(
+        out: *mut *mut hub_cache_plan,
+        info: *const hub_cache_info,
+        targets: *const *const c_char,
+        count: usize,
+    ) -> c_int;
+    pub fn hub_cache_plan_prune(
+        out: *mut *mut hub_cache_plan,
+        info: *const hub_cache_info,
+        opts: *const hub_cache_prune_options,
+    ) -> c_int;
+    pub fn hub_cache_plan_op_count(plan: *const hub_cache_plan) -> usize;
+    pub fn hub_cache_plan_op(plan: *const hub_cache_plan, index: usize) -> *const hub_cache_op;
+    pub fn hub_cache_plan_bytes(plan: *const hub_cache_plan) -> u64;
+    pub fn hub_cache_plan_freed(plan: *const hub_cache_plan) -> u64;
+    pub fn hub_cache_plan_unmatched_count(plan: *const hub_cache_plan) -> usize;
+    pub fn hub_cache_plan_unmatched(plan: *const hub_cache_plan, index: usize) -> *const c_char;
+    pub fn hub_cache_execute(plan: *mut hub_cache_plan, client: *mut hub_client) -> c_int;
+    pub fn hub_cache_plan_free(plan: *mut hub_cache_plan);
 }
 
 pub const HUB_OK: c_int = 0;
@@ -742,14 +808,30 @@ fn take_result(r: *mut hub_result) -> Option<DownloadResult> {
     }
 }
 
-/// Frees a scan result when dropped, a panic while copying included.
-struct CacheInfoGuard(*mut hub_cache_info);
+/// An owned `hub_cache_info *` (a scan result): freed when dropped, a
+/// panic while copying included.
+struct RawInfo(*mut hub_cache_info);
 
-impl Drop for CacheInfoGuard {
+impl Drop for RawInfo {
     fn drop(&mut self) {
-        // SAFETY: the result hub_cache_scan gave us; freed once, here.
+        // SAFETY: the result hub_cache_scan gave us; freed once, here, and
+        // after every plan pointing into it (see RawPlan).
         unsafe { hub_cache_info_free(self.0) }
     }
+}
+
+/// `hub_cache_scan` of the client's cache, with files.
+fn scan(client: &RawClient) -> Result<RawInfo, Error> {
+    let opts = hub_cache_scan_options {
+        version: HUB_CACHE_SCAN_OPTIONS_VERSION,
+        flags: 0,
+    };
+    let mut ptr = ptr::null_mut();
+    // SAFETY: a live client and options; ptr receives a result we own.
+    if unsafe { hub_cache_scan(&mut ptr, client.ptr, &opts) } != HUB_OK {
+        return Err(last_error());
+    }
+    Ok(RawInfo(ptr))
 }
 
 /// `count` C strings of `arr`, copied (lossy UTF-8).
@@ -767,27 +849,52 @@ unsafe fn strings(arr: *const *const c_char, count: usize) -> Vec<String> {
         .collect()
 }
 
-/// `hub_cache_scan` on the client's cache, copied into owned values; the C
-/// result is freed before this returns.
-pub(crate) fn cache_scan(client: &RawClient) -> Result<CacheInfo, Error> {
-    let opts = hub_cache_scan_options {
-        version: HUB_CACHE_SCAN_OPTIONS_VERSION,
-        flags: 0,
+/// `count` records of a C array of pointers, as references.
+///
+/// SAFETY: `arr` points to `count` pointers (or is NULL), each NULL or
+/// valid for `'a`.
+unsafe fn records<'a, T: 'a>(arr: *const *const T, count: usize) -> impl Iterator<Item = &'a T> {
+    let slice: &[*const T] = if arr.is_null() {
+        &[]
+    } else {
+        std::slice::from_raw_parts(arr, count)
     };
-    let mut ptr = ptr::null_mut();
-    // SAFETY: a live client and options; ptr receives a result we own.
-    if unsafe { hub_cache_scan(&mut ptr, client.ptr, &opts) } != HUB_OK {
-        return Err(last_error());
-    }
-    let info = CacheInfoGuard(ptr);
-    let owned = |p: *const c_char| {
-        text(p)
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    };
-    let path = |p: *const c_char| text(p).map(to_path).unwrap_or_default();
-    // SAFETY: everything read below belongs to `info`, alive until the
-    // guard drops at the end of this function; all of it is copied.
+    slice.iter().filter_map(|&p| p.as_ref())
+}
+
+fn owned(p: *const c_char) -> String {
+    text(p)
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn opt_owned(p: *const c_char) -> Option<String> {
+    text(p).map(|s| s.to_string_lossy().into_owned())
+}
+
+fn path(p: *const c_char) -> std::path::PathBuf {
+    text(p).map(to_path).unwrap_or_default()
+}
+
+fn repo_type(r: &hub_cache_repo) -> Result<RepoType, Error> {
+    RepoType::from_raw(r.type_).ok_or_else(|| {
+        Error::new(
+            crate::ErrorKind::Unsupported.code(),
+            0,
+            format!(
+                "{}: repository type {} of libhubfetch {} is unknown to this crate",
+                owned(r.repo_path),
+                r.type_,
+                version()
+            ),
+        )
+    })
+}
+
+/// Copy a scan result into owned values.
+fn copy_info(info: &RawInfo) -> Result<CacheInfo, Error> {
+    // SAFETY: everything read below belongs to `info`, alive for the
+    // borrow; all of it is copied.
     unsafe {
         let i = info.0;
         let mut repos = Vec::new();
@@ -796,29 +903,7 @@ pub(crate) fn cache_scan(client: &RawClient) -> Result<CacheInfo, Error> {
                 Some(r) => r,
                 None => continue,
             };
-            let repo_type = match RepoType::from_raw(r.type_) {
-                Some(t) => t,
-                None => {
-                    return Err(Error::new(
-                        crate::ErrorKind::Unsupported.code(),
-                        0,
-                        format!(
-                            "{}: repository type {} of libhubfetch {} is unknown to this crate",
-                            owned(r.repo_path),
-                            r.type_,
-                            version()
-                        ),
-                    ))
-                }
-            };
-            let revs: &[*const hub_cache_revision] = if r.revisions.is_null() {
-                &[]
-            } else {
-                std::slice::from_raw_parts(r.revisions, r.revision_count)
-            };
-            let revisions = revs
-                .iter()
-                .filter_map(|&v| v.as_ref())
+            let revisions = records(r.revisions, r.revision_count)
                 .map(|v| CachedRevision {
                     commit_hash: owned(v.commit_hash),
                     snapshot_path: path(v.snapshot_path),
@@ -826,14 +911,23 @@ pub(crate) fn cache_scan(client: &RawClient) -> Result<CacheInfo, Error> {
                     size_on_disk: v.size_on_disk,
                     nb_files: v.nb_files,
                     last_modified: v.last_modified,
-                    // hub_cache_revision.files: bound once the header has it
-                    // (and only read from a library known to fill it)
-                    files: Vec::new(),
+                    last_accessed: v.last_accessed,
+                    files: records(v.files, v.file_count)
+                        .map(|f| CachedFile {
+                            file_name: owned(f.file_name),
+                            file_path: path(f.file_path),
+                            blob_path: path(f.blob_path),
+                            blob_name: opt_owned(f.blob_name),
+                            size_on_disk: f.size_on_disk,
+                            blob_last_accessed: f.blob_last_accessed,
+                            blob_last_modified: f.blob_last_modified,
+                        })
+                        .collect(),
                 })
                 .collect();
             repos.push(CachedRepo {
                 repo_id: owned(r.repo_id),
-                repo_type,
+                repo_type: repo_type(r)?,
                 repo_path: path(r.repo_path),
                 size_on_disk: r.size_on_disk,
                 nb_files: r.nb_files,
@@ -854,6 +948,144 @@ pub(crate) fn cache_scan(client: &RawClient) -> Result<CacheInfo, Error> {
             repos,
             warnings,
         })
+    }
+}
+
+/// `hub_cache_scan` on the client's cache, copied into owned values; the C
+/// result is freed before this returns.
+pub(crate) fn cache_scan(client: &RawClient) -> Result<CacheInfo, Error> {
+    copy_info(&scan(client)?)
+}
+
+/// An owned deletion plan and the scan result it points into.
+///
+/// Drop frees the plan, then (as a field, after `Drop::drop`) the scan.
+/// Both are plain heap memory of the library with no tie to a thread, so
+/// the pair may move between threads (`Send`); it is not `Sync`:
+/// `hub_cache_execute` writes the operations that the readers read.
+pub(crate) struct RawPlan {
+    plan: *mut hub_cache_plan,
+    _info: RawInfo,
+    client: Arc<RawClient>,
+}
+
+// SAFETY: see above; the client is Send + Sync.
+unsafe impl Send for RawPlan {}
+
+impl Drop for RawPlan {
+    fn drop(&mut self) {
+        // SAFETY: ours, freed once; the info it points into is freed after.
+        unsafe { hub_cache_plan_free(self.plan) }
+    }
+}
+
+/// Prune options, as `hub_cache_prune_options` takes them.
+pub(crate) struct PruneRaw {
+    pub older_than: i64,
+    pub max_size: u64,
+    pub partial_age: i64,
+    pub now: i64,
+}
+
+impl RawPlan {
+    /// Scan the client's cache and plan the deletion of `targets`.
+    pub(crate) fn delete(client: Arc<RawClient>, targets: &[&str]) -> Result<RawPlan, Error> {
+        let list = CStrList::new(
+            targets
+                .iter()
+                .map(|t| cstring("target", t.as_bytes().to_vec()))
+                .collect::<Result<_, _>>()?,
+        );
+        let info = scan(&client)?;
+        let (p, n) = list.raw();
+        let mut plan = ptr::null_mut();
+        // SAFETY: a live scan result and `n` strings alive for the call.
+        if unsafe { hub_cache_plan_delete(&mut plan, info.0, p, n) } != HUB_OK {
+            return Err(last_error());
+        }
+        Ok(RawPlan {
+            plan,
+            _info: info,
+            client,
+        })
+    }
+
+    /// Scan the client's cache and plan a prune.
+    pub(crate) fn prune(client: Arc<RawClient>, o: PruneRaw) -> Result<RawPlan, Error> {
+        let opts = hub_cache_prune_options {
+            version: HUB_CACHE_PRUNE_OPTIONS_VERSION,
+            flags: 0,
+            older_than: o.older_than,
+            max_size: o.max_size,
+            partial_age: o.partial_age,
+            now: o.now,
+        };
+        let info = scan(&client)?;
+        let mut plan = ptr::null_mut();
+        // SAFETY: a live scan result and options.
+        if unsafe { hub_cache_plan_prune(&mut plan, info.0, &opts) } != HUB_OK {
+            return Err(last_error());
+        }
+        Ok(RawPlan {
+            plan,
+            _info: info,
+            client,
+        })
+    }
+
+    /// The operations, copied.
+    pub(crate) fn operations(&self) -> Vec<CacheOp> {
+        // SAFETY: the plan and the info its records point into are alive
+        // for &self; everything is copied.
+        unsafe {
+            (0..hub_cache_plan_op_count(self.plan))
+                .filter_map(|n| hub_cache_plan_op(self.plan, n).as_ref())
+                .map(|o| {
+                    let repo = o.repo.as_ref();
+                    let rev = o.revision.as_ref();
+                    CacheOp {
+                        kind: CacheOpKind::from_raw(o.kind),
+                        state: CacheOpState::from_raw(o.state),
+                        path: path(o.path),
+                        repo_id: repo.map(|r| owned(r.repo_id)),
+                        repo_type: repo.and_then(|r| RepoType::from_raw(r.type_)),
+                        commit_hash: rev.map(|v| owned(v.commit_hash)),
+                        name: opt_owned(o.name),
+                        bytes: o.bytes,
+                        message: opt_owned(o.message),
+                    }
+                })
+                .collect()
+        }
+    }
+
+    pub(crate) fn bytes(&self) -> u64 {
+        // SAFETY: a live plan.
+        unsafe { hub_cache_plan_bytes(self.plan) }
+    }
+
+    pub(crate) fn freed(&self) -> u64 {
+        // SAFETY: a live plan.
+        unsafe { hub_cache_plan_freed(self.plan) }
+    }
+
+    pub(crate) fn unmatched(&self) -> Vec<String> {
+        // SAFETY: a live plan; strings copied.
+        unsafe {
+            (0..hub_cache_plan_unmatched_count(self.plan))
+                .map(|n| owned(hub_cache_plan_unmatched(self.plan, n)))
+                .collect()
+        }
+    }
+
+    /// `hub_cache_execute`, with the client as its cancel point.
+    pub(crate) fn execute(&mut self) -> Result<(), Error> {
+        // SAFETY: a live plan, &mut: no reader meanwhile; the client is
+        // alive (Arc) and serialises its own use.
+        if unsafe { hub_cache_execute(self.plan, self.client.ptr) } != HUB_OK {
+            return Err(last_error());
+        }
+        Ok(())
     }
 }
 

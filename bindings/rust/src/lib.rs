@@ -674,7 +674,11 @@ pub struct CachedRevision {
     pub nb_files: u64,
     /// Newest blob mtime, unix seconds (the folder's when it has no file).
     pub last_modified: i64,
-    /// Empty for now: filled once libhubfetch reports files.
+    /// Newest blob atime, unix seconds (same fallback): what
+    /// [`PruneOptions::max_size`] evicts by.
+    pub last_accessed: i64,
+    /// Its files that resolve, sorted by `file_name`; `files.len()` is
+    /// `nb_files`.
     pub files: Vec<CachedFile>,
 }
 
@@ -688,13 +692,338 @@ impl CachedRevision {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CachedFile {
-    /// Path relative to the snapshot folder.
+    /// Path relative to the snapshot folder, '/'-separated
+    /// ("sub/config.json"), as the C API and the `ID@REV:PATH` targets of
+    /// [`Client::cache_plan_delete`] have it. (huggingface_hub's
+    /// `file_name`, and the Python binding's, is only the last component:
+    /// [`base_name`](Self::base_name).)
     pub file_name: String,
+    /// Absolute path of the snapshot entry.
     pub file_path: PathBuf,
+    /// The blob it links to; `file_path` itself for a regular file (a
+    /// cache written without symlinks).
     pub blob_path: PathBuf,
+    /// The blob's name (its etag); None for a regular file.
+    pub blob_name: Option<String>,
+    /// The blob's size.
     pub size_on_disk: u64,
+    /// The blob's atime and mtime, unix seconds.
     pub blob_last_accessed: i64,
     pub blob_last_modified: i64,
+}
+
+impl CachedFile {
+    /// The last component of `file_name` (huggingface_hub's `file_name`).
+    pub fn base_name(&self) -> &str {
+        self.file_name.rsplit('/').next().unwrap_or(&self.file_name)
+    }
+
+    pub fn size_on_disk_str(&self) -> String {
+        format_size(self.size_on_disk)
+    }
+}
+
+// ---- cache deletion ----------------------------------------------------------------
+
+/// What a [`CacheOp`] removes (`enum hub_cache_op_kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CacheOpKind {
+    /// The repository's whole folder.
+    Repo,
+    /// `refs/<name>`.
+    Ref,
+    /// `snapshots/<commit>/`: a revision.
+    Snapshot,
+    /// One entry of a snapshot.
+    File,
+    /// `blobs/<etag>`, which no remaining file uses.
+    Blob,
+    /// A partial download, `blobs/<etag>...incomplete`.
+    Partial,
+    /// `.no_exist/<commit>/` of a commit gone.
+    NoExist,
+    /// `trees/<commit>.json` of a commit gone.
+    Tree,
+    /// An empty folder.
+    EmptyDir,
+    /// What an interrupted deletion left in `.locks/`.
+    Trash,
+    /// A kind this crate does not know (a newer library).
+    Unknown(i32),
+}
+
+impl CacheOpKind {
+    #[doc(hidden)]
+    pub fn from_raw(v: i32) -> Self {
+        use CacheOpKind::*;
+        match v {
+            0 => Repo,
+            1 => Ref,
+            2 => Snapshot,
+            3 => File,
+            4 => Blob,
+            5 => Partial,
+            6 => NoExist,
+            7 => Tree,
+            8 => EmptyDir,
+            9 => Trash,
+            n => Unknown(n),
+        }
+    }
+
+    /// The name `hubfetch cache rm --format json` uses ("no_exist").
+    pub fn as_str(&self) -> &'static str {
+        use CacheOpKind::*;
+        match self {
+            Repo => "repo",
+            Ref => "ref",
+            Snapshot => "snapshot",
+            File => "file",
+            Blob => "blob",
+            Partial => "partial",
+            NoExist => "no_exist",
+            Tree => "tree",
+            EmptyDir => "empty_dir",
+            Trash => "trash",
+            Unknown(_) => "?",
+        }
+    }
+}
+
+/// Where a [`CacheOp`] stands (`enum hub_cache_op_state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CacheOpState {
+    /// Not executed (yet).
+    Planned,
+    /// Removed.
+    Done,
+    /// Already absent when its turn came.
+    Gone,
+    /// A download holds its lock: kept (no failure).
+    InUse,
+    /// Changed since the scan: kept (no failure).
+    Changed,
+    /// Could not be removed: see `message`.
+    Failed,
+    /// A state this crate does not know (a newer library).
+    Unknown(i32),
+}
+
+impl CacheOpState {
+    #[doc(hidden)]
+    pub fn from_raw(v: i32) -> Self {
+        use CacheOpState::*;
+        match v {
+            0 => Planned,
+            1 => Done,
+            2 => Gone,
+            3 => InUse,
+            4 => Changed,
+            5 => Failed,
+            n => Unknown(n),
+        }
+    }
+
+    /// The name `hubfetch cache rm --format json` uses ("in_use").
+    pub fn as_str(&self) -> &'static str {
+        use CacheOpState::*;
+        match self {
+            Planned => "planned",
+            Done => "done",
+            Gone => "gone",
+            InUse => "in_use",
+            Changed => "changed",
+            Failed => "failed",
+            Unknown(_) => "?",
+        }
+    }
+}
+
+/// One operation of a [`CachePlan`], copied out of the C plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CacheOp {
+    pub kind: CacheOpKind,
+    pub state: CacheOpState,
+    /// Absolute path it removes.
+    pub path: PathBuf,
+    /// Its repository (None for [`CacheOpKind::Trash`]).
+    pub repo_id: Option<String>,
+    pub repo_type: Option<RepoType>,
+    /// The revision, for `Ref`, `Snapshot`, `File`.
+    pub commit_hash: Option<String>,
+    /// The ref name, file name, blob etag, partial file name or commit
+    /// (`NoExist`, `Tree`) it is about; else None.
+    pub name: Option<String>,
+    /// Space it frees (0: shared, or only links).
+    pub bytes: u64,
+    /// Why it was not done, or None.
+    pub message: Option<String>,
+}
+
+/// Options of [`Client::cache_plan_prune`]: `PruneOptions::new()` removes
+/// only what nothing uses (detached revisions, partial downloads stale
+/// for an hour, unused blobs, leftovers).
+#[derive(Debug, Clone, Default)]
+pub struct PruneOptions {
+    older_than: Option<Duration>,
+    max_size: Option<u64>,
+    partial_age: Option<Duration>,
+    now: Option<i64>,
+}
+
+impl PruneOptions {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Also delete revisions, referenced or not, unused (newest blob
+    /// atime) for this long. Must be at least a second.
+    pub fn older_than(mut self, age: Duration) -> Self {
+        self.older_than = Some(age);
+        self
+    }
+
+    /// Then delete the least recently used revisions until the cache's
+    /// distinct blobs fit in this many bytes (> 0).
+    pub fn max_size(mut self, bytes: u64) -> Self {
+        self.max_size = Some(bytes);
+        self
+    }
+
+    /// A partial download nobody writes is stale after this long (default
+    /// one hour, so a stopped download can still resume); zero: any age.
+    pub fn partial_age(mut self, age: Duration) -> Self {
+        self.partial_age = Some(age);
+        self
+    }
+
+    /// "Now" for the ages, in unix seconds (default: the clock).
+    pub fn now(mut self, unix_seconds: i64) -> Self {
+        self.now = Some(unix_seconds);
+        self
+    }
+
+    fn to_c(&self) -> Result<ffi::PruneRaw> {
+        let secs = |d: Duration| d.as_secs().min(i64::MAX as u64) as i64;
+        let older_than = match self.older_than {
+            None => 0,
+            Some(d) if d.as_secs() >= 1 => secs(d),
+            Some(d) => return Err(Error::invalid(format!("older_than {d:?}: at least 1 s"))),
+        };
+        let max_size = match self.max_size {
+            None => 0,
+            Some(0) => return Err(Error::invalid("max_size 0: at least 1 byte".into())),
+            Some(n) => n,
+        };
+        let partial_age = match self.partial_age {
+            None => 0,
+            Some(d) if d.as_secs() == 0 => -1, // any age
+            Some(d) => secs(d),
+        };
+        Ok(ffi::PruneRaw {
+            older_than,
+            max_size,
+            partial_age,
+            now: self.now.unwrap_or(0),
+        })
+    }
+}
+
+/// A deletion plan of the client's cache, from
+/// [`Client::cache_plan_delete`] or [`Client::cache_plan_prune`]: look at
+/// its [`operations`](Self::operations) and [`bytes`](Self::bytes), then
+/// [`execute`](Self::execute) it, once.
+///
+/// It owns the C plan and the C scan result the plan points into, and
+/// frees the plan, then the scan, when dropped. It keeps the client's C
+/// handle alive (its execution is cancellable with the client's
+/// [`CancelHandle`]), so it may outlive the [`Client`]. `Send`, not `Sync`.
+/// ```compile_fail
+/// fn sync<T: Sync>() {}
+/// sync::<hubfetch::CachePlan>();
+/// ```
+pub struct CachePlan {
+    raw: ffi::RawPlan,
+    ops: Vec<CacheOp>,
+    unmatched: Vec<String>,
+    bytes: u64,
+    freed: u64,
+    executed: bool,
+}
+
+impl CachePlan {
+    fn new(raw: ffi::RawPlan) -> CachePlan {
+        CachePlan {
+            ops: raw.operations(),
+            unmatched: raw.unmatched(),
+            bytes: raw.bytes(),
+            freed: 0,
+            executed: false,
+            raw,
+        }
+    }
+
+    /// Every operation, in execution order: per repository refs, then
+    /// snapshots and files, then blobs and partial downloads, then the
+    /// leftovers. Their states are updated by [`execute`](Self::execute).
+    pub fn operations(&self) -> &[CacheOp] {
+        &self.ops
+    }
+
+    /// Bytes the plan frees if every operation succeeds: each blob once,
+    /// hard links and blobs kept by other revisions not at all
+    /// (huggingface_hub's `expected_freed_size`).
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Bytes freed by [`execute`](Self::execute) (0 before).
+    pub fn freed(&self) -> u64 {
+        self.freed
+    }
+
+    /// Targets of [`Client::cache_plan_delete`] that matched nothing.
+    pub fn unmatched(&self) -> &[String] {
+        &self.unmatched
+    }
+
+    pub fn is_executed(&self) -> bool {
+        self.executed
+    }
+
+    /// Carry the plan out, in order. What cannot go safely (a download
+    /// holds its lock, it changed since the scan) is kept, with state
+    /// `InUse` / `Changed`, and is no error. Fails with [`ErrorKind::Io`]
+    /// when some operation failed (the others were done; see their
+    /// `message`), [`ErrorKind::Cancelled`] when the client's
+    /// [`CancelHandle`] stopped it, [`ErrorKind::InvalidArgument`] when
+    /// executed already, [`ErrorKind::Busy`] while the client runs
+    /// something else. The operations are updated in every case.
+    pub fn execute(&mut self) -> Result<()> {
+        let r = self.raw.execute();
+        if !matches!(&r, Err(e) if e.kind() == ErrorKind::InvalidArgument || e.kind() == ErrorKind::Busy)
+        {
+            self.executed = true;
+        }
+        self.ops = self.raw.operations();
+        self.freed = self.raw.freed();
+        r
+    }
+}
+
+impl fmt::Debug for CachePlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CachePlan")
+            .field("operations", &self.ops)
+            .field("bytes", &self.bytes)
+            .field("freed", &self.freed)
+            .field("unmatched", &self.unmatched)
+            .field("executed", &self.executed)
+            .finish()
+    }
 }
 
 /// Options of one download or lookup; `'a` bounds the progress closure,
@@ -946,6 +1275,30 @@ impl Client {
     /// for a ModelScope client.
     pub fn cache_scan(&self) -> Result<CacheInfo> {
         ffi::cache_scan(&self.raw)
+    }
+
+    /// Scan the client's cache and plan the deletion of `targets`, as
+    /// `hubfetch cache rm` takes them: `ID`, `TYPE:ID` or `TYPE/ID` (a
+    /// repository), `ID@REV` (a revision: commit, unique prefix of 4+ hex
+    /// digits, or ref), `ID@REV:PATH` (one file, PATH as
+    /// [`CachedFile::file_name`]), or a 40-hex commit. A blob goes only when
+    /// no remaining revision uses it; every revision of a repository is
+    /// the whole repository. Targets matching nothing are
+    /// [`CachePlan::unmatched`]; a malformed or ambiguous one is
+    /// [`ErrorKind::InvalidArgument`]. Deletes nothing: see
+    /// [`CachePlan::execute`].
+    pub fn cache_plan_delete(&self, targets: &[&str]) -> Result<CachePlan> {
+        ffi::RawPlan::delete(Arc::clone(&self.raw), targets).map(CachePlan::new)
+    }
+
+    /// Scan the client's cache and plan a prune, as `hubfetch cache prune`:
+    /// detached revisions, stale partial downloads, unused blobs,
+    /// `.no_exist/` and `trees/` entries of commits gone, empty folders,
+    /// leftovers of an interrupted deletion; then, per `opts`, old or
+    /// least recently used revisions. Deletes nothing: see
+    /// [`CachePlan::execute`].
+    pub fn cache_plan_prune(&self, opts: PruneOptions) -> Result<CachePlan> {
+        ffi::RawPlan::prune(Arc::clone(&self.raw), opts.to_c()?).map(CachePlan::new)
     }
 
     /// Start [`download`](Self::download) on a thread of its own. The
