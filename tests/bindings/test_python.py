@@ -890,7 +890,7 @@ class ScanCacheTest(BindingTestCase):
         for needle in ("broken link", ONLY_C, "ghost", "stray.txt"):
             self.assertIn(needle, text)
 
-    def test_empty_missing_and_unsupported(self):
+    def test_empty_missing_and_modelscope(self):
         os.makedirs(self.cache)
         info = hubfetch.scan_cache_dir(self.cache, ignore_env=True)
         self.assertEqual((info.size_on_disk, info.repos, info.warnings),
@@ -904,9 +904,10 @@ class ScanCacheTest(BindingTestCase):
         self.assertIn(missing, str(cm.exception))
         with self.assertRaises(hubfetch.CacheError):  # a file
             hubfetch.scan_cache_dir(os.path.join(SOURCE, "README.md"), ignore_env=True)
-        with self.assertRaises(hubfetch.HfHubError) as cm:
-            hubfetch.scan_cache_dir(self.cache, hub="modelscope", ignore_env=True)
-        self.assertEqual(cm.exception.error_name, "EUNSUPPORTED")
+        # the ModelScope layouts (0.4): a Hugging Face cache holds none
+        self.worked_example()
+        ms = hubfetch.scan_cache_dir(self.cache, hub="modelscope", ignore_env=True)
+        self.assertEqual((ms.repos, ms.size_on_disk), (frozenset(), 0))
         # the environment's cache, as huggingface_hub's default
         env = {"HF_HUB_CACHE": self.cache}
         with unittest.mock.patch.dict(os.environ, env):

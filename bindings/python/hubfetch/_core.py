@@ -782,8 +782,9 @@ def cache_lookup(repo_id, filename=None, *, repo_type="model", revision=None,
 def scan_cache_dir(cache_dir=None, *, hub="huggingface", **client_options):
     """huggingface_hub's scan_cache_dir(): an HFCacheInfo of the cache at
     `cache_dir` (default: HF_HUB_CACHE, else $HF_HOME/hub, else
-    ~/.cache/huggingface/hub). Never uses the network. hub="modelscope" is
-    not supported yet (HfHubError, code EUNSUPPORTED)."""
+    ~/.cache/huggingface/hub). Never uses the network. hub="modelscope"
+    scans ModelScope's cache layouts instead (the default folder then
+    comes from ModelScope's variables)."""
     with _cache_client(cache_dir, hub, client_options) as c:
         return c.scan_cache_dir()
 

@@ -1271,8 +1271,8 @@ impl Client {
     /// What the client's cache holds, as huggingface_hub's `scan_cache_dir`
     /// (see [`CacheInfo`]). Reads only; never the network. Fails with
     /// [`ErrorKind::NotCached`] when the folder does not exist,
-    /// [`ErrorKind::Io`] when it cannot be read, [`ErrorKind::Unsupported`]
-    /// for a ModelScope client.
+    /// [`ErrorKind::Io`] when it cannot be read. A ModelScope client scans
+    /// ModelScope's layouts (libhubfetch 0.4).
     pub fn cache_scan(&self) -> Result<CacheInfo> {
         ffi::cache_scan(&self.raw)
     }
