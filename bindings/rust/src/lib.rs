@@ -21,7 +21,10 @@
 //! values and freed at once. A [`Client`] owns its C client; a [`Job`]
 //! shares it (the C client is freed when both are gone) and owns its
 //! progress closure, so dropping either in any order is safe; dropping a
-//! running job cancels it and waits for its thread.
+//! running job cancels it and waits for its thread. A [`CachePlan`] owns a
+//! C deletion plan with the C scan result it points into (the plan is
+//! freed first) and shares the C client, so it too may outlive the
+//! [`Client`].
 //!
 //! Threads: a [`Client`] is `Send` but not `Sync` (the library serves one
 //! call per client at a time; use one client per thread, or a `Mutex`).
