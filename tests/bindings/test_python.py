@@ -1216,6 +1216,102 @@ class CacheDeleteTest(BindingTestCase):
         self.assertEqual(s.freed_size, 1000 + 700 + 300)
 
 
+class CacheVerifyTest(BindingTestCase):
+    """verify_cache() / Client.verify_cache() (hub_cache_verify) against
+    `hubfetch cache verify --format json` and the bytes on disk."""
+
+    def populate(self):
+        c = self.client()
+        c.snapshot_download(DEMO)
+        c.snapshot_download(DEMO, revision="v1.0")
+        return c
+
+    def cli_json(self, *args):
+        if not os.access(HUBFETCH, os.X_OK):
+            self.skipTest(f"no hubfetch program at {HUBFETCH}")
+        proc = subprocess.run(
+            [HUBFETCH, "cache", "verify", "--format", "json", "--cache-dir", self.cache,
+             *args], capture_output=True, timeout=120,
+            env=native_env(os.environ), stdin=subprocess.DEVNULL)
+        return json.loads(proc.stdout)
+
+    def blob_of(self, commit, path):
+        repo = os.path.join(self.cache, "models--hubfetch--demo-model")
+        return os.path.realpath(os.path.join(repo, "snapshots", commit, path))
+
+    def test_sound_then_corrupt(self):
+        import hashlib
+        c = self.populate()
+        events = []
+        rep = c.verify_cache(progress=events.append, threads=2)
+        self.assertIsInstance(rep, hubfetch.CacheVerification)
+        self.assertTrue(rep.ok)
+        self.assertEqual((rep.items, rep.failures), ((), ()))
+        cli = self.cli_json()
+        self.assertTrue(cli["ok"])
+        for k in ("repos", "revisions", "files", "blobs", "bytes", "failed_files"):
+            self.assertEqual(getattr(rep.summary, k), cli[k], k)
+        self.assertEqual(rep.summary.threads, 2)
+        blobs = os.path.join(self.cache, "models--hubfetch--demo-model", "blobs")
+        self.assertEqual(rep.summary.bytes, sum(
+            os.path.getsize(os.path.join(blobs, b)) for b in os.listdir(blobs)))
+        self.assertTrue(events and events[-1].final, events[-1:])
+        self.assertTrue(all(isinstance(e, hubfetch.Progress) for e in events))
+
+        blob = self.blob_of(DEMO_MAIN, "model.safetensors")
+        with open(blob, "r+b") as f:
+            f.seek(12345)
+            b = f.read(1)
+            f.seek(12345)
+            f.write(bytes([b[0] ^ 0x55]))
+        with open(blob, "rb") as f:
+            actual = hashlib.sha256(f.read()).hexdigest()
+        rep = hubfetch.verify_cache(cache_dir=self.cache, ignore_env=True)
+        self.assertFalse(rep.ok)
+        cli = self.cli_json()
+        self.assertEqual(rep.summary.failed_files, cli["failed_files"])
+        self.assertEqual(sorted(i.commit for i in rep.failures),
+                         sorted([DEMO_MAIN, DEMO_V1]))  # the blob both use
+        for i in rep.failures:
+            self.assertIsInstance(i, hubfetch.VerifyItem)
+            self.assertEqual(
+                (i.status, i.failed, i.repo_id, i.repo_type, i.file, i.path,
+                 i.algorithm, i.expected, i.actual),
+                ("mismatch", True, DEMO, "model", "model.safetensors", Path(blob),
+                 "sha256", os.path.basename(blob), actual))
+            self.assertTrue(i.message)
+        self.assertEqual(
+            sorted((p["commit"], p["status"], p["actual"]) for p in cli["problems"]),
+            sorted((i.commit, i.status, i.actual) for i in rep.items))
+        # a target: only config.json of main, which is sound
+        rep = c.verify_cache(f"{DEMO}@main:config.json")
+        self.assertTrue(rep.ok)
+        self.assertEqual((rep.summary.files, rep.summary.blobs), (1, 1))
+
+    def test_errors_and_cancel(self):
+        c = self.populate()
+        with self.assertRaises(hubfetch.LocalEntryNotFoundError) as cm:
+            c.verify_cache("org/absent")
+        self.assertIn("org/absent", str(cm.exception))
+        with self.assertRaises(hubfetch.InvalidArgumentError):
+            c.verify_cache([f"{DEMO}@"])
+        with self.assertRaises(hubfetch.DownloadCancelled):
+            c.verify_cache(progress=lambda p: True)
+
+        class Boom(Exception):
+            pass
+
+        def boom(p):
+            raise Boom
+        with self.assertRaises(Boom):
+            c.verify_cache(progress=boom)
+        ms = self.client(hub="modelscope")
+        with self.assertRaises(hubfetch.HfHubError) as cm:
+            ms.verify_cache()
+        self.assertEqual(cm.exception.error_name, "EUNSUPPORTED")
+        self.assertTrue(c.verify_cache().ok)  # the client is usable again
+
+
 class AbiTest(unittest.TestCase):
     """The ctypes declarations match include/hubfetch.h: a C program compiled
     against the header reports every offset, size, version and error code."""
@@ -1262,6 +1358,14 @@ class AbiTest(unittest.TestCase):
         self.assertEqual(self.c["HUB_CACHE_PRUNE_OPTIONS_VERSION"],
                          _lib.CACHE_PRUNE_OPTIONS_VERSION)
         self.assertEqual(self.c["HUB_CACHE_SCAN_NO_FILES"], _lib.CACHE_SCAN_NO_FILES)
+        self.assertEqual(self.c["HUB_CACHE_VERIFY_OPTIONS_VERSION"],
+                         _lib.CACHE_VERIFY_OPTIONS_VERSION)
+        self.assertEqual(self.c["HUB_CACHE_VERIFY_REMOTE"], _lib.CACHE_VERIFY_REMOTE)
+        self.assertEqual(self.c["HUB_CACHE_VERIFY_FAIL_ON_MISSING"],
+                         _lib.CACHE_VERIFY_FAIL_ON_MISSING)
+        self.assertEqual({k: v for k, v in self.c.items() if k.startswith("HUB_VERIFY_")},
+                         {f"HUB_VERIFY_{n.upper()}": v
+                          for v, n in _lib.VERIFY_STATUSES.items()})
         self.assertEqual({k: v for k, v in self.c.items() if k.startswith("HUB_CACHE_OP_")},
                          {**{f"HUB_CACHE_OP_{n.upper()}": i
                              for i, n in enumerate(_lib.CACHE_OP_KINDS)},
@@ -1290,7 +1394,7 @@ class AbiTest(unittest.TestCase):
 
 
 ENUMS = ("hub_phase", "hub_repo_type", "hub_file_status", "hub_kind",
-         "hub_cache_op_kind", "hub_cache_op_state")
+         "hub_cache_op_kind", "hub_cache_op_state", "hub_verify_status")
 
 
 def abi_program():
@@ -1312,10 +1416,14 @@ def abi_program():
     for const in ("HUB_PROGRESS_VERSION", "HUB_CLIENT_OPTIONS_VERSION",
                   "HUB_DOWNLOAD_OPTIONS_VERSION", "HUB_CACHE_SCAN_OPTIONS_VERSION",
                   "HUB_CACHE_PRUNE_OPTIONS_VERSION", "HUB_CACHE_SCAN_NO_FILES",
+                  "HUB_CACHE_VERIFY_OPTIONS_VERSION", "HUB_CACHE_VERIFY_REMOTE",
+                  "HUB_CACHE_VERIFY_FAIL_ON_MISSING",
                   "HUB_AUTO", "HUB_CLIENT_IGNORE_ENV", "HUB_VERSION_NUM"):
         emit(const, const)
     for name in _lib.CACHE_OP_KINDS + _lib.CACHE_OP_STATES:
         emit(f"HUB_CACHE_OP_{name.upper()}", f"HUB_CACHE_OP_{name.upper()}")
+    for name in _lib.VERIFY_STATUSES.values():
+        emit(f"HUB_VERIFY_{name.upper()}", f"HUB_VERIFY_{name.upper()}")
     for e in Phase:
         emit(f"HUB_PHASE_{e.name}", f"HUB_PHASE_{e.name}")
     for e in FileStatus:

@@ -12,16 +12,17 @@ else the repository's build/ directory. Names, arguments and exceptions
 follow huggingface_hub; see Client for the settings shared by many calls
 and Job for downloads in the background; scan_cache_dir() lists what the
 cache holds (HFCacheInfo.delete_revisions() plans deletions, as
-huggingface_hub's), delete_cache_targets() and prune_cache() are
-`hubfetch cache rm` and `hubfetch cache prune`.
+huggingface_hub's), delete_cache_targets(), prune_cache() and
+verify_cache() are `hubfetch cache rm`, `prune` and `verify`.
 """
 
 from ._cache import (CachedFileInfo, CachedRepoInfo, CachedRevisionInfo, CacheOperation,
-                     DeleteCacheStrategy, HFCacheInfo)
+                     CacheVerification, DeleteCacheStrategy, HFCacheInfo, VerifyItem,
+                     VerifySummary)
 from ._core import (Client, FileInfo, FileStatus, Job, LogLevel, Phase, Progress,
                     Result, cache_lookup, delete_cache_targets, hf_hub_download,
                     library_version, prune_cache, scan_cache_dir, snapshot_download,
-                    try_to_load_from_cache)
+                    try_to_load_from_cache, verify_cache)
 from .errors import (CacheError, CacheNotFound, ChecksumError, ClientBusyError,
                      CorruptedCacheException, DownloadCancelled, EntryNotFoundError,
                      GatedRepoError, HfHubError, HfHubHTTPError, HubfetchError,
@@ -36,6 +37,7 @@ __all__ = [
     "try_to_load_from_cache", "library_version", "scan_cache_dir",
     "HFCacheInfo", "CachedRepoInfo", "CachedRevisionInfo", "CachedFileInfo",
     "delete_cache_targets", "prune_cache", "DeleteCacheStrategy", "CacheOperation",
+    "verify_cache", "CacheVerification", "VerifyItem", "VerifySummary",
     "HfHubError", "HubfetchError", "HfHubHTTPError", "RepositoryNotFoundError",
     "GatedRepoError", "RevisionNotFoundError", "EntryNotFoundError",
     "LocalEntryNotFoundError", "NetworkError", "ChecksumError",

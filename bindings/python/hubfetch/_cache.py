@@ -614,3 +614,93 @@ def take_cache_info(lib, ptr) -> HFCacheInfo:
         raise
     return HFCacheInfo(size_on_disk=size, repos=frozenset(repos), warnings=warnings,
                        cache_dir=cache_dir, _scan=_Scan(lib, ptr))
+
+
+# -- verification ---------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class VerifyItem:
+    """One finding of verify_cache(): a file, or a defect of a repository.
+
+    status: "mismatch" (the content does not hash to its name), "unreadable",
+        "broken" (resolves to no blob, or out of the cache), "defect" (another
+        problem of the repository: ref to a missing snapshot...), with
+        remote=True "missing" (on the hub, not here), "extra" (here, not on
+        the hub), "remote_differs"; "unverifiable" (nothing to check against:
+        no failure).
+    failed: whether it counts as a failure under the options of the call.
+    repo_id (None for a local dir without one), repo_type, commit, file
+    (path in the repository; None for a defect), path (on disk; the blob
+    for a mismatch), algorithm ("sha256", "git-sha1"), expected and actual
+    (lowercase hex digests), message (one line).
+    """
+    status: str
+    failed: bool
+    repo_id: str | None
+    repo_type: str
+    commit: str | None
+    file: str | None
+    path: Path | None
+    algorithm: str | None
+    expected: str | None
+    actual: str | None
+    message: str
+
+
+@dataclasses.dataclass(frozen=True)
+class VerifySummary:
+    """The totals of verify_cache(): repositories and revisions selected,
+    snapshot files checked (each revision's counted), distinct blobs and
+    bytes hashed (each once), failed files, unverifiable ones, with
+    remote=True missing and extra ones, other defects; wall time (seconds)
+    and hashing threads."""
+    repos: int
+    revisions: int
+    files: int
+    blobs: int
+    bytes: int
+    failed_files: int
+    unverifiable: int
+    missing: int
+    extra: int
+    defects: int
+    seconds: float
+    threads: int
+
+
+@dataclasses.dataclass(frozen=True)
+class CacheVerification:
+    """What verify_cache() found. `ok`: no finding is a failure (the
+    library returned HUB_OK rather than HUB_ECHECKSUM). `items`: failures
+    first (repository, revision, file order), then missing and unverifiable
+    files. `failures`: the failed ones only."""
+    ok: bool
+    summary: VerifySummary
+    items: tuple
+
+    @property
+    def failures(self) -> tuple:
+        return tuple(i for i in self.items if i.failed)
+
+
+def take_verify_result(lib, ptr, ok) -> CacheVerification:
+    """Copy a hub_cache_verify_result and free it."""
+    try:
+        sm = lib.hub_cache_verify_result_summary(ptr).contents
+        summary = VerifySummary(**{name: getattr(sm, name) for name, _ in sm._fields_})
+        items = []
+        for i in range(lib.hub_cache_verify_result_count(ptr)):
+            it_p = lib.hub_cache_verify_result_item(ptr, i)
+            it = it_p.contents
+            items.append(VerifyItem(
+                status=_lib.VERIFY_STATUSES.get(it.status, it.status),
+                failed=bool(lib.hub_cache_verify_item_failed(ptr, it_p)),
+                repo_id=_opt(it.repo_id),
+                repo_type=REPO_TYPE_NAMES.get(it.repo_type, it.repo_type),
+                commit=_opt(it.commit), file=_opt(it.file),
+                path=None if it.path is None else _p(it.path),
+                algorithm=_opt(it.algorithm), expected=_opt(it.expected),
+                actual=_opt(it.actual), message=_opt(it.message) or ""))
+        return CacheVerification(ok=ok, summary=summary, items=tuple(items))
+    finally:
+        lib.hub_cache_verify_result_free(ptr)

@@ -546,6 +546,63 @@ class Client:
             strategy.execute(client=self)
         return strategy
 
+    def verify_cache(self, targets=None, *, remote=False, fail_on_missing=False,
+                     local_dir=None, repo_id=None, repo_type=None, revision=None,
+                     threads=None, progress=None):
+        """`hubfetch cache verify` (hub_cache_verify): does every selected
+        file still hold what its name says? Each distinct blob is hashed
+        once (sha256 or git sha1, by its name) on `threads` threads (default:
+        one per CPU). targets: as delete_cache_targets() takes them (None:
+        the whole cache); local_dir: verify that folder instead, against its
+        download metadata. remote=True also compares each revision with the
+        hub's listing (missing, extra, differing files; fail_on_missing=True
+        makes missing ones failures); repo_id / repo_type / revision name
+        what a local dir is compared with. progress: a callable(Progress)
+        on this thread, a true return cancels (DownloadCancelled); Ctrl-C
+        and cancel() stop it too.
+
+        Returns a CacheVerification (ok, summary, items) whether or not
+        something failed (a failure is a finding, not an exception); raises
+        LocalEntryNotFoundError when there is no cache folder or a target
+        matches nothing, InvalidArgumentError for a malformed target,
+        HfHubError (EUNSUPPORTED) on a ModelScope client."""
+        if isinstance(targets, (str, bytes, os.PathLike)):
+            targets = [targets]
+        if repo_type not in _REPO_TYPES:
+            raise ValueError(f"repo_type must be one of model, dataset, space: {repo_type!r}")
+        o = _lib.hub_cache_verify_options()
+        if lib.hub_cache_verify_options_init(ctypes.byref(o),
+                                             _lib.CACHE_VERIFY_OPTIONS_VERSION):
+            raise _last_error()
+        o.flags = ((_lib.CACHE_VERIFY_REMOTE if remote else 0)
+                   | (_lib.CACHE_VERIFY_FAIL_ON_MISSING if fail_on_missing else 0))
+        arr, n = _str_array(targets)
+        if n:
+            o.targets, o.target_count = arr, n
+        o.local_dir = _fs(local_dir)
+        o.repo_id = _utf8(repo_id)
+        o.repo_type = _REPO_TYPES[repo_type]
+        o.revision = _utf8(revision)
+        o.threads = int(threads or 0)
+        bridge = _ProgressBridge(progress)
+        if progress is not None:
+            o.progress_cb = bridge.c_func
+        out = ctypes.c_void_p()
+        with self._lock, _SigintToCancel(bridge):
+            rc = lib.hub_cache_verify(ctypes.byref(out), self._handle(), ctypes.byref(o))
+            error = _last_error() if rc not in (E.OK, E.ECHECKSUM) else None
+        value = (_cache.take_verify_result(lib, out, rc == E.OK)
+                 if rc in (E.OK, E.ECHECKSUM) and out else None)
+        if bridge.error is not None or bridge.interrupted:
+            try:
+                if error is not None:
+                    raise error
+            finally:
+                bridge.reraise()
+        if error is not None:
+            raise error
+        return value
+
     def prune_cache(self, *, older_than=None, max_size=None, partial_age=None,
                     dry_run=False):
         """`hubfetch cache prune` on the client's cache: scan, plan (see
@@ -820,6 +877,25 @@ def prune_cache(cache_dir=None, *, older_than=None, max_size=None,
                              partial_age=partial_age, dry_run=dry_run)
 
 
+def verify_cache(targets=None, cache_dir=None, *, remote=False, fail_on_missing=False,
+                 local_dir=None, repo_id=None, repo_type=None, revision=None,
+                 threads=None, progress=None, endpoint=None, token=None,
+                 **client_options):
+    """`hubfetch cache verify`: Client.verify_cache() with a temporary client
+    on the cache at `cache_dir` (default as scan_cache_dir()). Only
+    remote=True uses the network (endpoint, token, ... as Client takes
+    them). Returns a CacheVerification."""
+    if cache_dir is not None:
+        cache_dir = os.path.expanduser(os.fspath(cache_dir))
+    if not remote:
+        token = False
+    with _client(endpoint, token, cache_dir, client_options) as c:
+        return c.verify_cache(targets, remote=remote, fail_on_missing=fail_on_missing,
+                              local_dir=local_dir, repo_id=repo_id,
+                              repo_type=repo_type, revision=revision,
+                              threads=threads, progress=progress)
+
+
 def try_to_load_from_cache(repo_id, filename, cache_dir=None, revision=None,
                            repo_type=None, **client_options):
     """The cached path of `filename`, or None; never uses the network."""
@@ -831,4 +907,5 @@ def try_to_load_from_cache(repo_id, filename, cache_dir=None, revision=None,
 __all__ = ["Client", "Job", "Progress", "Phase", "FileStatus", "FileInfo",
            "Result", "LogLevel", "hf_hub_download", "snapshot_download",
            "cache_lookup", "try_to_load_from_cache", "scan_cache_dir",
-           "delete_cache_targets", "prune_cache", "library_version", "HfHubError"]
+           "delete_cache_targets", "prune_cache", "verify_cache", "library_version",
+           "HfHubError"]
