@@ -29,8 +29,9 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, Once};
 
 use crate::{
-    CacheInfo, CacheOp, CacheOpKind, CacheOpState, CachedFile, CachedRepo, CachedRevision,
-    DownloadResult, Error, FileInfo, FileStatus, LogLevel, Phase, Progress, RepoType,
+    CacheInfo, CacheOp, CacheOpKind, CacheOpState, CacheVerification, CachedFile, CachedRepo,
+    CachedRevision, DownloadResult, Error, FileInfo, FileStatus, LogLevel, Phase, Progress,
+    RepoType, VerifyItem, VerifyStatus, VerifySummary,
 };
 
 // ---- the header, as is --------------------------------------------------------
@@ -41,6 +42,9 @@ pub const HUB_DOWNLOAD_OPTIONS_VERSION: c_uint = 2;
 pub const HUB_CACHE_SCAN_OPTIONS_VERSION: c_uint = 1;
 pub const HUB_CACHE_PRUNE_OPTIONS_VERSION: c_uint = 1;
 pub const HUB_CACHE_SCAN_NO_FILES: c_uint = 1;
+pub const HUB_CACHE_VERIFY_OPTIONS_VERSION: c_uint = 1;
+pub const HUB_CACHE_VERIFY_REMOTE: c_uint = 1;
+pub const HUB_CACHE_VERIFY_FAIL_ON_MISSING: c_uint = 2;
 pub const HUB_AUTO: c_int = -1;
 pub const HUB_CLIENT_IGNORE_ENV: c_uint = 0x1;
 /// The oldest library (HUB_VERSION_NUM) this crate can drive: 0.4.0, the
@@ -218,6 +222,51 @@ pub struct hub_cache_prune_options {
     pub now: i64,
 }
 
+#[repr(C)]
+pub struct hub_cache_verify_item {
+    pub status: hub_enum,    // enum hub_verify_status
+    pub repo_type: hub_enum, // enum hub_repo_type
+    pub repo_id: *const c_char,
+    pub commit: *const c_char,
+    pub file: *const c_char,
+    pub path: *const c_char,
+    pub algorithm: *const c_char,
+    pub expected: *const c_char,
+    pub actual: *const c_char,
+    pub message: *const c_char,
+}
+
+#[repr(C)]
+pub struct hub_cache_verify_summary {
+    pub repos: usize,
+    pub revisions: usize,
+    pub files: u64,
+    pub blobs: u64,
+    pub bytes: u64,
+    pub failed_files: u64,
+    pub unverifiable: u64,
+    pub missing: u64,
+    pub extra: u64,
+    pub defects: u64,
+    pub seconds: f64,
+    pub threads: c_int,
+}
+
+#[repr(C)]
+pub struct hub_cache_verify_options {
+    pub version: c_uint,
+    pub flags: c_uint,
+    pub targets: *const *const c_char,
+    pub target_count: usize,
+    pub local_dir: *const c_char,
+    pub repo_id: *const c_char,
+    pub repo_type: hub_enum,
+    pub revision: *const c_char,
+    pub threads: c_int,
+    pub progress_cb: hub_progress_cb,
+    pub progress_payload: *mut c_void,
+}
+
 /// Opaque handles.
 #[repr(C)]
 pub struct hub_client {
@@ -237,6 +286,10 @@ pub struct hub_cache_info {
 }
 #[repr(C)]
 pub struct hub_cache_plan {
+    _private: [u8; 0],
+}
+#[repr(C)]
+pub struct hub_cache_verify_result {
     _private: [u8; 0],
 }
 
@@ -339,11 +392,35 @@ extern "C" {
     pub fn hub_cache_plan_unmatched(plan: *const hub_cache_plan, index: usize) -> *const c_char;
     pub fn hub_cache_execute(plan: *mut hub_cache_plan, client: *mut hub_client) -> c_int;
     pub fn hub_cache_plan_free(plan: *mut hub_cache_plan);
+
+    pub fn hub_cache_verify(
+        out: *mut *mut hub_cache_verify_result,
+        client: *mut hub_client,
+        opts: *const hub_cache_verify_options,
+    ) -> c_int;
+    pub fn hub_cache_verify_options_init(
+        opts: *mut hub_cache_verify_options,
+        version: c_uint,
+    ) -> c_int;
+    pub fn hub_cache_verify_result_summary(
+        result: *const hub_cache_verify_result,
+    ) -> *const hub_cache_verify_summary;
+    pub fn hub_cache_verify_result_count(result: *const hub_cache_verify_result) -> usize;
+    pub fn hub_cache_verify_result_item(
+        result: *const hub_cache_verify_result,
+        index: usize,
+    ) -> *const hub_cache_verify_item;
+    pub fn hub_cache_verify_item_failed(
+        result: *const hub_cache_verify_result,
+        item: *const hub_cache_verify_item,
+    ) -> c_int;
+    pub fn hub_cache_verify_result_free(result: *mut hub_cache_verify_result);
 }
 
 pub const HUB_OK: c_int = 0;
 pub const HUB_ENOTCACHED: c_int = -11;
 pub const HUB_ETIMEOUT: c_int = -14;
+pub const HUB_ECHECKSUM: c_int = -19;
 
 // ---- crate-private safe wrappers ------------------------------------------------
 
@@ -1086,6 +1163,122 @@ impl RawPlan {
             return Err(last_error());
         }
         Ok(())
+    }
+}
+
+/// Verification options converted to C; borrowed by the library for one call.
+pub(crate) struct VerifyRaw {
+    pub flags: c_uint,
+    pub targets: CStrList,
+    pub local_dir: Option<CString>,
+    pub repo_id: Option<CString>,
+    pub repo_type: c_int,
+    pub revision: Option<CString>,
+    pub threads: c_int,
+}
+
+/// Frees a verification result when dropped.
+struct VerifyGuard(*mut hub_cache_verify_result);
+
+impl Drop for VerifyGuard {
+    fn drop(&mut self) {
+        // SAFETY: the result hub_cache_verify gave us (or NULL); freed once.
+        unsafe { hub_cache_verify_result_free(self.0) }
+    }
+}
+
+/// `hub_cache_verify`, blocking; the progress closure runs on this thread
+/// and its panic is resumed here. ECHECKSUM (something failed) is a
+/// result with `ok` false, not an error.
+pub(crate) fn cache_verify(
+    client: &RawClient,
+    v: &VerifyRaw,
+    progress: Option<&mut ProgressFn>,
+) -> Result<CacheVerification, Error> {
+    // SAFETY: zeroed is valid for the struct (integers, nullable pointers,
+    // an Option of a function pointer).
+    let mut o: hub_cache_verify_options = unsafe { std::mem::zeroed() };
+    // SAFETY: o is a live, properly sized struct.
+    if unsafe { hub_cache_verify_options_init(&mut o, HUB_CACHE_VERIFY_OPTIONS_VERSION) } != HUB_OK
+    {
+        return Err(last_error());
+    }
+    let mut state = progress.map(|f| ProgressState { f, panic: None });
+    if let Some(s) = &mut state {
+        o.progress_cb = Some(progress_trampoline);
+        o.progress_payload = s as *mut ProgressState as *mut c_void;
+    }
+    o.flags = v.flags;
+    let (p, n) = v.targets.raw();
+    o.targets = p;
+    o.target_count = n;
+    o.local_dir = ptr_or_null(&v.local_dir);
+    o.repo_id = ptr_or_null(&v.repo_id);
+    o.repo_type = v.repo_type;
+    o.revision = ptr_or_null(&v.revision);
+    o.threads = v.threads;
+    let mut out = ptr::null_mut();
+    // SAFETY: o and what it points to (v, state) outlive the call; the
+    // callback runs on this thread only.
+    let rc = unsafe { hub_cache_verify(&mut out, client.ptr, &o) };
+    let error = if rc == HUB_OK || rc == HUB_ECHECKSUM {
+        None
+    } else {
+        Some(last_error())
+    };
+    let result = VerifyGuard(out);
+    if let Some(panic) = state.and_then(|s| s.panic) {
+        std::panic::resume_unwind(panic);
+    }
+    if let Some(e) = error {
+        return Err(e);
+    }
+    if result.0.is_null() {
+        return Err(Error::new(-1, 0, "libhubfetch returned no result".into()));
+    }
+    // SAFETY: a live result, copied before the guard frees it.
+    unsafe {
+        let r = result.0;
+        let sm = &*hub_cache_verify_result_summary(r);
+        let summary = VerifySummary {
+            repos: sm.repos as u64,
+            revisions: sm.revisions as u64,
+            files: sm.files,
+            blobs: sm.blobs,
+            bytes: sm.bytes,
+            failed_files: sm.failed_files,
+            unverifiable: sm.unverifiable,
+            missing: sm.missing,
+            extra: sm.extra,
+            defects: sm.defects,
+            seconds: sm.seconds,
+            threads: sm.threads.max(0) as u32,
+        };
+        let items = (0..hub_cache_verify_result_count(r))
+            .map(|k| hub_cache_verify_result_item(r, k))
+            .filter(|p| !p.is_null())
+            .map(|p| {
+                let it = &*p;
+                VerifyItem {
+                    status: VerifyStatus::from_raw(it.status),
+                    failed: hub_cache_verify_item_failed(r, p) != 0,
+                    repo_id: opt_owned(it.repo_id),
+                    repo_type: RepoType::from_raw(it.repo_type).unwrap_or_default(),
+                    commit: opt_owned(it.commit),
+                    file: opt_owned(it.file),
+                    path: text(it.path).map(to_path),
+                    algorithm: opt_owned(it.algorithm),
+                    expected: opt_owned(it.expected),
+                    actual: opt_owned(it.actual),
+                    message: owned(it.message),
+                }
+            })
+            .collect();
+        Ok(CacheVerification {
+            ok: rc == HUB_OK,
+            summary,
+            items,
+        })
     }
 }
 

@@ -1029,6 +1029,255 @@ impl fmt::Debug for CachePlan {
     }
 }
 
+// ---- cache verification ----------------------------------------------------------
+
+/// What a [`VerifyItem`] reports (`enum hub_verify_status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum VerifyStatus {
+    /// The content does not hash to its expected digest.
+    Mismatch,
+    /// The content could not be read.
+    Unreadable,
+    /// A snapshot entry resolving to no blob (broken link, link out of
+    /// the cache, not a file).
+    Broken,
+    /// Another defect of the repository (ref to a missing snapshot...).
+    Defect,
+    /// Remote: on the hub at that commit, absent here.
+    Missing,
+    /// Remote: here, not on the hub at that commit.
+    Extra,
+    /// Remote: the hub lists another digest.
+    RemoteDiffers,
+    /// Nothing to check the file against: not verified, no failure.
+    Unverifiable,
+    /// A status this crate does not know (a newer library).
+    Unknown(i32),
+}
+
+impl VerifyStatus {
+    #[doc(hidden)]
+    pub fn from_raw(v: i32) -> Self {
+        use VerifyStatus::*;
+        match v {
+            1 => Mismatch,
+            2 => Unreadable,
+            3 => Broken,
+            4 => Defect,
+            5 => Missing,
+            6 => Extra,
+            7 => RemoteDiffers,
+            8 => Unverifiable,
+            n => Unknown(n),
+        }
+    }
+
+    /// The name `hubfetch cache verify --format json` uses.
+    pub fn as_str(&self) -> &'static str {
+        use VerifyStatus::*;
+        match self {
+            Mismatch => "mismatch",
+            Unreadable => "unreadable",
+            Broken => "broken",
+            Defect => "defect",
+            Missing => "missing",
+            Extra => "extra",
+            RemoteDiffers => "remote_differs",
+            Unverifiable => "unverifiable",
+            Unknown(_) => "unknown",
+        }
+    }
+}
+
+/// One finding of [`Client::cache_verify`]: a file, or a defect of a
+/// repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifyItem {
+    pub status: VerifyStatus,
+    /// Whether it counts as a failure under the options of the call.
+    pub failed: bool,
+    /// None for a local dir with no repository named.
+    pub repo_id: Option<String>,
+    pub repo_type: RepoType,
+    pub commit: Option<String>,
+    /// Path in the repository; None for a defect of the repository.
+    pub file: Option<String>,
+    /// Path on disk (the blob for a mismatch).
+    pub path: Option<PathBuf>,
+    /// "sha256" or "git-sha1".
+    pub algorithm: Option<String>,
+    /// Lowercase hex digests.
+    pub expected: Option<String>,
+    pub actual: Option<String>,
+    /// One line saying what is wrong.
+    pub message: String,
+}
+
+/// The totals of [`Client::cache_verify`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct VerifySummary {
+    pub repos: u64,
+    pub revisions: u64,
+    /// Snapshot files checked, each revision's counted.
+    pub files: u64,
+    /// Distinct contents hashed, each once, and their bytes.
+    pub blobs: u64,
+    pub bytes: u64,
+    pub failed_files: u64,
+    pub unverifiable: u64,
+    pub missing: u64,
+    pub extra: u64,
+    pub defects: u64,
+    /// Wall time.
+    pub seconds: f64,
+    /// Hashing threads used.
+    pub threads: u32,
+}
+
+/// What [`Client::cache_verify`] found. `ok`: nothing failed.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct CacheVerification {
+    pub ok: bool,
+    pub summary: VerifySummary,
+    /// Failures first (repository, revision, file order), then missing
+    /// and unverifiable files.
+    pub items: Vec<VerifyItem>,
+}
+
+impl CacheVerification {
+    /// The findings that are failures.
+    pub fn failures(&self) -> impl Iterator<Item = &VerifyItem> {
+        self.items.iter().filter(|i| i.failed)
+    }
+}
+
+/// Options of [`Client::cache_verify`]; `VerifyOptions::new()` verifies
+/// the whole cache, offline, on one thread per CPU.
+#[derive(Default)]
+pub struct VerifyOptions<'a> {
+    targets: Vec<String>,
+    remote: bool,
+    fail_on_missing: bool,
+    local_dir: Option<PathBuf>,
+    repo_id: Option<String>,
+    repo_type: RepoType,
+    revision: Option<String>,
+    threads: u32,
+    progress: Option<RefCell<Box<ffi::ProgressFn<'a>>>>,
+}
+
+impl<'a> VerifyOptions<'a> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// What to verify, as [`Client::cache_plan_delete`] takes targets.
+    pub fn targets<I, S>(mut self, targets: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.targets = targets.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Also compare each revision with the hub's listing of its commit
+    /// (uses the network: the client must not be offline).
+    pub fn remote(mut self, yes: bool) -> Self {
+        self.remote = yes;
+        self
+    }
+
+    /// With `remote`: files missing here fail.
+    pub fn fail_on_missing(mut self, yes: bool) -> Self {
+        self.fail_on_missing = yes;
+        self
+    }
+
+    /// Verify this local dir (against its download metadata) instead of
+    /// the cache; targets are then ignored.
+    pub fn local_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.local_dir = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// Local dir with `remote`: the repository to compare with ...
+    pub fn repo_id(mut self, id: &str) -> Self {
+        self.repo_id = Some(id.to_owned());
+        self
+    }
+
+    pub fn repo_type(mut self, t: RepoType) -> Self {
+        self.repo_type = t;
+        self
+    }
+
+    /// ... and its revision (default: the commit the metadata records).
+    pub fn revision(mut self, rev: &str) -> Self {
+        self.revision = Some(rev.to_owned());
+        self
+    }
+
+    /// Hashing threads (0: one per CPU).
+    pub fn threads(mut self, n: u32) -> Self {
+        self.threads = n;
+        self
+    }
+
+    /// Called on the calling thread about 10 times a second while hashing
+    /// (phase `Verify`; `file_count`/`files_done` count distinct contents)
+    /// and once at the end. Return true to cancel ([`ErrorKind::Cancelled`]).
+    pub fn progress<F>(mut self, f: F) -> Self
+    where
+        F: FnMut(&Progress<'_>) -> bool + Send + 'a,
+    {
+        self.progress = Some(RefCell::new(Box::new(f)));
+        self
+    }
+
+    fn to_c(&self) -> Result<ffi::VerifyRaw> {
+        let targets = self
+            .targets
+            .iter()
+            .map(|t| ffi::cstring("target", t.clone().into_bytes()))
+            .collect::<Result<_>>()?;
+        let opt = |what: &str, v: &Option<String>| -> Result<Option<CString>> {
+            v.as_ref()
+                .map(|s| ffi::cstring(what, s.clone().into_bytes()))
+                .transpose()
+        };
+        Ok(ffi::VerifyRaw {
+            flags: if self.remote {
+                ffi::HUB_CACHE_VERIFY_REMOTE
+            } else {
+                0
+            } | if self.fail_on_missing {
+                ffi::HUB_CACHE_VERIFY_FAIL_ON_MISSING
+            } else {
+                0
+            },
+            targets: ffi::CStrList::new(targets),
+            local_dir: self
+                .local_dir
+                .as_ref()
+                .map(|d| ffi::cstring("local_dir", ffi::path_bytes(d)))
+                .transpose()?,
+            repo_id: opt("repo_id", &self.repo_id)?,
+            repo_type: match self.repo_type {
+                RepoType::Model => 0,
+                RepoType::Dataset => 1,
+                RepoType::Space => 2,
+            },
+            revision: opt("revision", &self.revision)?,
+            threads: self.threads.min(i32::MAX as u32) as i32,
+        })
+    }
+}
+
 /// Options of one download or lookup; `'a` bounds the progress closure,
 /// which may borrow from the caller's stack. `DownloadOptions::new()` is
 /// "main", a model, everything.
@@ -1278,6 +1527,27 @@ impl Client {
     /// ModelScope's layouts (libhubfetch 0.4).
     pub fn cache_scan(&self) -> Result<CacheInfo> {
         ffi::cache_scan(&self.raw)
+    }
+
+    /// Verify the client's cache (or a local dir), as `hubfetch cache
+    /// verify`: every selected snapshot file must resolve to a blob whose
+    /// content hashes to the blob's name (sha256, or git's sha1); each
+    /// distinct blob is hashed once, on several threads. A failure is a
+    /// finding (`ok` false), not an error; errors are
+    /// [`ErrorKind::NotCached`] (no cache folder, a target matching
+    /// nothing), [`ErrorKind::InvalidArgument`], [`ErrorKind::Cancelled`]
+    /// (the progress closure or the [`CancelHandle`]),
+    /// [`ErrorKind::Unsupported`] (a ModelScope client), and with `remote`
+    /// those of the hub's listing. Offline unless `remote`.
+    pub fn cache_verify(&self, opts: &VerifyOptions) -> Result<CacheVerification> {
+        let c = opts.to_c()?;
+        match &opts.progress {
+            Some(cell) => match cell.try_borrow_mut() {
+                Ok(mut g) => ffi::cache_verify(&self.raw, &c, Some(&mut **g)),
+                Err(_) => ffi::cache_verify(&self.raw, &c, None),
+            },
+            None => ffi::cache_verify(&self.raw, &c, None),
+        }
     }
 
     /// Scan the client's cache and plan the deletion of `targets`, as

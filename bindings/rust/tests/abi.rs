@@ -10,7 +10,7 @@ use std::mem::{size_of, MaybeUninit};
 use std::process::Command;
 
 use hubfetch::ffi::*;
-use hubfetch::{CacheOpKind, CacheOpState, ErrorKind};
+use hubfetch::{CacheOpKind, CacheOpState, ErrorKind, VerifyStatus};
 
 /// offsetof without core::mem::offset_of! (Rust 1.77): Debian's rustc is 1.63.
 macro_rules! offset {
@@ -151,6 +151,45 @@ fn rust_layouts() -> Vec<Layout> {
             bytes,
             message,
         }),
+        layout!(hub_cache_verify_item {
+            status,
+            repo_type,
+            repo_id,
+            commit,
+            file,
+            path,
+            algorithm,
+            expected,
+            actual,
+            message,
+        }),
+        layout!(hub_cache_verify_summary {
+            repos,
+            revisions,
+            files,
+            blobs,
+            bytes,
+            failed_files,
+            unverifiable,
+            missing,
+            extra,
+            defects,
+            seconds,
+            threads,
+        }),
+        layout!(hub_cache_verify_options {
+            version,
+            flags,
+            targets,
+            target_count,
+            local_dir,
+            repo_id,
+            repo_type,
+            revision,
+            threads,
+            progress_cb,
+            progress_payload,
+        }),
         layout!(hub_cache_prune_options {
             version,
             flags,
@@ -181,6 +220,16 @@ const CONSTANTS: &[(&str, i64)] = &[
         HUB_CACHE_PRUNE_OPTIONS_VERSION as i64,
     ),
     ("HUB_CACHE_SCAN_NO_FILES", HUB_CACHE_SCAN_NO_FILES as i64),
+    (
+        "HUB_CACHE_VERIFY_OPTIONS_VERSION",
+        HUB_CACHE_VERIFY_OPTIONS_VERSION as i64,
+    ),
+    ("HUB_CACHE_VERIFY_REMOTE", HUB_CACHE_VERIFY_REMOTE as i64),
+    (
+        "HUB_CACHE_VERIFY_FAIL_ON_MISSING",
+        HUB_CACHE_VERIFY_FAIL_ON_MISSING as i64,
+    ),
+    ("sizeof(hub_verify_status)", size_of::<hub_enum>() as i64),
     ("HUB_AUTO", HUB_AUTO as i64),
     ("HUB_CLIENT_IGNORE_ENV", HUB_CLIENT_IGNORE_ENV as i64),
     ("sizeof(hub_phase)", size_of::<hub_enum>() as i64),
@@ -218,6 +267,17 @@ const OP_STATES: &[(&str, CacheOpState)] = &[
     ("HUB_CACHE_OP_FAILED", CacheOpState::Failed),
 ];
 
+const VERIFY_STATUSES: &[(&str, VerifyStatus)] = &[
+    ("HUB_VERIFY_MISMATCH", VerifyStatus::Mismatch),
+    ("HUB_VERIFY_UNREADABLE", VerifyStatus::Unreadable),
+    ("HUB_VERIFY_BROKEN", VerifyStatus::Broken),
+    ("HUB_VERIFY_DEFECT", VerifyStatus::Defect),
+    ("HUB_VERIFY_MISSING", VerifyStatus::Missing),
+    ("HUB_VERIFY_EXTRA", VerifyStatus::Extra),
+    ("HUB_VERIFY_REMOTE_DIFFERS", VerifyStatus::RemoteDiffers),
+    ("HUB_VERIFY_UNVERIFIABLE", VerifyStatus::Unverifiable),
+];
+
 /// Compile and run the C side; None without a compiler.
 fn c_report() -> Option<HashMap<String, i64>> {
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
@@ -238,7 +298,8 @@ fn c_report() -> Option<HashMap<String, i64>> {
         line(name.to_string(), name.to_string());
     }
     let op_names = OP_KINDS.iter().map(|(n, _)| n);
-    for name in op_names.chain(OP_STATES.iter().map(|(n, _)| n)) {
+    let op_names = op_names.chain(OP_STATES.iter().map(|(n, _)| n));
+    for name in op_names.chain(VERIFY_STATUSES.iter().map(|(n, _)| n)) {
         line(name.to_string(), name.to_string());
     }
     line("HUB_VERSION_NUM".into(), "HUB_VERSION_NUM".into());
@@ -303,6 +364,9 @@ fn layouts_constants_and_errors_match_the_header() {
     }
     for (name, state) in OP_STATES {
         assert_eq!(CacheOpState::from_raw(c[*name] as i32), *state, "{name}");
+    }
+    for (name, status) in VERIFY_STATUSES {
+        assert_eq!(VerifyStatus::from_raw(c[*name] as i32), *status, "{name}");
     }
     assert_eq!(CacheOpKind::from_raw(10), CacheOpKind::Unknown(10));
     assert_eq!(CacheOpState::from_raw(6), CacheOpState::Unknown(6));

@@ -837,3 +837,96 @@ fn prune_evicts_the_least_recently_used_to_a_size() {
         );
     }
 }
+
+// ---- verification ------------------------------------------------------------------
+
+#[test]
+fn verify_a_sound_then_a_corrupt_cache() {
+    use hubfetch::{VerifyOptions, VerifyStatus};
+    let hub = FakeHub::start();
+    let tmp = TempDir::new("verify");
+    let cache = tmp.path().join("cache");
+    let client = hub.client(&cache);
+    client
+        .snapshot_download(DEMO, &DownloadOptions::new())
+        .expect("main");
+    client
+        .snapshot_download(DEMO, &DownloadOptions::new().revision("v1.0"))
+        .expect("v1.0");
+
+    let mut events = 0;
+    let mut last_final = false;
+    let rep = client
+        .cache_verify(&VerifyOptions::new().threads(2).progress(|p| {
+            events += 1;
+            last_final = p.is_final;
+            false
+        }))
+        .expect("verify");
+    assert!(rep.ok, "{:?}", rep.items);
+    assert_eq!(rep.failures().count(), 0);
+    assert!(events > 0 && last_final);
+    let s = &rep.summary;
+    assert_eq!(
+        (s.repos, s.revisions, s.threads, s.failed_files),
+        (1, 2, 2, 0)
+    );
+    let blobs = cache.join("models--hubfetch--demo-model").join("blobs");
+    let (mut n, mut bytes) = (0u64, 0u64);
+    for e in std::fs::read_dir(&blobs).unwrap() {
+        n += 1;
+        bytes += e.unwrap().metadata().unwrap().len();
+    }
+    assert_eq!((s.blobs, s.bytes), (n, bytes));
+
+    // flip one byte of the weights, a blob both revisions use
+    let snap = cache
+        .join("models--hubfetch--demo-model")
+        .join("snapshots")
+        .join(DEMO_MAIN);
+    let blob = snap.join("model.safetensors").canonicalize().unwrap();
+    let mut data = std::fs::read(&blob).unwrap();
+    data[12345] ^= 0x55;
+    std::fs::write(&blob, &data).unwrap();
+    let rep = client.cache_verify(&VerifyOptions::new()).expect("verify");
+    assert!(!rep.ok);
+    let fails: Vec<&hubfetch::VerifyItem> = rep.failures().collect();
+    assert_eq!(fails.len(), 2, "{fails:?}");
+    assert_eq!(rep.summary.failed_files, 2);
+    let name = blob.file_name().unwrap().to_str().unwrap();
+    for f in &fails {
+        assert_eq!(f.status, VerifyStatus::Mismatch);
+        assert_eq!(f.repo_id.as_deref(), Some(DEMO));
+        assert_eq!(f.file.as_deref(), Some("model.safetensors"));
+        assert_eq!(f.path.as_deref(), Some(blob.as_path()));
+        assert_eq!(f.algorithm.as_deref(), Some("sha256"));
+        assert_eq!(f.expected.as_deref(), Some(name));
+        assert_ne!(f.actual.as_deref(), Some(name));
+        assert_eq!(f.actual.as_ref().map(|a| a.len()), Some(64));
+    }
+    // a target: config.json of main alone, sound
+    let rep = client
+        .cache_verify(&VerifyOptions::new().targets([format!("{DEMO}@main:config.json")]))
+        .unwrap();
+    assert!(rep.ok);
+    assert_eq!((rep.summary.files, rep.summary.blobs), (1, 1));
+
+    // errors
+    let e = client
+        .cache_verify(&VerifyOptions::new().targets(["org/absent"]))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotCached);
+    let e = client
+        .cache_verify(&VerifyOptions::new().targets([format!("{DEMO}@")]))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    let e = client
+        .cache_verify(&VerifyOptions::new().progress(|_| true))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Cancelled);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        client.cache_verify(&VerifyOptions::new().progress(|_| panic!("boom")))
+    }));
+    assert!(r.is_err(), "the closure's panic is resumed");
+    assert!(!client.cache_verify(&VerifyOptions::new()).unwrap().ok); // usable
+}
