@@ -766,10 +766,42 @@ class ScanCacheTest(BindingTestCase):
                 self.assertEqual(v.last_modified, jv["last_modified"])
                 self.assertIsInstance(v.refs, frozenset)
                 self.assertEqual(sorted(v.refs), jv["refs"])
-                self.assertEqual(v.files, frozenset())  # until the C API has them
+                self.assertIsInstance(v.files, frozenset)
+                self.assertEqual(len(v.files), jv["nb_files"])
+                self.check_files_against_the_disk(v)
                 for ref in v.refs:
                     self.assertIs(r.refs[ref], v)
         return cli
+
+    def check_files_against_the_disk(self, v):
+        """Each CachedFileInfo of revision `v` against a walk of its
+        snapshot folder and stat() of what each entry resolves to."""
+        on_disk = {}
+        for d, _, fs in os.walk(v.snapshot_path):
+            for f in fs:
+                p = os.path.join(d, f)
+                if os.path.exists(p):  # broken links are warnings, not files
+                    on_disk[os.path.relpath(p, v.snapshot_path).replace(os.sep, "/")] = p
+        self.assertEqual(sorted(f.rel_path for f in v.files), sorted(on_disk))
+        for f in v.files:
+            self.assertIsInstance(f, hubfetch.CachedFileInfo)
+            p = on_disk[f.rel_path]
+            self.assertEqual(f.file_path, Path(p))
+            self.assertEqual(f.file_name, Path(p).name)  # huggingface_hub's
+            self.assertEqual(f.blob_path, Path(p).resolve())
+            st = os.stat(p)
+            self.assertEqual(f.size_on_disk, st.st_size)
+            self.assertEqual(f.size_on_disk_str, fmt_size(st.st_size))
+            self.assertEqual(f.blob_last_accessed, int(st.st_atime))
+            self.assertEqual(f.blob_last_modified, int(st.st_mtime))
+            self.assertIsInstance(f.blob_last_modified, float)
+            if os.path.islink(p):
+                self.assertEqual(f.blob_name, os.path.basename(os.readlink(p)))
+            else:
+                self.assertIsNone(f.blob_name)
+        if v.files:
+            self.assertEqual(v.last_accessed,
+                             max(f.blob_last_accessed for f in v.files))
 
     def test_fields_against_the_cli_and_the_disk(self):
         self.populate()
@@ -808,6 +840,14 @@ class ScanCacheTest(BindingTestCase):
         # the worked example, number by number
         ex = next(r for r in info.repos if r.repo_id == "org/example")
         self.assertEqual((ex.repo_type, ex.size_on_disk, ex.nb_files), ("model", 6000, 3))
+        rev_a = ex.refs["main"]
+        self.assertEqual(sorted((f.rel_path, f.file_name, f.blob_name, f.size_on_disk)
+                                for f in rev_a.files),
+                         [("copy.bin", "copy.bin", SHARED1, 3000),
+                          ("model.bin", "model.bin", SHARED1, 3000),
+                          ("sub/config.json", "config.json", ONLY_A, 2000)])
+        self.assertEqual({f.blob_path for f in rev_a.files},
+                         {ex.repo_path / "blobs" / SHARED1, ex.repo_path / "blobs" / ONLY_A})
         self.assertEqual(ex.size_on_disk_str, "6.0K")
         got = {v.commit_hash: (v.size_on_disk, v.nb_files, v.refs) for v in ex.revisions}
         self.assertEqual(got, {REV_A: (5000, 3, frozenset({"main"})),
@@ -850,7 +890,7 @@ class ScanCacheTest(BindingTestCase):
         for needle in ("broken link", ONLY_C, "ghost", "stray.txt"):
             self.assertIn(needle, text)
 
-    def test_empty_missing_and_unsupported(self):
+    def test_empty_missing_and_modelscope(self):
         os.makedirs(self.cache)
         info = hubfetch.scan_cache_dir(self.cache, ignore_env=True)
         self.assertEqual((info.size_on_disk, info.repos, info.warnings),
@@ -864,9 +904,10 @@ class ScanCacheTest(BindingTestCase):
         self.assertIn(missing, str(cm.exception))
         with self.assertRaises(hubfetch.CacheError):  # a file
             hubfetch.scan_cache_dir(os.path.join(SOURCE, "README.md"), ignore_env=True)
-        with self.assertRaises(hubfetch.HfHubError) as cm:
-            hubfetch.scan_cache_dir(self.cache, hub="modelscope", ignore_env=True)
-        self.assertEqual(cm.exception.error_name, "EUNSUPPORTED")
+        # the ModelScope layouts (0.4): a Hugging Face cache holds none
+        self.worked_example()
+        ms = hubfetch.scan_cache_dir(self.cache, hub="modelscope", ignore_env=True)
+        self.assertEqual((ms.repos, ms.size_on_disk), (frozenset(), 0))
         # the environment's cache, as huggingface_hub's default
         env = {"HF_HUB_CACHE": self.cache}
         with unittest.mock.patch.dict(os.environ, env):
@@ -926,7 +967,10 @@ class ScanCacheTest(BindingTestCase):
             "'commit_hash': v.commit_hash, 'refs': sorted(v.refs),"
             " 'size_on_disk': v.size_on_disk, 'nb_files': v.nb_files,"
             " 'last_modified': int(v.last_modified),"
-            " 'snapshot_path': str(v.snapshot_path)} for v in r.revisions],"
+            " 'snapshot_path': str(v.snapshot_path),"
+            " 'files': sorted([[f.file_name, str(f.file_path), str(f.blob_path),"
+            " f.size_on_disk, f.size_on_disk_str, int(f.blob_last_accessed),"
+            " int(f.blob_last_modified)] for f in v.files])} for v in r.revisions],"
             " key=lambda v: v['commit_hash'])} for r in info.repos]}))\n")
         out = subprocess.run(["/usr/bin/python3", "-c", code, self.cache],
                              capture_output=True, check=True, timeout=120,
@@ -947,13 +991,325 @@ class ScanCacheTest(BindingTestCase):
                      {"commit_hash": v.commit_hash, "refs": sorted(v.refs),
                       "size_on_disk": v.size_on_disk, "nb_files": v.nb_files,
                       "last_modified": int(v.last_modified),
-                      "snapshot_path": str(v.snapshot_path)} for v in r.revisions],
+                      "snapshot_path": str(v.snapshot_path),
+                      "files": sorted([[f.file_name, str(f.file_path), str(f.blob_path),
+                                        f.size_on_disk, f.size_on_disk_str,
+                                        int(f.blob_last_accessed),
+                                        int(f.blob_last_modified)] for f in v.files])}
+                     for v in r.revisions],
                      key=lambda v: v["commit_hash"])}
                 for r in info.repos]
         key = lambda r: (r["repo_type"], r["repo_id"])  # noqa: E731
         self.assertEqual(sorted(mine, key=key), sorted(hf["repos"], key=key))
         self.assertEqual(info.size_on_disk, hf["size"])
         self.assertEqual(info.size_on_disk_str, hf["size_str"])
+
+
+OLD = 1_000_000_000  # 2001: older than any age asked for
+
+
+class CacheDeleteTest(BindingTestCase):
+    """HFCacheInfo.delete_revisions() / plan_delete() / plan_prune(),
+    delete_cache_targets() and prune_cache(): the plans of the C library
+    (as `hubfetch cache rm|prune` print them), shaped as huggingface_hub's
+    DeleteCacheStrategy, executed; and the C scan result kept alive exactly
+    as long as a plan points into it."""
+
+    worked_example = ScanCacheTest.worked_example
+    cli_json = ScanCacheTest.cli_json
+
+    def repo(self):
+        return Path(os.path.realpath(self.cache)) / "models--org--example"
+
+    def hfhub_strategy(self, *revisions):
+        """huggingface_hub's own delete_revisions() on the same cache."""
+        code = ("import json, sys\n"
+                "from huggingface_hub import scan_cache_dir\n"
+                "s = scan_cache_dir(sys.argv[1]).delete_revisions(*sys.argv[2:])\n"
+                "print(json.dumps({'expected_freed_size': s.expected_freed_size,"
+                " 'expected_freed_size_str': s.expected_freed_size_str,"
+                " **{k: sorted(map(str, getattr(s, k)))"
+                " for k in ('blobs', 'refs', 'repos', 'snapshots')}}))\n")
+        out = subprocess.run(["/usr/bin/python3", "-c", code, self.cache, *revisions],
+                             capture_output=True, check=True, timeout=120,
+                             env=native_env(dict(os.environ, PYTHONPATH=HFHUB_SRC)))
+        return json.loads(out.stdout)
+
+    def as_hfhub(self, s):
+        return {"expected_freed_size": s.expected_freed_size,
+                "expected_freed_size_str": s.expected_freed_size_str,
+                **{k: sorted(map(str, getattr(s, k)))
+                   for k in ("blobs", "refs", "repos", "snapshots")}}
+
+    def test_delete_revisions_frees_exactly_what_only_it_uses(self):
+        self.worked_example()
+        repo = self.repo()
+        if HFHUB_SRC:
+            hf = self.hfhub_strategy(REV_A)
+        with hubfetch.scan_cache_dir(self.cache, ignore_env=True) as info:
+            s = info.delete_revisions(REV_A)
+        self.assertIsInstance(s, hubfetch.DeleteCacheStrategy)
+        # copy.bin and model.bin share a blob B still uses: only onlyA goes
+        self.assertEqual(s.expected_freed_size, 2000)
+        self.assertEqual(s.expected_freed_size_str, "2.0K")
+        self.assertEqual(s.repos, frozenset())
+        self.assertEqual(s.snapshots, frozenset({repo / "snapshots" / REV_A}))
+        self.assertEqual(s.refs, frozenset({repo / "refs" / "main"}))
+        self.assertEqual(s.blobs, frozenset({repo / "blobs" / ONLY_A}))
+        for k in ("blobs", "refs", "repos", "snapshots", "files"):
+            self.assertIsInstance(getattr(s, k), frozenset)
+        if HFHUB_SRC:
+            self.assertEqual(self.as_hfhub(s), hf)
+        self.assertEqual(
+            [(o.kind, o.state, o.name, o.bytes) for o in s.operations],
+            [("ref", "planned", "main", 0), ("snapshot", "planned", REV_A, 0),
+             ("blob", "planned", ONLY_A, 2000)])
+        self.assertEqual({(o.repo_id, o.repo_type) for o in s.operations},
+                         {("org/example", "model")})
+        self.assertEqual([o.commit_hash for o in s.operations], [REV_A, REV_A, None])
+        self.assertEqual((s.freed_size, s.executed, s.unmatched), (0, False, ()))
+        self.assertTrue((repo / "blobs" / ONLY_A).exists())  # nothing yet
+
+        # the scan was closed (and is garbage now): the plan keeps it
+        del info
+        import gc
+        gc.collect()
+        s.execute()
+        self.assertEqual([(o.kind, o.state) for o in s.operations],
+                         [("ref", "done"), ("snapshot", "done"), ("blob", "done")])
+        self.assertEqual((s.freed_size, s.executed), (2000, True))
+        self.assertFalse((repo / "refs" / "main").exists())
+        self.assertFalse((repo / "snapshots" / REV_A).exists())
+        self.assertFalse((repo / "blobs" / ONLY_A).exists())
+        self.assertTrue((repo / "blobs" / SHARED1).exists())
+        after = hubfetch.scan_cache_dir(self.cache, ignore_env=True)
+        self.assertEqual(after.warnings, [])
+        (ex,) = after.repos
+        self.assertEqual(sorted(v.commit_hash for v in ex.revisions), [REV_B, REV_C])
+        self.assertEqual(ex.size_on_disk, 4000)
+        with self.assertRaises(hubfetch.InvalidArgumentError):
+            s.execute()  # once per plan
+        s.close()
+        s.close()
+        self.assertEqual(s.freed_size, 2000)  # still readable
+        with self.assertRaises(ValueError):
+            s.execute()
+
+    def test_every_revision_is_the_whole_repo_and_unknown_ones_are_listed(self):
+        self.worked_example()
+        if HFHUB_SRC:
+            hf = self.hfhub_strategy(REV_A, REV_B, REV_C)
+        info = hubfetch.scan_cache_dir(self.cache, ignore_env=True)
+        with self.assertLogs("hubfetch", "WARNING") as logs:
+            s = info.delete_revisions(REV_A, REV_B, REV_C, "f" * 40)
+        self.assertIn("f" * 40, logs.output[0])
+        self.assertEqual(s.unmatched, ("f" * 40,))
+        self.assertEqual(s.repos, frozenset({self.repo()}))
+        self.assertEqual((s.snapshots, s.refs, s.blobs), (frozenset(),) * 3)
+        self.assertEqual(s.expected_freed_size, 6000)
+        if HFHUB_SRC:
+            self.assertEqual(self.as_hfhub(s), hf)
+        self.assertEqual([o.kind for o in s.operations], ["repo"])
+        # nothing matched: an empty plan, no error
+        with self.assertLogs("hubfetch", "WARNING"):
+            empty = info.delete_revisions("e" * 40)
+        self.assertEqual((empty.operations, empty.expected_freed_size), ((), 0))
+        empty.execute()
+        s.execute()
+        self.assertFalse(self.repo().exists())
+        self.assertEqual(s.freed_size, 6000)
+        # a closed scan makes no new plans
+        info.close()
+        with self.assertRaises(ValueError):
+            info.delete_revisions(REV_A)
+        self.assertEqual(len(info.repos), 1)  # the listing stays
+
+    def test_targets_as_cache_rm_takes_them(self):
+        self.worked_example()
+        s = hubfetch.delete_cache_targets(
+            ["org/example@main:model.bin", "model:org/example@main:sub/config.json",
+             "nobody/nothing"], self.cache, ignore_env=True, dry_run=True)
+        self.assertEqual([(o.kind, o.name, o.state) for o in s.operations],
+                         [("file", "model.bin", "planned"),
+                          ("file", "sub/config.json", "planned"),
+                          ("blob", ONLY_A, "planned")])
+        self.assertEqual(s.unmatched, ("nobody/nothing",))
+        self.assertEqual(s.files, frozenset({self.repo() / "snapshots" / REV_A / "model.bin",
+                                             self.repo() / "snapshots" / REV_A / "sub"
+                                             / "config.json"}))
+        self.assertTrue((self.repo() / "blobs" / ONLY_A).exists())  # dry run
+        c = self.client()
+        s = c.delete_cache_targets("org/example@" + REV_A[:6] + ":sub/config.json")
+        self.assertEqual([(o.kind, o.state) for o in s.operations],
+                         [("file", "done"), ("blob", "done")])
+        self.assertEqual(s.freed_size, 2000)
+        self.assertEqual(sorted(os.listdir(self.repo() / "snapshots" / REV_A)),
+                         ["copy.bin", "model.bin", "sub"])
+        with self.assertRaises(hubfetch.InvalidArgumentError) as cm:
+            hubfetch.delete_cache_targets("org/example@", self.cache,
+                                          ignore_env=True)
+        self.assertIn("org/example@", str(cm.exception))
+        s = c.delete_cache_targets(["org/example"])
+        self.assertEqual([(o.kind, o.state, o.bytes) for o in s.operations],
+                         [("repo", "done", 4000)])
+        self.assertEqual(c.scan_cache_dir().repos, frozenset())
+
+    def test_prune_with_max_size_evicts_the_least_recently_used(self):
+        repo = self.worked_example()
+        blobs = os.path.join(repo, "blobs")
+        # C (onlyC) used longest ago, then A (onlyA), B (shared1) last
+        os.utime(os.path.join(blobs, ONLY_C), (OLD, OLD))
+        os.utime(os.path.join(blobs, ONLY_A), (OLD + 10, OLD + 10))
+        now = time.time()
+        os.utime(os.path.join(blobs, SHARED1), (now, now))
+        info = hubfetch.scan_cache_dir(self.cache, ignore_env=True)
+        revs = {v.commit_hash: v for v in next(iter(info.repos)).revisions}
+        # a revision's newest blob atime (A has shared1 too)
+        self.assertEqual({k: v.last_accessed for k, v in revs.items()},
+                         {REV_A: int(now), REV_B: int(now), REV_C: OLD})
+        dry = hubfetch.prune_cache(self.cache, max_size=3500, dry_run=True,
+                                   ignore_env=True)
+        # C is detached anyway; A shares shared1 with B, used just now: A
+        # goes and frees 2000, leaving 3000 <= 3500
+        self.assertEqual(sorted(o.name for o in dry.operations if o.kind == "snapshot"),
+                         [REV_A, REV_C])
+        self.assertEqual(dry.expected_freed_size, 3000)
+        self.assertEqual(dry.freed_size, 0)
+        self.assertTrue(all(o.state == "planned" for o in dry.operations))
+        s = self.client().prune_cache(max_size=3500)
+        self.assertEqual(s.freed_size, 3000)
+        (ex,) = hubfetch.scan_cache_dir(self.cache, ignore_env=True).repos
+        self.assertEqual((ex.size_on_disk, sorted(ex.refs)), (3000, ["v1"]))
+        # the plan made from the scan of before: what is gone is "gone"
+        late = info.plan_prune(max_size=1)
+        late.execute()
+        self.assertEqual([o.kind for o in late.operations], ["repo"])
+        self.assertFalse(os.path.exists(repo))
+        for bad in (dict(max_size=0), dict(older_than=0), dict(max_size=-5)):
+            with self.assertRaises(ValueError):
+                info.plan_prune(**bad)
+
+    def test_prune_partials_ages_and_the_rest(self):
+        import datetime
+        repo = self.worked_example()
+        blobs = os.path.join(repo, "blobs")
+        stale = os.path.join(blobs, "d" * 64 + ".1a2b3c4d.incomplete")
+        fresh = os.path.join(blobs, "e" * 64 + ".incomplete")
+        for p, size in ((stale, 700), (fresh, 300)):
+            with open(p, "wb") as f:
+                f.write(b"p" * size)
+        os.utime(stale, (OLD, OLD))
+        info = hubfetch.scan_cache_dir(self.cache, ignore_env=True)
+        s = info.plan_prune()
+        self.assertEqual(sorted((o.kind, o.name) for o in s.operations),
+                         sorted([("snapshot", REV_C), ("blob", ONLY_C),
+                                 ("partial", os.path.basename(stale))]))
+        self.assertEqual(s.expected_freed_size, 1700)
+        self.assertEqual(s.blobs, frozenset({self.repo() / "blobs" / ONLY_C}))
+        # partial_age 0: any age; older_than as a timedelta, from `now`
+        s = info.plan_prune(partial_age=0, older_than=datetime.timedelta(days=30),
+                            now=time.time() + 40 * 86400)
+        self.assertEqual([o.kind for o in s.operations], ["repo"])
+        s = hubfetch.prune_cache(self.cache, partial_age=datetime.timedelta(0),
+                                 ignore_env=True)
+        self.assertFalse(os.path.exists(stale) or os.path.exists(fresh))
+        self.assertEqual(s.freed_size, 1000 + 700 + 300)
+
+
+class CacheVerifyTest(BindingTestCase):
+    """verify_cache() / Client.verify_cache() (hub_cache_verify) against
+    `hubfetch cache verify --format json` and the bytes on disk."""
+
+    def populate(self):
+        c = self.client()
+        c.snapshot_download(DEMO)
+        c.snapshot_download(DEMO, revision="v1.0")
+        return c
+
+    def cli_json(self, *args):
+        if not os.access(HUBFETCH, os.X_OK):
+            self.skipTest(f"no hubfetch program at {HUBFETCH}")
+        proc = subprocess.run(
+            [HUBFETCH, "cache", "verify", "--format", "json", "--cache-dir", self.cache,
+             *args], capture_output=True, timeout=120,
+            env=native_env(os.environ), stdin=subprocess.DEVNULL)
+        return json.loads(proc.stdout)
+
+    def blob_of(self, commit, path):
+        repo = os.path.join(self.cache, "models--hubfetch--demo-model")
+        return os.path.realpath(os.path.join(repo, "snapshots", commit, path))
+
+    def test_sound_then_corrupt(self):
+        import hashlib
+        c = self.populate()
+        events = []
+        rep = c.verify_cache(progress=events.append, threads=2)
+        self.assertIsInstance(rep, hubfetch.CacheVerification)
+        self.assertTrue(rep.ok)
+        self.assertEqual((rep.items, rep.failures), ((), ()))
+        cli = self.cli_json()
+        self.assertTrue(cli["ok"])
+        for k in ("repos", "revisions", "files", "blobs", "bytes", "failed_files"):
+            self.assertEqual(getattr(rep.summary, k), cli[k], k)
+        self.assertEqual(rep.summary.threads, 2)
+        blobs = os.path.join(self.cache, "models--hubfetch--demo-model", "blobs")
+        self.assertEqual(rep.summary.bytes, sum(
+            os.path.getsize(os.path.join(blobs, b)) for b in os.listdir(blobs)))
+        self.assertTrue(events and events[-1].final, events[-1:])
+        self.assertTrue(all(isinstance(e, hubfetch.Progress) for e in events))
+
+        blob = self.blob_of(DEMO_MAIN, "model.safetensors")
+        with open(blob, "r+b") as f:
+            f.seek(12345)
+            b = f.read(1)
+            f.seek(12345)
+            f.write(bytes([b[0] ^ 0x55]))
+        with open(blob, "rb") as f:
+            actual = hashlib.sha256(f.read()).hexdigest()
+        rep = hubfetch.verify_cache(cache_dir=self.cache, ignore_env=True)
+        self.assertFalse(rep.ok)
+        cli = self.cli_json()
+        self.assertEqual(rep.summary.failed_files, cli["failed_files"])
+        self.assertEqual(sorted(i.commit for i in rep.failures),
+                         sorted([DEMO_MAIN, DEMO_V1]))  # the blob both use
+        for i in rep.failures:
+            self.assertIsInstance(i, hubfetch.VerifyItem)
+            self.assertEqual(
+                (i.status, i.failed, i.repo_id, i.repo_type, i.file, i.path,
+                 i.algorithm, i.expected, i.actual),
+                ("mismatch", True, DEMO, "model", "model.safetensors", Path(blob),
+                 "sha256", os.path.basename(blob), actual))
+            self.assertTrue(i.message)
+        self.assertEqual(
+            sorted((p["commit"], p["status"], p["actual"]) for p in cli["problems"]),
+            sorted((i.commit, i.status, i.actual) for i in rep.items))
+        # a target: only config.json of main, which is sound
+        rep = c.verify_cache(f"{DEMO}@main:config.json")
+        self.assertTrue(rep.ok)
+        self.assertEqual((rep.summary.files, rep.summary.blobs), (1, 1))
+
+    def test_errors_and_cancel(self):
+        c = self.populate()
+        with self.assertRaises(hubfetch.LocalEntryNotFoundError) as cm:
+            c.verify_cache("org/absent")
+        self.assertIn("org/absent", str(cm.exception))
+        with self.assertRaises(hubfetch.InvalidArgumentError):
+            c.verify_cache([f"{DEMO}@"])
+        with self.assertRaises(hubfetch.DownloadCancelled):
+            c.verify_cache(progress=lambda p: True)
+
+        class Boom(Exception):
+            pass
+
+        def boom(p):
+            raise Boom
+        with self.assertRaises(Boom):
+            c.verify_cache(progress=boom)
+        ms = self.client(hub="modelscope")
+        with self.assertRaises(hubfetch.HfHubError) as cm:
+            ms.verify_cache()
+        self.assertEqual(cm.exception.error_name, "EUNSUPPORTED")
+        self.assertTrue(c.verify_cache().ok)  # the client is usable again
 
 
 class AbiTest(unittest.TestCase):
@@ -999,6 +1355,22 @@ class AbiTest(unittest.TestCase):
                          _lib.DOWNLOAD_OPTIONS_VERSION)
         self.assertEqual(self.c["HUB_CACHE_SCAN_OPTIONS_VERSION"],
                          _lib.CACHE_SCAN_OPTIONS_VERSION)
+        self.assertEqual(self.c["HUB_CACHE_PRUNE_OPTIONS_VERSION"],
+                         _lib.CACHE_PRUNE_OPTIONS_VERSION)
+        self.assertEqual(self.c["HUB_CACHE_SCAN_NO_FILES"], _lib.CACHE_SCAN_NO_FILES)
+        self.assertEqual(self.c["HUB_CACHE_VERIFY_OPTIONS_VERSION"],
+                         _lib.CACHE_VERIFY_OPTIONS_VERSION)
+        self.assertEqual(self.c["HUB_CACHE_VERIFY_REMOTE"], _lib.CACHE_VERIFY_REMOTE)
+        self.assertEqual(self.c["HUB_CACHE_VERIFY_FAIL_ON_MISSING"],
+                         _lib.CACHE_VERIFY_FAIL_ON_MISSING)
+        self.assertEqual({k: v for k, v in self.c.items() if k.startswith("HUB_VERIFY_")},
+                         {f"HUB_VERIFY_{n.upper()}": v
+                          for v, n in _lib.VERIFY_STATUSES.items()})
+        self.assertEqual({k: v for k, v in self.c.items() if k.startswith("HUB_CACHE_OP_")},
+                         {**{f"HUB_CACHE_OP_{n.upper()}": i
+                             for i, n in enumerate(_lib.CACHE_OP_KINDS)},
+                          **{f"HUB_CACHE_OP_{n.upper()}": i
+                             for i, n in enumerate(_lib.CACHE_OP_STATES)}})
         self.assertEqual(self.c["HUB_AUTO"], _lib.AUTO)
         self.assertEqual(self.c["HUB_CLIENT_IGNORE_ENV"], _lib.CLIENT_IGNORE_ENV)
         self.assertGreaterEqual(self.c["HUB_VERSION_NUM"], _lib.MIN_LIBRARY_VERSION)
@@ -1021,7 +1393,8 @@ class AbiTest(unittest.TestCase):
             self.assertEqual(lib.hub_error_name(code).decode(), name)
 
 
-ENUMS = ("hub_phase", "hub_repo_type", "hub_file_status", "hub_kind")
+ENUMS = ("hub_phase", "hub_repo_type", "hub_file_status", "hub_kind",
+         "hub_cache_op_kind", "hub_cache_op_state", "hub_verify_status")
 
 
 def abi_program():
@@ -1042,8 +1415,15 @@ def abi_program():
         emit(const, const)
     for const in ("HUB_PROGRESS_VERSION", "HUB_CLIENT_OPTIONS_VERSION",
                   "HUB_DOWNLOAD_OPTIONS_VERSION", "HUB_CACHE_SCAN_OPTIONS_VERSION",
+                  "HUB_CACHE_PRUNE_OPTIONS_VERSION", "HUB_CACHE_SCAN_NO_FILES",
+                  "HUB_CACHE_VERIFY_OPTIONS_VERSION", "HUB_CACHE_VERIFY_REMOTE",
+                  "HUB_CACHE_VERIFY_FAIL_ON_MISSING",
                   "HUB_AUTO", "HUB_CLIENT_IGNORE_ENV", "HUB_VERSION_NUM"):
         emit(const, const)
+    for name in _lib.CACHE_OP_KINDS + _lib.CACHE_OP_STATES:
+        emit(f"HUB_CACHE_OP_{name.upper()}", f"HUB_CACHE_OP_{name.upper()}")
+    for name in _lib.VERIFY_STATUSES.values():
+        emit(f"HUB_VERIFY_{name.upper()}", f"HUB_VERIFY_{name.upper()}")
     for e in Phase:
         emit(f"HUB_PHASE_{e.name}", f"HUB_PHASE_{e.name}")
     for e in FileStatus:

@@ -11,13 +11,18 @@ The library is found through $HUBFETCH_LIB, else the system's library path,
 else the repository's build/ directory. Names, arguments and exceptions
 follow huggingface_hub; see Client for the settings shared by many calls
 and Job for downloads in the background; scan_cache_dir() lists what the
-cache holds.
+cache holds (HFCacheInfo.delete_revisions() plans deletions, as
+huggingface_hub's), delete_cache_targets(), prune_cache() and
+verify_cache() are `hubfetch cache rm`, `prune` and `verify`.
 """
 
-from ._cache import CachedFileInfo, CachedRepoInfo, CachedRevisionInfo, HFCacheInfo
+from ._cache import (CachedFileInfo, CachedRepoInfo, CachedRevisionInfo, CacheOperation,
+                     CacheVerification, DeleteCacheStrategy, HFCacheInfo, VerifyItem,
+                     VerifySummary)
 from ._core import (Client, FileInfo, FileStatus, Job, LogLevel, Phase, Progress,
-                    Result, cache_lookup, hf_hub_download, library_version,
-                    scan_cache_dir, snapshot_download, try_to_load_from_cache)
+                    Result, cache_lookup, delete_cache_targets, hf_hub_download,
+                    library_version, prune_cache, scan_cache_dir, snapshot_download,
+                    try_to_load_from_cache, verify_cache)
 from .errors import (CacheError, CacheNotFound, ChecksumError, ClientBusyError,
                      CorruptedCacheException, DownloadCancelled, EntryNotFoundError,
                      GatedRepoError, HfHubError, HfHubHTTPError, HubfetchError,
@@ -31,6 +36,8 @@ __all__ = [
     "LogLevel", "hf_hub_download", "snapshot_download", "cache_lookup",
     "try_to_load_from_cache", "library_version", "scan_cache_dir",
     "HFCacheInfo", "CachedRepoInfo", "CachedRevisionInfo", "CachedFileInfo",
+    "delete_cache_targets", "prune_cache", "DeleteCacheStrategy", "CacheOperation",
+    "verify_cache", "CacheVerification", "VerifyItem", "VerifySummary",
     "HfHubError", "HubfetchError", "HfHubHTTPError", "RepositoryNotFoundError",
     "GatedRepoError", "RevisionNotFoundError", "EntryNotFoundError",
     "LocalEntryNotFoundError", "NetworkError", "ChecksumError",

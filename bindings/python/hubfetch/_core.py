@@ -532,6 +532,89 @@ class Client:
             raise error
         return _cache.take_cache_info(lib, out)
 
+    def delete_cache_targets(self, targets, *, dry_run=False):
+        """`hubfetch cache rm TARGET...` on the client's cache: scan, plan
+        (see HFCacheInfo.plan_delete for the targets), execute unless
+        dry_run. Returns the DeleteCacheStrategy (operations with their
+        states, expected_freed_size, freed_size, unmatched). cancel() stops
+        the execution between operations."""
+        if isinstance(targets, (str, bytes, os.PathLike)):
+            targets = [targets]
+        with self.scan_cache_dir() as info:
+            strategy = info.plan_delete(*targets)
+        if not dry_run:
+            strategy.execute(client=self)
+        return strategy
+
+    def verify_cache(self, targets=None, *, remote=False, fail_on_missing=False,
+                     local_dir=None, repo_id=None, repo_type=None, revision=None,
+                     threads=None, progress=None):
+        """`hubfetch cache verify` (hub_cache_verify): does every selected
+        file still hold what its name says? Each distinct blob is hashed
+        once (sha256 or git sha1, by its name) on `threads` threads (default:
+        one per CPU). targets: as delete_cache_targets() takes them (None:
+        the whole cache); local_dir: verify that folder instead, against its
+        download metadata. remote=True also compares each revision with the
+        hub's listing (missing, extra, differing files; fail_on_missing=True
+        makes missing ones failures); repo_id / repo_type / revision name
+        what a local dir is compared with. progress: a callable(Progress)
+        on this thread, a true return cancels (DownloadCancelled); Ctrl-C
+        and cancel() stop it too.
+
+        Returns a CacheVerification (ok, summary, items) whether or not
+        something failed (a failure is a finding, not an exception); raises
+        LocalEntryNotFoundError when there is no cache folder or a target
+        matches nothing, InvalidArgumentError for a malformed target,
+        HfHubError (EUNSUPPORTED) on a ModelScope client."""
+        if isinstance(targets, (str, bytes, os.PathLike)):
+            targets = [targets]
+        if repo_type not in _REPO_TYPES:
+            raise ValueError(f"repo_type must be one of model, dataset, space: {repo_type!r}")
+        o = _lib.hub_cache_verify_options()
+        if lib.hub_cache_verify_options_init(ctypes.byref(o),
+                                             _lib.CACHE_VERIFY_OPTIONS_VERSION):
+            raise _last_error()
+        o.flags = ((_lib.CACHE_VERIFY_REMOTE if remote else 0)
+                   | (_lib.CACHE_VERIFY_FAIL_ON_MISSING if fail_on_missing else 0))
+        arr, n = _str_array(targets)
+        if n:
+            o.targets, o.target_count = arr, n
+        o.local_dir = _fs(local_dir)
+        o.repo_id = _utf8(repo_id)
+        o.repo_type = _REPO_TYPES[repo_type]
+        o.revision = _utf8(revision)
+        o.threads = int(threads or 0)
+        bridge = _ProgressBridge(progress)
+        if progress is not None:
+            o.progress_cb = bridge.c_func
+        out = ctypes.c_void_p()
+        with self._lock, _SigintToCancel(bridge):
+            rc = lib.hub_cache_verify(ctypes.byref(out), self._handle(), ctypes.byref(o))
+            error = _last_error() if rc not in (E.OK, E.ECHECKSUM) else None
+        value = (_cache.take_verify_result(lib, out, rc == E.OK)
+                 if rc in (E.OK, E.ECHECKSUM) and out else None)
+        if bridge.error is not None or bridge.interrupted:
+            try:
+                if error is not None:
+                    raise error
+            finally:
+                bridge.reraise()
+        if error is not None:
+            raise error
+        return value
+
+    def prune_cache(self, *, older_than=None, max_size=None, partial_age=None,
+                    dry_run=False):
+        """`hubfetch cache prune` on the client's cache: scan, plan (see
+        HFCacheInfo.plan_prune), execute unless dry_run. Returns the
+        DeleteCacheStrategy."""
+        with self.scan_cache_dir() as info:
+            strategy = info.plan_prune(older_than=older_than, max_size=max_size,
+                                       partial_age=partial_age)
+        if not dry_run:
+            strategy.execute(client=self)
+        return strategy
+
     def start_job(self, repo_id, *, progress=None, **options):
         """Start a download on a thread of its own; returns a Job. Options as
         download(). `progress` runs on the job's thread."""
@@ -756,12 +839,61 @@ def cache_lookup(repo_id, filename=None, *, repo_type="model", revision=None,
 def scan_cache_dir(cache_dir=None, *, hub="huggingface", **client_options):
     """huggingface_hub's scan_cache_dir(): an HFCacheInfo of the cache at
     `cache_dir` (default: HF_HUB_CACHE, else $HF_HOME/hub, else
-    ~/.cache/huggingface/hub). Never uses the network. hub="modelscope" is
-    not supported yet (HfHubError, code EUNSUPPORTED)."""
+    ~/.cache/huggingface/hub). Never uses the network. hub="modelscope"
+    scans ModelScope's cache layouts instead (the default folder then
+    comes from ModelScope's variables)."""
+    with _cache_client(cache_dir, hub, client_options) as c:
+        return c.scan_cache_dir()
+
+
+def _cache_client(cache_dir, hub, client_options):
     if cache_dir is not None:
         cache_dir = os.path.expanduser(os.fspath(cache_dir))
-    with _client(None, False, cache_dir, dict(client_options, hub=hub)) as c:
-        return c.scan_cache_dir()
+    return _client(None, False, cache_dir, dict(client_options, hub=hub))
+
+
+def delete_cache_targets(targets, cache_dir=None, *, dry_run=False,
+                         hub="huggingface", **client_options):
+    """`hubfetch cache rm TARGET...`: delete repositories (ID, TYPE:ID),
+    revisions (ID@REV, or a bare 40-hex commit) or files (ID@REV:PATH) from
+    the cache at `cache_dir` (default as scan_cache_dir()), unless dry_run.
+    Returns the DeleteCacheStrategy (see Client.delete_cache_targets)."""
+    with _cache_client(cache_dir, hub, client_options) as c:
+        return c.delete_cache_targets(targets, dry_run=dry_run)
+
+
+def prune_cache(cache_dir=None, *, older_than=None, max_size=None,
+                partial_age=None, dry_run=False, hub="huggingface",
+                **client_options):
+    """`hubfetch cache prune`: free the cache at `cache_dir` (default as
+    scan_cache_dir()) of what nothing uses (detached revisions, stale
+    partial downloads, unused blobs, leftovers), of revisions unused for
+    `older_than` (seconds or a timedelta), then of the least recently used
+    revisions until it holds at most `max_size` bytes; `partial_age` (default
+    one hour, 0 any age) says when a partial download is stale. Deletes
+    unless dry_run; returns the DeleteCacheStrategy."""
+    with _cache_client(cache_dir, hub, client_options) as c:
+        return c.prune_cache(older_than=older_than, max_size=max_size,
+                             partial_age=partial_age, dry_run=dry_run)
+
+
+def verify_cache(targets=None, cache_dir=None, *, remote=False, fail_on_missing=False,
+                 local_dir=None, repo_id=None, repo_type=None, revision=None,
+                 threads=None, progress=None, endpoint=None, token=None,
+                 **client_options):
+    """`hubfetch cache verify`: Client.verify_cache() with a temporary client
+    on the cache at `cache_dir` (default as scan_cache_dir()). Only
+    remote=True uses the network (endpoint, token, ... as Client takes
+    them). Returns a CacheVerification."""
+    if cache_dir is not None:
+        cache_dir = os.path.expanduser(os.fspath(cache_dir))
+    if not remote:
+        token = False
+    with _client(endpoint, token, cache_dir, client_options) as c:
+        return c.verify_cache(targets, remote=remote, fail_on_missing=fail_on_missing,
+                              local_dir=local_dir, repo_id=repo_id,
+                              repo_type=repo_type, revision=revision,
+                              threads=threads, progress=progress)
 
 
 def try_to_load_from_cache(repo_id, filename, cache_dir=None, revision=None,
@@ -775,4 +907,5 @@ def try_to_load_from_cache(repo_id, filename, cache_dir=None, revision=None,
 __all__ = ["Client", "Job", "Progress", "Phase", "FileStatus", "FileInfo",
            "Result", "LogLevel", "hf_hub_download", "snapshot_download",
            "cache_lookup", "try_to_load_from_cache", "scan_cache_dir",
-           "library_version", "HfHubError"]
+           "delete_cache_targets", "prune_cache", "verify_cache", "library_version",
+           "HfHubError"]

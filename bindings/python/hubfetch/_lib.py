@@ -16,14 +16,29 @@ PROGRESS_VERSION = 1
 CLIENT_OPTIONS_VERSION = 2
 DOWNLOAD_OPTIONS_VERSION = 2
 CACHE_SCAN_OPTIONS_VERSION = 1
+CACHE_PRUNE_OPTIONS_VERSION = 1
+CACHE_VERIFY_OPTIONS_VERSION = 1
 
-# The oldest library (HUB_VERSION_NUM) whose ABI this binding can drive.
-MIN_LIBRARY_VERSION = 300
+# The oldest library (HUB_VERSION_NUM) whose ABI this binding can drive:
+# 0.4.0, the first release with the cache management API (the cache
+# structs of 0.4 are the only ones ever released).
+MIN_LIBRARY_VERSION = 400
 
 AUTO = -1
 CLIENT_IGNORE_ENV = 0x1
 HUB_KINDS = {"hf": 0, "huggingface": 0, "modelscope": 1}  # enum hub_kind
 UINT64_MAX = 2**64 - 1
+CACHE_SCAN_NO_FILES = 1
+# enum hub_cache_op_kind and hub_cache_op_state, by value: the names the
+# CLI's JSON uses
+CACHE_OP_KINDS = ("repo", "ref", "snapshot", "file", "blob", "partial",
+                  "no_exist", "tree", "empty_dir", "trash")
+CACHE_OP_STATES = ("planned", "done", "gone", "in_use", "changed", "failed")
+CACHE_VERIFY_REMOTE = 1
+CACHE_VERIFY_FAIL_ON_MISSING = 2
+# enum hub_verify_status (from 1), by the CLI's JSON names
+VERIFY_STATUSES = {1: "mismatch", 2: "unreadable", 3: "broken", 4: "defect",
+                   5: "missing", 6: "extra", 7: "remote_differs", 8: "unverifiable"}
 
 # The error table of HUB_ERROR_MAP: name -> code. Pinned by the header.
 ERRORS = {
@@ -146,6 +161,18 @@ class hub_cache_scan_options(ctypes.Structure):
 # The scan result's records. Only read through pointers the library hands
 # out, so a newer library appending fields is harmless; a field appended
 # here must only be read from a library known to have it (by version).
+class hub_cache_file(ctypes.Structure):
+    _fields_ = [
+        ("file_name", ctypes.c_char_p),
+        ("file_path", ctypes.c_char_p),
+        ("blob_path", ctypes.c_char_p),
+        ("blob_name", ctypes.c_char_p),
+        ("size_on_disk", ctypes.c_uint64),
+        ("blob_last_accessed", ctypes.c_int64),
+        ("blob_last_modified", ctypes.c_int64),
+    ]
+
+
 class hub_cache_revision(ctypes.Structure):
     _fields_ = [
         ("commit_hash", ctypes.c_char_p),
@@ -155,6 +182,9 @@ class hub_cache_revision(ctypes.Structure):
         ("size_on_disk", ctypes.c_uint64),
         ("nb_files", ctypes.c_uint64),
         ("last_modified", ctypes.c_int64),
+        ("files", ctypes.POINTER(ctypes.POINTER(hub_cache_file))),  # 0.4
+        ("file_count", ctypes.c_size_t),
+        ("last_accessed", ctypes.c_int64),
     ]
 
 
@@ -176,6 +206,78 @@ class hub_cache_repo(ctypes.Structure):
     ]
 
 
+class hub_cache_op(ctypes.Structure):
+    _fields_ = [
+        ("kind", ctypes.c_int),   # enum hub_cache_op_kind
+        ("state", ctypes.c_int),  # enum hub_cache_op_state
+        ("path", ctypes.c_char_p),
+        ("repo", ctypes.POINTER(hub_cache_repo)),          # NULL for TRASH
+        ("revision", ctypes.POINTER(hub_cache_revision)),  # REF, SNAPSHOT, FILE
+        ("name", ctypes.c_char_p),
+        ("bytes", ctypes.c_uint64),
+        ("message", ctypes.c_char_p),
+    ]
+
+
+class hub_cache_prune_options(ctypes.Structure):
+    _fields_ = [
+        ("version", ctypes.c_uint),
+        ("flags", ctypes.c_uint),
+        ("older_than", ctypes.c_int64),
+        ("max_size", ctypes.c_uint64),
+        ("partial_age", ctypes.c_int64),
+        ("now", ctypes.c_int64),
+    ]
+
+
+class hub_cache_verify_item(ctypes.Structure):
+    _fields_ = [
+        ("status", ctypes.c_int),     # enum hub_verify_status
+        ("repo_type", ctypes.c_int),  # enum hub_repo_type
+        ("repo_id", ctypes.c_char_p),
+        ("commit", ctypes.c_char_p),
+        ("file", ctypes.c_char_p),
+        ("path", ctypes.c_char_p),
+        ("algorithm", ctypes.c_char_p),
+        ("expected", ctypes.c_char_p),
+        ("actual", ctypes.c_char_p),
+        ("message", ctypes.c_char_p),
+    ]
+
+
+class hub_cache_verify_summary(ctypes.Structure):
+    _fields_ = [
+        ("repos", ctypes.c_size_t),
+        ("revisions", ctypes.c_size_t),
+        ("files", ctypes.c_uint64),
+        ("blobs", ctypes.c_uint64),
+        ("bytes", ctypes.c_uint64),
+        ("failed_files", ctypes.c_uint64),
+        ("unverifiable", ctypes.c_uint64),
+        ("missing", ctypes.c_uint64),
+        ("extra", ctypes.c_uint64),
+        ("defects", ctypes.c_uint64),
+        ("seconds", ctypes.c_double),
+        ("threads", ctypes.c_int),
+    ]
+
+
+class hub_cache_verify_options(ctypes.Structure):
+    _fields_ = [
+        ("version", ctypes.c_uint),
+        ("flags", ctypes.c_uint),
+        ("targets", STR_ARRAY),
+        ("target_count", ctypes.c_size_t),
+        ("local_dir", ctypes.c_char_p),
+        ("repo_id", ctypes.c_char_p),
+        ("repo_type", ctypes.c_int),  # enum hub_repo_type
+        ("revision", ctypes.c_char_p),
+        ("threads", ctypes.c_int),
+        ("progress_cb", PROGRESS_CB),
+        ("progress_payload", ctypes.c_void_p),
+    ]
+
+
 # Every struct the ABI shares, by C name (the layout test walks this).
 STRUCTS = {
     "hub_error_info": hub_error_info,
@@ -186,6 +288,12 @@ STRUCTS = {
     "hub_cache_scan_options": hub_cache_scan_options,
     "hub_cache_revision": hub_cache_revision,
     "hub_cache_repo": hub_cache_repo,
+    "hub_cache_file": hub_cache_file,
+    "hub_cache_op": hub_cache_op,
+    "hub_cache_prune_options": hub_cache_prune_options,
+    "hub_cache_verify_item": hub_cache_verify_item,
+    "hub_cache_verify_summary": hub_cache_verify_summary,
+    "hub_cache_verify_options": hub_cache_verify_options,
 }
 
 
@@ -269,6 +377,25 @@ def _declare(lib):
         "hub_cache_info_warning_count": (c_size_t, [c_void_p]),
         "hub_cache_info_warning": (c_char_p, [c_void_p, c_size_t]),
         "hub_cache_info_free": (None, [c_void_p]),
+        "hub_cache_plan_delete": (c_int, [P(c_void_p), c_void_p, STR_ARRAY, c_size_t]),
+        "hub_cache_plan_prune": (c_int, [P(c_void_p), c_void_p,
+                                         P(hub_cache_prune_options)]),
+        "hub_cache_plan_op_count": (c_size_t, [c_void_p]),
+        "hub_cache_plan_op": (P(hub_cache_op), [c_void_p, c_size_t]),
+        "hub_cache_plan_bytes": (ctypes.c_uint64, [c_void_p]),
+        "hub_cache_plan_freed": (ctypes.c_uint64, [c_void_p]),
+        "hub_cache_plan_unmatched_count": (c_size_t, [c_void_p]),
+        "hub_cache_plan_unmatched": (c_char_p, [c_void_p, c_size_t]),
+        "hub_cache_execute": (c_int, [c_void_p, c_void_p]),
+        "hub_cache_plan_free": (None, [c_void_p]),
+        "hub_cache_verify": (c_int, [P(c_void_p), c_void_p, P(hub_cache_verify_options)]),
+        "hub_cache_verify_options_init": (c_int, [P(hub_cache_verify_options),
+                                                  ctypes.c_uint]),
+        "hub_cache_verify_result_summary": (P(hub_cache_verify_summary), [c_void_p]),
+        "hub_cache_verify_result_count": (c_size_t, [c_void_p]),
+        "hub_cache_verify_result_item": (P(hub_cache_verify_item), [c_void_p, c_size_t]),
+        "hub_cache_verify_item_failed": (c_int, [c_void_p, P(hub_cache_verify_item)]),
+        "hub_cache_verify_result_free": (None, [c_void_p]),
     }
     for name, (restype, argtypes) in protos.items():
         fn = getattr(lib, name)

@@ -7,7 +7,9 @@
 //!
 //! - `char *` the library returns is copied, then freed with `hub_free`;
 //! - `hub_result *` is copied into a [`DownloadResult`], then freed;
-//! - `hub_cache_info *` is copied into a [`CacheInfo`], then freed;
+//! - `hub_cache_info *` is copied into a [`CacheInfo`], then freed; or,
+//!   for a deletion plan, owned with the plan by [`RawPlan`], which frees
+//!   the plan first (it points into the scan);
 //! - `hub_client *` is owned by [`RawClient`] (freed on drop, after which the
 //!   log closure it points to is dropped);
 //! - `hub_job *` is owned by [`RawJob`], which also owns the progress closure
@@ -27,8 +29,9 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, Once};
 
 use crate::{
-    CacheInfo, CachedRepo, CachedRevision, DownloadResult, Error, FileInfo, FileStatus, LogLevel,
-    Phase, Progress, RepoType,
+    CacheInfo, CacheOp, CacheOpKind, CacheOpState, CacheVerification, CachedFile, CachedRepo,
+    CachedRevision, DownloadResult, Error, FileInfo, FileStatus, LogLevel, Phase, Progress,
+    RepoType, VerifyItem, VerifyStatus, VerifySummary,
 };
 
 // ---- the header, as is --------------------------------------------------------
@@ -37,10 +40,17 @@ pub const HUB_PROGRESS_VERSION: c_uint = 1;
 pub const HUB_CLIENT_OPTIONS_VERSION: c_uint = 2;
 pub const HUB_DOWNLOAD_OPTIONS_VERSION: c_uint = 2;
 pub const HUB_CACHE_SCAN_OPTIONS_VERSION: c_uint = 1;
+pub const HUB_CACHE_PRUNE_OPTIONS_VERSION: c_uint = 1;
+pub const HUB_CACHE_SCAN_NO_FILES: c_uint = 1;
+pub const HUB_CACHE_VERIFY_OPTIONS_VERSION: c_uint = 1;
+pub const HUB_CACHE_VERIFY_REMOTE: c_uint = 1;
+pub const HUB_CACHE_VERIFY_FAIL_ON_MISSING: c_uint = 2;
 pub const HUB_AUTO: c_int = -1;
 pub const HUB_CLIENT_IGNORE_ENV: c_uint = 0x1;
-/// The oldest library (HUB_VERSION_NUM) this crate can drive.
-pub const MIN_LIBRARY_VERSION: c_int = 300;
+/// The oldest library (HUB_VERSION_NUM) this crate can drive: 0.4.0, the
+/// first with the cache management API (its cache structs are the only
+/// ones ever released).
+pub const MIN_LIBRARY_VERSION: c_int = 400;
 
 /// `enum hub_phase`, `hub_repo_type`, `hub_file_status` are C enums: `int`.
 pub type hub_enum = c_int;
@@ -149,6 +159,17 @@ pub struct hub_cache_scan_options {
 /// appending fields is harmless, but a field appended here must only be
 /// read from a library (version) known to have it.
 #[repr(C)]
+pub struct hub_cache_file {
+    pub file_name: *const c_char,
+    pub file_path: *const c_char,
+    pub blob_path: *const c_char,
+    pub blob_name: *const c_char,
+    pub size_on_disk: u64,
+    pub blob_last_accessed: i64,
+    pub blob_last_modified: i64,
+}
+
+#[repr(C)]
 pub struct hub_cache_revision {
     pub commit_hash: *const c_char,
     pub snapshot_path: *const c_char,
@@ -157,6 +178,9 @@ pub struct hub_cache_revision {
     pub size_on_disk: u64,
     pub nb_files: u64,
     pub last_modified: i64,
+    pub files: *const *const hub_cache_file,
+    pub file_count: usize,
+    pub last_accessed: i64,
 }
 
 #[repr(C)]
@@ -176,6 +200,73 @@ pub struct hub_cache_repo {
     pub warning_count: usize,
 }
 
+#[repr(C)]
+pub struct hub_cache_op {
+    pub kind: hub_enum,  // enum hub_cache_op_kind
+    pub state: hub_enum, // enum hub_cache_op_state
+    pub path: *const c_char,
+    pub repo: *const hub_cache_repo,         // NULL for TRASH
+    pub revision: *const hub_cache_revision, // REF, SNAPSHOT, FILE
+    pub name: *const c_char,
+    pub bytes: u64,
+    pub message: *const c_char,
+}
+
+#[repr(C)]
+pub struct hub_cache_prune_options {
+    pub version: c_uint,
+    pub flags: c_uint,
+    pub older_than: i64,
+    pub max_size: u64,
+    pub partial_age: i64,
+    pub now: i64,
+}
+
+#[repr(C)]
+pub struct hub_cache_verify_item {
+    pub status: hub_enum,    // enum hub_verify_status
+    pub repo_type: hub_enum, // enum hub_repo_type
+    pub repo_id: *const c_char,
+    pub commit: *const c_char,
+    pub file: *const c_char,
+    pub path: *const c_char,
+    pub algorithm: *const c_char,
+    pub expected: *const c_char,
+    pub actual: *const c_char,
+    pub message: *const c_char,
+}
+
+#[repr(C)]
+pub struct hub_cache_verify_summary {
+    pub repos: usize,
+    pub revisions: usize,
+    pub files: u64,
+    pub blobs: u64,
+    pub bytes: u64,
+    pub failed_files: u64,
+    pub unverifiable: u64,
+    pub missing: u64,
+    pub extra: u64,
+    pub defects: u64,
+    pub seconds: f64,
+    pub threads: c_int,
+}
+
+#[repr(C)]
+pub struct hub_cache_verify_options {
+    pub version: c_uint,
+    pub flags: c_uint,
+    pub targets: *const *const c_char,
+    pub target_count: usize,
+    pub local_dir: *const c_char,
+    pub repo_id: *const c_char,
+    pub repo_type: hub_enum,
+    pub revision: *const c_char,
+    pub threads: c_int,
+    pub progress_cb: hub_progress_cb,
+    pub progress_payload: *mut c_void,
+}
+
 /// Opaque handles.
 #[repr(C)]
 pub struct hub_client {
@@ -191,6 +282,14 @@ pub struct hub_job {
 }
 #[repr(C)]
 pub struct hub_cache_info {
+    _private: [u8; 0],
+}
+#[repr(C)]
+pub struct hub_cache_plan {
+    _private: [u8; 0],
+}
+#[repr(C)]
+pub struct hub_cache_verify_result {
     _private: [u8; 0],
 }
 
@@ -273,11 +372,55 @@ extern "C" {
     pub fn hub_cache_info_warning_count(info: *const hub_cache_info) -> usize;
     pub fn hub_cache_info_warning(info: *const hub_cache_info, index: usize) -> *const c_char;
     pub fn hub_cache_info_free(info: *mut hub_cache_info);
+
+    pub fn hub_cache_plan_delete(
+        out: *mut *mut hub_cache_plan,
+        info: *const hub_cache_info,
+        targets: *const *const c_char,
+        count: usize,
+    ) -> c_int;
+    pub fn hub_cache_plan_prune(
+        out: *mut *mut hub_cache_plan,
+        info: *const hub_cache_info,
+        opts: *const hub_cache_prune_options,
+    ) -> c_int;
+    pub fn hub_cache_plan_op_count(plan: *const hub_cache_plan) -> usize;
+    pub fn hub_cache_plan_op(plan: *const hub_cache_plan, index: usize) -> *const hub_cache_op;
+    pub fn hub_cache_plan_bytes(plan: *const hub_cache_plan) -> u64;
+    pub fn hub_cache_plan_freed(plan: *const hub_cache_plan) -> u64;
+    pub fn hub_cache_plan_unmatched_count(plan: *const hub_cache_plan) -> usize;
+    pub fn hub_cache_plan_unmatched(plan: *const hub_cache_plan, index: usize) -> *const c_char;
+    pub fn hub_cache_execute(plan: *mut hub_cache_plan, client: *mut hub_client) -> c_int;
+    pub fn hub_cache_plan_free(plan: *mut hub_cache_plan);
+
+    pub fn hub_cache_verify(
+        out: *mut *mut hub_cache_verify_result,
+        client: *mut hub_client,
+        opts: *const hub_cache_verify_options,
+    ) -> c_int;
+    pub fn hub_cache_verify_options_init(
+        opts: *mut hub_cache_verify_options,
+        version: c_uint,
+    ) -> c_int;
+    pub fn hub_cache_verify_result_summary(
+        result: *const hub_cache_verify_result,
+    ) -> *const hub_cache_verify_summary;
+    pub fn hub_cache_verify_result_count(result: *const hub_cache_verify_result) -> usize;
+    pub fn hub_cache_verify_result_item(
+        result: *const hub_cache_verify_result,
+        index: usize,
+    ) -> *const hub_cache_verify_item;
+    pub fn hub_cache_verify_item_failed(
+        result: *const hub_cache_verify_result,
+        item: *const hub_cache_verify_item,
+    ) -> c_int;
+    pub fn hub_cache_verify_result_free(result: *mut hub_cache_verify_result);
 }
 
 pub const HUB_OK: c_int = 0;
 pub const HUB_ENOTCACHED: c_int = -11;
 pub const HUB_ETIMEOUT: c_int = -14;
+pub const HUB_ECHECKSUM: c_int = -19;
 
 // ---- crate-private safe wrappers ------------------------------------------------
 
@@ -742,14 +885,30 @@ fn take_result(r: *mut hub_result) -> Option<DownloadResult> {
     }
 }
 
-/// Frees a scan result when dropped, a panic while copying included.
-struct CacheInfoGuard(*mut hub_cache_info);
+/// An owned `hub_cache_info *` (a scan result): freed when dropped, a
+/// panic while copying included.
+struct RawInfo(*mut hub_cache_info);
 
-impl Drop for CacheInfoGuard {
+impl Drop for RawInfo {
     fn drop(&mut self) {
-        // SAFETY: the result hub_cache_scan gave us; freed once, here.
+        // SAFETY: the result hub_cache_scan gave us; freed once, here, and
+        // after every plan pointing into it (see RawPlan).
         unsafe { hub_cache_info_free(self.0) }
     }
+}
+
+/// `hub_cache_scan` of the client's cache, with files.
+fn scan(client: &RawClient) -> Result<RawInfo, Error> {
+    let opts = hub_cache_scan_options {
+        version: HUB_CACHE_SCAN_OPTIONS_VERSION,
+        flags: 0,
+    };
+    let mut ptr = ptr::null_mut();
+    // SAFETY: a live client and options; ptr receives a result we own.
+    if unsafe { hub_cache_scan(&mut ptr, client.ptr, &opts) } != HUB_OK {
+        return Err(last_error());
+    }
+    Ok(RawInfo(ptr))
 }
 
 /// `count` C strings of `arr`, copied (lossy UTF-8).
@@ -767,27 +926,52 @@ unsafe fn strings(arr: *const *const c_char, count: usize) -> Vec<String> {
         .collect()
 }
 
-/// `hub_cache_scan` on the client's cache, copied into owned values; the C
-/// result is freed before this returns.
-pub(crate) fn cache_scan(client: &RawClient) -> Result<CacheInfo, Error> {
-    let opts = hub_cache_scan_options {
-        version: HUB_CACHE_SCAN_OPTIONS_VERSION,
-        flags: 0,
+/// `count` records of a C array of pointers, as references.
+///
+/// SAFETY: `arr` points to `count` pointers (or is NULL), each NULL or
+/// valid for `'a`.
+unsafe fn records<'a, T: 'a>(arr: *const *const T, count: usize) -> impl Iterator<Item = &'a T> {
+    let slice: &[*const T] = if arr.is_null() {
+        &[]
+    } else {
+        std::slice::from_raw_parts(arr, count)
     };
-    let mut ptr = ptr::null_mut();
-    // SAFETY: a live client and options; ptr receives a result we own.
-    if unsafe { hub_cache_scan(&mut ptr, client.ptr, &opts) } != HUB_OK {
-        return Err(last_error());
-    }
-    let info = CacheInfoGuard(ptr);
-    let owned = |p: *const c_char| {
-        text(p)
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    };
-    let path = |p: *const c_char| text(p).map(to_path).unwrap_or_default();
-    // SAFETY: everything read below belongs to `info`, alive until the
-    // guard drops at the end of this function; all of it is copied.
+    slice.iter().filter_map(|&p| p.as_ref())
+}
+
+fn owned(p: *const c_char) -> String {
+    text(p)
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn opt_owned(p: *const c_char) -> Option<String> {
+    text(p).map(|s| s.to_string_lossy().into_owned())
+}
+
+fn path(p: *const c_char) -> std::path::PathBuf {
+    text(p).map(to_path).unwrap_or_default()
+}
+
+fn repo_type(r: &hub_cache_repo) -> Result<RepoType, Error> {
+    RepoType::from_raw(r.type_).ok_or_else(|| {
+        Error::new(
+            crate::ErrorKind::Unsupported.code(),
+            0,
+            format!(
+                "{}: repository type {} of libhubfetch {} is unknown to this crate",
+                owned(r.repo_path),
+                r.type_,
+                version()
+            ),
+        )
+    })
+}
+
+/// Copy a scan result into owned values.
+fn copy_info(info: &RawInfo) -> Result<CacheInfo, Error> {
+    // SAFETY: everything read below belongs to `info`, alive for the
+    // borrow; all of it is copied.
     unsafe {
         let i = info.0;
         let mut repos = Vec::new();
@@ -796,29 +980,7 @@ pub(crate) fn cache_scan(client: &RawClient) -> Result<CacheInfo, Error> {
                 Some(r) => r,
                 None => continue,
             };
-            let repo_type = match RepoType::from_raw(r.type_) {
-                Some(t) => t,
-                None => {
-                    return Err(Error::new(
-                        crate::ErrorKind::Unsupported.code(),
-                        0,
-                        format!(
-                            "{}: repository type {} of libhubfetch {} is unknown to this crate",
-                            owned(r.repo_path),
-                            r.type_,
-                            version()
-                        ),
-                    ))
-                }
-            };
-            let revs: &[*const hub_cache_revision] = if r.revisions.is_null() {
-                &[]
-            } else {
-                std::slice::from_raw_parts(r.revisions, r.revision_count)
-            };
-            let revisions = revs
-                .iter()
-                .filter_map(|&v| v.as_ref())
+            let revisions = records(r.revisions, r.revision_count)
                 .map(|v| CachedRevision {
                     commit_hash: owned(v.commit_hash),
                     snapshot_path: path(v.snapshot_path),
@@ -826,14 +988,23 @@ pub(crate) fn cache_scan(client: &RawClient) -> Result<CacheInfo, Error> {
                     size_on_disk: v.size_on_disk,
                     nb_files: v.nb_files,
                     last_modified: v.last_modified,
-                    // hub_cache_revision.files: bound once the header has it
-                    // (and only read from a library known to fill it)
-                    files: Vec::new(),
+                    last_accessed: v.last_accessed,
+                    files: records(v.files, v.file_count)
+                        .map(|f| CachedFile {
+                            file_name: owned(f.file_name),
+                            file_path: path(f.file_path),
+                            blob_path: path(f.blob_path),
+                            blob_name: opt_owned(f.blob_name),
+                            size_on_disk: f.size_on_disk,
+                            blob_last_accessed: f.blob_last_accessed,
+                            blob_last_modified: f.blob_last_modified,
+                        })
+                        .collect(),
                 })
                 .collect();
             repos.push(CachedRepo {
                 repo_id: owned(r.repo_id),
-                repo_type,
+                repo_type: repo_type(r)?,
                 repo_path: path(r.repo_path),
                 size_on_disk: r.size_on_disk,
                 nb_files: r.nb_files,
@@ -853,6 +1024,260 @@ pub(crate) fn cache_scan(client: &RawClient) -> Result<CacheInfo, Error> {
             size_on_disk: hub_cache_info_size_on_disk(i),
             repos,
             warnings,
+        })
+    }
+}
+
+/// `hub_cache_scan` on the client's cache, copied into owned values; the C
+/// result is freed before this returns.
+pub(crate) fn cache_scan(client: &RawClient) -> Result<CacheInfo, Error> {
+    copy_info(&scan(client)?)
+}
+
+/// An owned deletion plan and the scan result it points into.
+///
+/// Drop frees the plan, then (as a field, after `Drop::drop`) the scan.
+/// Both are plain heap memory of the library with no tie to a thread, so
+/// the pair may move between threads (`Send`); it is not `Sync`:
+/// `hub_cache_execute` writes the operations that the readers read.
+pub(crate) struct RawPlan {
+    plan: *mut hub_cache_plan,
+    _info: RawInfo,
+    client: Arc<RawClient>,
+}
+
+// SAFETY: see above; the client is Send + Sync.
+unsafe impl Send for RawPlan {}
+
+impl Drop for RawPlan {
+    fn drop(&mut self) {
+        // SAFETY: ours, freed once; the info it points into is freed after.
+        unsafe { hub_cache_plan_free(self.plan) }
+    }
+}
+
+/// Prune options, as `hub_cache_prune_options` takes them.
+pub(crate) struct PruneRaw {
+    pub older_than: i64,
+    pub max_size: u64,
+    pub partial_age: i64,
+    pub now: i64,
+}
+
+impl RawPlan {
+    /// Scan the client's cache and plan the deletion of `targets`.
+    pub(crate) fn delete(client: Arc<RawClient>, targets: &[&str]) -> Result<RawPlan, Error> {
+        let list = CStrList::new(
+            targets
+                .iter()
+                .map(|t| cstring("target", t.as_bytes().to_vec()))
+                .collect::<Result<_, _>>()?,
+        );
+        let info = scan(&client)?;
+        let (p, n) = list.raw();
+        let mut plan = ptr::null_mut();
+        // SAFETY: a live scan result and `n` strings alive for the call.
+        if unsafe { hub_cache_plan_delete(&mut plan, info.0, p, n) } != HUB_OK {
+            return Err(last_error());
+        }
+        Ok(RawPlan {
+            plan,
+            _info: info,
+            client,
+        })
+    }
+
+    /// Scan the client's cache and plan a prune.
+    pub(crate) fn prune(client: Arc<RawClient>, o: PruneRaw) -> Result<RawPlan, Error> {
+        let opts = hub_cache_prune_options {
+            version: HUB_CACHE_PRUNE_OPTIONS_VERSION,
+            flags: 0,
+            older_than: o.older_than,
+            max_size: o.max_size,
+            partial_age: o.partial_age,
+            now: o.now,
+        };
+        let info = scan(&client)?;
+        let mut plan = ptr::null_mut();
+        // SAFETY: a live scan result and options.
+        if unsafe { hub_cache_plan_prune(&mut plan, info.0, &opts) } != HUB_OK {
+            return Err(last_error());
+        }
+        Ok(RawPlan {
+            plan,
+            _info: info,
+            client,
+        })
+    }
+
+    /// The operations, copied.
+    pub(crate) fn operations(&self) -> Vec<CacheOp> {
+        // SAFETY: the plan and the info its records point into are alive
+        // for &self; everything is copied.
+        unsafe {
+            (0..hub_cache_plan_op_count(self.plan))
+                .filter_map(|n| hub_cache_plan_op(self.plan, n).as_ref())
+                .map(|o| {
+                    let repo = o.repo.as_ref();
+                    let rev = o.revision.as_ref();
+                    CacheOp {
+                        kind: CacheOpKind::from_raw(o.kind),
+                        state: CacheOpState::from_raw(o.state),
+                        path: path(o.path),
+                        repo_id: repo.map(|r| owned(r.repo_id)),
+                        repo_type: repo.and_then(|r| RepoType::from_raw(r.type_)),
+                        commit_hash: rev.map(|v| owned(v.commit_hash)),
+                        name: opt_owned(o.name),
+                        bytes: o.bytes,
+                        message: opt_owned(o.message),
+                    }
+                })
+                .collect()
+        }
+    }
+
+    pub(crate) fn bytes(&self) -> u64 {
+        // SAFETY: a live plan.
+        unsafe { hub_cache_plan_bytes(self.plan) }
+    }
+
+    pub(crate) fn freed(&self) -> u64 {
+        // SAFETY: a live plan.
+        unsafe { hub_cache_plan_freed(self.plan) }
+    }
+
+    pub(crate) fn unmatched(&self) -> Vec<String> {
+        // SAFETY: a live plan; strings copied.
+        unsafe {
+            (0..hub_cache_plan_unmatched_count(self.plan))
+                .map(|n| owned(hub_cache_plan_unmatched(self.plan, n)))
+                .collect()
+        }
+    }
+
+    /// `hub_cache_execute`, with the client as its cancel point.
+    pub(crate) fn execute(&mut self) -> Result<(), Error> {
+        // SAFETY: a live plan, &mut: no reader meanwhile; the client is
+        // alive (Arc) and serialises its own use.
+        if unsafe { hub_cache_execute(self.plan, self.client.ptr) } != HUB_OK {
+            return Err(last_error());
+        }
+        Ok(())
+    }
+}
+
+/// Verification options converted to C; borrowed by the library for one call.
+pub(crate) struct VerifyRaw {
+    pub flags: c_uint,
+    pub targets: CStrList,
+    pub local_dir: Option<CString>,
+    pub repo_id: Option<CString>,
+    pub repo_type: c_int,
+    pub revision: Option<CString>,
+    pub threads: c_int,
+}
+
+/// Frees a verification result when dropped.
+struct VerifyGuard(*mut hub_cache_verify_result);
+
+impl Drop for VerifyGuard {
+    fn drop(&mut self) {
+        // SAFETY: the result hub_cache_verify gave us (or NULL); freed once.
+        unsafe { hub_cache_verify_result_free(self.0) }
+    }
+}
+
+/// `hub_cache_verify`, blocking; the progress closure runs on this thread
+/// and its panic is resumed here. ECHECKSUM (something failed) is a
+/// result with `ok` false, not an error.
+pub(crate) fn cache_verify(
+    client: &RawClient,
+    v: &VerifyRaw,
+    progress: Option<&mut ProgressFn>,
+) -> Result<CacheVerification, Error> {
+    // SAFETY: zeroed is valid for the struct (integers, nullable pointers,
+    // an Option of a function pointer).
+    let mut o: hub_cache_verify_options = unsafe { std::mem::zeroed() };
+    // SAFETY: o is a live, properly sized struct.
+    if unsafe { hub_cache_verify_options_init(&mut o, HUB_CACHE_VERIFY_OPTIONS_VERSION) } != HUB_OK
+    {
+        return Err(last_error());
+    }
+    let mut state = progress.map(|f| ProgressState { f, panic: None });
+    if let Some(s) = &mut state {
+        o.progress_cb = Some(progress_trampoline);
+        o.progress_payload = s as *mut ProgressState as *mut c_void;
+    }
+    o.flags = v.flags;
+    let (p, n) = v.targets.raw();
+    o.targets = p;
+    o.target_count = n;
+    o.local_dir = ptr_or_null(&v.local_dir);
+    o.repo_id = ptr_or_null(&v.repo_id);
+    o.repo_type = v.repo_type;
+    o.revision = ptr_or_null(&v.revision);
+    o.threads = v.threads;
+    let mut out = ptr::null_mut();
+    // SAFETY: o and what it points to (v, state) outlive the call; the
+    // callback runs on this thread only.
+    let rc = unsafe { hub_cache_verify(&mut out, client.ptr, &o) };
+    let error = if rc == HUB_OK || rc == HUB_ECHECKSUM {
+        None
+    } else {
+        Some(last_error())
+    };
+    let result = VerifyGuard(out);
+    if let Some(panic) = state.and_then(|s| s.panic) {
+        std::panic::resume_unwind(panic);
+    }
+    if let Some(e) = error {
+        return Err(e);
+    }
+    if result.0.is_null() {
+        return Err(Error::new(-1, 0, "libhubfetch returned no result".into()));
+    }
+    // SAFETY: a live result, copied before the guard frees it.
+    unsafe {
+        let r = result.0;
+        let sm = &*hub_cache_verify_result_summary(r);
+        let summary = VerifySummary {
+            repos: sm.repos as u64,
+            revisions: sm.revisions as u64,
+            files: sm.files,
+            blobs: sm.blobs,
+            bytes: sm.bytes,
+            failed_files: sm.failed_files,
+            unverifiable: sm.unverifiable,
+            missing: sm.missing,
+            extra: sm.extra,
+            defects: sm.defects,
+            seconds: sm.seconds,
+            threads: sm.threads.max(0) as u32,
+        };
+        let items = (0..hub_cache_verify_result_count(r))
+            .map(|k| hub_cache_verify_result_item(r, k))
+            .filter(|p| !p.is_null())
+            .map(|p| {
+                let it = &*p;
+                VerifyItem {
+                    status: VerifyStatus::from_raw(it.status),
+                    failed: hub_cache_verify_item_failed(r, p) != 0,
+                    repo_id: opt_owned(it.repo_id),
+                    repo_type: RepoType::from_raw(it.repo_type).unwrap_or_default(),
+                    commit: opt_owned(it.commit),
+                    file: opt_owned(it.file),
+                    path: text(it.path).map(to_path),
+                    algorithm: opt_owned(it.algorithm),
+                    expected: opt_owned(it.expected),
+                    actual: opt_owned(it.actual),
+                    message: owned(it.message),
+                }
+            })
+            .collect();
+        Ok(CacheVerification {
+            ok: rc == HUB_OK,
+            summary,
+            items,
         })
     }
 }

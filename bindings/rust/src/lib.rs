@@ -21,7 +21,10 @@
 //! values and freed at once. A [`Client`] owns its C client; a [`Job`]
 //! shares it (the C client is freed when both are gone) and owns its
 //! progress closure, so dropping either in any order is safe; dropping a
-//! running job cancels it and waits for its thread.
+//! running job cancels it and waits for its thread. A [`CachePlan`] owns a
+//! C deletion plan with the C scan result it points into (the plan is
+//! freed first) and shares the C client, so it too may outlive the
+//! [`Client`].
 //!
 //! Threads: a [`Client`] is `Send` but not `Sync` (the library serves one
 //! call per client at a time; use one client per thread, or a `Mutex`).
@@ -674,7 +677,11 @@ pub struct CachedRevision {
     pub nb_files: u64,
     /// Newest blob mtime, unix seconds (the folder's when it has no file).
     pub last_modified: i64,
-    /// Empty for now: filled once libhubfetch reports files.
+    /// Newest blob atime, unix seconds (same fallback): what
+    /// [`PruneOptions::max_size`] evicts by.
+    pub last_accessed: i64,
+    /// Its files that resolve, sorted by `file_name`; `files.len()` is
+    /// `nb_files`.
     pub files: Vec<CachedFile>,
 }
 
@@ -688,13 +695,587 @@ impl CachedRevision {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CachedFile {
-    /// Path relative to the snapshot folder.
+    /// Path relative to the snapshot folder, '/'-separated
+    /// ("sub/config.json"), as the C API and the `ID@REV:PATH` targets of
+    /// [`Client::cache_plan_delete`] have it. (huggingface_hub's
+    /// `file_name`, and the Python binding's, is only the last component:
+    /// [`base_name`](Self::base_name).)
     pub file_name: String,
+    /// Absolute path of the snapshot entry.
     pub file_path: PathBuf,
+    /// The blob it links to; `file_path` itself for a regular file (a
+    /// cache written without symlinks).
     pub blob_path: PathBuf,
+    /// The blob's name (its etag); None for a regular file.
+    pub blob_name: Option<String>,
+    /// The blob's size.
     pub size_on_disk: u64,
+    /// The blob's atime and mtime, unix seconds.
     pub blob_last_accessed: i64,
     pub blob_last_modified: i64,
+}
+
+impl CachedFile {
+    /// The last component of `file_name` (huggingface_hub's `file_name`).
+    pub fn base_name(&self) -> &str {
+        self.file_name.rsplit('/').next().unwrap_or(&self.file_name)
+    }
+
+    pub fn size_on_disk_str(&self) -> String {
+        format_size(self.size_on_disk)
+    }
+}
+
+// ---- cache deletion ----------------------------------------------------------------
+
+/// What a [`CacheOp`] removes (`enum hub_cache_op_kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CacheOpKind {
+    /// The repository's whole folder.
+    Repo,
+    /// `refs/<name>`.
+    Ref,
+    /// `snapshots/<commit>/`: a revision.
+    Snapshot,
+    /// One entry of a snapshot.
+    File,
+    /// `blobs/<etag>`, which no remaining file uses.
+    Blob,
+    /// A partial download, `blobs/<etag>...incomplete`.
+    Partial,
+    /// `.no_exist/<commit>/` of a commit gone.
+    NoExist,
+    /// `trees/<commit>.json` of a commit gone.
+    Tree,
+    /// An empty folder.
+    EmptyDir,
+    /// What an interrupted deletion left in `.locks/`.
+    Trash,
+    /// A kind this crate does not know (a newer library).
+    Unknown(i32),
+}
+
+impl CacheOpKind {
+    #[doc(hidden)]
+    pub fn from_raw(v: i32) -> Self {
+        use CacheOpKind::*;
+        match v {
+            0 => Repo,
+            1 => Ref,
+            2 => Snapshot,
+            3 => File,
+            4 => Blob,
+            5 => Partial,
+            6 => NoExist,
+            7 => Tree,
+            8 => EmptyDir,
+            9 => Trash,
+            n => Unknown(n),
+        }
+    }
+
+    /// The name `hubfetch cache rm --format json` uses ("no_exist").
+    pub fn as_str(&self) -> &'static str {
+        use CacheOpKind::*;
+        match self {
+            Repo => "repo",
+            Ref => "ref",
+            Snapshot => "snapshot",
+            File => "file",
+            Blob => "blob",
+            Partial => "partial",
+            NoExist => "no_exist",
+            Tree => "tree",
+            EmptyDir => "empty_dir",
+            Trash => "trash",
+            Unknown(_) => "?",
+        }
+    }
+}
+
+/// Where a [`CacheOp`] stands (`enum hub_cache_op_state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CacheOpState {
+    /// Not executed (yet).
+    Planned,
+    /// Removed.
+    Done,
+    /// Already absent when its turn came.
+    Gone,
+    /// A download holds its lock: kept (no failure).
+    InUse,
+    /// Changed since the scan: kept (no failure).
+    Changed,
+    /// Could not be removed: see `message`.
+    Failed,
+    /// A state this crate does not know (a newer library).
+    Unknown(i32),
+}
+
+impl CacheOpState {
+    #[doc(hidden)]
+    pub fn from_raw(v: i32) -> Self {
+        use CacheOpState::*;
+        match v {
+            0 => Planned,
+            1 => Done,
+            2 => Gone,
+            3 => InUse,
+            4 => Changed,
+            5 => Failed,
+            n => Unknown(n),
+        }
+    }
+
+    /// The name `hubfetch cache rm --format json` uses ("in_use").
+    pub fn as_str(&self) -> &'static str {
+        use CacheOpState::*;
+        match self {
+            Planned => "planned",
+            Done => "done",
+            Gone => "gone",
+            InUse => "in_use",
+            Changed => "changed",
+            Failed => "failed",
+            Unknown(_) => "?",
+        }
+    }
+}
+
+/// One operation of a [`CachePlan`], copied out of the C plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CacheOp {
+    pub kind: CacheOpKind,
+    pub state: CacheOpState,
+    /// Absolute path it removes.
+    pub path: PathBuf,
+    /// Its repository (None for [`CacheOpKind::Trash`]).
+    pub repo_id: Option<String>,
+    pub repo_type: Option<RepoType>,
+    /// The revision, for `Ref`, `Snapshot`, `File`.
+    pub commit_hash: Option<String>,
+    /// The ref name, file name, blob etag, partial file name or commit
+    /// (`NoExist`, `Tree`) it is about; else None.
+    pub name: Option<String>,
+    /// Space it frees (0: shared, or only links).
+    pub bytes: u64,
+    /// Why it was not done, or None.
+    pub message: Option<String>,
+}
+
+/// Options of [`Client::cache_plan_prune`]: `PruneOptions::new()` removes
+/// only what nothing uses (detached revisions, partial downloads stale
+/// for an hour, unused blobs, leftovers).
+#[derive(Debug, Clone, Default)]
+pub struct PruneOptions {
+    older_than: Option<Duration>,
+    max_size: Option<u64>,
+    partial_age: Option<Duration>,
+    now: Option<i64>,
+}
+
+impl PruneOptions {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Also delete revisions, referenced or not, unused (newest blob
+    /// atime) for this long. Must be at least a second.
+    pub fn older_than(mut self, age: Duration) -> Self {
+        self.older_than = Some(age);
+        self
+    }
+
+    /// Then delete the least recently used revisions until the cache's
+    /// distinct blobs fit in this many bytes (> 0).
+    pub fn max_size(mut self, bytes: u64) -> Self {
+        self.max_size = Some(bytes);
+        self
+    }
+
+    /// A partial download nobody writes is stale after this long (default
+    /// one hour, so a stopped download can still resume); zero: any age.
+    pub fn partial_age(mut self, age: Duration) -> Self {
+        self.partial_age = Some(age);
+        self
+    }
+
+    /// "Now" for the ages, in unix seconds (default: the clock).
+    pub fn now(mut self, unix_seconds: i64) -> Self {
+        self.now = Some(unix_seconds);
+        self
+    }
+
+    fn to_c(&self) -> Result<ffi::PruneRaw> {
+        let secs = |d: Duration| d.as_secs().min(i64::MAX as u64) as i64;
+        let older_than = match self.older_than {
+            None => 0,
+            Some(d) if d.as_secs() >= 1 => secs(d),
+            Some(d) => return Err(Error::invalid(format!("older_than {d:?}: at least 1 s"))),
+        };
+        let max_size = match self.max_size {
+            None => 0,
+            Some(0) => return Err(Error::invalid("max_size 0: at least 1 byte".into())),
+            Some(n) => n,
+        };
+        let partial_age = match self.partial_age {
+            None => 0,
+            Some(d) if d.as_secs() == 0 => -1, // any age
+            Some(d) => secs(d),
+        };
+        Ok(ffi::PruneRaw {
+            older_than,
+            max_size,
+            partial_age,
+            now: self.now.unwrap_or(0),
+        })
+    }
+}
+
+/// A deletion plan of the client's cache, from
+/// [`Client::cache_plan_delete`] or [`Client::cache_plan_prune`]: look at
+/// its [`operations`](Self::operations) and [`bytes`](Self::bytes), then
+/// [`execute`](Self::execute) it, once.
+///
+/// It owns the C plan and the C scan result the plan points into, and
+/// frees the plan, then the scan, when dropped. It keeps the client's C
+/// handle alive (its execution is cancellable with the client's
+/// [`CancelHandle`]), so it may outlive the [`Client`]. `Send`, not `Sync`.
+/// ```compile_fail
+/// fn sync<T: Sync>() {}
+/// sync::<hubfetch::CachePlan>();
+/// ```
+pub struct CachePlan {
+    raw: ffi::RawPlan,
+    ops: Vec<CacheOp>,
+    unmatched: Vec<String>,
+    bytes: u64,
+    freed: u64,
+    executed: bool,
+}
+
+impl CachePlan {
+    fn new(raw: ffi::RawPlan) -> CachePlan {
+        CachePlan {
+            ops: raw.operations(),
+            unmatched: raw.unmatched(),
+            bytes: raw.bytes(),
+            freed: 0,
+            executed: false,
+            raw,
+        }
+    }
+
+    /// Every operation, in execution order: per repository refs, then
+    /// snapshots and files, then blobs and partial downloads, then the
+    /// leftovers. Their states are updated by [`execute`](Self::execute).
+    pub fn operations(&self) -> &[CacheOp] {
+        &self.ops
+    }
+
+    /// Bytes the plan frees if every operation succeeds: each blob once,
+    /// hard links and blobs kept by other revisions not at all
+    /// (huggingface_hub's `expected_freed_size`).
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Bytes freed by [`execute`](Self::execute) (0 before).
+    pub fn freed(&self) -> u64 {
+        self.freed
+    }
+
+    /// Targets of [`Client::cache_plan_delete`] that matched nothing.
+    pub fn unmatched(&self) -> &[String] {
+        &self.unmatched
+    }
+
+    pub fn is_executed(&self) -> bool {
+        self.executed
+    }
+
+    /// Carry the plan out, in order. What cannot go safely (a download
+    /// holds its lock, it changed since the scan) is kept, with state
+    /// `InUse` / `Changed`, and is no error. Fails with [`ErrorKind::Io`]
+    /// when some operation failed (the others were done; see their
+    /// `message`), [`ErrorKind::Cancelled`] when the client's
+    /// [`CancelHandle`] stopped it, [`ErrorKind::InvalidArgument`] when
+    /// executed already, [`ErrorKind::Busy`] while the client runs
+    /// something else. The operations are updated in every case.
+    pub fn execute(&mut self) -> Result<()> {
+        let r = self.raw.execute();
+        if !matches!(&r, Err(e) if e.kind() == ErrorKind::InvalidArgument || e.kind() == ErrorKind::Busy)
+        {
+            self.executed = true;
+        }
+        self.ops = self.raw.operations();
+        self.freed = self.raw.freed();
+        r
+    }
+}
+
+impl fmt::Debug for CachePlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CachePlan")
+            .field("operations", &self.ops)
+            .field("bytes", &self.bytes)
+            .field("freed", &self.freed)
+            .field("unmatched", &self.unmatched)
+            .field("executed", &self.executed)
+            .finish()
+    }
+}
+
+// ---- cache verification ----------------------------------------------------------
+
+/// What a [`VerifyItem`] reports (`enum hub_verify_status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum VerifyStatus {
+    /// The content does not hash to its expected digest.
+    Mismatch,
+    /// The content could not be read.
+    Unreadable,
+    /// A snapshot entry resolving to no blob (broken link, link out of
+    /// the cache, not a file).
+    Broken,
+    /// Another defect of the repository (ref to a missing snapshot...).
+    Defect,
+    /// Remote: on the hub at that commit, absent here.
+    Missing,
+    /// Remote: here, not on the hub at that commit.
+    Extra,
+    /// Remote: the hub lists another digest.
+    RemoteDiffers,
+    /// Nothing to check the file against: not verified, no failure.
+    Unverifiable,
+    /// A status this crate does not know (a newer library).
+    Unknown(i32),
+}
+
+impl VerifyStatus {
+    #[doc(hidden)]
+    pub fn from_raw(v: i32) -> Self {
+        use VerifyStatus::*;
+        match v {
+            1 => Mismatch,
+            2 => Unreadable,
+            3 => Broken,
+            4 => Defect,
+            5 => Missing,
+            6 => Extra,
+            7 => RemoteDiffers,
+            8 => Unverifiable,
+            n => Unknown(n),
+        }
+    }
+
+    /// The name `hubfetch cache verify --format json` uses.
+    pub fn as_str(&self) -> &'static str {
+        use VerifyStatus::*;
+        match self {
+            Mismatch => "mismatch",
+            Unreadable => "unreadable",
+            Broken => "broken",
+            Defect => "defect",
+            Missing => "missing",
+            Extra => "extra",
+            RemoteDiffers => "remote_differs",
+            Unverifiable => "unverifiable",
+            Unknown(_) => "unknown",
+        }
+    }
+}
+
+/// One finding of [`Client::cache_verify`]: a file, or a defect of a
+/// repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifyItem {
+    pub status: VerifyStatus,
+    /// Whether it counts as a failure under the options of the call.
+    pub failed: bool,
+    /// None for a local dir with no repository named.
+    pub repo_id: Option<String>,
+    pub repo_type: RepoType,
+    pub commit: Option<String>,
+    /// Path in the repository; None for a defect of the repository.
+    pub file: Option<String>,
+    /// Path on disk (the blob for a mismatch).
+    pub path: Option<PathBuf>,
+    /// "sha256" or "git-sha1".
+    pub algorithm: Option<String>,
+    /// Lowercase hex digests.
+    pub expected: Option<String>,
+    pub actual: Option<String>,
+    /// One line saying what is wrong.
+    pub message: String,
+}
+
+/// The totals of [`Client::cache_verify`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct VerifySummary {
+    pub repos: u64,
+    pub revisions: u64,
+    /// Snapshot files checked, each revision's counted.
+    pub files: u64,
+    /// Distinct contents hashed, each once, and their bytes.
+    pub blobs: u64,
+    pub bytes: u64,
+    pub failed_files: u64,
+    pub unverifiable: u64,
+    pub missing: u64,
+    pub extra: u64,
+    pub defects: u64,
+    /// Wall time.
+    pub seconds: f64,
+    /// Hashing threads used.
+    pub threads: u32,
+}
+
+/// What [`Client::cache_verify`] found. `ok`: nothing failed.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct CacheVerification {
+    pub ok: bool,
+    pub summary: VerifySummary,
+    /// Failures first (repository, revision, file order), then missing
+    /// and unverifiable files.
+    pub items: Vec<VerifyItem>,
+}
+
+impl CacheVerification {
+    /// The findings that are failures.
+    pub fn failures(&self) -> impl Iterator<Item = &VerifyItem> {
+        self.items.iter().filter(|i| i.failed)
+    }
+}
+
+/// Options of [`Client::cache_verify`]; `VerifyOptions::new()` verifies
+/// the whole cache, offline, on one thread per CPU.
+#[derive(Default)]
+pub struct VerifyOptions<'a> {
+    targets: Vec<String>,
+    remote: bool,
+    fail_on_missing: bool,
+    local_dir: Option<PathBuf>,
+    repo_id: Option<String>,
+    repo_type: RepoType,
+    revision: Option<String>,
+    threads: u32,
+    progress: Option<RefCell<Box<ffi::ProgressFn<'a>>>>,
+}
+
+impl<'a> VerifyOptions<'a> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// What to verify, as [`Client::cache_plan_delete`] takes targets.
+    pub fn targets<I, S>(mut self, targets: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.targets = targets.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Also compare each revision with the hub's listing of its commit
+    /// (uses the network: the client must not be offline).
+    pub fn remote(mut self, yes: bool) -> Self {
+        self.remote = yes;
+        self
+    }
+
+    /// With `remote`: files missing here fail.
+    pub fn fail_on_missing(mut self, yes: bool) -> Self {
+        self.fail_on_missing = yes;
+        self
+    }
+
+    /// Verify this local dir (against its download metadata) instead of
+    /// the cache; targets are then ignored.
+    pub fn local_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.local_dir = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// Local dir with `remote`: the repository to compare with ...
+    pub fn repo_id(mut self, id: &str) -> Self {
+        self.repo_id = Some(id.to_owned());
+        self
+    }
+
+    pub fn repo_type(mut self, t: RepoType) -> Self {
+        self.repo_type = t;
+        self
+    }
+
+    /// ... and its revision (default: the commit the metadata records).
+    pub fn revision(mut self, rev: &str) -> Self {
+        self.revision = Some(rev.to_owned());
+        self
+    }
+
+    /// Hashing threads (0: one per CPU).
+    pub fn threads(mut self, n: u32) -> Self {
+        self.threads = n;
+        self
+    }
+
+    /// Called on the calling thread about 10 times a second while hashing
+    /// (phase `Verify`; `file_count`/`files_done` count distinct contents)
+    /// and once at the end. Return true to cancel ([`ErrorKind::Cancelled`]).
+    pub fn progress<F>(mut self, f: F) -> Self
+    where
+        F: FnMut(&Progress<'_>) -> bool + Send + 'a,
+    {
+        self.progress = Some(RefCell::new(Box::new(f)));
+        self
+    }
+
+    fn to_c(&self) -> Result<ffi::VerifyRaw> {
+        let targets = self
+            .targets
+            .iter()
+            .map(|t| ffi::cstring("target", t.clone().into_bytes()))
+            .collect::<Result<_>>()?;
+        let opt = |what: &str, v: &Option<String>| -> Result<Option<CString>> {
+            v.as_ref()
+                .map(|s| ffi::cstring(what, s.clone().into_bytes()))
+                .transpose()
+        };
+        Ok(ffi::VerifyRaw {
+            flags: if self.remote {
+                ffi::HUB_CACHE_VERIFY_REMOTE
+            } else {
+                0
+            } | if self.fail_on_missing {
+                ffi::HUB_CACHE_VERIFY_FAIL_ON_MISSING
+            } else {
+                0
+            },
+            targets: ffi::CStrList::new(targets),
+            local_dir: self
+                .local_dir
+                .as_ref()
+                .map(|d| ffi::cstring("local_dir", ffi::path_bytes(d)))
+                .transpose()?,
+            repo_id: opt("repo_id", &self.repo_id)?,
+            repo_type: match self.repo_type {
+                RepoType::Model => 0,
+                RepoType::Dataset => 1,
+                RepoType::Space => 2,
+            },
+            revision: opt("revision", &self.revision)?,
+            threads: self.threads.min(i32::MAX as u32) as i32,
+        })
+    }
 }
 
 /// Options of one download or lookup; `'a` bounds the progress closure,
@@ -942,10 +1523,55 @@ impl Client {
     /// What the client's cache holds, as huggingface_hub's `scan_cache_dir`
     /// (see [`CacheInfo`]). Reads only; never the network. Fails with
     /// [`ErrorKind::NotCached`] when the folder does not exist,
-    /// [`ErrorKind::Io`] when it cannot be read, [`ErrorKind::Unsupported`]
-    /// for a ModelScope client.
+    /// [`ErrorKind::Io`] when it cannot be read. A ModelScope client scans
+    /// ModelScope's layouts (libhubfetch 0.4).
     pub fn cache_scan(&self) -> Result<CacheInfo> {
         ffi::cache_scan(&self.raw)
+    }
+
+    /// Verify the client's cache (or a local dir), as `hubfetch cache
+    /// verify`: every selected snapshot file must resolve to a blob whose
+    /// content hashes to the blob's name (sha256, or git's sha1); each
+    /// distinct blob is hashed once, on several threads. A failure is a
+    /// finding (`ok` false), not an error; errors are
+    /// [`ErrorKind::NotCached`] (no cache folder, a target matching
+    /// nothing), [`ErrorKind::InvalidArgument`], [`ErrorKind::Cancelled`]
+    /// (the progress closure or the [`CancelHandle`]),
+    /// [`ErrorKind::Unsupported`] (a ModelScope client), and with `remote`
+    /// those of the hub's listing. Offline unless `remote`.
+    pub fn cache_verify(&self, opts: &VerifyOptions) -> Result<CacheVerification> {
+        let c = opts.to_c()?;
+        match &opts.progress {
+            Some(cell) => match cell.try_borrow_mut() {
+                Ok(mut g) => ffi::cache_verify(&self.raw, &c, Some(&mut **g)),
+                Err(_) => ffi::cache_verify(&self.raw, &c, None),
+            },
+            None => ffi::cache_verify(&self.raw, &c, None),
+        }
+    }
+
+    /// Scan the client's cache and plan the deletion of `targets`, as
+    /// `hubfetch cache rm` takes them: `ID`, `TYPE:ID` or `TYPE/ID` (a
+    /// repository), `ID@REV` (a revision: commit, unique prefix of 4+ hex
+    /// digits, or ref), `ID@REV:PATH` (one file, PATH as
+    /// [`CachedFile::file_name`]), or a 40-hex commit. A blob goes only when
+    /// no remaining revision uses it; every revision of a repository is
+    /// the whole repository. Targets matching nothing are
+    /// [`CachePlan::unmatched`]; a malformed or ambiguous one is
+    /// [`ErrorKind::InvalidArgument`]. Deletes nothing: see
+    /// [`CachePlan::execute`].
+    pub fn cache_plan_delete(&self, targets: &[&str]) -> Result<CachePlan> {
+        ffi::RawPlan::delete(Arc::clone(&self.raw), targets).map(CachePlan::new)
+    }
+
+    /// Scan the client's cache and plan a prune, as `hubfetch cache prune`:
+    /// detached revisions, stale partial downloads, unused blobs,
+    /// `.no_exist/` and `trees/` entries of commits gone, empty folders,
+    /// leftovers of an interrupted deletion; then, per `opts`, old or
+    /// least recently used revisions. Deletes nothing: see
+    /// [`CachePlan::execute`].
+    pub fn cache_plan_prune(&self, opts: PruneOptions) -> Result<CachePlan> {
+        ffi::RawPlan::prune(Arc::clone(&self.raw), opts.to_c()?).map(CachePlan::new)
     }
 
     /// Start [`download`](Self::download) on a thread of its own. The

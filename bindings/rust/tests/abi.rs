@@ -10,7 +10,7 @@ use std::mem::{size_of, MaybeUninit};
 use std::process::Command;
 
 use hubfetch::ffi::*;
-use hubfetch::ErrorKind;
+use hubfetch::{CacheOpKind, CacheOpState, ErrorKind, VerifyStatus};
 
 /// offsetof without core::mem::offset_of! (Rust 1.77): Debian's rustc is 1.63.
 macro_rules! offset {
@@ -105,6 +105,15 @@ fn rust_layouts() -> Vec<Layout> {
             bytes_fetched
         }),
         layout!(hub_cache_scan_options { version, flags }),
+        layout!(hub_cache_file {
+            file_name,
+            file_path,
+            blob_path,
+            blob_name,
+            size_on_disk,
+            blob_last_accessed,
+            blob_last_modified,
+        }),
         layout!(hub_cache_revision {
             commit_hash,
             snapshot_path,
@@ -113,6 +122,9 @@ fn rust_layouts() -> Vec<Layout> {
             size_on_disk,
             nb_files,
             last_modified,
+            files,
+            file_count,
+            last_accessed,
         }),
         layout!(hub_cache_repo {
             type_ = "type",
@@ -128,6 +140,63 @@ fn rust_layouts() -> Vec<Layout> {
             revision_count,
             warnings,
             warning_count,
+        }),
+        layout!(hub_cache_op {
+            kind,
+            state,
+            path,
+            repo,
+            revision,
+            name,
+            bytes,
+            message,
+        }),
+        layout!(hub_cache_verify_item {
+            status,
+            repo_type,
+            repo_id,
+            commit,
+            file,
+            path,
+            algorithm,
+            expected,
+            actual,
+            message,
+        }),
+        layout!(hub_cache_verify_summary {
+            repos,
+            revisions,
+            files,
+            blobs,
+            bytes,
+            failed_files,
+            unverifiable,
+            missing,
+            extra,
+            defects,
+            seconds,
+            threads,
+        }),
+        layout!(hub_cache_verify_options {
+            version,
+            flags,
+            targets,
+            target_count,
+            local_dir,
+            repo_id,
+            repo_type,
+            revision,
+            threads,
+            progress_cb,
+            progress_payload,
+        }),
+        layout!(hub_cache_prune_options {
+            version,
+            flags,
+            older_than,
+            max_size,
+            partial_age,
+            now,
         }),
     ]
 }
@@ -146,17 +215,67 @@ const CONSTANTS: &[(&str, i64)] = &[
         "HUB_CACHE_SCAN_OPTIONS_VERSION",
         HUB_CACHE_SCAN_OPTIONS_VERSION as i64,
     ),
+    (
+        "HUB_CACHE_PRUNE_OPTIONS_VERSION",
+        HUB_CACHE_PRUNE_OPTIONS_VERSION as i64,
+    ),
+    ("HUB_CACHE_SCAN_NO_FILES", HUB_CACHE_SCAN_NO_FILES as i64),
+    (
+        "HUB_CACHE_VERIFY_OPTIONS_VERSION",
+        HUB_CACHE_VERIFY_OPTIONS_VERSION as i64,
+    ),
+    ("HUB_CACHE_VERIFY_REMOTE", HUB_CACHE_VERIFY_REMOTE as i64),
+    (
+        "HUB_CACHE_VERIFY_FAIL_ON_MISSING",
+        HUB_CACHE_VERIFY_FAIL_ON_MISSING as i64,
+    ),
+    ("sizeof(hub_verify_status)", size_of::<hub_enum>() as i64),
     ("HUB_AUTO", HUB_AUTO as i64),
     ("HUB_CLIENT_IGNORE_ENV", HUB_CLIENT_IGNORE_ENV as i64),
     ("sizeof(hub_phase)", size_of::<hub_enum>() as i64),
     ("sizeof(hub_repo_type)", size_of::<hub_enum>() as i64),
     ("sizeof(hub_file_status)", size_of::<hub_enum>() as i64),
     ("sizeof(hub_kind)", size_of::<hub_enum>() as i64),
+    ("sizeof(hub_cache_op_kind)", size_of::<hub_enum>() as i64),
+    ("sizeof(hub_cache_op_state)", size_of::<hub_enum>() as i64),
     ("HUB_KIND_HF", hubfetch::HubKind::HuggingFace as i64),
     ("HUB_KIND_MODELSCOPE", hubfetch::HubKind::ModelScope as i64),
     ("HUB_REPO_MODEL", 0), // as DownloadOptions::to_c maps RepoType
     ("HUB_REPO_DATASET", 1),
     ("HUB_REPO_SPACE", 2),
+];
+
+/// The C names of the kinds and states, with the value the crate gives.
+const OP_KINDS: &[(&str, CacheOpKind)] = &[
+    ("HUB_CACHE_OP_REPO", CacheOpKind::Repo),
+    ("HUB_CACHE_OP_REF", CacheOpKind::Ref),
+    ("HUB_CACHE_OP_SNAPSHOT", CacheOpKind::Snapshot),
+    ("HUB_CACHE_OP_FILE", CacheOpKind::File),
+    ("HUB_CACHE_OP_BLOB", CacheOpKind::Blob),
+    ("HUB_CACHE_OP_PARTIAL", CacheOpKind::Partial),
+    ("HUB_CACHE_OP_NO_EXIST", CacheOpKind::NoExist),
+    ("HUB_CACHE_OP_TREE", CacheOpKind::Tree),
+    ("HUB_CACHE_OP_EMPTY_DIR", CacheOpKind::EmptyDir),
+    ("HUB_CACHE_OP_TRASH", CacheOpKind::Trash),
+];
+const OP_STATES: &[(&str, CacheOpState)] = &[
+    ("HUB_CACHE_OP_PLANNED", CacheOpState::Planned),
+    ("HUB_CACHE_OP_DONE", CacheOpState::Done),
+    ("HUB_CACHE_OP_GONE", CacheOpState::Gone),
+    ("HUB_CACHE_OP_IN_USE", CacheOpState::InUse),
+    ("HUB_CACHE_OP_CHANGED", CacheOpState::Changed),
+    ("HUB_CACHE_OP_FAILED", CacheOpState::Failed),
+];
+
+const VERIFY_STATUSES: &[(&str, VerifyStatus)] = &[
+    ("HUB_VERIFY_MISMATCH", VerifyStatus::Mismatch),
+    ("HUB_VERIFY_UNREADABLE", VerifyStatus::Unreadable),
+    ("HUB_VERIFY_BROKEN", VerifyStatus::Broken),
+    ("HUB_VERIFY_DEFECT", VerifyStatus::Defect),
+    ("HUB_VERIFY_MISSING", VerifyStatus::Missing),
+    ("HUB_VERIFY_EXTRA", VerifyStatus::Extra),
+    ("HUB_VERIFY_REMOTE_DIFFERS", VerifyStatus::RemoteDiffers),
+    ("HUB_VERIFY_UNVERIFIABLE", VerifyStatus::Unverifiable),
 ];
 
 /// Compile and run the C side; None without a compiler.
@@ -176,6 +295,11 @@ fn c_report() -> Option<HashMap<String, i64>> {
         }
     }
     for (name, _) in CONSTANTS {
+        line(name.to_string(), name.to_string());
+    }
+    let op_names = OP_KINDS.iter().map(|(n, _)| n);
+    let op_names = op_names.chain(OP_STATES.iter().map(|(n, _)| n));
+    for name in op_names.chain(VERIFY_STATUSES.iter().map(|(n, _)| n)) {
         line(name.to_string(), name.to_string());
     }
     line("HUB_VERSION_NUM".into(), "HUB_VERSION_NUM".into());
@@ -235,6 +359,17 @@ fn layouts_constants_and_errors_match_the_header() {
     for (name, value) in CONSTANTS {
         assert_eq!(*value, c[*name], "{name}");
     }
+    for (name, kind) in OP_KINDS {
+        assert_eq!(CacheOpKind::from_raw(c[*name] as i32), *kind, "{name}");
+    }
+    for (name, state) in OP_STATES {
+        assert_eq!(CacheOpState::from_raw(c[*name] as i32), *state, "{name}");
+    }
+    for (name, status) in VERIFY_STATUSES {
+        assert_eq!(VerifyStatus::from_raw(c[*name] as i32), *status, "{name}");
+    }
+    assert_eq!(CacheOpKind::from_raw(10), CacheOpKind::Unknown(10));
+    assert_eq!(CacheOpState::from_raw(6), CacheOpState::Unknown(6));
     assert!(c["HUB_VERSION_NUM"] >= MIN_LIBRARY_VERSION as i64);
     // every code of the header has a kind, and back
     let mut n = 0;

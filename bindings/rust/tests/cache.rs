@@ -9,7 +9,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{FakeHub, TempDir, DEMO, DEMO_MAIN};
-use hubfetch::{format_size, CacheInfo, Client, DownloadOptions, ErrorKind, HubKind, RepoType};
+use std::os::unix::fs::MetadataExt;
+use std::time::Duration;
+
+use hubfetch::{
+    format_size, CacheInfo, CacheOpKind, CacheOpState, CachePlan, CachedRevision, Client,
+    DownloadOptions, ErrorKind, HubKind, PruneOptions, RepoType,
+};
 
 const SHARED1: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const ONLY_A: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
@@ -303,7 +309,8 @@ fn assert_matches_cli(info: &CacheInfo, cli: &Json) {
             assert_eq!(v.size_on_disk as i128, jv.num("size_on_disk"));
             assert_eq!(v.nb_files as i128, jv.num("nb_files"));
             assert_eq!(v.last_modified as i128, jv.num("last_modified"));
-            assert!(v.files.is_empty()); // until the C API reports files
+            assert_eq!(v.files.len() as i128, jv.num("nb_files"));
+            assert_files_match_the_disk(v);
             for name in &v.refs {
                 assert_eq!(
                     r.revision_for_ref(name).map(|x| &x.commit_hash),
@@ -311,6 +318,64 @@ fn assert_matches_cli(info: &CacheInfo, cli: &Json) {
                 );
             }
         }
+    }
+}
+
+/// Every file of a revision against a walk of its snapshot folder and
+/// stat() of what each entry resolves to.
+fn assert_files_match_the_disk(v: &CachedRevision) {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if std::fs::symlink_metadata(&p).unwrap().is_dir() {
+                walk(&p, out);
+            } else if p.exists() {
+                out.push(p); // a broken link is a warning, no file
+            }
+        }
+    }
+    let mut on_disk = Vec::new();
+    walk(&v.snapshot_path, &mut on_disk);
+    on_disk.sort();
+    let mut names: Vec<String> = on_disk
+        .iter()
+        .map(|p| {
+            p.strip_prefix(&v.snapshot_path)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    names.sort();
+    let mine: Vec<&str> = v.files.iter().map(|f| f.file_name.as_str()).collect();
+    assert_eq!(mine, names, "sorted by file_name");
+    for f in &v.files {
+        let p = v.snapshot_path.join(&f.file_name);
+        assert_eq!(f.file_path, p);
+        assert_eq!(f.base_name(), p.file_name().unwrap().to_str().unwrap());
+        assert_eq!(f.blob_path, p.canonicalize().unwrap());
+        let st = std::fs::metadata(&p).unwrap();
+        assert_eq!(f.size_on_disk, st.len());
+        assert_eq!(f.size_on_disk_str(), format_size(st.len()));
+        assert_eq!(f.blob_last_accessed, st.atime());
+        assert_eq!(f.blob_last_modified, st.mtime());
+        let link = std::fs::symlink_metadata(&p)
+            .unwrap()
+            .file_type()
+            .is_symlink();
+        if link {
+            let target = std::fs::read_link(&p).unwrap();
+            assert_eq!(
+                f.blob_name.as_deref(),
+                target.file_name().and_then(|n| n.to_str())
+            );
+        } else {
+            assert_eq!(f.blob_name, None);
+        }
+    }
+    if let Some(newest) = v.files.iter().map(|f| f.blob_last_accessed).max() {
+        assert_eq!(v.last_accessed, newest);
     }
 }
 
@@ -401,6 +466,30 @@ fn scan_matches_the_cli_and_the_worked_example() {
         ex.revisions[0].snapshot_path,
         ex.repo_path.join("snapshots").join(REV_A)
     );
+    let files: Vec<(&str, &str, Option<&str>, u64)> = ex.revisions[0]
+        .files
+        .iter()
+        .map(|f| {
+            (
+                f.file_name.as_str(),
+                f.base_name(),
+                f.blob_name.as_deref(),
+                f.size_on_disk,
+            )
+        })
+        .collect();
+    assert_eq!(
+        files,
+        [
+            ("copy.bin", "copy.bin", Some(SHARED1), 3000),
+            ("model.bin", "model.bin", Some(SHARED1), 3000),
+            ("sub/config.json", "config.json", Some(ONLY_A), 2000),
+        ]
+    );
+    assert_eq!(
+        ex.revisions[0].files[2].blob_path,
+        ex.repo_path.join("blobs").join(ONLY_A)
+    );
     // times: the newest blob's, in unix seconds
     let mtime = |p: PathBuf| {
         std::fs::metadata(p)
@@ -456,7 +545,7 @@ fn defects_are_warnings_and_the_repo_stays_listed() {
 }
 
 #[test]
-fn empty_missing_and_unsupported() {
+fn empty_missing_and_modelscope() {
     let tmp = TempDir::new("scan-errors");
     let cache = tmp.path().join("cache");
     std::fs::create_dir_all(&cache).unwrap();
@@ -485,7 +574,10 @@ fn empty_missing_and_unsupported() {
         .hub(HubKind::ModelScope)
         .build()
         .expect("client");
-    assert_eq!(ms.cache_scan().unwrap_err().kind(), ErrorKind::Unsupported);
+    // the ModelScope layouts (0.4): a Hugging Face cache holds none
+    worked_example(&cache);
+    let info = ms.cache_scan().expect("modelscope scan");
+    assert_eq!((info.repos.len(), info.size_on_disk), (0, 0));
 }
 
 #[test]
@@ -509,4 +601,332 @@ fn sizes_are_written_as_huggingface_hub_writes_them() {
     for (n, s) in cases {
         assert_eq!(format_size(*n), *s, "{n}");
     }
+}
+
+// ---- deletion plans ----------------------------------------------------------------
+
+const OLD: i64 = 1_000_000_000; // 2001: older than any age asked for
+
+fn set_times(p: &Path, secs: i64) {
+    // std has no utimes before 1.75: touch -d
+    let ok = Command::new("touch")
+        .arg("-d")
+        .arg(format!("@{secs}"))
+        .arg(p)
+        .status()
+        .expect("touch");
+    assert!(ok.success());
+}
+
+fn summary(plan: &CachePlan) -> Vec<(CacheOpKind, CacheOpState, Option<String>, u64)> {
+    plan.operations()
+        .iter()
+        .map(|o| (o.kind, o.state, o.name.clone(), o.bytes))
+        .collect()
+}
+
+#[test]
+fn delete_a_revision_frees_exactly_what_only_it_uses() {
+    let tmp = TempDir::new("plan-delete");
+    let cache = tmp.path().join("cache");
+    let repo = worked_example(&cache).canonicalize().unwrap();
+    let client = offline_client(&cache);
+
+    let mut plan = client.cache_plan_delete(&[REV_A]).expect("plan");
+    // copy.bin and model.bin share a blob B still uses: only onlyA goes
+    assert_eq!(plan.bytes(), 2000);
+    assert_eq!((plan.freed(), plan.is_executed()), (0, false));
+    assert!(plan.unmatched().is_empty());
+    use CacheOpKind::*;
+    use CacheOpState::*;
+    assert_eq!(
+        summary(&plan),
+        vec![
+            (Ref, Planned, Some("main".into()), 0),
+            (Snapshot, Planned, Some(REV_A.into()), 0),
+            (Blob, Planned, Some(ONLY_A.into()), 2000),
+        ]
+    );
+    let ops = plan.operations();
+    assert_eq!(ops[0].path, repo.join("refs").join("main"));
+    assert_eq!(ops[1].path, repo.join("snapshots").join(REV_A));
+    assert_eq!(ops[2].path, repo.join("blobs").join(ONLY_A));
+    assert!(ops.iter().all(
+        |o| o.repo_id.as_deref() == Some("org/example") && o.repo_type == Some(RepoType::Model)
+    ));
+    assert_eq!(ops[0].commit_hash.as_deref(), Some(REV_A));
+    assert_eq!(ops[2].commit_hash, None);
+    assert!(repo.join("blobs").join(ONLY_A).exists()); // nothing yet
+
+    // the plan owns its scan and keeps the C client: the Client may go,
+    // and the plan may move to another thread
+    drop(client);
+    let plan = std::thread::spawn(move || {
+        plan.execute().expect("execute");
+        plan
+    })
+    .join()
+    .unwrap();
+    assert_eq!(
+        summary(&plan)
+            .iter()
+            .map(|o| (o.0, o.1))
+            .collect::<Vec<_>>(),
+        [(Ref, Done), (Snapshot, Done), (Blob, Done)]
+    );
+    assert_eq!((plan.freed(), plan.is_executed()), (2000, true));
+    assert!(!repo.join("refs").join("main").exists());
+    assert!(!repo.join("snapshots").join(REV_A).exists());
+    assert!(!repo.join("blobs").join(ONLY_A).exists());
+    assert!(repo.join("blobs").join(SHARED1).exists());
+    let mut plan = plan;
+    assert_eq!(
+        plan.execute().unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
+    let info = offline_client(&cache).cache_scan().unwrap();
+    assert_eq!(info.all_warnings().count(), 0);
+    let left: Vec<&str> = info.repos[0]
+        .revisions
+        .iter()
+        .map(|v| v.commit_hash.as_str())
+        .collect();
+    assert_eq!(left, [REV_B, REV_C]);
+    assert_eq!(info.repos[0].size_on_disk, 4000);
+}
+
+#[test]
+fn delete_targets_files_repos_and_errors() {
+    let tmp = TempDir::new("plan-targets");
+    let cache = tmp.path().join("cache");
+    let repo = worked_example(&cache).canonicalize().unwrap();
+    let client = offline_client(&cache);
+    let plan = client
+        .cache_plan_delete(&[
+            "org/example@main:model.bin",
+            "model:org/example@main:sub/config.json",
+            "nobody/nothing",
+        ])
+        .unwrap();
+    use CacheOpKind::*;
+    let kinds: Vec<(CacheOpKind, Option<&str>)> = plan
+        .operations()
+        .iter()
+        .map(|o| (o.kind, o.name.as_deref()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (File, Some("model.bin")),
+            (File, Some("sub/config.json")),
+            (Blob, Some(ONLY_A))
+        ]
+    );
+    assert_eq!(plan.unmatched(), ["nobody/nothing"]);
+    assert_eq!(plan.bytes(), 2000);
+    drop(plan); // never executed: nothing happened
+    assert!(repo.join("blobs").join(ONLY_A).exists());
+
+    let e = client.cache_plan_delete(&["org/example@"]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    assert!(e.message().contains("org/example@"), "{e}");
+    let e = client.cache_plan_delete(&["a\0b"]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+
+    // every revision: the whole repository, in one operation
+    let mut plan = client
+        .cache_plan_delete(&[REV_A, "org/example@v1", "model/org/example@3333"])
+        .unwrap();
+    assert_eq!(summary(&plan), [(Repo, CacheOpState::Planned, None, 6000)]);
+    assert_eq!(plan.operations()[0].path, repo);
+    plan.execute().unwrap();
+    assert_eq!(plan.freed(), 6000);
+    assert!(!repo.exists());
+    assert!(client.cache_scan().unwrap().repos.is_empty());
+}
+
+#[test]
+fn prune_evicts_the_least_recently_used_to_a_size() {
+    let tmp = TempDir::new("plan-prune");
+    let cache = tmp.path().join("cache");
+    let repo = worked_example(&cache);
+    let blobs = repo.join("blobs");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    // C (onlyC) used longest ago, then A (onlyA), B (shared1) just now
+    set_times(&blobs.join(ONLY_C), OLD);
+    set_times(&blobs.join(ONLY_A), OLD + 10);
+    set_times(&blobs.join(SHARED1), now);
+    let stale = blobs.join(format!("{}.1a2b3c4d.incomplete", "d".repeat(64)));
+    std::fs::write(&stale, vec![b'p'; 700]).unwrap();
+    set_times(&stale, OLD);
+    let client = offline_client(&cache);
+
+    let info = client.cache_scan().unwrap();
+    let last: Vec<i64> = info.repos[0]
+        .revisions
+        .iter()
+        .map(|v| v.last_accessed)
+        .collect();
+    assert_eq!(last, [now, now, OLD]); // A has shared1 too
+
+    // nothing asked: what nothing uses (C is detached) and the stale partial
+    let plan = client.cache_plan_prune(PruneOptions::new()).unwrap();
+    let mut got: Vec<(CacheOpKind, Option<String>)> = plan
+        .operations()
+        .iter()
+        .map(|o| (o.kind, o.name.clone()))
+        .collect();
+    got.sort_by_key(|(k, n)| (k.as_str(), n.clone()));
+    let partial_name = stale.file_name().unwrap().to_str().unwrap().to_string();
+    assert_eq!(
+        got,
+        [
+            (CacheOpKind::Blob, Some(ONLY_C.to_string())),
+            (CacheOpKind::Partial, Some(partial_name)),
+            (CacheOpKind::Snapshot, Some(REV_C.to_string())),
+        ]
+    );
+    assert_eq!(plan.bytes(), 1700);
+
+    // A shares shared1 with B, used just now: A goes too, leaving 3000
+    let mut plan = client
+        .cache_plan_prune(PruneOptions::new().max_size(3500))
+        .unwrap();
+    let mut snaps: Vec<&str> = plan
+        .operations()
+        .iter()
+        .filter(|o| o.kind == CacheOpKind::Snapshot)
+        .filter_map(|o| o.name.as_deref())
+        .collect();
+    snaps.sort();
+    assert_eq!(snaps, [REV_A, REV_C]);
+    assert_eq!(plan.bytes(), 3000 + 700);
+    plan.execute().unwrap();
+    assert_eq!(plan.freed(), 3700);
+    assert!(plan
+        .operations()
+        .iter()
+        .all(|o| o.state == CacheOpState::Done));
+    let info = client.cache_scan().unwrap();
+    assert_eq!(info.repos[0].size_on_disk, 3000);
+    assert_eq!(info.repos[0].refs, ["v1"]);
+    assert!(!stale.exists());
+
+    // ages: everything unused for 30 days, 40 days from now
+    let plan = client
+        .cache_plan_prune(
+            PruneOptions::new()
+                .older_than(Duration::from_secs(30 * 86400))
+                .now(now + 40 * 86400),
+        )
+        .unwrap();
+    assert_eq!(
+        plan.operations().iter().map(|o| o.kind).collect::<Vec<_>>(),
+        [CacheOpKind::Repo]
+    );
+    for bad in [
+        PruneOptions::new().max_size(0),
+        PruneOptions::new().older_than(Duration::from_millis(10)),
+    ] {
+        assert_eq!(
+            client.cache_plan_prune(bad).unwrap_err().kind(),
+            ErrorKind::InvalidArgument
+        );
+    }
+}
+
+// ---- verification ------------------------------------------------------------------
+
+#[test]
+fn verify_a_sound_then_a_corrupt_cache() {
+    use hubfetch::{VerifyOptions, VerifyStatus};
+    let hub = FakeHub::start();
+    let tmp = TempDir::new("verify");
+    let cache = tmp.path().join("cache");
+    let client = hub.client(&cache);
+    client
+        .snapshot_download(DEMO, &DownloadOptions::new())
+        .expect("main");
+    client
+        .snapshot_download(DEMO, &DownloadOptions::new().revision("v1.0"))
+        .expect("v1.0");
+
+    let mut events = 0;
+    let mut last_final = false;
+    let rep = client
+        .cache_verify(&VerifyOptions::new().threads(2).progress(|p| {
+            events += 1;
+            last_final = p.is_final;
+            false
+        }))
+        .expect("verify");
+    assert!(rep.ok, "{:?}", rep.items);
+    assert_eq!(rep.failures().count(), 0);
+    assert!(events > 0 && last_final);
+    let s = &rep.summary;
+    assert_eq!(
+        (s.repos, s.revisions, s.threads, s.failed_files),
+        (1, 2, 2, 0)
+    );
+    let blobs = cache.join("models--hubfetch--demo-model").join("blobs");
+    let (mut n, mut bytes) = (0u64, 0u64);
+    for e in std::fs::read_dir(&blobs).unwrap() {
+        n += 1;
+        bytes += e.unwrap().metadata().unwrap().len();
+    }
+    assert_eq!((s.blobs, s.bytes), (n, bytes));
+
+    // flip one byte of the weights, a blob both revisions use
+    let snap = cache
+        .join("models--hubfetch--demo-model")
+        .join("snapshots")
+        .join(DEMO_MAIN);
+    let blob = snap.join("model.safetensors").canonicalize().unwrap();
+    let mut data = std::fs::read(&blob).unwrap();
+    data[12345] ^= 0x55;
+    std::fs::write(&blob, &data).unwrap();
+    let rep = client.cache_verify(&VerifyOptions::new()).expect("verify");
+    assert!(!rep.ok);
+    let fails: Vec<&hubfetch::VerifyItem> = rep.failures().collect();
+    assert_eq!(fails.len(), 2, "{fails:?}");
+    assert_eq!(rep.summary.failed_files, 2);
+    let name = blob.file_name().unwrap().to_str().unwrap();
+    for f in &fails {
+        assert_eq!(f.status, VerifyStatus::Mismatch);
+        assert_eq!(f.repo_id.as_deref(), Some(DEMO));
+        assert_eq!(f.file.as_deref(), Some("model.safetensors"));
+        assert_eq!(f.path.as_deref(), Some(blob.as_path()));
+        assert_eq!(f.algorithm.as_deref(), Some("sha256"));
+        assert_eq!(f.expected.as_deref(), Some(name));
+        assert_ne!(f.actual.as_deref(), Some(name));
+        assert_eq!(f.actual.as_ref().map(|a| a.len()), Some(64));
+    }
+    // a target: config.json of main alone, sound
+    let rep = client
+        .cache_verify(&VerifyOptions::new().targets([format!("{DEMO}@main:config.json")]))
+        .unwrap();
+    assert!(rep.ok);
+    assert_eq!((rep.summary.files, rep.summary.blobs), (1, 1));
+
+    // errors
+    let e = client
+        .cache_verify(&VerifyOptions::new().targets(["org/absent"]))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotCached);
+    let e = client
+        .cache_verify(&VerifyOptions::new().targets([format!("{DEMO}@")]))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    let e = client
+        .cache_verify(&VerifyOptions::new().progress(|_| true))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Cancelled);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        client.cache_verify(&VerifyOptions::new().progress(|_| panic!("boom")))
+    }));
+    assert!(r.is_err(), "the closure's panic is resumed");
+    assert!(!client.cache_verify(&VerifyOptions::new()).unwrap().ok); // usable
 }

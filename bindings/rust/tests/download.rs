@@ -546,4 +546,5 @@ fn thread_safety_markers() {
     sync::<hubfetch::Error>();
     send::<hubfetch::CancelHandle>(); // cancel from any thread
     sync::<hubfetch::CancelHandle>();
+    send::<hubfetch::CachePlan>(); // owns its C plan and scan: movable, not Sync
 }
