@@ -176,6 +176,7 @@ static void plan_repo(hub_cache_plan *p,
                       repo_sel *s,
                       const unsigned char *used,
                       unsigned char *counted,
+                      size_t *emitted,
                       const hub_cache_prune_options *prune,
                       int64_t now)
 {
@@ -248,16 +249,22 @@ static void plan_repo(hub_cache_plan *p,
         for (size_t k = 0; k < v->nfiles; k++) {
             size_t b = v->files[k]->blob;
             const hub__cblob *cb = &info->blobs[b];
-            if (!cb->etag || used[b] || counted[b])
+            const hub_cache_file *file = &v->files[k]->pub;
+            /* one operation per repository holding a link to the blob; its
+             * bytes counted once */
+            if (!file->blob_name || used[b] || emitted[b] == i + 1)
                 continue;
             bool selected = del;
             for (size_t f = 0; f < s->nfiles && !selected; f++)
                 selected = s->files[f] == v->files[k];
             if (!selected)
                 continue;
+            emitted[b] = i + 1;
+            uint64_t bytes = counted[b] ? 0 : blob_bytes(cb);
             counted[b] = 1;
-            op *o = add_op(p, HUB_CACHE_OP_BLOB, r, NULL, hub__strdup(cb->path),
-                           cb->etag, blob_bytes(cb));
+            op *o =
+                add_op(p, HUB_CACHE_OP_BLOB, r, NULL,
+                       hub__strdup(file->blob_path), file->blob_name, bytes);
             if (o)
                 o->blob = b;
         }
@@ -333,7 +340,8 @@ static int plan_finish(hub_cache_plan *p,
     int rc = HUB_OK;
     unsigned char *used = remaining_use(info, sel);
     unsigned char *counted = hub__calloc(info->nblobs + 1, 1);
-    if (!used || !counted) {
+    size_t *emitted = hub__calloc(info->nblobs + 1, sizeof(*emitted));
+    if (!used || !counted || !emitted) {
         rc = HUB_ENOMEM;
         goto out;
     }
@@ -350,7 +358,7 @@ static int plan_finish(hub_cache_plan *p,
         for (size_t j = 0; s->rev_del && j < info->repos[i]->nrevs; j++)
             any = any || s->rev_del[j];
         if (any || prune)
-            plan_repo(p, i, s, used, counted, prune, now);
+            plan_repo(p, i, s, used, counted, emitted, prune, now);
     }
     if (p->oom)
         rc = HUB_ENOMEM;
@@ -370,6 +378,7 @@ static int plan_finish(hub_cache_plan *p,
 out:
     hub__free(used);
     hub__free(counted);
+    hub__free(emitted);
     return rc;
 }
 

@@ -336,9 +336,13 @@ static void add_file(hub_cache_info *info,
             return;
         }
     }
+    /* the blob of this repository: another one's when hard-linked */
+    size_t bl = strlen(r->path) + 7 + (etag ? strlen(etag) : 0);
+    bool own = etag && (strncmp(b->path, r->path, strlen(r->path)) != 0 ||
+                        strlen(b->path) != bl);
     size_t rl = strlen(rel), nl = strlen(name), pl = strlen(v->path);
-    hub__cfile *f =
-        hub__malloc(sizeof(*f) + rl + nl + 1 + pl + 1 + rl + nl + 1);
+    hub__cfile *f = hub__malloc(sizeof(*f) + rl + nl + 1 + pl + 1 + rl + nl +
+                                1 + (own ? bl + 1 : 0));
     if (!f) {
         info->oom = 1;
         return;
@@ -353,8 +357,18 @@ static void add_file(hub_cache_info *info,
     f->blob = id;
     f->pub.file_name = fname;
     f->pub.file_path = fpath;
-    f->pub.blob_path = b->etag ? b->path : fpath;
-    f->pub.blob_name = b->etag && etag ? b->etag : NULL;
+    if (!etag) {
+        f->pub.blob_path = fpath;
+        f->pub.blob_name = NULL;
+    } else if (own) {
+        char *bpath = fpath + pl + 1 + rl + nl + 1;
+        snprintf(bpath, bl + 1, "%s/blobs/%s", r->path, etag);
+        f->pub.blob_path = bpath;
+        f->pub.blob_name = bpath + bl - strlen(etag);
+    } else {
+        f->pub.blob_path = b->path;
+        f->pub.blob_name = b->etag;
+    }
     f->pub.size_on_disk = b->size;
     f->pub.blob_last_accessed = b->atime;
     f->pub.blob_last_modified = b->mtime;

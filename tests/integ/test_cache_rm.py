@@ -12,7 +12,7 @@ import subprocess
 import time
 import unittest
 
-from cli_util import DEMO, DEMO_MAIN, HUBFETCH, CliTestCase, flock_held
+from cli_util import DEMO, DEMO_MAIN, HUBFETCH, CliTestCase, flock_held, read
 from test_cache_ls import (HFHUB_SRC, JS_DIR, REV_A, REV_B, REV_C, SHARED1,
                            ONLY_A, ONLY_C, js_available, make_repo)
 
@@ -140,6 +140,26 @@ class CacheRmTest(CliTestCase):
         snap = os.path.join(self.cache, "models--org--example", "snapshots",
                             REV_A)
         self.assertEqual(sorted(os.listdir(snap)), ["copy.bin"])
+        self.assert_clean_for_everyone()
+
+    def test_a_blob_hard_linked_into_two_repositories(self):
+        a = self.worked_example()
+        b = make_repo(self.cache, "models--org--twin",
+                      {ONLY_C: b"c" * 1000, ONLY_A: b"k" * 10},
+                      {REV_A: {"x.bin": ONLY_C}, REV_B: {"k.bin": ONLY_A}},
+                      {"main": REV_B})
+        os.unlink(os.path.join(b, "blobs", ONLY_C))
+        os.link(os.path.join(a, "blobs", ONLY_C),
+                os.path.join(b, "blobs", ONLY_C))
+        # each deletion names its own repository's blob; the space comes
+        # back once, when the last link goes
+        res, _ = self.rm_json("org/example@" + REV_C, "org/twin@" + REV_A)
+        blobs = [o for o in res["operations"] if o["kind"] == "blob"]
+        self.assertEqual(sorted(os.path.dirname(os.path.dirname(o["path"]))
+                                for o in blobs), sorted([a, b]))
+        self.assertTrue(all(o["state"] == "done" for o in blobs))
+        self.assertFalse(os.path.exists(os.path.join(a, "blobs", ONLY_C)))
+        self.assertFalse(os.path.exists(os.path.join(b, "blobs", ONLY_C)))
         self.assert_clean_for_everyone()
 
     def test_rm_targets_from_ls_quiet_and_bad_targets(self):
@@ -284,7 +304,7 @@ class CacheRmTest(CliTestCase):
         out, err = proc.communicate(timeout=120)
         self.assertEqual(proc.returncode, 0, err)
         self.assertEqual(self.expected(DEMO, DEMO_MAIN, "model.safetensors"),
-                         open(out.strip(), "rb").read())
+                         read(out.strip()))
 
     def test_max_size_evicts_least_recently_used_revisions(self):
         repo = self.worked_example()
@@ -428,7 +448,7 @@ class CacheRmTest(CliTestCase):
         os.symlink(precious, os.path.join(repo, "blobs", "8" * 64))
         res, _ = self.prune_json()
         self.rm_json("org/example")
-        self.assertEqual(open(precious, "rb").read(), b"keep me")
+        self.assertEqual(read(precious), b"keep me")
         self.assertEqual(os.listdir(outside_dir), ["data.bin"])
         self.assertFalse(os.path.exists(repo))
 
