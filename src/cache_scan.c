@@ -25,7 +25,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,8 +141,11 @@ static size_t hash_blob(dev_t dev, ino_t ino)
 }
 
 /* The index of the blob `st` describes, added if new; SIZE_MAX on OOM. */
-static size_t blob_id(hub_cache_info *info, const struct stat *st)
+/* The index of the blob (dev, ino) of `tpl`, added as a copy of `tpl` if
+ * new (`*added` says which); SIZE_MAX on OOM. */
+static size_t blob_put(hub_cache_info *info, const hub__cblob *tpl, bool *added)
 {
+    *added = false;
     if (info->nblobs * 2 >= info->tcap) {
         size_t cap = info->tcap ? info->tcap * 2 : 1024;
         size_t *t = hub__calloc(cap, sizeof(*t));
@@ -156,28 +161,34 @@ static size_t blob_id(hub_cache_info *info, const struct stat *st)
         info->table = t;
         info->tcap = cap;
     }
-    size_t h = hash_blob(st->st_dev, st->st_ino);
+    size_t h = hash_blob(tpl->dev, tpl->ino);
     for (;; h++) {
         size_t slot = info->table[h & (info->tcap - 1)];
         if (!slot)
             break;
         hub__cblob *b = &info->blobs[slot - 1];
-        if (b->dev == st->st_dev && b->ino == st->st_ino)
+        if (b->dev == tpl->dev && b->ino == tpl->ino)
             return slot - 1;
     }
     if (!HUB_GROW(info->blobs, info->nblobs, info->capblobs))
         return SIZE_MAX;
-    hub__cblob *b = &info->blobs[info->nblobs];
-    b->dev = st->st_dev;
-    b->ino = st->st_ino;
-    b->size = (uint64_t)st->st_size;
-    b->atime = secs(st->st_atim);
-    b->mtime = secs(st->st_mtim);
-    b->nlink = st->st_nlink;
-    b->rev_stamp = b->repo_stamp = 0;
-    b->path = b->etag = NULL;
+    info->blobs[info->nblobs] = *tpl;
     info->table[h & (info->tcap - 1)] = info->nblobs + 1;
+    *added = true;
     return info->nblobs++;
+}
+
+/* The index of the blob `st` describes, added if new; SIZE_MAX on OOM. */
+static size_t blob_id(hub_cache_info *info, const struct stat *st)
+{
+    hub__cblob b = {.dev = st->st_dev,
+                    .ino = st->st_ino,
+                    .size = (uint64_t)st->st_size,
+                    .atime = secs(st->st_atim),
+                    .mtime = secs(st->st_mtim),
+                    .nlink = st->st_nlink};
+    bool added;
+    return blob_put(info, &b, &added);
 }
 
 size_t hub__cache_blob_find(const hub_cache_info *info, dev_t dev, ino_t ino)
@@ -422,9 +433,13 @@ static void walk(hub_cache_info *info,
             hub__cache_ms_meta(n))
             continue;
         struct stat st;
-        /* A link (the common case) needs no lstat: readlinkat says all. */
+        /* A link (the common case) needs no lstat: readlinkat says all; nor
+         * a folder: opening it with O_DIRECTORY | O_NOFOLLOW refuses
+         * anything else, whatever was swapped in since readdir. */
         if (de->d_type == DT_LNK) {
             st.st_mode = S_IFLNK;
+        } else if (de->d_type == DT_DIR) {
+            st.st_mode = S_IFDIR;
         } else if (fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) != 0) {
             problem(info, r, v, rel, n, false, "cannot read %s/%s%s: %s",
                     v->path, rel, n, strerror(errno));
@@ -996,6 +1011,159 @@ static bool repo_type_of(const char *name, hub_repo_type *t, const char **id)
     return false;
 }
 
+/* The repository folders of the cache, read first so that threads can
+ * share them out. */
+typedef struct folder {
+    char *name;
+    hub_repo_type type;
+    size_t id_off; /* the id part of `name` */
+    struct stat st;
+} folder;
+
+typedef struct folder_list {
+    folder *v;
+    size_t n, cap;
+} folder_list;
+
+static bool add_folder(folder_list *l,
+                       const char *name,
+                       hub_repo_type type,
+                       const char *id,
+                       const struct stat *st)
+{
+    if (!HUB_GROW(l->v, l->n, l->cap))
+        return false;
+    folder *f = &l->v[l->n];
+    f->name = hub__strdup(name);
+    if (!f->name)
+        return false;
+    f->type = type;
+    f->id_off = (size_t)(id - name);
+    f->st = *st;
+    l->n++;
+    return true;
+}
+
+static void folders_free(folder_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        hub__free(l->v[i].name);
+    hub__free(l->v);
+}
+
+static void info_clear(hub_cache_info *info);
+
+/* Repositories per thread below which one thread is as fast. */
+#define MIN_REPOS_PER_THREAD 16
+#define MAX_THREADS 4
+
+typedef struct shard {
+    hub_cache_info info; /* its repositories and blobs, merged after */
+    const folder_list *folders;
+    atomic_size_t *next;
+    int root;
+    pthread_t thread;
+    bool started;
+} shard;
+
+static void *scan_shard(void *arg)
+{
+    shard *sh = arg;
+    for (;;) {
+        size_t k = atomic_fetch_add(sh->next, 1);
+        if (k >= sh->folders->n || sh->info.oom)
+            break;
+        const folder *f = &sh->folders->v[k];
+        scan_repo(&sh->info, sh->root, f->name, f->type, f->name + f->id_off,
+                  &f->st);
+    }
+    return NULL;
+}
+
+/* Move a shard's repositories into `info`, its blobs into one table (a blob
+ * hard-linked from repositories of two shards is one blob again). */
+static void merge(hub_cache_info *info, hub_cache_info *s)
+{
+    size_t *map = hub__calloc(s->nblobs + 1, sizeof(*map));
+    if (!map) {
+        info->oom = 1;
+        return;
+    }
+    size_t i = 0;
+    for (; i < s->nblobs && !info->oom; i++) {
+        bool added;
+        map[i] = blob_put(info, &s->blobs[i], &added);
+        if (map[i] == SIZE_MAX)
+            info->oom = 1;
+        else if (!added && s->blobs[i].path) /* files still point at it */
+            info->oom |= !push(&info->spare, s->blobs[i].path);
+    }
+    /* paths now owned by `info`; on OOM the rest are freed with `s` */
+    if (i < s->nblobs)
+        memmove(s->blobs, s->blobs + i, (s->nblobs - i) * sizeof(*s->blobs));
+    s->nblobs -= i;
+    for (size_t ri = 0; ri < s->nrepos && !info->oom; ri++) {
+        hub__crepo *r = s->repos[ri];
+        for (size_t k = 0; k < r->nblob_ids; k++)
+            r->blob_ids[k] = map[r->blob_ids[k]];
+        for (size_t j = 0; j < r->nrevs; j++) {
+            hub__crev *v = r->revs[j];
+            for (size_t k = 0; k < v->nblob_ids; k++)
+                v->blob_ids[k] = map[v->blob_ids[k]];
+            for (size_t k = 0; k < v->nfiles; k++)
+                v->files[k]->blob = map[v->files[k]->blob];
+        }
+        if (!HUB_GROW(info->repos, info->nrepos, info->caprepos)) {
+            info->oom = 1;
+            break;
+        }
+        info->repos[info->nrepos++] = r;
+        s->repos[ri] = NULL;
+    }
+    if (s->oom)
+        info->oom = 1;
+    hub__free(map);
+}
+
+/* Scan the repository folders, on several threads when there are many. */
+static void scan_folders(hub_cache_info *info, int root, const folder_list *l)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t threads = l->n / MIN_REPOS_PER_THREAD;
+    if (cpus > 0 && threads > (size_t)cpus)
+        threads = (size_t)cpus;
+    if (threads > MAX_THREADS)
+        threads = MAX_THREADS;
+    shard sh[MAX_THREADS];
+    atomic_size_t next = 0;
+    memset(sh, 0, sizeof(sh));
+    for (size_t t = 0; t < threads; t++) {
+        sh[t].info.dir = info->dir;
+        sh[t].info.files = info->files;
+        sh[t].folders = l;
+        sh[t].next = &next;
+        sh[t].root = root;
+        sh[t].started =
+            pthread_create(&sh[t].thread, NULL, scan_shard, &sh[t]) == 0;
+    }
+    size_t started = 0;
+    for (size_t t = 0; t < threads; t++)
+        started += sh[t].started;
+    if (!started) { /* no thread: this one does it all */
+        for (size_t k = 0; k < l->n && !info->oom; k++)
+            scan_repo(info, root, l->v[k].name, l->v[k].type,
+                      l->v[k].name + l->v[k].id_off, &l->v[k].st);
+        return;
+    }
+    for (size_t t = 0; t < threads; t++) {
+        if (!sh[t].started)
+            continue;
+        pthread_join(sh[t].thread, NULL);
+        merge(info, &sh[t].info);
+        info_clear(&sh[t].info); /* what merge did not take */
+    }
+}
+
 int hub_cache_scan(hub_cache_info **out,
                    hub_client *client,
                    const hub_cache_scan_options *opts)
@@ -1056,6 +1224,7 @@ int hub_cache_scan(hub_cache_info **out,
         return HUB_OK;
     }
     struct dirent *de;
+    folder_list folders = {0};
     errno = 0;
     while (!info->oom && (de = readdir(d)) != NULL) {
         const char *n = de->d_name;
@@ -1075,11 +1244,13 @@ int hub_cache_scan(hub_cache_info **out,
         } else if (!repo_type_of(n, &type, &id)) {
             hub__cache_warn(info, NULL, "not a repository folder: %s/%s", dir,
                             n);
-        } else {
-            scan_repo(info, root, n, type, id, &st);
+        } else if (!add_folder(&folders, n, type, id, &st)) {
+            info->oom = 1;
         }
     }
-    /* what an interrupted deletion left (hub_cache_plan_prune() ends it) */
+    if (!info->oom)
+        scan_folders(info, root, &folders);
+    folders_free(&folders);
 
     closedir(d);
     int rc = finish(info);
@@ -1151,66 +1322,76 @@ const char *hub_cache_info_warning(const hub_cache_info *info, size_t index)
                                                 : NULL;
 }
 
-void hub_cache_info_free(hub_cache_info *info)
+static void repo_free(hub__crepo *r)
 {
-    if (!info)
+    if (!r)
         return;
-    for (size_t i = 0; i < info->nrepos; i++) {
-        hub__crepo *r = info->repos[i];
-        if (!r)
+    for (size_t j = 0; j < r->nrevs; j++) {
+        hub__crev *v = r->revs[j];
+        if (!v)
             continue;
-        for (size_t j = 0; j < r->nrevs; j++) {
-            hub__crev *v = r->revs[j];
-            if (!v)
-                continue;
-            hub__free(v->commit);
-            hub__free(v->path);
-            hub__free(v->blob_ids);
-            for (size_t k = 0; k < v->nfiles; k++)
-                hub__free(v->files[k]);
-            hub__free(v->files);
-            hub__free(v->fileptrs);
-            hub__strvec_free(&v->refs);
-            hub__free(v);
-        }
-        hub__free(r->revs);
-        hub__free(r->revptrs);
-        hub__free(r->id);
-        hub__free(r->path);
-        hub__free(r->cache_id);
-        hub__free(r->blob_ids);
-        hub__strvec_free(&r->refs);
-        hub__strvec_free(&r->warnings);
-        hub__strvec_free(&r->ref_names);
-        hub__strvec_free(&r->ref_targets);
-        hub__strvec_free(&r->no_exist);
-        hub__strvec_free(&r->trees);
-        for (size_t k = 0; k < r->npartials; k++)
-            hub__free(r->partials[k].name);
-        for (size_t k = 0; k < r->norphans; k++)
-            hub__free(r->orphans[k].name);
-        hub__free(r->partials);
-        hub__free(r->orphans);
-        for (size_t k = 0; k < r->nproblems; k++) {
-            hub__free(r->problems[k].text);
-            hub__free(r->problems[k].file);
-        }
-        hub__free(r->problems);
-        hub__free(r->folder);
-        hub__free(r->ms_root);
-        hub__free(r->ms_rel);
-        hub__free(r->ms_lock);
-        hub__free(r->ms_dotted);
-        hub__free(r->ms_temp);
-        hub__free(r);
+        hub__free(v->commit);
+        hub__free(v->path);
+        hub__free(v->blob_ids);
+        for (size_t k = 0; k < v->nfiles; k++)
+            hub__free(v->files[k]);
+        hub__free(v->files);
+        hub__free(v->fileptrs);
+        hub__strvec_free(&v->refs);
+        hub__free(v);
     }
+    hub__free(r->revs);
+    hub__free(r->revptrs);
+    hub__free(r->id);
+    hub__free(r->path);
+    hub__free(r->cache_id);
+    hub__free(r->blob_ids);
+    hub__strvec_free(&r->refs);
+    hub__strvec_free(&r->warnings);
+    hub__strvec_free(&r->ref_names);
+    hub__strvec_free(&r->ref_targets);
+    hub__strvec_free(&r->no_exist);
+    hub__strvec_free(&r->trees);
+    for (size_t k = 0; k < r->npartials; k++)
+        hub__free(r->partials[k].name);
+    for (size_t k = 0; k < r->norphans; k++)
+        hub__free(r->orphans[k].name);
+    hub__free(r->partials);
+    hub__free(r->orphans);
+    for (size_t k = 0; k < r->nproblems; k++) {
+        hub__free(r->problems[k].text);
+        hub__free(r->problems[k].file);
+    }
+    hub__free(r->problems);
+    hub__free(r->folder);
+    hub__free(r->ms_root);
+    hub__free(r->ms_rel);
+    hub__free(r->ms_lock);
+    hub__free(r->ms_dotted);
+    hub__free(r->ms_temp);
+    hub__free(r);
+}
+
+/* Everything of `info` but the struct and its folder name. */
+static void info_clear(hub_cache_info *info)
+{
+    for (size_t i = 0; i < info->nrepos; i++)
+        repo_free(info->repos[i]);
     hub__free(info->repos);
     for (size_t i = 0; i < info->nblobs; i++)
         hub__free(info->blobs[i].path);
     hub__free(info->blobs);
     hub__strvec_free(&info->trash);
+    hub__strvec_free(&info->spare);
     hub__free(info->table);
     hub__strvec_free(&info->warnings);
+}
+
+void hub_cache_info_free(hub_cache_info *info)
+{
+    if (!info)
+        return;
+    info_clear(info);
     hub__free(info->dir);
     hub__free(info);
 }

@@ -107,6 +107,7 @@ struct hub_cache_info {
     size_t tcap;
     hub_strvec warnings;
     hub_strvec trash; /* names in .locks/.hubfetch-trash/ */
+    hub_strvec spare; /* blob paths of merged duplicates, files use them */
     size_t stamp;
     bool files;      /* per-file entries kept */
     bool modelscope; /* the ModelScope layouts, not huggingface_hub's */

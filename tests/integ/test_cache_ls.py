@@ -5,6 +5,7 @@ JS client (scanCacheDir) and, when its sources are given
 (HUB_TEST_HFHUB_SRC), by huggingface_hub's scan_cache_dir(); defects are
 warnings, never a hidden repo; every format, filter, sort and limit."""
 import csv
+import hashlib
 import io
 import json
 import os
@@ -192,6 +193,43 @@ class CacheLsTest(CliTestCase):
         out, _ = self.ls("--revisions", "--filter", "refs=v1")
         self.assertIn("\nFound 1 repo(s) for a total of 1 revision(s) and "
                       "3.0K on disk.\n", out)
+
+    def test_many_repositories_scanned_on_threads_agree(self):
+        # past 16 repositories a thread the scan is shared out: the same
+        # numbers, and a blob hard-linked between far-apart repositories
+        # (scanned by different threads) still counts once in the total
+        n = 70
+        for i in range(n):
+            data = b"%d" % i * (100 + i)
+            etag = hashlib.sha256(data).hexdigest()
+            make_repo(self.cache, f"models--org--m{i:02}", {etag: data},
+                      {REV_A: {"w.bin": etag, "d/x.bin": etag}},
+                      {"main": REV_A})
+        first = os.path.join(self.cache, "models--org--m00", "blobs")
+        last = os.path.join(self.cache, f"models--org--m{n - 1}", "blobs")
+        big = b"B" * 50_000
+        etag = hashlib.sha256(big).hexdigest()
+        with open(os.path.join(first, etag), "wb") as f:
+            f.write(big)
+        os.link(os.path.join(first, etag), os.path.join(last, etag))
+        for folder in ("models--org--m00", f"models--org--m{n - 1}"):
+            os.symlink("../../blobs/" + etag,
+                       os.path.join(self.cache, folder, "snapshots", REV_A,
+                                    "big.bin"))
+        repos, err = self.ls_json()
+        self.assertEqual(err, "")
+        self.assertEqual([r["repo_id"] for r in repos],
+                         [f"org/m{i:02}" for i in range(n)])
+        for r in repos:
+            want = expected_numbers(r["repo_path"])
+            self.assertEqual((r["size_on_disk"], r["nb_files"]),
+                             (want["size_on_disk"], want["nb_files"]),
+                             r["repo_id"])
+        total = sum(len(b"%d" % i * (100 + i)) for i in range(n)) + len(big)
+        out, _ = self.ls()
+        self.assertIn(f"and {fmt_size(total)} on disk.", out)
+        self.assertEqual(sum(r["size_on_disk"] for r in repos),
+                         total + len(big))
 
     # -- real clients ---------------------------------------------------
 
