@@ -50,14 +50,14 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void vproblem(hub_cache_info *info,
-                     hub__crepo *r,
-                     hub__crev *v,
-                     const char *rel,
-                     const char *name,
-                     bool broken,
-                     const char *fmt,
-                     va_list ap)
+static HUB_PRINTF(7, 0) void vproblem(hub_cache_info *info,
+                                      hub__crepo *r,
+                                      hub__crev *v,
+                                      const char *rel,
+                                      const char *name,
+                                      bool broken,
+                                      const char *fmt,
+                                      va_list ap)
 {
     char buf[1024];
     vsnprintf(buf, sizeof(buf), fmt, ap);
