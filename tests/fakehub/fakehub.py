@@ -332,6 +332,7 @@ class Fixtures:
         self.flavour = flavour
         self.repos = {}
         self.tokens = {}
+        self.users = {}  # token -> its "user" entry of tokens.json (whoami-v2)
         self._lfs_objects = {}
         self._generated = {}  # (size, seed) -> GeneratedContent, shared so each is hashed once
         for name in sorted(os.listdir(directory)):
@@ -357,6 +358,7 @@ class Fixtures:
 
     def _load_tokens(self, spec):
         for token, grant in spec.items():
+            self.users[token] = grant.get("user", {})
             allowed = set()
             for entry in grant.get("repos", []):
                 repo_type = "model"
@@ -757,9 +759,44 @@ class App:
             req.token = token.strip()
         if req.path.startswith("/api/resolve-cache/"):
             return self.resolve_cache(req)
+        if req.path == "/api/whoami-v2":
+            return self.whoami(req)
         if req.path.startswith("/api/"):
             return self.api(req)
         return self.resolve(req)
+
+    def whoami(self, req):
+        """GET /api/whoami-v2 (HfApi.whoami): the token's user, its orgs and the token's own
+        name and role. No token: 401, as the Hub answers (an unknown token got its 401 in
+        hub()). The user comes from the token's "user" entry in tokens.json; by default the
+        token's name without "hf_" and no org."""
+        if req.method != "GET":
+            return hub_error(405, "Method not allowed")
+        if req.token is None:
+            return hub_error(401, "Invalid username or password.")
+        user = self.fixtures.users.get(req.token, {})
+        name = user.get("name", req.token[3:] if req.token.startswith("hf_") else req.token)
+        orgs = [{"type": "org", "id": hashlib.sha1(org.encode()).hexdigest()[:24], "name": org,
+                 "fullname": org, "email": None, "canPay": False, "periodEnd": None,
+                 "avatarUrl": "/avatars/org.svg", "roleInOrg": "read", "isEnterprise": False}
+                for org in user.get("orgs", [])]
+        return json_response(200, {
+            "type": user.get("type", "user"),
+            "id": hashlib.sha1(name.encode()).hexdigest()[:24],
+            "name": name,
+            "fullname": user.get("fullname", name.capitalize()),
+            "email": f"{name}@example.com",
+            "emailVerified": True,
+            "canPay": False,
+            "periodEnd": None,
+            "isPro": False,
+            "avatarUrl": "/avatars/user.svg",
+            "orgs": orgs,
+            "auth": {"type": "access_token",
+                     "accessToken": {"displayName": user.get("token_name", "hubfetch-test"),
+                                     "role": user.get("role", "read"),
+                                     "createdAt": "2024-01-01T00:00:00.000Z"}},
+        })
 
     def _split_repo(self, repo_type, segs, ops):
         """How many leading path segments (1 or 2) form the repo id: the split after which
