@@ -1115,6 +1115,100 @@ hub_cache_verify_item_failed(const hub_cache_verify_result *result,
 /** Free a result. NULL is fine. */
 HUB_EXTERN void hub_cache_verify_result_free(hub_cache_verify_result *result);
 
+/* ------------------------------------------------------------------------ */
+/* Authentication                                                           */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Who a token belongs to: the answer of the Hub's `GET /api/whoami-v2`
+ * (what huggingface_hub's HfApi.whoami() returns), the fields most
+ * programs need. Strings are as the server sent them with control
+ * characters replaced (safe to print). Valid until hub_whoami_info_free().
+ * Fields may be appended in later versions (the library allocates it).
+ */
+typedef struct hub_whoami_info {
+    const char *name;        /**< account name ("name"), never NULL */
+    const char *fullname;    /**< display name ("fullname"), or NULL */
+    const char *type;        /**< "user" or "org" ("type"), or NULL */
+    const char *const *orgs; /**< names of the organisations the account
+                                  belongs to ("orgs[].name"), in the
+                                  server's order */
+    size_t org_count;
+    const char *token_name; /**< the token's own name
+                                 ("auth.accessToken.displayName"), or NULL
+                                 (an OAuth or other token) */
+    const char *token_role; /**< "read", "write", "fineGrained"
+                                 ("auth.accessToken.role"), or NULL */
+} hub_whoami_info;
+
+/**
+ * Ask the hub who the client's token belongs to: `GET
+ * {endpoint}/api/whoami-v2` with the token, sent to the origin the token
+ * is for (the client's first endpoint; with "auto", huggingface.co) and
+ * nowhere else: no fallback endpoint, no redirect to another origin.
+ * The request is retried as downloads' metadata requests are; the client
+ * is busy meanwhile (hub_client_cancel() stops it). Not for a ModelScope
+ * client (#HUB_EUNSUPPORTED).
+ * @param out receives the answer; free it with hub_whoami_info_free().
+ * @return #HUB_OK; #HUB_EAUTH when the client has no token ("no token:
+ *   run 'hubfetch auth login' or set HF_TOKEN") or the hub refuses it
+ *   (HTTP 401); #HUB_ERATELIMIT (429: the Hub limits this endpoint
+ *   strictly), #HUB_EPROTO (not the expected JSON), #HUB_EHTTP, network
+ *   errors, #HUB_ECANCELLED, #HUB_EBUSY, #HUB_ENOMEM. Since 0.4.
+ */
+HUB_EXTERN int hub_whoami(hub_whoami_info **out, hub_client *client);
+
+/** Free a hub_whoami() answer. NULL is fine. */
+HUB_EXTERN void hub_whoami_info_free(hub_whoami_info *info);
+
+/**
+ * The token file huggingface_hub reads and `hf auth login` writes
+ * (constants.HF_TOKEN_PATH), from the environment: $HF_TOKEN_PATH, else
+ * $HF_HOME/token, else $XDG_CACHE_HOME/huggingface/token, else
+ * ~/.cache/huggingface/token (`~` and `$VAR` expanded as Python's
+ * expanduser/expandvars do). The file need not exist.
+ * @param out receives the path; free it with hub_free().
+ * @return #HUB_OK or #HUB_ENOMEM. Since 0.4.
+ */
+HUB_EXTERN int hub_token_path(char **out);
+
+/**
+ * Save `token` as huggingface_hub's login() does, so that it, hubfetch
+ * and every client reading the token file use it: the token file
+ * (hub_token_path()) holds the bare token, without newline; with a
+ * `name` (the token's display name, hub_whoami_info.token_name), the
+ * token is also recorded under that name in `stored_tokens`, the INI file
+ * beside the token file that `hf auth list` / `hf auth switch` read
+ * (section [name], key hf_token; other sections kept, sections sorted as
+ * huggingface_hub writes them).
+ *
+ * Unlike huggingface_hub (Path.write_text: 0666 & ~umask), both files
+ * are created with mode 0600, written to a temporary name and renamed
+ * over the old one: a reader sees the old token or the new one, never
+ * part of one; a link at either name is replaced, never followed.
+ * Missing parent directories are made (0777 & ~umask, as Python's
+ * mkdir(parents=True)). The token is not checked with the hub: call
+ * hub_whoami() first.
+ * @param token the token; cleaned as huggingface_hub cleans it (CR and LF
+ *   dropped, blanks stripped); empty or with control characters:
+ *   #HUB_EINVAL.
+ * @param name its name for stored_tokens, or NULL to write only the token
+ *   file. A line break in it: #HUB_EINVAL.
+ * @return #HUB_OK, #HUB_EINVAL, #HUB_EIO (message names the file),
+ *   #HUB_ENOSPC, #HUB_ENOMEM. Since 0.4.
+ */
+HUB_EXTERN int hub_token_save(const char *token, const char *name);
+
+/**
+ * Log out as huggingface_hub's logout() does: remove the token file and
+ * `stored_tokens` beside it (every saved token). A token given by
+ * $HF_TOKEN still applies afterwards.
+ * @param removed if not NULL, set to 1 if a token file was there, else 0.
+ * @return #HUB_OK (also when there was nothing to remove), #HUB_EIO,
+ *   #HUB_ENOMEM. Since 0.4.
+ */
+HUB_EXTERN int hub_token_remove(int *removed);
+
 #ifdef __cplusplus
 }
 #endif

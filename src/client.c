@@ -158,18 +158,34 @@ static char *clean_token(const char *raw, size_t len)
     return out;
 }
 
+/* constants.HF_TOKEN_PATH: expandvars(expanduser($HF_TOKEN_PATH or
+ * $HF_HOME/token)) */
+static char *token_path(const env *e)
+{
+    const char *p = env_get(e, "HF_TOKEN_PATH");
+    if (p)
+        return hub__path_expand(p);
+    char *home = hf_home(e);
+    char *path = home ? hub__path_join(home, "token") : NULL;
+    hub__free(home);
+    return path;
+}
+
+char *hub__client_token_path(void)
+{
+    env e = {true};
+    return token_path(&e);
+}
+
+char *hub__client_clean_token(const char *raw, size_t len)
+{
+    return clean_token(raw, len);
+}
+
 static int token_from_file(const env *e, char **out)
 {
     *out = NULL;
-    const char *p = env_get(e, "HF_TOKEN_PATH");
-    char *path = NULL;
-    if (p) {
-        path = hub__path_expand(p);
-    } else {
-        char *home = hf_home(e);
-        path = home ? hub__path_join(home, "token") : NULL;
-        hub__free(home);
-    }
+    char *path = token_path(e);
     if (!path)
         return HUB_ENOMEM;
     int fd = open(path, O_RDONLY | O_CLOEXEC);

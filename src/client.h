@@ -60,6 +60,13 @@ void hub__client_leave(hub_client *c);
 /* Does the token go to `endpoint` (one of the client's)? */
 bool hub__client_token_for(const hub_client *c, const char *endpoint);
 
+/* Where huggingface_hub reads and writes the token (its
+ * constants.HF_TOKEN_PATH), from the environment; NULL on ENOMEM. */
+char *hub__client_token_path(void);
+/* huggingface_hub's _clean_token: CR and LF dropped, blanks stripped
+ * (possibly ""); NULL on ENOMEM. */
+char *hub__client_clean_token(const char *raw, size_t len);
+
 /* The HTTP settings of the client's transfers (proxies, TLS, timeouts). */
 void hub__client_http_config(const hub_client *c, hub_http_config *cfg);
 /* The engine settings that come from the client (endpoints, token, log,
