@@ -48,6 +48,7 @@ int cmd_download(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
 int cmd_cache_rm(int argc, char **argv);
 int cmd_cache_prune(int argc, char **argv);
+int cmd_auth(int argc, char **argv);
 
 /* Shared by the cache commands (cmd_cache.c). */
 const char *cli_cache_type_name(hub_repo_type t);

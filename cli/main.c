@@ -16,6 +16,7 @@ static void usage(FILE *fp)
           "  download REPO_ID [FILES...]   fetch a file or a whole snapshot\n"
           "  cache ls                      list what the cache holds\n"
           "  cache verify                  check the cache against checksums\n"
+          "  auth login|logout|whoami      save, remove or check a token\n"
           "\n"
           "options:\n"
           "  -h, --help      this help; 'hubfetch <command> --help' for more\n"
@@ -61,6 +62,8 @@ int main(int argc, char **argv)
         rc = cmd_download(argc - 1, argv + 1);
     } else if (strcmp(cmd, "cache") == 0) {
         rc = cmd_cache(argc - 1, argv + 1);
+    } else if (strcmp(cmd, "auth") == 0) {
+        rc = cmd_auth(argc - 1, argv + 1);
     } else {
         cli_err("unknown command '%s'; see 'hubfetch --help'", cmd);
         rc = EXIT_USAGE;

@@ -251,14 +251,23 @@ static int write_secret(const char *dir,
                         size_t len,
                         const char *shown)
 {
-    char tmp[96];
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    snprintf(tmp, sizeof(tmp), ".hubfetch-%ld-%lx.tmp", (long)getpid(),
-             (unsigned long)ts.tv_nsec ^ (unsigned long)ts.tv_sec);
+    /* safefs takes paths below the root, the root included */
+    char *tmp =
+        hub__aprintf("%s/.hubfetch-%ld-%lx.tmp", dir, (long)getpid(),
+                     (unsigned long)ts.tv_nsec ^ (unsigned long)ts.tv_sec);
+    char *final = tmp ? hub__path_join(dir, leaf) : NULL;
+    if (!final) {
+        hub__free(tmp);
+        return HUB_ENOMEM;
+    }
     int fd = hub__sfs_open(dir, tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    if (fd < 0)
+    if (fd < 0) {
+        hub__free(tmp);
+        hub__free(final);
         return fd;
+    }
     int error = HUB_OK;
     if (fchmod(fd, 0600) != 0)
         error = hub__path_error(errno, "cannot set the mode of", shown);
@@ -276,13 +285,15 @@ static int write_secret(const char *dir,
     if (close(fd) != 0 && error == HUB_OK)
         error = hub__path_error(errno, "cannot write", shown);
     if (error == HUB_OK)
-        error = hub__sfs_rename(dir, tmp, leaf);
+        error = hub__sfs_rename(dir, tmp, final);
     if (error < 0) {
         hub__error_saved saved;
         hub__error_save(&saved);
         hub__sfs_unlink(dir, tmp);
         error = hub__error_restore(&saved);
     }
+    hub__free(tmp);
+    hub__free(final);
     return error;
 }
 
