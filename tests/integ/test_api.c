@@ -303,6 +303,100 @@ static void test_errors_name_the_cause(void)
 
 /* Bad options are refused the same way by every entry point and hub, and
  * never crash: a count without its list, an unknown version. */
+static char *slurp(const char *path)
+{
+    static char buf[4096];
+    FILE *f = fopen(path, "rb");
+    ASSERT(f != NULL);
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+static void test_whoami(void)
+{
+    start();
+    hub_client *alice = client_with("hf_alice", 0);
+    hub_whoami_info *who = NULL;
+    ASSERT_OK(hub_whoami(&who, alice));
+    ASSERT_EQ_STR(who->name, "alice");
+    ASSERT_EQ_STR(who->fullname, "Alice Liddell");
+    ASSERT_EQ_STR(who->type, "user");
+    ASSERT_EQ_INT(who->org_count, 2);
+    ASSERT_EQ_STR(who->orgs[0], "hubfetch");
+    ASSERT_EQ_STR(who->orgs[1], "wonderland");
+    ASSERT_EQ_STR(who->token_name, "alice-laptop");
+    ASSERT_EQ_STR(who->token_role, "read");
+    hub_whoami_info_free(who);
+    ASSERT_EQ_INT(fakehub_count(&fh, "/api/whoami-v2", "\"auth\": true", NULL),
+                  1);
+    hub_client_free(alice);
+
+    /* refused by the hub */
+    hub_client *nobody = client_with("hf_nobody", 0);
+    who = (hub_whoami_info *)1;
+    ASSERT_EQ_INT(hub_whoami(&who, nobody), HUB_EAUTH);
+    ASSERT(who == NULL);
+    ASSERT_EQ_INT(hub_error_last()->http_status, 401);
+    ASSERT(strstr(hub_error_last()->message, "token refused") != NULL);
+    ASSERT(strstr(hub_error_last()->message, "hf_nobody") == NULL);
+    hub_client_free(nobody);
+
+    /* no token: no request */
+    size_t before = fakehub_count(&fh, "\"server\"", NULL);
+    hub_client *anon = client_with(NULL, 0);
+    ASSERT_EQ_INT(hub_whoami(&who, anon), HUB_EAUTH);
+    ASSERT_EQ_STR(hub_error_last()->message,
+                  "no token: run 'hubfetch auth login' or set HF_TOKEN");
+    ASSERT_EQ_INT(fakehub_count(&fh, "\"server\"", NULL), before);
+    hub_whoami_info_free(NULL);
+    stop(anon);
+}
+
+static void test_token_files(void)
+{
+    char dir[1024], path[1100], stored[1100];
+    snprintf(dir, sizeof(dir), "%s/tokdir/sub", test_tmpdir());
+    snprintf(path, sizeof(path), "%s/tok", dir);
+    snprintf(stored, sizeof(stored), "%s/stored_tokens", dir);
+    setenv("HF_TOKEN_PATH", path, 1);
+    char *p = NULL;
+    ASSERT_OK(hub_token_path(&p));
+    ASSERT_EQ_STR(p, path);
+    hub_free(p);
+
+    ASSERT_EQ_INT(hub_token_save("", NULL), HUB_EINVAL);
+    ASSERT_EQ_INT(hub_token_save("hf_a\x1b", NULL), HUB_EINVAL);
+    ASSERT_EQ_INT(hub_token_save("hf_a", "two\nlines"), HUB_EINVAL);
+    ASSERT(access(path, F_OK) != 0);
+
+    ASSERT_OK(hub_token_save("  hf_zed\r\n", "zed"));
+    ASSERT_EQ_STR(slurp(path), "hf_zed");
+    struct stat st;
+    ASSERT_EQ_INT(stat(path, &st), 0);
+    ASSERT_EQ_INT(st.st_mode & 07777, 0600);
+    ASSERT_OK(hub_token_save("hf_amy", "amy"));
+    ASSERT_EQ_STR(slurp(path), "hf_amy");
+    ASSERT_EQ_STR(slurp(stored), "[amy]\nhf_token = hf_amy\n\n"
+                                 "[zed]\nhf_token = hf_zed\n\n");
+    ASSERT_EQ_INT(stat(stored, &st), 0);
+    ASSERT_EQ_INT(st.st_mode & 07777, 0600);
+    ASSERT_OK(hub_token_save("hf_zed2", "zed"));
+    ASSERT_EQ_STR(slurp(stored), "[amy]\nhf_token = hf_amy\n\n"
+                                 "[zed]\nhf_token = hf_zed2\n\n");
+    ASSERT_OK(hub_token_save("hf_only", NULL));
+    ASSERT_EQ_STR(slurp(path), "hf_only");
+
+    int removed = -1;
+    ASSERT_OK(hub_token_remove(&removed));
+    ASSERT_EQ_INT(removed, 1);
+    ASSERT(access(path, F_OK) != 0 && access(stored, F_OK) != 0);
+    ASSERT_OK(hub_token_remove(&removed));
+    ASSERT_EQ_INT(removed, 0);
+    unsetenv("HF_TOKEN_PATH");
+}
+
 static void test_bad_options_everywhere(void)
 {
     start();
@@ -1135,6 +1229,8 @@ static const test_case api_tests[] = {
     {"progress_events", test_progress_events},
     {"cancel_then_resume", test_cancel_then_resume},
     {"errors_name_the_cause", test_errors_name_the_cause},
+    {"whoami", test_whoami},
+    {"token_files", test_token_files},
     {"bad_options_everywhere", test_bad_options_everywhere},
     {"modelscope_cache_answers", test_modelscope_cache_answers},
     {"offline_and_lookup", test_offline_and_lookup},
