@@ -82,6 +82,30 @@ class AuthTest(AuthBase):
         # leftovers of the atomic write: none
         self.assertEqual(sorted(os.listdir(self.home)), ["stored_tokens", "token"])
 
+    def test_login_on_a_terminal_prompts_without_echo(self):
+        import pty
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execve(HUBFETCH, [HUBFETCH, "auth", "login"], self.env)
+        out = b""
+        try:
+            while b"not be visible" not in out:
+                out += os.read(fd, 1024)
+            os.write(fd, (ALICE + "\n").encode())
+            while True:
+                chunk = os.read(fd, 1024)
+                if not chunk:
+                    break
+                out += chunk
+        except OSError:
+            pass  # EIO: the child closed the terminal
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0, out)
+        self.assertNotIn(ALICE.encode(), out)
+        self.assertIn(b"Logged in as alice", out)
+        self.assert_secret_file(self.token_file, ALICE)
+
     def test_login_with_token_option_at_hf_token_path(self):
         path = os.path.join(self.tmp, "elsewhere", "deeper", "my-token")
         rc, out, err = self.auth("login", "--token", BOB, env={"HF_TOKEN_PATH": path},
