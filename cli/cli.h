@@ -45,6 +45,7 @@ void cli_format_size(uint64_t bytes, char *out, size_t outlen);
 void cli_json_string(FILE *fp, const char *s);
 
 int cmd_download(int argc, char **argv);
+int cmd_remote_ls(int argc, char **argv); /* hubfetch ls */
 int cmd_cache(int argc, char **argv);
 int cmd_cache_rm(int argc, char **argv);
 int cmd_cache_prune(int argc, char **argv);

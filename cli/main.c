@@ -14,6 +14,7 @@ static void usage(FILE *fp)
           "\n"
           "commands:\n"
           "  download REPO_ID [FILES...]   fetch a file or a whole snapshot\n"
+          "  ls REPO_ID [PATH]             list a revision's files on the hub\n"
           "  cache ls                      list what the cache holds\n"
           "  cache verify                  check the cache against checksums\n"
           "  auth login|logout|whoami      save, remove or check a token\n"
@@ -64,6 +65,8 @@ int main(int argc, char **argv)
         rc = cmd_cache(argc - 1, argv + 1);
     } else if (strcmp(cmd, "auth") == 0) {
         rc = cmd_auth(argc - 1, argv + 1);
+    } else if (strcmp(cmd, "ls") == 0) {
+        rc = cmd_remote_ls(argc - 1, argv + 1);
     } else {
         cli_err("unknown command '%s'; see 'hubfetch --help'", cmd);
         rc = EXIT_USAGE;

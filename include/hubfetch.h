@@ -926,6 +926,153 @@ HUB_EXTERN int hub_cache_execute(hub_cache_plan *plan, hub_client *client);
 /** Free a plan. NULL is fine. */
 HUB_EXTERN void hub_cache_plan_free(hub_cache_plan *plan);
 
+/* ------------------------------------------------------------------------ */
+/* Remote listing                                                           */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * What a revision holds on the hub, without downloading it: the entries of
+ * the tree API (a folder, recursively or not), page after page, and one
+ * path through paths-info. Every request goes through the client: its
+ * endpoints (failover while the first page or the stat is asked), proxies,
+ * TLS settings, retries with backoff, timeouts, and the token only to the
+ * endpoint it is for. hub_client_cancel() stops a request in flight
+ * (#HUB_ECANCELLED). A mis-cased or renamed repo id is followed (the hub
+ * answers with a redirect). Hugging Face hubs only: a ModelScope client
+ * gets #HUB_EUNSUPPORTED. Since 0.4.
+ */
+
+/** The kind of a #hub_entry. */
+typedef enum hub_entry_type {
+    HUB_ENTRY_FILE = 0,
+    HUB_ENTRY_DIRECTORY = 1
+} hub_entry_type;
+
+/**
+ * One entry of a revision, as the hub's tree API describes it. Strings are
+ * valid until the next hub_list_next() or hub_list_free() on the iterator
+ * it came from (for hub_stat(): until hub_entry_free()). Server text
+ * (`last_commit_title`, `last_commit_date`) is cleaned of control
+ * characters. Fields may be appended in later versions.
+ */
+typedef struct hub_entry {
+    hub_entry_type type;
+    const char *path; /**< path in the repository, no leading '/' */
+    /** Content size in bytes (LFS and Xet files: the real content, not
+     * the pointer's); 0 for a folder. */
+    uint64_t size;
+    /** Git object id (40 hex): the blob's sha1 (for LFS files, of the
+     * pointer file), the tree's for a folder. NULL if the hub gave none
+     * (only folders on some mirrors). */
+    const char *oid;
+    /** LFS files: the sha256 of the content (64 hex; the blob name in the
+     * cache), else NULL. */
+    const char *lfs_sha256;
+    uint64_t lfs_size;         /**< LFS: content size, else 0 */
+    uint64_t lfs_pointer_size; /**< LFS: the pointer file's size, or 0 */
+    /** Xet-stored files: the Xet hash (64 hex), else NULL. */
+    const char *xet_hash;
+    /** With `expand`: the last commit touching the entry (40 hex id, its
+     * title, its date as the hub writes it, ISO 8601), else NULL. */
+    const char *last_commit_id;
+    const char *last_commit_title;
+    const char *last_commit_date;
+} hub_entry;
+
+/* Version 1 is the layout below. */
+#define HUB_LIST_OPTIONS_VERSION 1
+
+/** Options of hub_list_open() and hub_stat(). */
+typedef struct hub_list_options {
+    unsigned int version;    /**< #HUB_LIST_OPTIONS_VERSION */
+    hub_repo_type repo_type; /**< default #HUB_REPO_MODEL */
+    /** Branch, tag, full or short commit, or "refs/pr/N". NULL: "main". */
+    const char *revision;
+    /** 1: everything below the folder; 0: its direct entries only.
+     * hub_stat() ignores it. */
+    int recursive;
+    /** 1: also the last commit of each entry (the hub then sends pages of
+     * 50 entries instead of 1000: slower on large folders). */
+    int expand;
+} hub_list_options;
+
+#define HUB_LIST_OPTIONS_INIT                                                  \
+    {                                                                          \
+        HUB_LIST_OPTIONS_VERSION, HUB_REPO_MODEL, NULL, 0, 0                   \
+    }
+
+/** Initialise `opts` to defaults. @return #HUB_OK or #HUB_EVERSION. */
+HUB_EXTERN int hub_list_options_init(hub_list_options *opts,
+                                     unsigned int version);
+
+/** An iterator over the entries of a folder of a revision. Opaque. */
+typedef struct hub_list hub_list;
+
+/** hub_list_next(): no entry left (not an error). */
+#define HUB_LIST_DONE 1
+
+/**
+ * List the folder `path` (NULL or "": the root) of a repository at a
+ * revision. The first page is requested before this returns, so that a
+ * missing repository, revision or path fails here. Naming a file lists
+ * that file alone.
+ *
+ * The iterator has its own connections; the client must outlive it.
+ * Neither may be used by two threads at once. Each network call marks the
+ * client busy while it runs (#HUB_EBUSY from a callback calling back).
+ *
+ * @param out receives the iterator (free with hub_list_free()).
+ * @param path folder or file in the repository, or NULL.
+ * @param opts options or NULL for defaults.
+ * @return #HUB_OK; #HUB_ENOENTRY (no such path at that revision: the
+ *   message names it), #HUB_ENOREPO, #HUB_ENOREV, #HUB_EAUTH, #HUB_EGATED,
+ *   #HUB_ERATELIMIT, #HUB_ENET, #HUB_ETLS, #HUB_ETIMEOUT, #HUB_EPROXY,
+ *   #HUB_EHTTP, #HUB_EPROTO, #HUB_ECANCELLED, #HUB_EINVAL (bad repo id,
+ *   path or revision, or an offline client), #HUB_EVERSION,
+ *   #HUB_EUNSUPPORTED (ModelScope), #HUB_EBUSY, #HUB_ENOMEM.
+ */
+HUB_EXTERN int hub_list_open(hub_list **out,
+                             hub_client *client,
+                             const char *repo_id,
+                             const char *path,
+                             const hub_list_options *opts);
+
+/**
+ * The next entry, in the hub's order (by path within a page). Pages are
+ * fetched as they are needed: memory stays at one page.
+ * @param entry receives the entry, valid until the next call on `it`;
+ *   NULL when the listing is over or on failure.
+ * @return #HUB_OK with an entry, #HUB_LIST_DONE when none is left, or the
+ *   errors of hub_list_open() for a later page (the iterator then stays
+ *   failed: every further call returns that code).
+ */
+HUB_EXTERN int hub_list_next(hub_list *it, const hub_entry **entry);
+
+/** The endpoint that answers the listing (credentials masked), valid
+ * until hub_list_free(). */
+HUB_EXTERN const char *hub_list_endpoint(const hub_list *it);
+
+/** Free an iterator. NULL is fine. */
+HUB_EXTERN void hub_list_free(hub_list *it);
+
+/**
+ * One path of a revision, file or folder, through the hub's paths-info
+ * API (one POST).
+ * @param out receives the entry (free with hub_entry_free()).
+ * @param path the path in the repository.
+ * @param opts options or NULL (`recursive` is ignored).
+ * @return #HUB_OK; #HUB_ENOENTRY when the path does not exist at that
+ *   revision; else the errors of hub_list_open().
+ */
+HUB_EXTERN int hub_stat(hub_entry **out,
+                        hub_client *client,
+                        const char *repo_id,
+                        const char *path,
+                        const hub_list_options *opts);
+
+/** Free an entry of hub_stat(). NULL is fine. */
+HUB_EXTERN void hub_entry_free(hub_entry *entry);
+
 /*
  * Verifying the cache: does every file still hold what its name says?
  *

@@ -2127,6 +2127,8 @@ int hub__meta_fetch(hub_xfer *x, hub_http *http, const hub__meta_req *req)
         xr.token = is_token_endpoint(req, url) ? req->token : NULL;
         xr.cookie = xr.token ? req->cookie : NULL;
         xr.body_sink = req->body;
+        xr.post = req->post;
+        xr.post_len = req->post_len;
         if (req->body)
             hub__buf_reset(req->body);
         if ((error = hub__xfer_start(x, &xr)) < 0)
@@ -2195,8 +2197,11 @@ int hub__meta_fetch(hub_xfer *x, hub_http *http, const hub__meta_req *req)
             error = result;
             break;
         }
+        /* a POST is repeated only where the status says the method stays
+         * (307, 308) */
+        bool may_follow = !req->post || r->status == 307 || r->status == 308;
         if (r->status >= 300 && r->status < 400 && r->location &&
-            hops < MAX_HOPS) {
+            hops < MAX_HOPS && may_follow) {
             /* relative (same origin) or to a hub host: follow; a CDN: stop,
              * the 3xx itself carries the metadata */
             bool relative = hub__http_same_origin(r->location, url);

@@ -126,8 +126,8 @@ void hub__fetch_clear(hub__fetch *f);
 int64_t hub__now_ms(void);
 
 /*
- * One metadata request (HEAD or GET), run to completion on the same curl
- * multi handle as everything else, following relative redirects and
+ * One metadata request (HEAD, GET or a small POST), run to completion on the
+ * same curl multi handle as everything else, following relative redirects and
  * absolute ones to the hub's own hosts only. Retries transient failures
  * `max_retries` times. On HTTP >= 400 the response is left in `x` for the
  * caller to map (result HUB_OK); transport failures return their error.
@@ -142,6 +142,11 @@ typedef struct hub__meta_req {
     const char *const *token_endpoints; /* the origins the token is for */
     size_t ntoken_endpoints;
     hub_buf *body; /* GET body sink, or NULL */
+    /* a form-encoded body to POST instead of a GET, or NULL; a 307/308
+     * answering it is followed with the same POST, any other 3xx is left
+     * to the caller */
+    const char *post;
+    size_t post_len;
     int max_retries;
     long retry_base_ms;
     const hub_logger *log;

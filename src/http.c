@@ -659,6 +659,7 @@ int hub__xfer_start(hub_xfer *x, const hub_xfer_req *req)
     x->req.url = x->url;
     x->req.token = NULL; /* not kept beyond the header list */
     x->req.cookie = NULL;
+    x->req.post = NULL; /* copied into curl below */
     x->headers_done = false;
     x->body_is_data = false;
     x->failed_cb = false;
@@ -759,6 +760,11 @@ int hub__xfer_start(hub_xfer *x, const hub_xfer_req *req)
     }
     if (req->head)
         SET(CURLOPT_NOBODY, 1L);
+    if (req->post) {
+        /* the size first: COPYPOSTFIELDS copies that many bytes */
+        SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->post_len);
+        SET(CURLOPT_COPYPOSTFIELDS, req->post);
+    }
     if (req->ranged)
         SET(CURLOPT_RANGE, range);
 #undef SET

@@ -107,6 +107,10 @@ typedef struct hub_xfer_req {
      * most; then the transfer stops and is reported done (HUB_OK) with
      * the status received and that much of the body. */
     hub_buf *body_sink;
+    /* POST this body (application/x-www-form-urlencoded) instead of a GET;
+     * copied when the transfer starts. NULL: no body. */
+    const char *post;
+    size_t post_len;
 } hub_xfer_req;
 
 int hub__http_global_init(void);

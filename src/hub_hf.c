@@ -110,14 +110,48 @@ char *hub__hf_revision_url(const hub__repo *repo, const char *revision)
 
 char *hub__hf_tree_url(const hub__repo *repo, const char *revision)
 {
+    return hub__hf_tree_url_at(repo, revision, NULL, true, false);
+}
+
+char *hub__hf_tree_url_at(const hub__repo *repo,
+                          const char *revision,
+                          const char *path,
+                          bool recursive,
+                          bool expand)
+{
+    char *rev = hub__http_quote(revision, false);
+    char *sub = path && path[0] ? hub__http_quote(path, false) : NULL;
+    char *url = NULL;
+    if (rev && (sub || !(path && path[0])))
+        url = hub__aprintf("%s/api/%ss/%s/tree/%s%s%s?recursive=%s&expand=%s",
+                           repo->endpoint, hub__repo_type_name(repo->type),
+                           repo->id, rev, sub ? "/" : "", sub ? sub : "",
+                           recursive ? "true" : "false",
+                           expand ? "true" : "false");
+    hub__free(rev);
+    hub__free(sub);
+    return url;
+}
+
+char *hub__hf_paths_info_url(const hub__repo *repo, const char *revision)
+{
     char *rev = hub__http_quote(revision, false);
     char *url = NULL;
     if (rev)
-        url = hub__aprintf("%s/api/%ss/%s/tree/%s?recursive=true&expand=false",
-                           repo->endpoint, hub__repo_type_name(repo->type),
-                           repo->id, rev);
+        url = hub__aprintf("%s/api/%ss/%s/paths-info/%s", repo->endpoint,
+                           hub__repo_type_name(repo->type), repo->id, rev);
     hub__free(rev);
     return url;
+}
+
+char *hub__hf_paths_info_body(const char *path, bool expand)
+{
+    char *q = hub__http_quote_plus(path);
+    char *body =
+        q ? hub__aprintf("paths=%s&expand=%s", q, expand ? "true" : "false")
+          : NULL;
+    hub__free(q);
+    return body;
 }
 
 int hub__hf_parse_revision(const char *body,
@@ -153,7 +187,73 @@ int hub__hf_parse_revision(const char *body,
     return error;
 }
 
-int hub__hf_parse_tree_page(const char *body, size_t len, hub__listing *into)
+/* One entry of a tree page or paths-info answer into `out` (strings
+ * borrowed from `item`); HUB__SKIP for an entry of another type than file
+ * or directory (none is known today: skipped, as before). A folder's oid
+ * and size are optional (a mirror may leave them out). */
+#define HUB__SKIP 1
+static int parse_tree_item(const hub_json *item, size_t i, hub__tree_item *out)
+{
+    memset(out, 0, sizeof(*out));
+    const char *type = hub__json_string(hub__json_get(item, "type"));
+    const char *path = hub__json_string(hub__json_get(item, "path"));
+    if (!type || !path)
+        return hub__error_set(HUB_EPROTO,
+                              "tree listing entry %zu lacks type or path", i);
+    out->is_dir = strcmp(type, "directory") == 0;
+    if (!out->is_dir && strcmp(type, "file") != 0)
+        return HUB__SKIP;
+    int error = hub__path_check_repo_path(path);
+    if (error < 0)
+        return error;
+    out->path = path;
+    out->oid = hub__json_string(hub__json_get(item, "oid"));
+    if (out->is_dir) {
+        if (!hub__str_is_hex_of(out->oid, 40))
+            out->oid = NULL;
+        if (!hub__json_u64(hub__json_get(item, "size"), &out->size))
+            out->size = 0;
+    } else if (!hub__json_u64(hub__json_get(item, "size"), &out->size) ||
+               !hub__str_is_hex_of(out->oid, 40))
+        return hub__error_set(HUB_EPROTO,
+                              "tree listing entry '%.200s' has no valid "
+                              "size or oid",
+                              path);
+    const hub_json *lfs = hub__json_get(item, "lfs");
+    if (lfs && !out->is_dir) {
+        out->lfs_sha256 = hub__json_string(hub__json_get(lfs, "oid"));
+        if (!hub__str_is_hex_of(out->lfs_sha256, 64) ||
+            !hub__json_u64(hub__json_get(lfs, "size"), &out->lfs_size))
+            return hub__error_set(HUB_EPROTO,
+                                  "tree listing entry '%.200s' has an "
+                                  "invalid lfs record",
+                                  path);
+        if (!hub__json_u64(hub__json_get(lfs, "pointerSize"),
+                           &out->lfs_pointer_size))
+            out->lfs_pointer_size = 0;
+        /* For LFS files the real size is the LFS one. */
+        out->size = out->lfs_size;
+    }
+    const char *xet = hub__json_string(hub__json_get(item, "xetHash"));
+    if (hub__str_is_hex_of(xet, 64))
+        out->xet_hash = xet;
+    else if (xet)
+        out->xet_unrecorded = true;
+    const hub_json *last = hub__json_get(item, "lastCommit");
+    const char *id = hub__json_string(hub__json_get(last, "id"));
+    if (last && hub__str_is_hex_of(id, 40)) {
+        out->last_commit_id = id;
+        out->last_commit_title = hub__json_string(hub__json_get(last, "title"));
+        out->last_commit_date = hub__json_string(hub__json_get(last, "date"));
+    }
+    return HUB_OK;
+}
+
+int hub__hf_parse_tree_items(const char *body,
+                             size_t len,
+                             int (*each)(const hub__tree_item *item,
+                                         void *payload),
+                             void *payload)
 {
     hub_json *root = NULL;
     int error = hub__json_parse(&root, body, len, "tree listing");
@@ -165,53 +265,37 @@ int hub__hf_parse_tree_page(const char *body, size_t len, hub__listing *into)
     }
     size_t n = hub__json_array_size(root);
     for (size_t i = 0; i < n && error == HUB_OK; i++) {
-        const hub_json *item = hub__json_array_get(root, i);
-        const char *type = hub__json_string(hub__json_get(item, "type"));
-        const char *path = hub__json_string(hub__json_get(item, "path"));
-        if (!type || !path) {
-            error = hub__error_set(
-                HUB_EPROTO, "tree listing entry %zu lacks type or path", i);
-            break;
-        }
-        if (strcmp(type, "file") != 0)
-            continue; /* directories: their files are listed too */
-        error = hub__path_check_repo_path(path);
-        if (error < 0)
-            break;
-        hub__entry e = {0};
-        e.path = (char *)path;
-        e.blob_id = (char *)hub__json_string(hub__json_get(item, "oid"));
-        const hub_json *lfs = hub__json_get(item, "lfs");
-        if (!hub__json_u64(hub__json_get(item, "size"), &e.size) ||
-            !hub__str_is_hex_of(e.blob_id, 40)) {
-            error = hub__error_set(HUB_EPROTO,
-                                   "tree listing entry '%.200s' has no valid "
-                                   "size or oid",
-                                   path);
-            break;
-        }
-        if (lfs) {
-            e.lfs_sha256 = (char *)hub__json_string(hub__json_get(lfs, "oid"));
-            if (!hub__str_is_hex_of(e.lfs_sha256, 64) ||
-                !hub__json_u64(hub__json_get(lfs, "size"), &e.lfs_size)) {
-                error = hub__error_set(HUB_EPROTO,
-                                       "tree listing entry '%.200s' has an "
-                                       "invalid lfs record",
-                                       path);
-                break;
-            }
-            /* For LFS files the real size is the LFS one. */
-            e.size = e.lfs_size;
-        }
-        const char *xet = hub__json_string(hub__json_get(item, "xetHash"));
-        if (hub__str_is_hex_of(xet, 64))
-            e.xet_hash = (char *)xet;
-        else if (xet)
-            into->xet_unrecorded = true;
-        error = hub__listing_add(into, &e);
+        hub__tree_item it;
+        error = parse_tree_item(hub__json_array_get(root, i), i, &it);
+        if (error == HUB__SKIP)
+            error = HUB_OK;
+        else if (error == HUB_OK)
+            error = each(&it, payload);
     }
     hub__json_free(root);
     return error;
+}
+
+static int add_file(const hub__tree_item *it, void *payload)
+{
+    hub__listing *into = payload;
+    if (it->is_dir)
+        return HUB_OK; /* directories: their files are listed too */
+    hub__entry e = {0};
+    e.path = (char *)it->path;
+    e.size = it->size;
+    e.blob_id = (char *)it->oid;
+    e.lfs_sha256 = (char *)it->lfs_sha256;
+    e.lfs_size = it->lfs_size;
+    e.xet_hash = (char *)it->xet_hash;
+    if (it->xet_unrecorded)
+        into->xet_unrecorded = true;
+    return hub__listing_add(into, &e);
+}
+
+int hub__hf_parse_tree_page(const char *body, size_t len, hub__listing *into)
+{
+    return hub__hf_parse_tree_items(body, len, add_file, into);
 }
 
 char *hub__hf_normalize_etag(const char *etag)

@@ -30,6 +30,26 @@ typedef struct hub__listing {
         NULL, 0, 0, false                                                      \
     }
 
+/* One entry of the hub's tree or paths-info answer, files and folders,
+ * with every field the hub gives (reference B1). Strings are borrowed
+ * from the parsed document: valid during the callback that gets it. */
+typedef struct hub__tree_item {
+    bool is_dir;
+    const char *path;       /* checked by hub__path_check_repo_path */
+    uint64_t size;          /* files: content size (LFS: the real one) */
+    const char *oid;        /* git blob sha1, or tree sha1 for a folder */
+    const char *lfs_sha256; /* or NULL */
+    uint64_t lfs_size;
+    uint64_t lfs_pointer_size; /* 0 when not given */
+    const char *xet_hash;      /* 64 hex, or NULL */
+    bool xet_unrecorded;       /* an xetHash that is not 64 hex was left out */
+    /* expand=true: the last commit touching the entry, else NULL; title
+     * and date are server text, as sent (clean them before showing) */
+    const char *last_commit_id; /* 40 hex */
+    const char *last_commit_title;
+    const char *last_commit_date;
+} hub__tree_item;
+
 /* Most files accepted in one listing: bounds what a server can make us
  * allocate. */
 #define HUB_LISTING_MAX_FILES 1000000

@@ -231,9 +231,32 @@ class Commit:
             self._tree_oids[directory] = hashlib.sha1(b"tree %d\0" % len(data) + data).hexdigest()
         return self._tree_oids[directory]
 
-    def listing(self, directory, recursive):
+    def entry(self, path, expand=False):
+        """The tree API entry (§1.4, B1) of a file or directory of this commit, or None;
+        `expand` adds lastCommit and securityFileStatus."""
+        if path in self.files:
+            f = self.files[path]
+            entry = {"type": "file", "path": path, "oid": f.oid, "size": f.size}
+            if f.lfs:
+                entry["lfs"] = {"oid": f.sha256, "size": f.size, "pointerSize": len(f.pointer)}
+            if f.xet:
+                entry["xetHash"] = f.xet_hash
+        elif path in self.dirs:
+            entry = {"type": "directory", "path": path, "oid": self.tree_oid(path), "size": 0}
+        else:
+            return None
+        if expand:
+            last = self.last_touch(path)
+            entry["lastCommit"] = {"id": last.sha, "title": last.message.split("\n")[0],
+                                   "date": iso_date(last.date)}
+            if entry["type"] == "file":
+                entry["securityFileStatus"] = {"status": "safe", "avScan": {"status": "safe"},
+                                               "pickleImportScan": None}
+        return entry
+
+    def listing(self, directory, recursive, expand=False):
         """Tree API entries (§1.4) under `directory`, sorted by path; cached."""
-        key = (directory, recursive)
+        key = (directory, recursive, expand)
         if key not in self._listings:
 
             def wanted(path):
@@ -241,20 +264,9 @@ class Commit:
                     return not directory or path.startswith(directory + "/")
                 return _parent(path) == directory
 
-            entries = [
-                {"type": "directory", "path": d, "oid": self.tree_oid(d), "size": 0}
-                for d in self.dirs
-                if wanted(d)
-            ]
-            for path, f in self.files.items():
-                if wanted(path):
-                    entry = {"type": "file", "path": path, "oid": f.oid, "size": f.size}
-                    if f.lfs:
-                        entry["lfs"] = {"oid": f.sha256, "size": f.size, "pointerSize": len(f.pointer)}
-                    if f.xet:
-                        entry["xetHash"] = f.xet_hash
-                    entries.append(entry)
-            self._listings[key] = sorted(entries, key=lambda e: e["path"])
+            paths = [d for d in self.dirs if wanted(d)] + [p for p in self.files if wanted(p)]
+            self._listings[key] = sorted((self.entry(p, expand) for p in paths),
+                                         key=lambda e: e["path"])
         return self._listings[key]
 
 
@@ -507,8 +519,9 @@ def load_fixtures(directory, flavour="hf"):
 
 
 class Request:
-    def __init__(self, handler, ignore_range, expire_links):
+    def __init__(self, handler, ignore_range, expire_links, body=b""):
         split = urlsplit(handler.path)
+        self.body = body
         self.method = handler.command
         self.target = handler.path
         self.path = split.path
@@ -748,7 +761,8 @@ class App:
         # its own tokens, so it is dispatched before the Hub's Authorization check.
         if req.path.startswith("/api/v1/"):
             return self.ms.handle(req) if self.ms else hub_error(404, "Not Found")
-        if req.method not in ("GET", "HEAD"):
+        paths_info = req.method == "POST" and "/paths-info/" in req.path
+        if req.method not in ("GET", "HEAD") and not paths_info:
             return hub_error(405, "Method not allowed")
         auth = req.headers.get("Authorization")
         req.token = None
@@ -974,7 +988,7 @@ class App:
             return hub_error(404, "Not Found")
         repo_type, segs = segs[0][:-1], segs[1:]
         n = self._split_repo(repo_type, segs,
-                             {None, "revision", "tree", "refs", "xet-read-token"})
+                             {None, "revision", "tree", "refs", "xet-read-token", "paths-info"})
         if n is None:
             return hub_error(404, "Not Found")
         op = segs[n] if len(segs) > n else None
@@ -1001,6 +1015,8 @@ class App:
             return hub_error(404, f"Invalid rev id: {rev}", "RevisionNotFound")
         if op == "tree":
             return self.tree(req, commit, unquote("/".join(rest)))
+        if op == "paths-info":
+            return self.paths_info(req, commit, rest)
         return self.info(req, repo, commit)
 
     def xet_cas_url(self):
@@ -1049,11 +1065,46 @@ class App:
             body["modelId"] = repo.id
         return json_response(200, body)
 
+    @staticmethod
+    def _flag(value):
+        return str(value).lower() in ("true", "1")
+
+    def paths_info(self, req, commit, rest):
+        """POST /api/{t}s/{id}/paths-info/{rev} (B1): a form (paths=a&paths=b&expand=..., as
+        huggingface_hub sends) or a JSON body ({"paths": [...], "expand": bool}, as the JS
+        client sends); one entry per existing path, missing ones absent (`200 []`)."""
+        if req.method != "POST":
+            return hub_error(405, "Method not allowed")
+        if rest:  # a path after the revision: not a route of the Hub
+            return hub_error(404, "Not Found")
+        ctype = (req.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        try:
+            if ctype == "application/json":
+                data = json.loads(req.body or b"{}")
+                paths, expand = data.get("paths", []), self._flag(data.get("expand", False))
+                if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+                    raise ValueError("paths must be a list of strings")
+            else:
+                pairs = parse_qsl(req.body.decode(), keep_blank_values=True)
+                paths = [v for k, v in pairs if k == "paths"]
+                expand = self._flag(dict(pairs).get("expand", "false"))
+        except (ValueError, UnicodeDecodeError) as e:
+            return hub_error(400, f"Invalid body: {e}")
+        if len(paths) > 1000:
+            return hub_error(400, "Too many paths (at most 1000)")
+        out = []
+        for path in dict.fromkeys(paths):
+            entry = commit.entry(path, expand)
+            if entry is not None:
+                out.append(entry)
+        return json_response(200, out, {"X-Repo-Commit": commit.sha})
+
     def tree(self, req, commit, path):
         if path and path not in commit.dirs:
             return hub_error(404, "Entry not found", "EntryNotFound", {"X-Repo-Commit": commit.sha})
-        recursive = req.query.get("recursive", "").lower() in ("true", "1")
-        entries = commit.listing(path, recursive)
+        recursive = self._flag(req.query.get("recursive", ""))
+        expand = self._flag(req.query.get("expand", ""))
+        entries = commit.listing(path, recursive, expand)
         offset = 0
         if "cursor" in req.query:
             try:
@@ -1063,7 +1114,8 @@ class App:
             if not isinstance(offset, int) or offset < 0:
                 return hub_error(400, "Invalid cursor")
         headers = {}
-        end = offset + self.page_size
+        # the Hub sends 50 entries a page with expand=true (§1.4)
+        end = offset + (min(self.page_size, 50) if expand else self.page_size)
         if end < len(entries):
             cursor = base64.urlsafe_b64encode(json.dumps({"offset": end}).encode()).decode()
             query = [(k, v) for k, v in req.query_pairs if k != "cursor"] + [("cursor", cursor)]
@@ -1403,6 +1455,7 @@ class Handler(BaseHTTPRequestHandler):
         self.status_sent = None
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        self.body = body
         if self.role == "hub" and urlsplit(self.path).path == "/_control":
             self._send(app.control(self.command, body), {})
             return
@@ -1456,7 +1509,8 @@ class Handler(BaseHTTPRequestHandler):
             return Response(action.get("code", 308),
                             {"Location": location, "Content-Type": "text/plain; charset=utf-8"},
                             f"Permanent Redirect. Redirecting to {location}".encode())
-        req = Request(self, bool(action.get("ignore_range")), bool(action.get("expire_links")))
+        req = Request(self, bool(action.get("ignore_range")), bool(action.get("expire_links")),
+                      self.body)
         return app.hub(req) if self.role == "hub" else app.cdn(req)
 
     def _send(self, resp, action):

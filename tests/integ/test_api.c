@@ -1214,7 +1214,104 @@ static void test_cache_verify(void)
     stop(c);
 }
 
+/* hub_list: every entry of a paged listing (10 a page), in order, once;
+ * hub_stat: a file, a folder, a missing path (paths-info's 200 []). */
+static void test_list_and_stat(void)
+{
+    ASSERT_OK(hub_global_init());
+    fakehub_start(&fh, "--page-size=10");
+    hub_client *c = client_with(NULL, 0);
+    hub_list_options lo;
+    ASSERT_OK(hub_list_options_init(&lo, HUB_LIST_OPTIONS_VERSION));
+    lo.recursive = 1;
+    hub_list *it = NULL;
+    ASSERT_OK(hub_list_open(&it, c, "hubfetch/paged", NULL, &lo));
+    ASSERT_EQ_INT(fakehub_count(&fh, "/tree/main", NULL), 1);
+    const hub_entry *e = NULL;
+    size_t files = 0, dirs = 0, n = 0;
+    char prev[256] = "";
+    int rc;
+    while ((rc = hub_list_next(it, &e)) == HUB_OK) {
+        ASSERT(strcmp(prev, e->path) < 0); /* sorted: none twice */
+        snprintf(prev, sizeof(prev), "%s", e->path);
+        if (e->type == HUB_ENTRY_DIRECTORY) {
+            dirs++;
+            ASSERT_EQ_STR(e->path, "sub");
+            ASSERT_EQ_INT(e->size, 0);
+        } else {
+            files++;
+            ASSERT(e->size >= 8);
+            ASSERT_EQ_INT(strlen(e->oid), 40);
+            ASSERT(e->lfs_sha256 == NULL && e->xet_hash == NULL);
+            ASSERT(e->last_commit_id == NULL);
+        }
+        if (++n == 10) /* the page boundary: the next page not asked yet */
+            ASSERT_EQ_INT(fakehub_count(&fh, "/tree/main", NULL), 1);
+        if (n == 11)
+            ASSERT_EQ_INT(fakehub_count(&fh, "cursor=", NULL), 1);
+    }
+    ASSERT_EQ_INT(rc, HUB_LIST_DONE);
+    ASSERT(e == NULL);
+    ASSERT_EQ_INT(files, 25); /* README.md, 20 + 4 generated */
+    ASSERT_EQ_INT(dirs, 1);
+    ASSERT_EQ_INT(fakehub_count(&fh, "/tree/main", NULL), 3);
+    ASSERT_EQ_INT(hub_list_next(it, &e), HUB_LIST_DONE);
+    hub_list_free(it);
+
+    /* a folder, not recursive, with its last commits */
+    lo.recursive = 0;
+    lo.expand = 1;
+    ASSERT_OK(hub_list_open(&it, c, DEMO, "onnx", &lo));
+    ASSERT_OK(hub_list_next(it, &e));
+    ASSERT_EQ_STR(e->path, "onnx/model.onnx");
+    ASSERT_EQ_INT(e->size, 1048576);
+    ASSERT_EQ_INT(e->lfs_size, 1048576);
+    ASSERT_EQ_INT(strlen(e->lfs_sha256), 64);
+    ASSERT_EQ_STR(e->last_commit_id, DEMO_MAIN);
+    ASSERT_EQ_STR(e->last_commit_date, "2024-01-02T00:00:00.000Z");
+    ASSERT_EQ_INT(hub_list_next(it, &e), HUB_LIST_DONE);
+    hub_list_free(it);
+
+    /* a missing folder fails at open, with ENOENTRY */
+    ASSERT_EQ_INT(hub_list_open(&it, c, DEMO, "no/such", NULL), HUB_ENOENTRY);
+    ASSERT(it == NULL);
+    ASSERT(strstr(hub_error_last()->message, "no/such") != NULL);
+
+    hub_entry *st = NULL;
+    ASSERT_OK(hub_stat(&st, c, DEMO, "model.safetensors", NULL));
+    ASSERT_EQ_INT(st->type, HUB_ENTRY_FILE);
+    ASSERT_EQ_INT(st->size, 33554432);
+    ASSERT_EQ_INT(strlen(st->xet_hash), 64);
+    ASSERT_EQ_INT(strlen(st->lfs_sha256), 64);
+    ASSERT(st->lfs_pointer_size > 0);
+    hub_entry_free(st);
+    ASSERT_OK(hub_stat(&st, c, DEMO, "tokenizer", &lo));
+    ASSERT_EQ_INT(st->type, HUB_ENTRY_DIRECTORY);
+    ASSERT_EQ_STR(st->path, "tokenizer");
+    ASSERT_EQ_INT(strlen(st->oid), 40);
+    ASSERT_EQ_STR(st->last_commit_id, DEMO_MAIN);
+    hub_entry_free(st);
+    /* and one from the missing folder (is it a file?) */
+    ASSERT_EQ_INT(fakehub_count(&fh, "\"POST\"", "/paths-info/main", NULL), 3);
+    ASSERT_EQ_INT(hub_stat(&st, c, DEMO, "nope.txt", NULL), HUB_ENOENTRY);
+    ASSERT(st == NULL);
+    ASSERT(strstr(hub_error_last()->message, "nope.txt") != NULL);
+    lo.revision = "nope";
+    ASSERT_EQ_INT(hub_stat(&st, c, DEMO, "config.json", &lo), HUB_ENOREV);
+
+    /* bad arguments */
+    ASSERT_EQ_INT(hub_stat(&st, c, DEMO, "../x", NULL), HUB_EINVAL);
+    ASSERT_EQ_INT(hub_list_open(&it, c, "bad//id", NULL, NULL), HUB_EINVAL);
+    lo.version = 99;
+    ASSERT_EQ_INT(hub_list_open(&it, c, DEMO, NULL, &lo), HUB_EVERSION);
+    ASSERT_EQ_INT(hub_list_next(NULL, &e), HUB_EINVAL);
+    hub_list_free(NULL);
+    hub_entry_free(NULL);
+    stop(c);
+}
+
 static const test_case api_tests[] = {
+    {"list_and_stat", test_list_and_stat},
     {"cache_plan_delete", test_cache_plan_delete},
     {"client_cancel_stops_a_server_asked_wait",
      test_client_cancel_stops_a_server_asked_wait},

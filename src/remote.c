@@ -1,0 +1,621 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * remote.c: hub_list_*() and hub_stat(), what a revision holds on the hub
+ * without downloading it (reference B1, hf-protocol §1.4, §1.5).
+ *
+ * The listing is the tree API, one page in memory at a time: the first
+ * page is asked on the client's endpoints in order (failover while one is
+ * down), the next ones follow the hub's opaque Link cursor on the endpoint
+ * that gave it, and only there. A stat is one paths-info POST. Requests go
+ * through hub__meta_fetch (engine.c), as the download's metadata does:
+ * the same redirects rule (relative or hub hosts only; a POST re-sent only
+ * for 307/308), retries, deadline, token origins and cancel. Entries come
+ * from the one tree parser (hub_hf.c) and are copied into the iterator's
+ * page, their server text cleaned.
+ */
+#include "alloc.h"
+#include "client.h"
+#include "hub_hf.h"
+#include "path.h"
+#include "progress.h"
+#include "str.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define REMOTE_BODY_MAX (64u * 1024 * 1024)
+#define REMOTE_MAX_PAGES 100000
+
+/* What one request context needs: the client, the repository on the
+ * endpoint in use, a connection set and the cancel point. */
+typedef struct rq {
+    hub_client *c;
+    hub__repo repo;
+    const char *revision;
+    hub_http *http;
+    hub_xfer *meta;
+    hub__progress progress;
+    size_t ep;
+    bool told_withheld;
+} rq;
+
+struct hub_list {
+    rq q;
+    char *repo_id;
+    char *revision;
+    char *path;
+    bool recursive;
+    bool expand;
+    char *next_url;  /* cursor of the next page, NULL after the last */
+    hub_entry *page; /* the entries of the page being read */
+    size_t count, cap, pos;
+    size_t total; /* entries returned so far, all pages */
+    int pages;
+    int failed; /* a later page failed: its code, returned again */
+};
+
+static void entry_strings_free(hub_entry *e)
+{
+    hub__free((char *)e->path);
+    hub__free((char *)e->oid);
+    hub__free((char *)e->lfs_sha256);
+    hub__free((char *)e->xet_hash);
+    hub__free((char *)e->last_commit_id);
+    hub__free((char *)e->last_commit_title);
+    hub__free((char *)e->last_commit_date);
+    memset(e, 0, sizeof(*e));
+}
+
+static char *dup_or_null(const char *s, bool *oom)
+{
+    if (!s)
+        return NULL;
+    char *d = hub__strdup(s);
+    if (!d)
+        *oom = true;
+    return d;
+}
+
+/* Server text as it may be shown: controls and bad UTF-8 replaced. */
+static char *dup_clean(const char *s, bool *oom)
+{
+    char *d = dup_or_null(s, oom);
+    if (d)
+        hub__text_clean(d, strlen(d) + 1);
+    return d;
+}
+
+static int entry_copy(hub_entry *dst, const hub__tree_item *it)
+{
+    bool oom = false;
+    memset(dst, 0, sizeof(*dst));
+    dst->type = it->is_dir ? HUB_ENTRY_DIRECTORY : HUB_ENTRY_FILE;
+    dst->size = it->size;
+    dst->lfs_size = it->lfs_sha256 ? it->lfs_size : 0;
+    dst->lfs_pointer_size = it->lfs_sha256 ? it->lfs_pointer_size : 0;
+    dst->path = dup_or_null(it->path, &oom);
+    dst->oid = dup_or_null(it->oid, &oom);
+    dst->lfs_sha256 = dup_or_null(it->lfs_sha256, &oom);
+    dst->xet_hash = dup_or_null(it->xet_hash, &oom);
+    dst->last_commit_id = dup_or_null(it->last_commit_id, &oom);
+    dst->last_commit_title = dup_clean(it->last_commit_title, &oom);
+    dst->last_commit_date = dup_clean(it->last_commit_date, &oom);
+    if (oom) {
+        entry_strings_free(dst);
+        return HUB_ENOMEM;
+    }
+    return HUB_OK;
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+static bool has_token(const rq *q)
+{
+    return q->c->token && q->c->token[0];
+}
+
+static bool sends_token(const rq *q)
+{
+    return has_token(q) && hub__client_token_for(q->c, q->repo.endpoint);
+}
+
+static int rq_init(rq *q, hub_client *c, hub_repo_type type, const char *id)
+{
+    memset(q, 0, sizeof(*q));
+    q->c = c;
+    q->repo.type = type;
+    q->repo.id = id;
+    q->repo.endpoint = c->endpoint;
+    hub__progress_init(&q->progress, NULL, NULL);
+    q->progress.cancel_also = &c->cancel;
+    hub_http_config cfg;
+    hub__client_http_config(c, &cfg);
+    int error = hub__http_new(&q->http, &cfg);
+    if (error == HUB_OK)
+        error = hub__xfer_new(&q->meta, q->http);
+    return error;
+}
+
+static void rq_free(rq *q)
+{
+    hub__xfer_free(q->meta);
+    hub__http_free(q->http);
+    hub__progress_free(&q->progress);
+    q->meta = NULL;
+    q->http = NULL;
+}
+
+static int rq_send(rq *q, const char *url, const char *post, hub_buf *body)
+{
+    if (has_token(q) && !sends_token(q) && !q->told_withheld) {
+        q->told_withheld = true;
+        hub__log(&q->c->log, HUB_LOG_INFO,
+                 "token not sent to %s: it goes only to the endpoint it is "
+                 "for (--send-token-to-mirrors sends it to mirrors too)",
+                 q->c->shown[q->ep]);
+    }
+    hub__meta_req req = {0};
+    req.url = url;
+    req.token = q->c->token;
+    req.endpoints = (const char *const *)q->c->endpoints;
+    req.nendpoints = q->c->nendpoints;
+    req.token_endpoints = (const char *const *)q->c->token_endpoints;
+    req.ntoken_endpoints = q->c->ntoken_endpoints;
+    req.body = body;
+    req.post = post;
+    req.post_len = post ? strlen(post) : 0;
+    req.max_retries = q->c->max_retries;
+    req.retry_base_ms = q->c->retry_base_ms;
+    req.log = &q->c->log;
+    req.progress = &q->progress;
+    int error = hub__meta_fetch(q->meta, q->http, &req);
+    if (error == HUB_ECANCELLED)
+        error = hub__error_set(HUB_ECANCELLED, "listing cancelled");
+    return error;
+}
+
+static bool endpoint_down(rq *q, int error)
+{
+    if (error == HUB_ENET || error == HUB_ETIMEOUT)
+        return true;
+    return error == HUB_OK && hub__xfer_resp(q->meta)->status >= 500;
+}
+
+static bool next_endpoint(rq *q, int error)
+{
+    if (q->ep + 1 >= q->c->nendpoints)
+        return false;
+    char why[300];
+    if (error < 0)
+        snprintf(why, sizeof(why), "%s", hub_error_last()->message);
+    else
+        snprintf(why, sizeof(why), "HTTP %ld", hub__xfer_resp(q->meta)->status);
+    q->ep++;
+    q->repo.endpoint = q->c->endpoints[q->ep];
+    hub__log(&q->c->log, HUB_LOG_WARN, "endpoint %s failed (%s); trying %s",
+             q->c->shown[q->ep - 1], why, q->c->shown[q->ep]);
+    return true;
+}
+
+typedef char *(*build_fn)(const rq *q, const void *arg);
+
+/* A request on the current endpoint, moving on to the next ones while an
+ * endpoint is down. */
+static int rq_failover(
+    rq *q, build_fn build, const void *arg, const char *post, hub_buf *body)
+{
+    for (;;) {
+        char *url = build(q, arg);
+        if (!url)
+            return HUB_ENOMEM;
+        int error = rq_send(q, url, post, body);
+        hub__free(url);
+        if (!endpoint_down(q, error) || !next_endpoint(q, error))
+            return error;
+    }
+}
+
+static int not_found(const rq *q, const char *path, long status)
+{
+    return hub__error_set_http(
+        HUB_ENOENTRY, status,
+        "no '%s' in %s '%s' at revision '%s'; check the path (paths are "
+        "case-sensitive) and list its folder to see what is there",
+        path, hub__repo_type_name(q->repo.type), q->repo.id, q->revision);
+}
+
+/* The error of a response that is not 200 (`path`: what was asked). */
+static int rq_error(const rq *q, const char *path)
+{
+    const hub_http_resp *r = hub__xfer_resp(q->meta);
+    if (r->status >= 400) {
+        hub__what what = {q->revision, path, sends_token(q),
+                          has_token(q) && !sends_token(q)};
+        int error = hub__backend_hf.map_error(&q->repo, &what, r,
+                                              hub__xfer_body(q->meta));
+        if (error == HUB_ENOENTRY && path)
+            error = not_found(q, path, r->status);
+        return error;
+    }
+    return hub__error_set_http(HUB_EPROTO, r->status,
+                               "unexpected HTTP %ld listing %s '%s'", r->status,
+                               hub__repo_type_name(q->repo.type), q->repo.id);
+}
+
+/* ---- options ------------------------------------------------------------- */
+
+int hub_list_options_init(hub_list_options *opts, unsigned int version)
+{
+    if (!opts)
+        return hub__error_set(HUB_EINVAL, "invalid argument: opts");
+    if (version == 0 || version > HUB_LIST_OPTIONS_VERSION)
+        return hub__error_set(HUB_EVERSION,
+                              "list options version %u not supported", version);
+    hub_list_options init = HUB_LIST_OPTIONS_INIT;
+    init.version = version;
+    *opts = init;
+    return HUB_OK;
+}
+
+static int take_options(hub_list_options *dst, const hub_list_options *src)
+{
+    hub_list_options defaults = HUB_LIST_OPTIONS_INIT;
+    *dst = src ? *src : defaults;
+    if (dst->version == 0 || dst->version > HUB_LIST_OPTIONS_VERSION)
+        return hub__error_set(HUB_EVERSION,
+                              "list options version %u not supported "
+                              "(this library knows %d)",
+                              dst->version, HUB_LIST_OPTIONS_VERSION);
+    if (dst->repo_type != HUB_REPO_MODEL &&
+        dst->repo_type != HUB_REPO_DATASET && dst->repo_type != HUB_REPO_SPACE)
+        return hub__error_set(HUB_EINVAL, "invalid repo type %d",
+                              (int)dst->repo_type);
+    if (dst->revision && strlen(dst->revision) > 256)
+        return hub__error_set(HUB_EINVAL, "invalid revision: over 256 bytes");
+    if (dst->revision)
+        return hub__path_check_revision(dst->revision);
+    return HUB_OK;
+}
+
+/* Checks shared by hub_list_open() and hub_stat(): the client can list,
+ * the names are sound. `path` may be NULL (the root). */
+static int check_call(hub_client *c, const char *repo_id, const char *path)
+{
+    if (c->hub == HUB_KIND_MODELSCOPE)
+        return hub__error_set(HUB_EUNSUPPORTED,
+                              "listing a repository is not supported on "
+                              "ModelScope (its listing has no git ids and "
+                              "may lack sizes and sha256); use 'hubfetch "
+                              "download --dry-run' there");
+    if (c->offline)
+        return hub__error_set(HUB_EINVAL,
+                              "listing '%s' needs the network, which is off "
+                              "(HF_HUB_OFFLINE=1); unset it",
+                              repo_id);
+    int error = hub__hf_check_repo_id(repo_id);
+    if (error == HUB_OK && path && path[0] &&
+        hub__path_check_repo_path(path) < 0)
+        error = hub__error_set(HUB_EINVAL,
+                               "invalid path '%.200s': a relative path in "
+                               "the repository, without '.', '..' or empty "
+                               "parts",
+                               path);
+    return error;
+}
+
+/* ---- hub_list ------------------------------------------------------------ */
+
+static void page_clear(hub_list *it)
+{
+    for (size_t i = 0; i < it->count; i++)
+        entry_strings_free(&it->page[i]);
+    it->count = it->pos = 0;
+}
+
+static int page_add(const hub__tree_item *item, void *payload)
+{
+    hub_list *it = payload;
+    if (it->total + it->count >= HUB_LISTING_MAX_FILES)
+        return hub__error_set(HUB_EPROTO,
+                              "repository listing has more than %d entries",
+                              HUB_LISTING_MAX_FILES);
+    if (it->count == it->cap) {
+        size_t cap = it->cap ? it->cap * 2 : 64;
+        hub_entry *p = hub__reallocarray(it->page, cap, sizeof(*p));
+        if (!p)
+            return HUB_ENOMEM;
+        it->page = p;
+        it->cap = cap;
+    }
+    int error = entry_copy(&it->page[it->count], item);
+    if (error == HUB_OK)
+        it->count++;
+    return error;
+}
+
+typedef struct tree_arg {
+    const char *path;
+    bool recursive, expand;
+} tree_arg;
+
+static char *build_tree(const rq *q, const void *arg)
+{
+    const tree_arg *a = arg;
+    return hub__hf_tree_url_at(&q->repo, q->revision, a->path, a->recursive,
+                               a->expand);
+}
+
+/* Parse the page in `body` and take the cursor of the next one. */
+static int take_page(hub_list *it, const hub_buf *body)
+{
+    page_clear(it);
+    int error = hub__hf_parse_tree_items(body->ptr, body->len, page_add, it);
+    const hub_http_resp *r = hub__xfer_resp(it->q.meta);
+    char *next = NULL;
+    if (error == HUB_OK && r->link_next) {
+        /* the cursor URL is opaque: followed as given, on the hub only */
+        next = hub__http_resolve(hub__xfer_url(it->q.meta), r->link_next);
+        if (!next)
+            error = HUB_ENOMEM;
+        else if (!hub__http_same_origin(next, it->q.repo.endpoint))
+            error = hub__error_set(HUB_EPROTO,
+                                   "tree listing of %s '%s' points to another "
+                                   "host",
+                                   hub__repo_type_name(it->q.repo.type),
+                                   it->q.repo.id);
+    }
+    hub__free(it->next_url);
+    it->next_url = error == HUB_OK ? next : NULL;
+    if (error < 0)
+        hub__free(next);
+    it->pages++;
+    return error;
+}
+
+typedef struct one_entry {
+    const char *path;
+    hub_entry *out;
+    bool found;
+} one_entry;
+
+static int keep_match(const hub__tree_item *item, void *payload)
+{
+    one_entry *o = payload;
+    if (o->found || strcmp(item->path, o->path) != 0)
+        return HUB_OK;
+    int error = entry_copy(o->out, item);
+    o->found = error == HUB_OK;
+    return error;
+}
+
+static char *build_paths_info(const rq *q, const void *arg)
+{
+    HUB_UNUSED(arg);
+    return hub__hf_paths_info_url(&q->repo, q->revision);
+}
+
+/* paths-info for `o->path` into `o->out`; `o->found` says whether the hub
+ * knew it (a missing path is simply absent from the answer). */
+static int stat_into(rq *q, one_entry *o, bool expand)
+{
+    const char *path = o->path;
+    char *post = hub__hf_paths_info_body(path, expand);
+    if (!post)
+        return HUB_ENOMEM;
+    hub_buf body = HUB_BUF_INIT(REMOTE_BODY_MAX);
+    int error = rq_failover(q, build_paths_info, NULL, post, &body);
+    hub__free(post);
+    if (error == HUB_OK && hub__xfer_resp(q->meta)->status != 200)
+        error = rq_error(q, path);
+    if (error == HUB_OK)
+        error = hub__hf_parse_tree_items(body.ptr, body.len, keep_match, o);
+    hub__buf_free(&body);
+    return error;
+}
+
+/* The tree API answers a file's path with EntryNotFound: list that file
+ * alone, as `ls FILE` does. */
+static int list_single_file(hub_list *it, int tree_error)
+{
+    hub__error_saved saved;
+    hub__error_save(&saved);
+    page_clear(it);
+    if (it->cap == 0) {
+        it->page = hub__calloc(1, sizeof(*it->page));
+        if (!it->page)
+            return HUB_ENOMEM;
+        it->cap = 1;
+    }
+    one_entry o = {it->path, &it->page[0], false};
+    int error = stat_into(&it->q, &o, it->expand);
+    if (error == HUB_OK && o.found && it->page[0].type == HUB_ENTRY_FILE) {
+        it->count = 1;
+        return HUB_OK;
+    }
+    if (o.found)
+        entry_strings_free(&it->page[0]);
+    if (error < 0 && error != HUB_ENOENTRY)
+        return error;
+    /* not a file either: the tree's answer stands */
+    hub__error_restore(&saved);
+    return tree_error;
+}
+
+int hub_list_open(hub_list **out,
+                  hub_client *c,
+                  const char *repo_id,
+                  const char *path,
+                  const hub_list_options *opts)
+{
+    if (!out)
+        return hub__error_set(HUB_EINVAL, "invalid argument: out");
+    *out = NULL;
+    if (!repo_id)
+        return hub__error_set(HUB_EINVAL, "invalid argument: repo_id");
+    hub_list_options o;
+    int error = take_options(&o, opts);
+    if (error < 0)
+        return error;
+    if ((error = hub__client_enter(c)) < 0)
+        return error;
+    hub_list *it = NULL;
+    hub_buf body = HUB_BUF_INIT(REMOTE_BODY_MAX);
+    error = check_call(c, repo_id, path);
+    if (error == HUB_OK) {
+        it = hub__calloc(1, sizeof(*it));
+        if (!it)
+            error = HUB_ENOMEM;
+    }
+    if (error == HUB_OK) {
+        it->repo_id = hub__strdup(repo_id);
+        it->revision = hub__strdup(o.revision ? o.revision : "main");
+        it->path = path && path[0] ? hub__strdup(path) : NULL;
+        it->recursive = o.recursive != 0;
+        it->expand = o.expand != 0;
+        if (!it->repo_id || !it->revision || (path && path[0] && !it->path))
+            error = HUB_ENOMEM;
+    }
+    if (error == HUB_OK)
+        error = rq_init(&it->q, c, o.repo_type, it->repo_id);
+    if (error == HUB_OK) {
+        it->q.revision = it->revision;
+        tree_arg a = {it->path, it->recursive, it->expand};
+        error = rq_failover(&it->q, build_tree, &a, NULL, &body);
+        if (error == HUB_OK && hub__xfer_resp(it->q.meta)->status != 200) {
+            error = rq_error(&it->q, it->path);
+            if (error == HUB_ENOENTRY && it->path)
+                error = list_single_file(it, error);
+        } else if (error == HUB_OK) {
+            error = take_page(it, &body);
+        }
+    }
+    hub__buf_free(&body);
+    hub__client_leave(c);
+    if (error < 0) {
+        hub_list_free(it);
+        return error;
+    }
+    *out = it;
+    return HUB_OK;
+}
+
+int hub_list_next(hub_list *it, const hub_entry **entry)
+{
+    if (entry)
+        *entry = NULL;
+    if (!it || !entry)
+        return hub__error_set(HUB_EINVAL, "invalid argument: %s",
+                              it ? "entry" : "it");
+    if (it->failed)
+        return hub__error_set(it->failed,
+                              "this listing failed before; open it again");
+    while (it->pos >= it->count) {
+        if (!it->next_url) {
+            page_clear(it);
+            return HUB_LIST_DONE;
+        }
+        if (it->pages >= REMOTE_MAX_PAGES) {
+            it->failed = HUB_EPROTO;
+            return hub__error_set(HUB_EPROTO, "tree listing never ends");
+        }
+        int error = hub__client_enter(it->q.c);
+        if (error < 0)
+            return error; /* busy: try again later, not a failed listing */
+        it->total += it->count;
+        page_clear(it);
+        hub_buf body = HUB_BUF_INIT(REMOTE_BODY_MAX);
+        /* the next pages follow their cursor on the endpoint that gave it */
+        error = rq_send(&it->q, it->next_url, NULL, &body);
+        if (error == HUB_OK && hub__xfer_resp(it->q.meta)->status != 200)
+            error = rq_error(&it->q, NULL);
+        if (error == HUB_OK)
+            error = take_page(it, &body);
+        hub__buf_free(&body);
+        hub__client_leave(it->q.c);
+        if (error < 0) {
+            page_clear(it);
+            it->failed = error;
+            return error;
+        }
+    }
+    *entry = &it->page[it->pos++];
+    return HUB_OK;
+}
+
+const char *hub_list_endpoint(const hub_list *it)
+{
+    return it ? it->q.c->shown[it->q.ep] : NULL;
+}
+
+void hub_list_free(hub_list *it)
+{
+    if (!it)
+        return;
+    page_clear(it);
+    hub__free(it->page);
+    rq_free(&it->q);
+    hub__free(it->next_url);
+    hub__free(it->repo_id);
+    hub__free(it->revision);
+    hub__free(it->path);
+    hub__free(it);
+}
+
+/* ---- hub_stat ------------------------------------------------------------ */
+
+int hub_stat(hub_entry **out,
+             hub_client *c,
+             const char *repo_id,
+             const char *path,
+             const hub_list_options *opts)
+{
+    if (!out)
+        return hub__error_set(HUB_EINVAL, "invalid argument: out");
+    *out = NULL;
+    if (!repo_id || !path || !path[0])
+        return hub__error_set(HUB_EINVAL, "invalid argument: %s",
+                              repo_id ? "path" : "repo_id");
+    hub_list_options o;
+    int error = take_options(&o, opts);
+    if (error < 0)
+        return error;
+    if ((error = hub__client_enter(c)) < 0)
+        return error;
+    hub_entry *e = NULL;
+    rq q;
+    bool have_q = false;
+    error = check_call(c, repo_id, path);
+    if (error == HUB_OK) {
+        e = hub__calloc(1, sizeof(*e));
+        if (!e)
+            error = HUB_ENOMEM;
+    }
+    if (error == HUB_OK) {
+        error = rq_init(&q, c, o.repo_type, repo_id);
+        have_q = true;
+    }
+    if (error == HUB_OK) {
+        q.revision = o.revision ? o.revision : "main";
+        one_entry one = {path, e, false};
+        error = stat_into(&q, &one, o.expand != 0);
+        if (error == HUB_OK && !one.found)
+            error = not_found(&q, path, 200);
+    }
+    if (have_q)
+        rq_free(&q);
+    hub__client_leave(c);
+    if (error < 0) {
+        hub_entry_free(e);
+        return error;
+    }
+    *out = e;
+    return HUB_OK;
+}
+
+void hub_entry_free(hub_entry *entry)
+{
+    if (!entry)
+        return;
+    entry_strings_free(entry);
+    hub__free(entry);
+}
