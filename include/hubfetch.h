@@ -968,8 +968,13 @@ typedef enum hub_verify_status {
      * the file than the blob it resolves to (a failure). */
     HUB_VERIFY_REMOTE_DIFFERS = 7,
     /** Nothing to check the file against (no blob name, no listing, no
-     * metadata): not verified, no failure. */
-    HUB_VERIFY_UNVERIFIABLE = 8
+     * metadata; a ModelScope cache offline): not verified, no failure. */
+    HUB_VERIFY_UNVERIFIABLE = 8,
+    /** ModelScope classic cache: a file present that the index (`.msc`)
+     * does not list; the SDK does not take it as cached and downloads it
+     * again. Said, no failure (the items count them; the summary does
+     * not). Since 0.4. */
+    HUB_VERIFY_UNINDEXED = 9
 } hub_verify_status;
 
 /** One finding of hub_cache_verify(): a file, or a defect of a
