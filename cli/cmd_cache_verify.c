@@ -59,6 +59,12 @@ static void verify_help(FILE *fp)
         "followed) and other defects the scan finds are reported too.\n"
         "Offline unless --remote.\n"
         "\n"
+        "--hub modelscope: a ModelScope cache records no digests. Offline,\n"
+        "a classic repository's index (.msc) is checked against its folder\n"
+        "(a file it lists that is gone fails; a file it does not list is\n"
+        "reported: the SDK downloads it again); --remote hashes every file\n"
+        "(sha256) against the hub's listing of the cached revision.\n"
+        "\n"
         "TARGET (none: the whole cache), as 'cache rm' takes them:\n"
         "  [TYPE:]ORG/NAME            every revision of a repository\n"
         "  ORG/NAME@REV               one revision (commit, prefix, ref)\n"
@@ -82,10 +88,13 @@ static void verify_help(FILE *fp)
         "  --format FMT           human (default) or json (raw fields)\n"
         "  -q, --quiet            only the problems, no progress\n"
         "  --cache-dir DIR        cache directory (default: HF_HUB_CACHE,\n"
-        "                         HF_HOME/hub, ~/.cache/huggingface/hub)\n"
+        "                         HF_HOME/hub, ~/.cache/huggingface/hub;\n"
+        "                         ModelScope: MODELSCOPE_CACHE or\n"
+        "                         ~/.cache/modelscope/hub)\n"
         "  --token TOKEN          access token (--remote)\n"
         "  --endpoint URL         hub endpoint (--remote)\n"
-        "  --hub HUB              huggingface (only one for now)\n"
+        "  --hub HUB              huggingface (default) or modelscope (cache\n"
+        "                         only: no --local-dir)\n"
         "  -h, --help             this help\n"
         "\n"
         "Exit status: 0 all sound, 29 verification failed (a file does not\n"
@@ -121,6 +130,8 @@ static const char *status_name(hub_verify_status s)
         return "remote_differs";
     case HUB_VERIFY_UNVERIFIABLE:
         return "unverifiable";
+    case HUB_VERIFY_UNINDEXED:
+        return "unindexed";
     }
     return "unknown";
 }
@@ -157,6 +168,16 @@ static void json_str_or_null(FILE *fp, const char *s)
         fputs("null", fp);
 }
 
+/* Findings of one status (the summary does not count every status). */
+static size_t count_status(const hub_cache_verify_result *res,
+                           hub_verify_status status)
+{
+    size_t n = hub_cache_verify_result_count(res), count = 0;
+    for (size_t i = 0; i < n; i++)
+        count += hub_cache_verify_result_item(res, i)->status == status;
+    return count;
+}
+
 static void print_json(FILE *fp, const hub_cache_verify_result *res, bool ok)
 {
     const hub_cache_verify_summary *s = hub_cache_verify_result_summary(res);
@@ -165,13 +186,14 @@ static void print_json(FILE *fp, const hub_cache_verify_result *res, bool ok)
             "\"files\": %llu, \"blobs\": %llu, \"bytes\": %llu, "
             "\"failed_files\": %llu, \"unverifiable\": %llu, "
             "\"missing\": %llu, \"extra\": %llu, \"defects\": %llu, "
+            "\"unindexed\": %zu, "
             "\"threads\": %d, \"seconds\": %.3f, \"problems\": [",
             ok ? "true" : "false", s->repos, s->revisions,
             (unsigned long long)s->files, (unsigned long long)s->blobs,
             (unsigned long long)s->bytes, (unsigned long long)s->failed_files,
             (unsigned long long)s->unverifiable, (unsigned long long)s->missing,
             (unsigned long long)s->extra, (unsigned long long)s->defects,
-            s->threads, s->seconds);
+            count_status(res, HUB_VERIFY_UNINDEXED), s->threads, s->seconds);
     size_t n = hub_cache_verify_result_count(res);
     for (size_t i = 0; i < n; i++) {
         const hub_cache_verify_item *it = hub_cache_verify_result_item(res, i);
@@ -238,10 +260,20 @@ print_human(FILE *fp, const hub_cache_verify_result *res, bool ok, bool quiet)
     print_group(fp, res, false, HUB_VERIFY_MISSING,
                 "Files on the hub missing here (no failure without "
                 "--fail-on-missing-files):");
+    print_group(fp, res, false, HUB_VERIFY_UNINDEXED,
+                "Not in the ModelScope index (.msc; the SDK downloads them "
+                "again, no failure):");
     print_group(fp, res, false, HUB_VERIFY_UNVERIFIABLE,
                 "Not verified (nothing to check them against; --remote "
                 "checks them against the hub):");
-    if (ok) {
+    if (ok && s->files && s->files == s->unverifiable) {
+        /* a ModelScope cache offline: nothing could be hashed */
+        fprintf(fp,
+                "\xe2\x9c\x93 No problem found in %llu file(s) in %zu "
+                "repo(s); none could be verified offline (--remote checks "
+                "them against the hub).\n",
+                (unsigned long long)s->files, s->repos);
+    } else if (ok) {
         fprintf(fp,
                 "\xe2\x9c\x93 Verified %llu file(s) (%llu blobs, %s) in %zu "
                 "repo(s). All checksums match.\n",

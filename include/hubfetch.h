@@ -1089,6 +1089,20 @@ HUB_EXTERN void hub_entry_free(hub_entry *entry);
  * missing snapshots, unreadable folders) is reported too. Nothing is
  * followed out of the cache: every file is opened relative to its
  * folders with O_NOFOLLOW. Reads only.
+ *
+ * A ModelScope client verifies the ModelScope cache (both layouts
+ * hub_cache_scan() reads), whose files carry no digest in their names.
+ * Offline, a classic repository's index (`.msc`) is checked against its
+ * folder: a file it lists that is gone is #HUB_VERIFY_BROKEN, a file it
+ * does not list #HUB_VERIFY_UNINDEXED (no failure), an unreadable or
+ * corrupt index a #HUB_VERIFY_DEFECT (only read, never set aside); every
+ * file is then #HUB_VERIFY_UNVERIFIABLE. With #HUB_CACHE_VERIFY_REMOTE
+ * each revision is listed by its name (the branch or tag `.mv` records,
+ * "master" without one; the new layout's snapshot folder) and every file
+ * hashed (sha256) against the listing's Sha256 and Size; a file whose
+ * content differs and whose listed Revision is not the commit `.msc`
+ * records is #HUB_VERIFY_REMOTE_DIFFERS (the hub changed it since), not a
+ * mismatch.
  */
 
 /** What a #hub_cache_verify_item reports. */
@@ -1099,7 +1113,8 @@ typedef enum hub_verify_status {
      * longer a regular file (a failure). */
     HUB_VERIFY_UNREADABLE = 2,
     /** A snapshot entry that resolves to no blob: a broken link, a link
-     * out of the cache (not followed), not a file (a failure). */
+     * out of the cache (not followed), not a file; a file a ModelScope
+     * index (`.msc`) lists that is gone (a failure). */
     HUB_VERIFY_BROKEN = 3,
     /** Another defect of the repository the scan found: a ref naming a
      * missing snapshot, an unreadable folder, a stray file (a failure). */
@@ -1112,11 +1127,18 @@ typedef enum hub_verify_status {
      * that commit (a failure). */
     HUB_VERIFY_EXTRA = 6,
     /** With #HUB_CACHE_VERIFY_REMOTE: the hub lists another digest for
-     * the file than the blob it resolves to (a failure). */
+     * the file than the blob it resolves to; ModelScope: the content
+     * differs and the hub's file is another commit's than the one cached
+     * (a failure). */
     HUB_VERIFY_REMOTE_DIFFERS = 7,
     /** Nothing to check the file against (no blob name, no listing, no
-     * metadata): not verified, no failure. */
-    HUB_VERIFY_UNVERIFIABLE = 8
+     * metadata; a ModelScope cache offline): not verified, no failure. */
+    HUB_VERIFY_UNVERIFIABLE = 8,
+    /** ModelScope classic cache: a file present that the index (`.msc`)
+     * does not list; the SDK does not take it as cached and downloads it
+     * again. Said, no failure (the items count them; the summary does
+     * not). Since 0.4. */
+    HUB_VERIFY_UNINDEXED = 9
 } hub_verify_status;
 
 /** One finding of hub_cache_verify(): a file, or a defect of a
@@ -1230,7 +1252,8 @@ typedef struct hub_cache_verify_options {
  *   each); #HUB_ENOTCACHED (no cache folder, or a target that matches
  *   nothing: the message names it), #HUB_EINVAL (malformed or ambiguous
  *   target, bad options, #HUB_CACHE_VERIFY_REMOTE on an offline client),
- *   #HUB_EVERSION, #HUB_EBUSY, #HUB_EUNSUPPORTED (a ModelScope client),
+ *   #HUB_EVERSION, #HUB_EBUSY, #HUB_EUNSUPPORTED (a local dir with a
+ *   ModelScope client),
  *   #HUB_ECANCELLED, #HUB_EIO (the cache or local dir cannot be read),
  *   #HUB_ENOMEM, #HUB_ERROR (no thread); with #HUB_CACHE_VERIFY_REMOTE
  *   also the errors of a listing request (#HUB_ENOREPO, #HUB_ENOREV,

@@ -113,6 +113,7 @@ static void entries_clear(hub__mscache *c)
 void hub__mscache_free(hub__mscache *c)
 {
     entries_clear(c);
+    hub__free(c->bad);
     hub__free(c->root);
     hub__free(c->repo_dir);
     hub__free(c->temp_dir);
@@ -293,6 +294,8 @@ static const char *why_unreadable(int err)
 int hub__mscache_load(hub__mscache *c, bool writable)
 {
     entries_clear(c);
+    hub__free(c->bad);
+    c->bad = NULL;
     c->saved_at_ms = now_ms();
     char *path = hub__path_join(c->repo_dir, ".msc");
     if (!path)
@@ -307,6 +310,9 @@ int hub__mscache_load(hub__mscache *c, bool writable)
         /* maybe another user's, or a disk error: an empty index written
          * over it would lose every entry it holds */
         c->no_save = true;
+        c->bad = hub__aprintf("cannot be read (%s)", why_unreadable(err));
+        if (!c->bad)
+            error = HUB_ENOMEM;
         hub__log(c->log, HUB_LOG_WARN,
                  "cannot read the ModelScope cache index '%s' (%s): it is "
                  "left as is and files fetched now are not recorded in it; "
@@ -329,14 +335,16 @@ int hub__mscache_load(hub__mscache *c, bool writable)
                      why ? why : "unreadable",
                      moved ? "set aside as .msc.corrupted, starting a new index"
                            : "taken as empty");
-            hub__free(why);
             hub__free(aside);
             hub__error_clear();
             hub__pickle_free(&c->msc);
             bool keep = c->no_save;
             entries_clear(c);
             c->no_save = keep;
-            error = HUB_OK;
+            c->bad = hub__aprintf("is not a valid index (%s)",
+                                  why ? why : "unreadable");
+            hub__free(why);
+            error = c->bad ? HUB_OK : HUB_ENOMEM;
         }
     }
     hub__free(raw);
@@ -376,6 +384,12 @@ bool hub__mscache_has(const hub__mscache *c,
     return (hub__str_starts_with(e->revision, revision) ||
             hub__str_starts_with(revision, e->revision)) &&
            on_disk(c, path);
+}
+
+const char *hub__mscache_revision(const hub__mscache *c, const char *path)
+{
+    const hub__msentry *e = find(c, path);
+    return e ? e->revision : NULL;
 }
 
 bool hub__mscache_has_path(const hub__mscache *c, const char *path)

@@ -47,6 +47,8 @@ typedef struct hub__mscache {
     uint64_t seed; /* of the path hash: another user's .msc cannot aim at
                     * one bucket */
     bool no_save;  /* the index on disk could not be read: never replace it */
+    char *bad;     /* why the index on disk was taken as empty (unreadable,
+                    * not a valid pickle), or NULL: set by the last load */
     bool dirty;    /* entries recorded since the last save */
     int64_t saved_at_ms, save_cost_ms;
 } hub__mscache;
@@ -65,8 +67,9 @@ void hub__mscache_free(hub__mscache *c);
  * file is never replaced by this cache (it may be another user's, F8).
  * Not a valid pickle: an empty index and, when `writable` (a download
  * holding the repo lock), set aside as .msc.corrupted as the SDK does; a
- * read-only lookup leaves it where it is. HUB_ENOMEM is returned as is and
- * never taken for a bad index.
+ * read-only lookup leaves it where it is. Either way `bad` says why the
+ * index was taken as empty. HUB_ENOMEM is returned as is and never taken
+ * for a bad index.
  */
 int hub__mscache_load(hub__mscache *c, bool writable);
 
@@ -75,6 +78,8 @@ int hub__mscache_load(hub__mscache *c, bool writable);
 bool hub__mscache_has(const hub__mscache *c,
                       const char *path,
                       const char *revision);
+/* The revision the index records for `path`, or NULL if it has none. */
+const char *hub__mscache_revision(const hub__mscache *c, const char *path);
 /* Any entry for `path` with the file on disk (local_files_only lookups). */
 bool hub__mscache_has_path(const hub__mscache *c, const char *path);
 

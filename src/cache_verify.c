@@ -21,11 +21,13 @@
  */
 #include "alloc.h"
 #include "cache_hf.h"
+#include "cache_ms.h"
 #include "cache_scan.h"
 #include "cache_target.h"
 #include "client.h"
 #include "digest.h"
 #include "download.h"
+#include "download_ms.h"
 #include "hub_hf.h"
 #include "localdir.h"
 #include "path.h"
@@ -536,7 +538,7 @@ typedef struct verify {
 
 static bool is_failure(hub_verify_status s, unsigned int flags)
 {
-    if (s == HUB_VERIFY_UNVERIFIABLE)
+    if (s == HUB_VERIFY_UNVERIFIABLE || s == HUB_VERIFY_UNINDEXED)
         return false;
     if (s == HUB_VERIFY_MISSING)
         return (flags & HUB_CACHE_VERIFY_FAIL_ON_MISSING) != 0;
@@ -574,6 +576,7 @@ static int add(verify *v, const finding *f, const char *fmt, ...)
         s->unverifiable++;
         break;
     case HUB_VERIFY_REMOTE_DIFFERS:
+    case HUB_VERIFY_UNINDEXED:
         break;
     }
     return add_item(iv, f, "%s", msg);
@@ -612,6 +615,7 @@ typedef struct rsel {
     bool **seen;        /* per revision, per remote entry: found here */
     hub__listing *tree; /* per revision: trees/<commit>.json, if needed */
     bool *tree_read;
+    hub__mscache *msc; /* ModelScope classic: the index (.msc), or NULL */
 } rsel;
 
 static void rsel_free(rsel *s, const hub__crepo *r)
@@ -634,6 +638,9 @@ static void rsel_free(rsel *s, const hub__crepo *r)
     hub__free(s->seen);
     hub__free(s->tree);
     hub__free(s->tree_read);
+    if (s->msc)
+        hub__mscache_free(s->msc);
+    hub__free(s->msc);
 }
 
 static size_t rev_index(const hub__crepo *r, const hub__crev *rev)
@@ -799,6 +806,204 @@ static int repo_warnings(verify *v, hub__crepo *r, rsel *s)
     return HUB_OK;
 }
 
+/* ---- ModelScope ------------------------------------------------------------
+ *
+ * A ModelScope cache names no file by its digest. Offline, a classic
+ * repository's index (.msc) is checked against the files there (what it
+ * lists must be there: the SDK takes it as cached; what it does not list
+ * the SDK downloads again), and the files are "not verifiable offline".
+ * With --remote every file is hashed (sha256, on the same pool, each
+ * content once) and compared with the Sha256 and Size of the hub's
+ * listing.
+ *
+ * Which revision is listed: the one the SDK downloaded. A classic folder
+ * holds one revision, fetched by the branch or tag name that .mv records
+ * ("master" without .mv, as after a single-file download), and the scan
+ * names the revision so; a new-layout snapshot folder is named by it. The
+ * per-file Revision in .msc is the commit that last changed each file:
+ * listing by it would take a request per distinct commit, by a commit id
+ * the classic SDK never sends (whether the server takes one is unverified,
+ * reference §1.8, §9). It tells instead a file the hub has changed since
+ * it was cached (the listing's Revision differs, which is the SDK's own
+ * test before it downloads the file again) from a corrupt one.
+ */
+
+static bool is_ms(const hub__crepo *r)
+{
+    return r->layout != HUB__LAYOUT_HF;
+}
+
+/* The hub's listing of revision j of `r`. */
+static int
+list_remote(verify *v, const hub__crepo *r, size_t j, hub__listing *out)
+{
+    const char *rev = r->revs[j]->commit;
+    if (is_ms(r))
+        return hub__download_ms_list_remote(out, v->client, r->pub.type, r->id,
+                                            rev, &v->progress);
+    char commit[41];
+    return hub__download_list_remote(out, commit, v->client, r->pub.type, r->id,
+                                     rev, &v->progress);
+}
+
+/* A classic repository's index, read only: a bad one stays where it is. */
+static int ms_load_index(rsel *s, const hub__crepo *r)
+{
+    s->msc = hub__calloc(1, sizeof(*s->msc));
+    if (!s->msc)
+        return HUB_ENOMEM;
+    int error =
+        hub__mscache_init(s->msc, r->ms_root, r->pub.type, r->id, NULL, NULL);
+    if (error == HUB_OK) {
+        /* the repository's own folder: the scan found it there */
+        hub__free(s->msc->repo_dir);
+        s->msc->repo_dir = hub__strdup(r->path);
+        error =
+            s->msc->repo_dir ? hub__mscache_load(s->msc, false) : HUB_ENOMEM;
+    }
+    return error;
+}
+
+/* Commit ids the SDK takes for the same (one may be short). */
+static bool same_revision(const char *a, const char *b)
+{
+    return a[0] && b[0] &&
+           (hub__str_starts_with(a, b) || hub__str_starts_with(b, a));
+}
+
+/* The findings of file `fd` (content `b`, hashed by `w` if at all) of
+ * ModelScope revision j; `e` its entry in the hub's listing. */
+static int ms_file_findings(verify *v,
+                            const rsel *s,
+                            const hub__crev *rev,
+                            size_t j,
+                            finding *fd,
+                            const hub__cblob *b,
+                            const work *w,
+                            const hub__entry *e)
+{
+    const char *cached =
+        s->msc ? hub__mscache_revision(s->msc, fd->file) : NULL;
+    if (s->msc && !s->msc->bad && !cached) {
+        /* (a bad index is one defect, not one note per file) */
+        finding x = *fd;
+        x.status = HUB_VERIFY_UNINDEXED;
+        int error = add(v, &x,
+                        "not in the index (.msc): the ModelScope SDK does "
+                        "not take it as cached and downloads it again");
+        if (error < 0)
+            return error;
+    }
+    if (!s->remote_ok[j]) {
+        fd->status = HUB_VERIFY_UNVERIFIABLE;
+        return add(v, fd,
+                   "not verifiable offline: a ModelScope cache records no "
+                   "digest; run with --remote to check it against the hub");
+    }
+    if (!e) {
+        fd->status = HUB_VERIFY_EXTRA;
+        return add(v, fd, "not on the hub at revision %s", rev->commit);
+    }
+    bool sized = e->size != UINT64_MAX;
+    if (!e->lfs_sha256) {
+        if (sized && e->size != b->size) {
+            fd->status = HUB_VERIFY_MISMATCH;
+            return add(v, fd, "%llu bytes, the hub lists %llu (and no sha256)",
+                       (unsigned long long)b->size,
+                       (unsigned long long)e->size);
+        }
+        fd->status = HUB_VERIFY_UNVERIFIABLE;
+        return add(v, fd, "the hub lists no sha256 for it%s",
+                   sized ? "; its size matches" : "");
+    }
+    if (!w || w->state == WS_SKIPPED || w->state == WS_PENDING)
+        return HUB_OK;
+    if (w->state == WS_UNREADABLE)
+        return add_work_finding(v, fd, w);
+    /* the content's own sha256: right also when it is hard-linked under
+     * another name that the hub lists with another digest */
+    if (strcmp(w->actual, e->lfs_sha256) == 0)
+        return HUB_OK;
+    fd->kind = HUB_DIGEST_SHA256;
+    fd->expected = e->lfs_sha256;
+    fd->actual = w->actual;
+    if (cached && e->revision && !same_revision(cached, e->revision)) {
+        fd->status = HUB_VERIFY_REMOTE_DIFFERS;
+        return add(v, fd,
+                   "the hub's %s has another version of it (commit %s) than "
+                   "the one cached (commit %s); the SDK downloads it again",
+                   rev->commit, e->revision, cached);
+    }
+    fd->status = HUB_VERIFY_MISMATCH;
+    if (sized && e->size != b->size)
+        return add(v, fd,
+                   "expected %s (sha256, %llu bytes), got %s (%llu bytes)",
+                   e->lfs_sha256, (unsigned long long)e->size, w->actual,
+                   (unsigned long long)b->size);
+    return add(v, fd, "expected %s (sha256), got %s", e->lfs_sha256, w->actual);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A classic revision's index against the folder: unreadable, or listing
+ * files that are gone (the SDK takes them as cached). */
+static int ms_index_findings(verify *v, const hub__crepo *r, rsel *s, size_t j)
+{
+    const hub__mscache *c = s->msc;
+    const hub__crev *rev = r->revs[j];
+    finding fd = {0};
+    fd.type = r->pub.type;
+    fd.repo_id = r->id;
+    fd.commit = rev->commit;
+    if (c->bad) {
+        fd.status = HUB_VERIFY_DEFECT;
+        return add(v, &fd,
+                   "the index %s/.msc %s: the ModelScope SDK sets it aside "
+                   "and downloads every file again",
+                   r->path, c->bad);
+    }
+    /* what the folder has: its files, and the entries the scan refused */
+    const char **names =
+        hub__calloc(rev->nfiles + r->nproblems + 1, sizeof(*names));
+    if (!names)
+        return HUB_ENOMEM;
+    size_t n = 0;
+    for (size_t k = 0; k < rev->nfiles; k++)
+        names[n++] = rev->files[k]->pub.file_name;
+    for (size_t k = 0; k < r->nproblems; k++)
+        if (r->problems[k].rev == rev && r->problems[k].file)
+            names[n++] = r->problems[k].file;
+    qsort(names, n, sizeof(*names), cmp_str);
+    hub__listing *remote = s->remote_ok[j] ? &s->remote[j] : NULL;
+    int error = HUB_OK;
+    for (size_t i = 0; i < hub__mscache_count(c) && error == HUB_OK; i++) {
+        const char *p = hub__mscache_path_at(c, i);
+        if (bsearch(&p, names, n, sizeof(*names), cmp_str))
+            continue;
+        char *abs = hub__path_check_repo_path(p) == HUB_OK
+                        ? hub__mscache_file(c, p)
+                        : NULL;
+        hub__error_clear();
+        fd.status = HUB_VERIFY_BROKEN;
+        fd.file = p;
+        fd.path = abs;
+        v->res->sum.files++;
+        error = add(v, &fd,
+                    "listed in the index (.msc) but missing: the ModelScope "
+                    "SDK takes it as cached and does not download it again");
+        hub__free(abs);
+        /* not "missing" too: the index says it is here */
+        const hub__entry *e = remote ? hub__listing_find(remote, p) : NULL;
+        if (e)
+            s->seen[j][e - remote->items] = true;
+    }
+    hub__free(names);
+    return error;
+}
+
 static int verify_cache(verify *v)
 {
     hub_cache_info *info = NULL;
@@ -827,10 +1032,7 @@ static int verify_cache(verify *v)
             sum->revisions++;
             if (!(v->o.flags & HUB_CACHE_VERIFY_REMOTE))
                 continue;
-            char commit[41];
-            error = hub__download_list_remote(&s->remote[j], commit, v->client,
-                                              r->pub.type, r->id,
-                                              r->revs[j]->commit, &v->progress);
+            error = list_remote(v, r, j, &s->remote[j]);
             if (error < 0) {
                 hub__error_prefix("%s:%s@%s", hub__repo_type_name(r->pub.type),
                                   r->id, r->revs[j]->commit);
@@ -848,6 +1050,9 @@ static int verify_cache(verify *v)
         for (size_t j = 0; j < r->nrevs && !any; j++)
             any = rev_selected(s, j);
         sum->repos += any;
+        if (any && r->layout == HUB__LAYOUT_MS_CLASSIC &&
+            (error = ms_load_index(s, r)) < 0)
+            goto done;
     }
 
     /* one work item per distinct content with something to check against */
@@ -870,7 +1075,7 @@ static int verify_cache(verify *v)
                         hub__listing_find(&s->remote[j], f->pub.file_name);
                     expected = e ? hub__entry_etag(e) : NULL;
                 }
-                if (!expected) {
+                if (!expected && !is_ms(r)) {
                     const hub__listing *t = tree_of(s, r, j);
                     const hub__entry *e =
                         t ? hub__listing_find(t, f->pub.file_name) : NULL;
@@ -921,6 +1126,12 @@ static int verify_cache(verify *v)
                 fd.path = b->path;
                 const hub__entry *e =
                     remote ? hub__listing_find(remote, f->pub.file_name) : NULL;
+                if (e)
+                    s->seen[j][e - remote->items] = true;
+                if (is_ms(r)) {
+                    error = ms_file_findings(v, s, rev, j, &fd, b, w, e);
+                    continue;
+                }
                 if (!w) {
                     fd.status = HUB_VERIFY_UNVERIFIABLE;
                     error = add(v, &fd,
@@ -952,9 +1163,9 @@ static int verify_cache(verify *v)
                                 "blob %s",
                                 hub__entry_etag(e), b->etag);
                 }
-                if (e)
-                    s->seen[j][e - remote->items] = true;
             }
+            if (error == HUB_OK && s->msc && (s->whole || s->revs[j]))
+                error = ms_index_findings(v, r, s, j);
         }
         if (error == HUB_OK)
             error = repo_warnings(v, r, s);
@@ -975,7 +1186,9 @@ static int verify_cache(verify *v)
                 x.file = e->path;
                 x.kind = hub__digest_kind_for_etag(hub__entry_etag(e));
                 x.expected = hub__entry_etag(e);
-                error = add(v, &x, "on the hub, not in the snapshot");
+                error = add(v, &x,
+                            is_ms(r) ? "on the hub, not in the cache"
+                                     : "on the hub, not in the snapshot");
             }
         }
     }
@@ -1398,10 +1611,10 @@ int hub_cache_verify(hub_cache_verify_result **out,
     if ((error = hub__client_enter(client)) < 0)
         return error;
     v.client = client;
-    if (client->hub != HUB_KIND_HF) {
+    if (client->hub != HUB_KIND_HF && v.o.local_dir) {
         error = hub__error_set(HUB_EUNSUPPORTED,
-                               "verifying a ModelScope cache is not "
-                               "supported yet; verify a Hugging Face cache");
+                               "verifying a ModelScope local dir is not "
+                               "supported yet; verify its cache");
         goto leave;
     }
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);

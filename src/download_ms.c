@@ -676,3 +676,37 @@ int hub__lookup_ms(hub_result **out,
     hub__progress_free(&progress);
     return error;
 }
+
+int hub__download_ms_list_remote(hub__listing *out,
+                                 hub_client *client,
+                                 hub_repo_type type,
+                                 const char *repo_id,
+                                 const char *revision,
+                                 hub__progress *progress)
+{
+    *out = (hub__listing)HUB_LISTING_INIT;
+    if (client->offline)
+        return hub__error_set(HUB_EINVAL,
+                              "listing ModelScope %s '%s' needs the network, "
+                              "which is off (--offline)",
+                              type == HUB_REPO_DATASET ? "dataset" : "model",
+                              repo_id);
+    hub_download_options o = HUB_DOWNLOAD_OPTIONS_INIT;
+    o.repo_type = type;
+    o.revision = revision;
+    o.dry_run = 1;
+    ms m;
+    int error = ms_open(&m, client, repo_id, &o, progress);
+    if (error == HUB_OK)
+        error = find_site(&m);
+    if (error == HUB_OK)
+        error = resolve_revision(&m);
+    if (error == HUB_OK)
+        error = list_files(&m);
+    if (error == HUB_OK) {
+        *out = m.listing;
+        m.listing = (hub__listing)HUB_LISTING_INIT;
+    }
+    ms_free(&m);
+    return error;
+}

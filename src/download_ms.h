@@ -19,4 +19,13 @@ int hub__lookup_ms(hub_result **out,
                    const char *repo_id,
                    const hub_download_options *opts);
 
+/* ModelScope's listing of `repo_id` at `revision` (a branch, a tag, or
+ * what the server takes), sorted; nothing written. For hub_cache_verify(). */
+int hub__download_ms_list_remote(hub__listing *out,
+                                 hub_client *client,
+                                 hub_repo_type type,
+                                 const char *repo_id,
+                                 const char *revision,
+                                 hub__progress *progress);
+
 #endif

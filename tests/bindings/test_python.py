@@ -1305,9 +1305,14 @@ class CacheVerifyTest(BindingTestCase):
             raise Boom
         with self.assertRaises(Boom):
             c.verify_cache(progress=boom)
+        # ModelScope caches are verified too (a Hugging Face cache holds
+        # none of their repositories); a ModelScope local dir is not yet
         ms = self.client(hub="modelscope")
+        rep = ms.verify_cache()
+        self.assertTrue(rep.ok)
+        self.assertEqual(rep.summary.repos, 0)
         with self.assertRaises(hubfetch.HfHubError) as cm:
-            ms.verify_cache()
+            ms.verify_cache(local_dir=self.tmp)
         self.assertEqual(cm.exception.error_name, "EUNSUPPORTED")
         self.assertTrue(c.verify_cache().ok)  # the client is usable again
 

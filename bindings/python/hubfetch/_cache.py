@@ -627,7 +627,8 @@ class VerifyItem:
         problem of the repository: ref to a missing snapshot...), with
         remote=True "missing" (on the hub, not here), "extra" (here, not on
         the hub), "remote_differs"; "unverifiable" (nothing to check against:
-        no failure).
+        no failure); "unindexed" (ModelScope: present, not in the .msc index,
+        the SDK downloads it again: no failure).
     failed: whether it counts as a failure under the options of the call.
     repo_id (None for a local dir without one), repo_type, commit, file
     (path in the repository; None for a defect), path (on disk; the blob

@@ -38,7 +38,8 @@ CACHE_VERIFY_REMOTE = 1
 CACHE_VERIFY_FAIL_ON_MISSING = 2
 # enum hub_verify_status (from 1), by the CLI's JSON names
 VERIFY_STATUSES = {1: "mismatch", 2: "unreadable", 3: "broken", 4: "defect",
-                   5: "missing", 6: "extra", 7: "remote_differs", 8: "unverifiable"}
+                   5: "missing", 6: "extra", 7: "remote_differs", 8: "unverifiable",
+                   9: "unindexed"}
 
 # The error table of HUB_ERROR_MAP: name -> code. Pinned by the header.
 ERRORS = {

@@ -1052,6 +1052,9 @@ pub enum VerifyStatus {
     RemoteDiffers,
     /// Nothing to check the file against: not verified, no failure.
     Unverifiable,
+    /// ModelScope classic cache: present, not in the index (`.msc`); the
+    /// SDK downloads it again. No failure.
+    Unindexed,
     /// A status this crate does not know (a newer library).
     Unknown(i32),
 }
@@ -1069,6 +1072,7 @@ impl VerifyStatus {
             6 => Extra,
             7 => RemoteDiffers,
             8 => Unverifiable,
+            9 => Unindexed,
             n => Unknown(n),
         }
     }
@@ -1085,6 +1089,7 @@ impl VerifyStatus {
             Extra => "extra",
             RemoteDiffers => "remote_differs",
             Unverifiable => "unverifiable",
+            Unindexed => "unindexed",
             Unknown(_) => "unknown",
         }
     }
