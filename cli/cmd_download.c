@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd_download.c: hubfetch download REPO_ID [FILES...] */
 #include "cli.h"
+#include "client_args.h"
 #include "opt.h"
 
 #include <errno.h>
@@ -17,9 +18,6 @@ enum {
     O_EXCLUDE,
     O_CACHE_DIR,
     O_LOCAL_DIR,
-    O_TOKEN,
-    O_ENDPOINT,
-    O_TOKEN_TO_MIRRORS,
     O_OFFLINE,
     O_PREFER_OFFLINE,
     O_FORCE,
@@ -33,11 +31,6 @@ enum {
     O_LIMIT_RATE,
     O_STALL,
     O_PART_SIZE,
-    O_RETRIES,
-    O_PROXY,
-    O_NO_PROXY,
-    O_CA_BUNDLE,
-    O_HUB,
 };
 
 static const cli_opt options[] = {
@@ -49,9 +42,6 @@ static const cli_opt options[] = {
     {"exclude", 0, true, O_EXCLUDE},
     {"cache-dir", 0, true, O_CACHE_DIR},
     {"local-dir", 0, true, O_LOCAL_DIR},
-    {"token", 0, true, O_TOKEN},
-    {"endpoint", 0, true, O_ENDPOINT},
-    {"send-token-to-mirrors", 0, false, O_TOKEN_TO_MIRRORS},
     {"offline", 0, false, O_OFFLINE},
     {"prefer-offline", 0, false, O_PREFER_OFFLINE},
     {"force-download", 0, false, O_FORCE},
@@ -65,11 +55,7 @@ static const cli_opt options[] = {
     {"limit-rate", 0, true, O_LIMIT_RATE},
     {"stall-timeout", 0, true, O_STALL},
     {"part-size", 0, true, O_PART_SIZE},
-    {"retries", 0, true, O_RETRIES},
-    {"proxy", 0, true, O_PROXY},
-    {"no-proxy", 0, true, O_NO_PROXY},
-    {"ca-bundle", 0, true, O_CA_BUNDLE},
-    {"hub", 0, true, O_HUB},
+    CLI_CLIENT_OPTIONS,
     {NULL, 0, false, 0},
 };
 
@@ -193,17 +179,6 @@ static void on_log(int level, const char *msg, void *payload)
     cli_err("%s%s", level <= HUB_LOG_WARN ? "warning: " : "", msg);
 }
 
-static bool parse_int(const char *s, int min, int max, int *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || !end || *end || end == s || v < min || v > max)
-        return false;
-    *out = (int)v;
-    return true;
-}
-
 /* "50M", "1.5G", "800K", "1000": bytes, 1024-based suffixes as curl's
  * --limit-rate; an optional trailing "B" or "/s" is accepted. */
 static bool parse_size(const char *s, uint64_t *out)
@@ -315,8 +290,8 @@ int cmd_download(int argc, char **argv)
     const char **include = calloc((size_t)argc + 1, sizeof(char *));
     const char **dirs = calloc((size_t)argc + 1, sizeof(char *));
     const char **exclude = calloc((size_t)argc + 1, sizeof(char *));
-    const char **fallbacks = calloc((size_t)argc + 1, sizeof(char *));
-    size_t nfiles = 0, ninclude = 0, nexclude = 0, nfallbacks = 0, ndirs = 0;
+    cli_client_args ca = {0};
+    size_t nfiles = 0, ninclude = 0, nexclude = 0, ndirs = 0;
     bool quiet = false;
     int verbose = 0;
     cli_progress_mode mode =
@@ -327,10 +302,12 @@ int cmd_download(int argc, char **argv)
     progress_ctx pctx = {NULL};
     log_ctx lctx = {HUB_LOG_WARN, NULL};
     cli_json_errors = wants_json(argc, argv);
-    if (!files || !include || !dirs || !exclude || !fallbacks) {
+    if (!files || !include || !dirs || !exclude) {
         rc = cli_error("out of memory");
         goto done;
     }
+    if ((rc = cli_client_args_init(&ca, &copts, argc)) != EXIT_OK)
+        goto done;
 
     cli_opt_state st;
     cli_opt_init(&st, argc - 1, argv + 1);
@@ -383,31 +360,6 @@ int cmd_download(int argc, char **argv)
         case O_LOCAL_DIR:
             dopts.local_dir = st.arg;
             break;
-        case O_TOKEN:
-            copts.token = st.arg;
-            break;
-        case O_ENDPOINT:
-            if (!copts.endpoint)
-                copts.endpoint = st.arg;
-            else
-                fallbacks[nfallbacks++] = st.arg;
-            break;
-        case O_TOKEN_TO_MIRRORS:
-            copts.send_token_to_mirrors = 1;
-            break;
-        case O_PROXY:
-            copts.proxy = st.arg;
-            break;
-        case O_NO_PROXY:
-            copts.no_proxy = st.arg;
-            break;
-        case O_CA_BUNDLE:
-            copts.ca_bundle = st.arg;
-            break;
-        case O_HUB:
-            if ((rc = cli_parse_hub(st.arg, &copts.hub)) != 0)
-                goto done;
-            break;
         case O_OFFLINE:
             dopts.local_files_only = 1;
             break;
@@ -418,7 +370,7 @@ int cmd_download(int argc, char **argv)
             dopts.force_download = 1;
             break;
         case O_WORKERS:
-            if (!parse_int(st.arg, 1, 256, &copts.max_files)) {
+            if (!cli_parse_int(st.arg, 1, 256, &copts.max_files)) {
                 rc = cli_usage("--max-workers needs a number from 1 to 256");
                 goto done;
             }
@@ -448,13 +400,13 @@ int cmd_download(int argc, char **argv)
             }
             break;
         case O_CONNECTIONS:
-            if (!parse_int(st.arg, 1, 64, &copts.connections)) {
+            if (!cli_parse_int(st.arg, 1, 64, &copts.connections)) {
                 rc = cli_usage("--connections needs a number from 1 to 64");
                 goto done;
             }
             break;
         case O_MAX_CONNECTIONS:
-            if (!parse_int(st.arg, 1, 256, &copts.max_connections)) {
+            if (!cli_parse_int(st.arg, 1, 256, &copts.max_connections)) {
                 rc =
                     cli_usage("--max-connections needs a number from 1 to 256");
                 goto done;
@@ -471,7 +423,7 @@ int cmd_download(int argc, char **argv)
             break;
         case O_STALL: {
             int secs = 0;
-            if (!parse_int(st.arg, 1, 86400, &secs)) {
+            if (!cli_parse_int(st.arg, 1, 86400, &secs)) {
                 rc =
                     cli_usage("--stall-timeout needs seconds, from 1 to 86400");
                 goto done;
@@ -486,12 +438,6 @@ int cmd_download(int argc, char **argv)
                 goto done;
             }
             break;
-        case O_RETRIES:
-            if (!parse_int(st.arg, 0, 100, &copts.max_retries)) {
-                rc = cli_usage("--retries needs a number from 0 to 100");
-                goto done;
-            }
-            break;
         case CLI_OPT_UNKNOWN:
             rc = cli_usage(
                 "unknown option '%s'; see 'hubfetch download --help'", st.bad);
@@ -500,6 +446,9 @@ int cmd_download(int argc, char **argv)
             rc = cli_usage("option '%s' needs a value", st.bad);
             goto done;
         default:
+            if (CLI_IS_CLIENT_OPT(id) &&
+                (rc = cli_client_arg(&ca, id, st.arg)) != EXIT_OK)
+                goto done;
             break;
         }
     }
@@ -523,10 +472,6 @@ int cmd_download(int argc, char **argv)
     if (dopts.dry_run && mode == CLI_PROGRESS_BAR)
         mode = CLI_PROGRESS_NONE;
 
-    if (nfallbacks) {
-        copts.fallback_endpoints = fallbacks;
-        copts.fallback_count = nfallbacks;
-    }
     dopts.files = files;
     dopts.file_count = nfiles;
     dopts.allow_patterns = include;
@@ -582,6 +527,6 @@ done:
     free(include);
     free(dirs);
     free(exclude);
-    free(fallbacks);
+    cli_client_args_free(&ca);
     return rc;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd_ls.c: hubfetch ls REPO_ID [PATH]: what a revision holds on the hub */
 #include "cli.h"
+#include "client_args.h"
 #include "opt.h"
 
 #include <errno.h>
@@ -16,14 +17,6 @@ enum {
     O_FORMAT,
     O_TYPE,
     O_REVISION,
-    O_HUB,
-    O_TOKEN,
-    O_ENDPOINT,
-    O_TOKEN_TO_MIRRORS,
-    O_PROXY,
-    O_NO_PROXY,
-    O_CA_BUNDLE,
-    O_RETRIES,
     O_QUIET,
     O_VERBOSE,
 };
@@ -38,14 +31,7 @@ static const cli_opt options[] = {
     {"repo-type", 0, true, O_TYPE},
     {"type", 0, true, O_TYPE},
     {"revision", 0, true, O_REVISION},
-    {"hub", 0, true, O_HUB},
-    {"token", 0, true, O_TOKEN},
-    {"endpoint", 0, true, O_ENDPOINT},
-    {"send-token-to-mirrors", 0, false, O_TOKEN_TO_MIRRORS},
-    {"proxy", 0, true, O_PROXY},
-    {"no-proxy", 0, true, O_NO_PROXY},
-    {"ca-bundle", 0, true, O_CA_BUNDLE},
-    {"retries", 0, true, O_RETRIES},
+    CLI_CLIENT_OPTIONS,
     {"quiet", 'q', false, O_QUIET},
     {"verbose", 'v', false, O_VERBOSE},
     {NULL, 0, false, 0},
@@ -116,17 +102,6 @@ static void on_log(int level, const char *msg, void *payload)
     int max = *(const int *)payload;
     if (level <= max)
         cli_err("%s%s", level <= HUB_LOG_WARN ? "warning: " : "", msg);
-}
-
-static bool parse_retries(const char *s, int *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || !end || *end || end == s || v < 0 || v > 100)
-        return false;
-    *out = (int)v;
-    return true;
 }
 
 static const char *storage(const hub_entry *e)
@@ -203,16 +178,15 @@ int cmd_remote_ls(int argc, char **argv)
     hub_list_options lopts;
     hub_client_options_init(&copts, HUB_CLIENT_OPTIONS_VERSION);
     hub_list_options_init(&lopts, HUB_LIST_OPTIONS_VERSION);
-    const char **fallbacks = calloc((size_t)argc + 1, sizeof(char *));
-    size_t nfallbacks = 0;
+    cli_client_args ca;
     const char *repo_id = NULL, *path = NULL;
     bool is_long = false, json = false, quiet = false;
     int verbose = 0, log_level = HUB_LOG_WARN;
     int rc = EXIT_OK;
     hub_client *client = NULL;
     hub_list *it = NULL;
-    if (!fallbacks)
-        return cli_error("out of memory");
+    if (cli_client_args_init(&ca, &copts, argc) != EXIT_OK)
+        return EXIT_FAILURE_;
 
     cli_opt_state st;
     cli_opt_init(&st, argc - 1, argv + 1);
@@ -269,37 +243,6 @@ int cmd_remote_ls(int argc, char **argv)
         case O_REVISION:
             lopts.revision = st.arg;
             break;
-        case O_HUB:
-            if ((rc = cli_parse_hub(st.arg, &copts.hub)) != 0)
-                goto done;
-            break;
-        case O_TOKEN:
-            copts.token = st.arg;
-            break;
-        case O_ENDPOINT:
-            if (!copts.endpoint)
-                copts.endpoint = st.arg;
-            else
-                fallbacks[nfallbacks++] = st.arg;
-            break;
-        case O_TOKEN_TO_MIRRORS:
-            copts.send_token_to_mirrors = 1;
-            break;
-        case O_PROXY:
-            copts.proxy = st.arg;
-            break;
-        case O_NO_PROXY:
-            copts.no_proxy = st.arg;
-            break;
-        case O_CA_BUNDLE:
-            copts.ca_bundle = st.arg;
-            break;
-        case O_RETRIES:
-            if (!parse_retries(st.arg, &copts.max_retries)) {
-                rc = cli_usage("--retries needs a number from 0 to 100");
-                goto done;
-            }
-            break;
         case O_QUIET:
             quiet = true;
             break;
@@ -314,16 +257,15 @@ int cmd_remote_ls(int argc, char **argv)
             rc = cli_usage("option '%s' needs a value", st.bad);
             goto done;
         default:
+            if (CLI_IS_CLIENT_OPT(id) &&
+                (rc = cli_client_arg(&ca, id, st.arg)) != EXIT_OK)
+                goto done;
             break;
         }
     }
     if (!repo_id || !repo_id[0]) {
         rc = cli_usage("missing REPO_ID; see 'hubfetch ls --help'");
         goto done;
-    }
-    if (nfallbacks) {
-        copts.fallback_endpoints = fallbacks;
-        copts.fallback_count = nfallbacks;
     }
     log_level = quiet ? HUB_LOG_ERROR
                       : (verbose ? HUB_LOG_INFO + verbose - 1 : HUB_LOG_WARN);
@@ -376,6 +318,6 @@ int cmd_remote_ls(int argc, char **argv)
 done:
     hub_list_free(it);
     hub_client_free(client);
-    free(fallbacks);
+    cli_client_args_free(&ca);
     return rc;
 }
