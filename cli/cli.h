@@ -44,6 +44,13 @@ void cli_format_size(uint64_t bytes, char *out, size_t outlen);
 /* JSON string literal of `s` (with quotes) to `fp` */
 void cli_json_string(FILE *fp, const char *s);
 
+/* From now on SIGINT/SIGTERM cancel `client`'s call in progress
+ * (hub_client_cancel); a second signal kills. Until ..._end(). */
+void cli_cancel_on_signal(hub_client *client);
+void cli_cancel_on_signal_end(void);
+/* Did such a signal come? */
+bool cli_interrupted(void);
+
 int cmd_download(int argc, char **argv);
 int cmd_remote_ls(int argc, char **argv); /* hubfetch ls */
 int cmd_cache(int argc, char **argv);

@@ -343,7 +343,9 @@ static int run(hub_client *client, hub_cache_plan *plan, const run_opts *ro)
             return EXIT_FAILURE_;
         }
     }
+    cli_cancel_on_signal(client); /* stops between two operations */
     int err = hub_cache_execute(plan, client);
+    cli_cancel_on_signal_end();
     char msg[2048];
     snprintf(msg, sizeof(msg), "%s",
              err != HUB_OK ? hub_error_last()->message : "");

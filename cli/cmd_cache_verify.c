@@ -295,16 +295,6 @@ print_human(FILE *fp, const hub_cache_verify_result *res, bool ok, bool quiet)
     }
 }
 
-static hub_client *interrupt_client;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    hub_client_cancel(interrupt_client);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-}
-
 typedef struct pctx {
     cli_progress *view;
 } pctx;
@@ -461,13 +451,10 @@ int cmd_cache_verify(int argc, char **argv)
             vopts.progress_payload = &ctx;
         }
     }
-    interrupt_client = client;
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    cli_cancel_on_signal(client);
     hub_cache_verify_result *res = NULL;
     err = hub_cache_verify(&res, client, &vopts);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
+    cli_cancel_on_signal_end();
     cli_progress_clear(ctx.view);
     if (res) {
         bool ok = err == HUB_OK;

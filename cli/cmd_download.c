@@ -131,21 +131,6 @@ static void help(FILE *fp)
         fp);
 }
 
-static volatile sig_atomic_t interrupted;
-static hub_client *volatile signal_client;
-
-/* SIGINT/SIGTERM: cancel the download wherever it is (a transfer, a
- * metadata request, a backoff, a lock wait); it keeps its partial files
- * and the command exits with 31. A second signal kills at once. */
-static void on_signal(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-    hub_client_cancel(signal_client); /* async-signal-safe */
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-}
-
 typedef struct progress_ctx {
     cli_progress *view;
 } progress_ctx;
@@ -154,7 +139,7 @@ static int on_progress(const hub_progress *p, void *payload)
 {
     progress_ctx *ctx = payload;
     int rc = ctx->view ? cli_progress_cb(p, ctx->view) : 0;
-    return interrupted ? 1 : rc;
+    return cli_interrupted() ? 1 : rc;
 }
 
 typedef struct log_ctx {
@@ -496,18 +481,10 @@ int cmd_download(int argc, char **argv)
         rc = cli_fail(err);
         goto done;
     }
-    signal_client = client;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cli_cancel_on_signal(client);
     /* a signal just before the call started is seen by on_progress */
     err = hub_download(&result, client, repo_id, &dopts);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    signal_client = NULL;
+    cli_cancel_on_signal_end();
     if (err != HUB_OK) {
         rc = cli_fail(err);
         goto done;

@@ -85,18 +85,6 @@ static void help(FILE *fp)
         fp);
 }
 
-static volatile sig_atomic_t interrupted;
-static hub_client *volatile signal_client;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-    hub_client_cancel(signal_client); /* async-signal-safe */
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-}
-
 static void on_log(int level, const char *msg, void *payload)
 {
     int max = *(const int *)payload;
@@ -278,17 +266,11 @@ int cmd_remote_ls(int argc, char **argv)
         rc = cli_fail(err);
         goto done;
     }
-    signal_client = client;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cli_cancel_on_signal(client);
 
     err = hub_list_open(&it, client, repo_id, path, &lopts);
     size_t n = 0;
-    while (err == HUB_OK && !interrupted) {
+    while (err == HUB_OK && !cli_interrupted()) {
         const hub_entry *e = NULL;
         err = hub_list_next(it, &e);
         if (err != HUB_OK)
@@ -299,9 +281,7 @@ int cmd_remote_ls(int argc, char **argv)
             print_table(e, is_long, lopts.expand != 0);
         n++;
     }
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    signal_client = NULL;
+    cli_cancel_on_signal_end();
     /* a listing cut short leaves the array open: no reader takes it for
      * the whole */
     if (json && err == HUB_LIST_DONE)
@@ -310,7 +290,7 @@ int cmd_remote_ls(int argc, char **argv)
         rc = cli_error("cannot write to stdout: %s", strerror(errno));
         goto done;
     }
-    if (interrupted && (err == HUB_OK || err == HUB_LIST_DONE)) {
+    if (cli_interrupted() && (err == HUB_OK || err == HUB_LIST_DONE)) {
         cli_err("interrupted");
         rc = cli_exit_code(HUB_ECANCELLED);
     } else if (err != HUB_LIST_DONE)
