@@ -101,14 +101,15 @@ extern "C" {
     XX(ECANCELLED, -21, "cancelled")                                           \
     XX(ELOCKED, -22, "timed out waiting for a cache lock")                     \
     XX(EBUSY, -23, "client busy")                                              \
-    XX(EUNSUPPORTED, -24, "not supported")
+    XX(EUNSUPPORTED, -24, "not supported")                                     \
+    XX(EFORMAT, -25, "malformed file header")
 
 /** Error codes returned by every fallible function. */
 typedef enum hub_error {
 #define HUB__ERRNUM(name, value, text) HUB_##name = value,
     HUB_ERROR_MAP(HUB__ERRNUM)
 #undef HUB__ERRNUM
-        HUB__ERROR_LAST = -24
+        HUB__ERROR_LAST = -25
 } hub_error;
 
 /** Details of the last failure on the calling thread. */
