@@ -349,7 +349,8 @@ int hub__safetensors_parse(hub_safetensors_info **out,
     }
     if ((error = hub__json_object_foreach(root, add_tensor, &p)) < 0)
         goto done;
-    qsort(p.tensors, p.count, sizeof(*p.tensors), by_offsets);
+    if (p.count) /* qsort wants a non-NULL array */
+        qsort(p.tensors, p.count, sizeof(*p.tensors), by_offsets);
     uint64_t at = 0;
     for (size_t i = 0; i < p.count; i++) {
         const hub_safetensors_tensor *t = &p.tensors[i];
