@@ -101,14 +101,15 @@ extern "C" {
     XX(ECANCELLED, -21, "cancelled")                                           \
     XX(ELOCKED, -22, "timed out waiting for a cache lock")                     \
     XX(EBUSY, -23, "client busy")                                              \
-    XX(EUNSUPPORTED, -24, "not supported")
+    XX(EUNSUPPORTED, -24, "not supported")                                     \
+    XX(EFORMAT, -25, "malformed file header")
 
 /** Error codes returned by every fallible function. */
 typedef enum hub_error {
 #define HUB__ERRNUM(name, value, text) HUB_##name = value,
     HUB_ERROR_MAP(HUB__ERRNUM)
 #undef HUB__ERRNUM
-        HUB__ERROR_LAST = -24
+        HUB__ERROR_LAST = -25
 } hub_error;
 
 /** Details of the last failure on the calling thread. */
@@ -1378,6 +1379,250 @@ HUB_EXTERN int hub_token_save(const char *token, const char *name);
  *   #HUB_ENOMEM. Since 0.4.
  */
 HUB_EXTERN int hub_token_remove(int *removed);
+
+/* ------------------------------------------------------------------------ */
+/* Weight file headers: safetensors and GGUF                                */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * What a weights file holds, read from its header alone: tensors, dtypes,
+ * shapes, parameter counts, metadata. Only the header bytes are read (a
+ * safetensors header is its first 8 + N bytes; a GGUF header is read in
+ * growing chunks until the tensor infos end), never the tensor data.
+ * Every length, count and offset in a header is checked against the bytes
+ * present and the file size before it is used: a malformed or hostile
+ * file gives #HUB_EFORMAT and a one-line message saying what is wrong and
+ * where, never a crash nor an allocation sized by the file's claims.
+ *
+ * Results are plain structs owned by the library, read-only, valid until
+ * their free function; they may be shared between threads. Fields may be
+ * appended in later versions. Since 0.4.
+ */
+
+/* Version 1 is the layout below. */
+#define HUB_HEADER_OPTIONS_VERSION 1
+
+/** Options of hub_safetensors_info_file() and hub_gguf_info_file(). */
+typedef struct hub_header_options {
+    unsigned int version; /**< #HUB_HEADER_OPTIONS_VERSION */
+    unsigned int flags;   /**< reserved, 0 */
+    /** Most header bytes read. 0: 100,000,008 for safetensors (the
+     * safetensors library's own cap on N, plus the 8 length bytes),
+     * 256 MiB for GGUF. A larger header fails with #HUB_EFORMAT. */
+    uint64_t max_header_bytes;
+    /** GGUF: arrays with more elements than this keep their type and
+     * count but not their values (`hub_gguf_value.kept` is 0). 0: keep
+     * every value. */
+    uint64_t max_array_values;
+} hub_header_options;
+
+#define HUB_HEADER_OPTIONS_INIT                                                \
+    {                                                                          \
+        HUB_HEADER_OPTIONS_VERSION, 0, 0, 0                                    \
+    }
+
+/** Initialise `opts` to defaults. @return #HUB_OK or #HUB_EVERSION. */
+HUB_EXTERN int hub_header_options_init(hub_header_options *opts,
+                                       unsigned int version);
+
+/** One tensor of a safetensors file. */
+typedef struct hub_safetensors_tensor {
+    const char *name;      /**< tensor name (valid UTF-8) */
+    const char *dtype;     /**< "F32", "BF16", "F8_E4M3", "F4", ... */
+    const uint64_t *shape; /**< `ndim` dimensions (NULL for a scalar) */
+    size_t ndim;
+    /** [begin, end) of its bytes, relative to the data start
+     * (hub_safetensors_info.data_offset, in its file). */
+    uint64_t offset_begin;
+    uint64_t offset_end;
+    uint64_t parameters; /**< product of the shape; 1 for a scalar */
+    /** Sharded model: the shard file holding it (as the index names it);
+     * a single file: NULL. */
+    const char *file;
+} hub_safetensors_tensor;
+
+/** Parameters of one dtype. */
+typedef struct hub_dtype_count {
+    const char *dtype;   /**< "BF16" */
+    uint64_t parameters; /**< sum of the products of the shapes */
+} hub_dtype_count;
+
+/** What hub_safetensors_info_file() read. */
+typedef struct hub_safetensors_info {
+    /** Tensors in data order (single file), or shard after shard in the
+     * order the index names the shards. */
+    const hub_safetensors_tensor *tensors;
+    size_t tensor_count;
+    /** Parameters per dtype, sorted by dtype name, as huggingface_hub's
+     * `SafetensorsFileMetadata.parameter_count` (a scalar counts 1). */
+    const hub_dtype_count *dtypes;
+    size_t dtype_count;
+    uint64_t parameter_total; /**< sum over the dtypes */
+    /** `__metadata__` (string to string), in file order; for a sharded
+     * model the first shard's. */
+    const char *const *metadata_keys;
+    const char *const *metadata_values;
+    size_t metadata_count;
+    /** Single file: N, the JSON header's length; sharded: the sum. */
+    uint64_t header_size;
+    /** Single file: 8 + N, where tensor data starts; sharded: 0. */
+    uint64_t data_offset;
+    /** Bytes of tensor data (sum over the shards). */
+    uint64_t data_size;
+    /** 1 when read through a `*.safetensors.index.json`. */
+    int sharded;
+    /** Sharded: the distinct shard files of `weight_map`, in order of
+     * first appearance. */
+    const char *const *shards;
+    size_t shard_count;
+    /** Sharded: the index's `metadata.total_size`, or UINT64_MAX. */
+    uint64_t total_size;
+} hub_safetensors_info;
+
+/**
+ * Read the header of a local safetensors file, or of every shard a
+ * `*.safetensors.index.json` names (shards are looked for beside the
+ * index; their names must be plain relative paths, no `..`).
+ *
+ * Checked as the safetensors library loads a file: N at most
+ * 100,000,000 and within the file; the header a JSON object starting
+ * with '{'; each tensor's dtype one of safetensors 0.8's (BOOL, F4,
+ * F6_E2M3, F6_E3M2, U8, I8, F8_E5M2, F8_E4M3, F8_E8M0, F8_E4M3FNUZ,
+ * F8_E5M2FNUZ, I16, U16, F16, BF16, I32, U32, F32, C64, F64, I64, U64);
+ * end - begin = product of the shape x bits / 8, a sub-byte tensor (F4,
+ * F6_*) filling whole bytes; tensors back to back from offset 0, without
+ * gap or overlap, ending exactly at the end of the file; no product
+ * overflowing 64 bits; `__metadata__` string to string only.
+ *
+ * @param out receives the result; free with hub_safetensors_info_free().
+ * @param path the `.safetensors` file or the `.safetensors.index.json`.
+ * @param opts options or NULL.
+ * @return #HUB_OK, #HUB_EFORMAT (malformed: the message names the file,
+ *   the tensor or key and what is wrong), #HUB_EIO (cannot open or read;
+ *   not a regular file), #HUB_EINVAL, #HUB_EVERSION, #HUB_ENOMEM.
+ */
+HUB_EXTERN int hub_safetensors_info_file(hub_safetensors_info **out,
+                                         const char *path,
+                                         const hub_header_options *opts);
+
+/** Free a safetensors result. NULL is fine. */
+HUB_EXTERN void hub_safetensors_info_free(hub_safetensors_info *info);
+
+/** GGUF metadata value types (pinned by the GGUF format). */
+typedef enum hub_gguf_type {
+    HUB_GGUF_UINT8 = 0,
+    HUB_GGUF_INT8 = 1,
+    HUB_GGUF_UINT16 = 2,
+    HUB_GGUF_INT16 = 3,
+    HUB_GGUF_UINT32 = 4,
+    HUB_GGUF_INT32 = 5,
+    HUB_GGUF_FLOAT32 = 6,
+    HUB_GGUF_BOOL = 7,
+    HUB_GGUF_STRING = 8,
+    HUB_GGUF_ARRAY = 9,
+    HUB_GGUF_UINT64 = 10,
+    HUB_GGUF_INT64 = 11,
+    HUB_GGUF_FLOAT64 = 12
+} hub_gguf_type;
+
+/** A GGUF metadata value, or an element of an array of arrays. */
+typedef struct hub_gguf_value {
+    hub_gguf_type type;
+    /** UINT8..UINT64 in `u`, INT8..INT64 in `i`, FLOAT32/64 in `f`, BOOL
+     * (0 or 1) in `u`. */
+    uint64_t u;
+    int64_t i;
+    double f;
+    /** STRING: its bytes, NUL-terminated, `len` long. Not checked for
+     * UTF-8 (keys and tensor names are); may hold a NUL. */
+    const char *str;
+    size_t len;
+    /** ARRAY: the type of its elements and their number. */
+    hub_gguf_type elem_type;
+    uint64_t count;
+    /** ARRAY: 1 when the values below are present, 0 when the array is
+     * longer than hub_header_options.max_array_values. */
+    int kept;
+    /** ARRAY of numbers or BOOL: `count` elements of the C type of
+     * `elem_type` (uint8_t, int8_t, uint16_t, ..., float, double; BOOL as
+     * uint8_t 0/1), in host byte order. */
+    const void *data;
+    /** ARRAY of STRING: `count` strings (NUL-terminated) and lengths. */
+    const char *const *strings;
+    const size_t *lengths;
+    /** ARRAY of ARRAY: `count` values, each an ARRAY. */
+    const struct hub_gguf_value *items;
+} hub_gguf_value;
+
+/** One metadata key/value pair. */
+typedef struct hub_gguf_kv {
+    const char *key; /**< valid UTF-8 */
+    hub_gguf_value value;
+} hub_gguf_kv;
+
+/** One tensor info of a GGUF file. */
+typedef struct hub_gguf_tensor {
+    const char *name;      /**< valid UTF-8 */
+    uint32_t n_dims;       /**< 0..8 */
+    const uint64_t *dims;  /**< `n_dims` dimensions, innermost first */
+    uint32_t type;         /**< ggml type number */
+    const char *type_name; /**< "F32", "Q4_K", "IQ2_XS", "BF16", ... */
+    uint64_t offset;       /**< relative to hub_gguf_info.data_offset */
+    uint64_t parameters;   /**< product of the dims */
+} hub_gguf_tensor;
+
+/** What hub_gguf_info_file() read. */
+typedef struct hub_gguf_info {
+    uint32_t version; /**< 2 or 3 */
+    int big_endian;   /**< 1 for a big-endian file */
+    uint64_t tensor_count;
+    uint64_t kv_count;
+    const hub_gguf_kv *kvs;         /**< `kv_count` pairs, in file order */
+    const hub_gguf_tensor *tensors; /**< `tensor_count`, in file order */
+    uint32_t alignment;             /**< `general.alignment`, default 32 */
+    uint64_t header_size; /**< bytes up to the end of the tensor infos */
+    uint64_t data_offset; /**< header_size rounded up to `alignment` */
+    uint64_t parameters;  /**< sum over the tensors of their products */
+    /** Facts found by key (NULL or 0 when absent or of another type):
+     * `general.architecture`, `general.name`, `general.file_type` (-1
+     * when absent) and its name ("Q4_K_M", "F16", ..., NULL if unknown),
+     * `<arch>.context_length`, `<arch>.embedding_length`,
+     * `<arch>.block_count`. */
+    const char *architecture;
+    const char *name;
+    int64_t file_type;
+    const char *file_type_name;
+    uint64_t context_length;
+    uint64_t embedding_length;
+    uint64_t block_count;
+} hub_gguf_info;
+
+/**
+ * Read the header of a local GGUF file (version 2 or 3, either byte
+ * order): its metadata, every value type (arrays of arrays included, 4
+ * deep at most), its tensor infos and the facts derived from them.
+ * Version 1 files are refused (#HUB_EFORMAT). Checked: every length and
+ * count against the bytes of the file; keys and tensor names valid UTF-8,
+ * keys unique; known value and ggml types; `general.alignment` a power of
+ * two; at most 8 dimensions, no product overflowing 64 bits; tensor
+ * offsets aligned and within the file.
+ * @param out receives the result; free with hub_gguf_info_free().
+ * @param opts options or NULL.
+ * @return as hub_safetensors_info_file().
+ */
+HUB_EXTERN int hub_gguf_info_file(hub_gguf_info **out,
+                                  const char *path,
+                                  const hub_header_options *opts);
+
+/** The pair with this key, or NULL. */
+HUB_EXTERN const hub_gguf_kv *hub_gguf_info_get(const hub_gguf_info *info,
+                                                const char *key);
+
+/** Name of a ggml tensor type ("Q4_K"), or NULL if unknown. */
+HUB_EXTERN const char *hub_ggml_type_name(uint32_t type);
+
+/** Free a GGUF result. NULL is fine. */
+HUB_EXTERN void hub_gguf_info_free(hub_gguf_info *info);
 
 #ifdef __cplusplus
 }

@@ -31,6 +31,13 @@
             return hub__error_set(HUB_EINVAL, "invalid argument: %s", #expr);  \
     } while (0)
 
+/*
+ * Returned (positive) by the header parsers that take a prefix of a file
+ * (safetensors.h, gguf.h): the bytes given end before the header does;
+ * call again with at least `*need` bytes from the start of the file.
+ */
+#define HUB__NEED_MORE 1
+
 #include "error.h"
 
 #endif

@@ -48,6 +48,11 @@ bool hub__json_is_array(const hub_json *v)
     return v && json_is_array(J(v));
 }
 
+bool hub__json_is_null(const hub_json *v)
+{
+    return v && json_is_null(J(v));
+}
+
 const hub_json *hub__json_get(const hub_json *obj, const char *key)
 {
     if (!hub__json_is_object(obj))

@@ -18,6 +18,7 @@ void hub__json_free(hub_json *value);
 
 bool hub__json_is_object(const hub_json *v);
 bool hub__json_is_array(const hub_json *v);
+bool hub__json_is_null(const hub_json *v);
 /* member `key` of an object, or NULL */
 const hub_json *hub__json_get(const hub_json *obj, const char *key);
 /* string value, or NULL if `v` is not a string (or contains NUL) */

@@ -5,12 +5,14 @@
  * the files huggingface_hub leaves (trees/<commit>.json, local-dir
  * .metadata), and response headers (ETag, sizes, Content-Range, Link,
  * RateLimit, Retry-After, error text) down to the etag rule and the text
- * cleaning of messages. The first byte picks the parser. ctest runs it briefly
- * from seeds/ in the sanitizer build; longer: build-asan/tests/fuzz_parsers
- * -max_total_time=600 DIR tests/fuzz/seeds. */
+ * cleaning of messages, and the headers of weights files (safetensors and
+ * its shard index, GGUF), whole and as prefixes. The first byte picks the
+ * parser. ctest runs it briefly from seeds/ in the sanitizer build; longer:
+ * build-asan/tests/fuzz_parsers -max_total_time=600 DIR tests/fuzz/seeds. */
 #include "alloc.h"
 #include "cache_hf.h"
 #include "error.h"
+#include "gguf.h"
 #include "http.h"
 #include "hub_hf.h"
 #include "hub_modelscope.h"
@@ -19,6 +21,7 @@
 #include "path.h"
 #include "pattern.h"
 #include "pickle.h"
+#include "safetensors.h"
 #include "str.h"
 
 #include <ftw.h>
@@ -87,7 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    uint8_t sel = data[0] % 10;
+    uint8_t sel = data[0] % 12;
     data++;
     size--;
     char *s = malloc(size + 1); /* the text parsers want a terminator */
@@ -193,6 +196,42 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (r.error_message)
             hub__error_set(HUB_EHTTP, "server said: %s", r.error_message);
         hub__http_resp_clear(&r);
+        break;
+    }
+    case 10: {
+        /* a safetensors file, whole then as a prefix; an index */
+        hub_safetensors_info *info = NULL;
+        uint64_t need = 0;
+        int rc = hub__safetensors_parse(&info, data, size, size, "f", &need);
+        if (rc == HUB__NEED_MORE) /* all of the file was there */
+            abort();
+        hub_safetensors_info_free(info);
+        rc = hub__safetensors_parse(&info, data, size, UINT64_MAX, "f", &need);
+        if (rc == HUB__NEED_MORE && need <= size)
+            abort();
+        hub_safetensors_info_free(info);
+        hub__st_index ix;
+        if (hub__safetensors_parse_index(&ix, s, size, "i") == HUB_OK)
+            hub__safetensors_index_free(&ix);
+        break;
+    }
+    case 11: {
+        /* a GGUF file, whole then as a prefix of an unknown size with
+         * short arrays dropped */
+        hub__gguf_limits lim = {size, 0, 0};
+        hub_gguf_info *info = NULL;
+        uint64_t need = 0;
+        int rc = hub__gguf_parse(&info, data, size, &lim, "f", &need);
+        if (rc == HUB__NEED_MORE)
+            abort();
+        if (info)
+            (void)hub_gguf_info_get(info, "general.name");
+        hub_gguf_info_free(info);
+        hub__gguf_limits open = {UINT64_MAX, 1u << 20, 2};
+        rc = hub__gguf_parse(&info, data, size, &open, "f", &need);
+        if (rc == HUB__NEED_MORE && need <= size)
+            abort();
+        hub_gguf_info_free(info);
         break;
     }
     case 6: {

@@ -3,6 +3,8 @@
 import json
 import os
 import pickle
+import struct
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHA1 = "fc20600ae1408d085a8cfd1dd6fdf150fdb9823c"
@@ -61,6 +63,50 @@ def main():
         "Content-Range: bytes 0-99/1000\r\nContent-Length: 100\r\n"
         "Retry-After: Wed, 21 Oct 2015 07:28:00 GMT\r\nX-Error-Code: GatedRepo\r\n"
         "X-Error-Message: \x1b]0;title\x07 access \xc2\x9b restricted \xff\r\n").encode("latin-1"))
+    weights_seeds()
+
+
+def st_file(header, data_len):
+    raw = json.dumps(header, separators=(",", ":")).encode()
+    return struct.pack("<Q", len(raw)) + raw + bytes(data_len)
+
+
+def weights_seeds():
+    sys.path.insert(0, os.path.join(HERE, "..", "fixtures"))
+    import gen_weights as gw  # noqa: E402
+    # 10: safetensors headers (and shard indexes)
+    ok = {"__metadata__": {"format": "pt"},
+          "a": {"dtype": "BF16", "shape": [2, 3], "data_offsets": [0, 12]},
+          "b": {"dtype": "F4", "shape": [4], "data_offsets": [12, 14]},
+          "c": {"dtype": "F32", "shape": [], "data_offsets": [14, 18]}}
+    seed("st-valid", 10, st_file(ok, 18))
+    bad = {"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+           "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}
+    seed("st-overlap", 10, st_file(bad, 12))
+    seed("st-index", 10, json.dumps({"metadata": {"total_size": 18}, "weight_map": {
+        "a": "model-00001-of-00002.safetensors", "b": "model-00002-of-00002.safetensors"}}).encode())
+    # 11: GGUF headers, both byte orders, every value type
+    for name, end in (("gguf-le", "<"), ("gguf-be", ">")):
+        g = gw.Gguf(end, 3)
+        g.kv("general.architecture", gw.STR, "llama")
+        g.kv("general.alignment", gw.U32, 32)
+        g.kv("llama.context_length", gw.U32, 2048)
+        g.kv("t.f64", gw.F64, 1.5)
+        g.kv("t.i8", gw.I8, -3)
+        g.kv("t.tokens", gw.ARR, (gw.STR, ["a", "bc", "d"]))
+        g.kv("t.nested", gw.ARR, (gw.ARR, [(gw.U16, [1, 2]), (gw.BOOL, [True])]))
+        g.tensor("w", [32, 2], 0)
+        g.tensor("q", [256], 12)
+        path = os.path.join(HERE, "seeds", name + ".tmp")
+        g.write(path)
+        with open(path, "rb") as fh:
+            data = fh.read()
+        os.remove(path)
+        seed(name, 11, data[:1024])
+    v2 = gw.Gguf("<", 2)
+    v2.kv("general.file_type", gw.U32, 15)
+    v2.kv("k", gw.ARR, (gw.U64, [2 ** 61]))
+    seed("gguf-v2", 11, b"GGUF" + v2.p("I", 2) + v2.p("Q", 0) + v2.p("Q", 2) + b"".join(v2.kvs))
 
 
 if __name__ == "__main__":

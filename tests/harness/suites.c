@@ -12,5 +12,7 @@ const test_case *test_suite(const char *name, size_t *count)
         return api_suite(count);
     if (strcmp(name, "engine") == 0)
         return engine_suite(count);
+    if (strcmp(name, "weights") == 0)
+        return weights_suite(count);
     return NULL;
 }

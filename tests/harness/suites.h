@@ -8,5 +8,6 @@
 const test_case *unit_suite(size_t *count);
 const test_case *api_suite(size_t *count);
 const test_case *engine_suite(size_t *count);
+const test_case *weights_suite(size_t *count);
 
 #endif

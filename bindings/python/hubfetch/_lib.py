@@ -48,7 +48,7 @@ ERRORS = {
     "ERATELIMIT": -10, "ENOTCACHED": -11, "ENET": -12, "ETLS": -13,
     "ETIMEOUT": -14, "EPROXY": -15, "EHTTP": -16, "EIO": -17, "ENOSPC": -18,
     "ECHECKSUM": -19, "EPROTO": -20, "ECANCELLED": -21, "ELOCKED": -22,
-    "EBUSY": -23, "EUNSUPPORTED": -24,
+    "EBUSY": -23, "EUNSUPPORTED": -24, "EFORMAT": -25,
 }
 E = type("E", (), ERRORS)  # E.ENOREPO == -5
 

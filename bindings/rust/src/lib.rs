@@ -89,6 +89,8 @@ pub enum ErrorKind {
     Locked,
     Busy,
     Unsupported,
+    /// A safetensors or GGUF header is malformed.
+    Format,
     /// A code this crate does not know (a newer library).
     Unknown(i32),
 }
@@ -121,6 +123,7 @@ impl ErrorKind {
             -22 => Locked,
             -23 => Busy,
             -24 => Unsupported,
+            -25 => Format,
             c => Unknown(c),
         }
     }
@@ -153,6 +156,7 @@ impl ErrorKind {
             Locked => -22,
             Busy => -23,
             Unsupported => -24,
+            Format => -25,
             Unknown(c) => c,
         }
     }
