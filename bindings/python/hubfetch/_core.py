@@ -988,26 +988,26 @@ def verify_cache(targets=None, cache_dir=None, *, remote=False, fail_on_missing=
 
 def list_repo_tree(repo_id, path_in_repo=None, *, recursive=False, expand=False,
                    revision=None, repo_type=None, token=None, endpoint=None,
-                   **client_options):
+                   cache_dir=None, **client_options):
     """Client.list_repo_tree() with a client of its own, freed with the
     iterator."""
-    c = _client(endpoint, token, None, client_options)
+    c = _client(endpoint, token, cache_dir, client_options)
     return c.list_repo_tree(repo_id, path_in_repo, recursive=recursive, expand=expand,
                             revision=revision, repo_type=repo_type)
 
 
 def get_paths_info(repo_id, paths, *, expand=False, revision=None, repo_type=None,
-                   token=None, endpoint=None, **client_options):
+                   token=None, endpoint=None, cache_dir=None, **client_options):
     """Client.get_paths_info() with a temporary client."""
-    with _client(endpoint, token, None, client_options) as c:
+    with _client(endpoint, token, cache_dir, client_options) as c:
         return c.get_paths_info(repo_id, paths, expand=expand, revision=revision,
                                 repo_type=repo_type)
 
 
-def whoami(token=None, *, endpoint=None, **client_options):
+def whoami(token=None, *, endpoint=None, cache_dir=None, **client_options):
     """Client.whoami() with a temporary client (token: a string, or None for
     HF_TOKEN, then the token file)."""
-    with _client(endpoint, token, None, client_options) as c:
+    with _client(endpoint, token, cache_dir, client_options) as c:
         return c.whoami()
 
 
