@@ -1005,6 +1005,437 @@ class ScanCacheTest(BindingTestCase):
         self.assertEqual(info.size_on_disk_str, hf["size_str"])
 
 
+def run_hfhub(code, *args, env=None, timeout=120):
+    """Run `code` with huggingface_hub's sources (HUB_TEST_HFHUB_SRC) under
+    /usr/bin/python3; returns its stdout as JSON."""
+    out = subprocess.run(["/usr/bin/python3", "-c", code, *args], capture_output=True,
+                         timeout=timeout, env=native_env(dict(
+                             env or os.environ, PYTHONPATH=HFHUB_SRC, HF_HUB_OFFLINE="0",
+                             HF_HUB_DISABLE_TELEMETRY="1", NO_PROXY="127.0.0.1",
+                             no_proxy="127.0.0.1")))
+    if out.returncode:
+        raise AssertionError(out.stderr.decode(errors="replace"))
+    return json.loads(out.stdout)
+
+
+def entry_json(e):
+    """An entry as the CLI's `ls --format json` writes it (the tree API's)."""
+    if isinstance(e, hubfetch.RepoFolder):
+        d = {"type": "directory", "path": e.path, "size": 0, "oid": e.tree_id}
+    else:
+        d = {"type": "file", "path": e.path, "size": e.size, "oid": e.blob_id}
+        if e.lfs is not None:
+            d["lfs"] = {"oid": e.lfs.sha256, "size": e.lfs.size,
+                        "pointerSize": e.lfs.pointer_size}
+        if e.xet_hash:
+            d["xetHash"] = e.xet_hash
+    if e.last_commit is not None:
+        d["lastCommit"] = {"id": e.last_commit.oid, "title": e.last_commit.title,
+                           "date": e.last_commit.date.strftime("%Y-%m-%dT%H:%M:%S.")
+                           + f"{e.last_commit.date.microsecond // 1000:03d}Z"}
+    return d
+
+
+# huggingface_hub's view of entries, the same fields in the same shape
+HFHUB_ENTRY = (
+    "def ent(e):\n"
+    "    from huggingface_hub.hf_api import RepoFolder\n"
+    "    lc = e.last_commit and [e.last_commit.oid, e.last_commit.title,"
+    " e.last_commit.date.isoformat()]\n"
+    "    if isinstance(e, RepoFolder):\n"
+    "        return ['folder', e.path, e.tree_id, lc]\n"
+    "    lfs = e.lfs and [e.lfs.size, e.lfs.sha256, e.lfs.pointer_size]\n"
+    "    return ['file', e.path, e.size, e.blob_id, lfs, lc]\n")
+
+
+def mine_entry(e):
+    lc = e.last_commit and [e.last_commit.oid, e.last_commit.title,
+                            e.last_commit.date.isoformat()]
+    if isinstance(e, hubfetch.RepoFolder):
+        return ["folder", e.path, e.tree_id, lc]
+    lfs = e.lfs and [e.lfs.size, e.lfs.sha256, e.lfs.pointer_size]
+    return ["file", e.path, e.size, e.blob_id, lfs, lc]
+
+
+class RemoteTest(BindingTestCase):
+    """list_repo_tree / get_paths_info / whoami against the fake, and the
+    CLI's `hubfetch ls --format json`; huggingface_hub's own on the same
+    fake when HUB_TEST_HFHUB_SRC is set."""
+
+    def cli_ls(self, *args):
+        out = subprocess.run([HUBFETCH, "ls", *args, "--format", "json", "--endpoint",
+                              self.hub.url, "--proxy", ""], capture_output=True,
+                             check=True, timeout=60, env=native_env(os.environ))
+        return json.loads(out.stdout)
+
+    def test_list_repo_tree_as_the_cli(self):
+        c = self.client()
+        for args, kw in ((["-R"], dict(recursive=True)), ([], {}),
+                         (["--expand"], dict(expand=True)),
+                         (["onnx", "-R", "--expand"], dict(recursive=True, expand=True)),
+                         (["--revision", "v1.0", "-R"], dict(recursive=True, revision="v1.0"))):
+            with self.subTest(args=args):
+                path = args[0] if args and not args[0].startswith("-") else None
+                mine = [entry_json(e) for e in c.list_repo_tree(DEMO, path, **kw)]
+                self.assertEqual(mine, self.cli_ls(DEMO, *args))
+        entries = {e.path: e for e in c.list_repo_tree(DEMO, recursive=True)}
+        st = entries["model.safetensors"]
+        self.assertIsInstance(st, hubfetch.RepoFile)
+        self.assertEqual(st.lfs.sha256, self.fixture("model.safetensors").sha256)
+        self.assertEqual(st.lfs["sha256"], st.lfs.sha256)  # a dict too
+        self.assertEqual(st.size, self.fixture("model.safetensors").size)
+        self.assertIsInstance(entries["onnx"], hubfetch.RepoFolder)
+        self.assertIsNone(entries["config.json"].lfs)
+        # a dataset, and a file named alone
+        data = list(c.list_repo_tree("hubfetch/demo-data", repo_type="dataset",
+                                     recursive=True))
+        self.assertEqual([entry_json(e) for e in data],
+                         self.cli_ls("hubfetch/demo-data", "--repo-type", "dataset", "-R"))
+        one = list(c.list_repo_tree(DEMO, "config.json"))
+        self.assertEqual([e.path for e in one], ["config.json"])
+
+    def test_errors_are_raised_at_the_first_next(self):
+        c = self.client(max_retries=0)
+        it = c.list_repo_tree("hubfetch/nope")
+        self.assertEqual(self.hub.log(), [])  # lazy, as huggingface_hub's generator
+        with self.assertRaises(hubfetch.RepositoryNotFoundError):
+            next(it)
+        with self.assertRaises(StopIteration):
+            next(it)
+        with self.assertRaises(hubfetch.RevisionNotFoundError):
+            list(c.list_repo_tree(DEMO, revision="nope"))
+        with self.assertRaises(hubfetch.EntryNotFoundError):
+            list(c.list_repo_tree(DEMO, "no/such/folder"))
+        with self.assertRaises(ValueError):
+            c.list_repo_tree(DEMO, repo_type="modle")
+        with self.assertRaises(hubfetch.RepositoryNotFoundError):
+            list(c.list_repo_tree("hubfetch/private-model"))
+        private = list(self.client(token="hf_alice").list_repo_tree("hubfetch/private-model"))
+        self.assertTrue(private)
+
+    def test_get_paths_info(self):
+        c = self.client()
+        got = c.get_paths_info(DEMO, ["config.json", "nope.txt", "onnx", "model.safetensors"])
+        self.assertEqual([e.path for e in got], ["config.json", "onnx", "model.safetensors"])
+        tree = {e.path: e for e in c.list_repo_tree(DEMO, recursive=True)}
+        for e in got:
+            self.assertEqual(e, tree[e.path])
+        expanded = c.get_paths_info(DEMO, "config.json", expand=True)
+        self.assertEqual(expanded[0].last_commit.oid, DEMO_MAIN)
+        self.assertEqual(c.get_paths_info(DEMO, ["nope"]), [])
+        with self.assertRaises(hubfetch.RepositoryNotFoundError):
+            c.get_paths_info("hubfetch/nope", ["config.json"])
+
+    def test_paging_is_lazy_and_the_iterator_is_freed(self):
+        c = self.client()
+        expected = self.cli_ls("hubfetch/many-files", "-R")
+        self.hub.clear_log()
+        it = c.list_repo_tree("hubfetch/many-files", recursive=True)
+        first = next(it)
+        self.assertEqual(entry_json(first), expected[0])
+        pages = len([r for r in self.hub.log() if "/tree/" in r["path"]])
+        self.assertEqual(pages, 1)
+        rest = list(it)
+        self.assertEqual([entry_json(e) for e in [first] + rest], expected)
+        self.assertIsNone(it._ptr)  # exhausted: freed
+        it = c.list_repo_tree(DEMO)
+        next(it)
+        self.assertTrue(it._ptr)
+        it.close()
+        self.assertIsNone(it._ptr)
+        self.assertEqual(list(it), [])
+        with c.list_repo_tree(DEMO) as it:
+            next(it)
+        self.assertIsNone(it._ptr)
+        it = c.list_repo_tree(DEMO)
+        next(it)
+        c.close()  # frees the listing before the client
+        self.assertIsNone(it._ptr)
+        with self.assertRaises(ValueError):
+            next(it)
+        # module level: a client of its own, kept by the iterator
+        names = [e.path for e in hubfetch.list_repo_tree(DEMO, **self.kwargs())]
+        self.assertIn("config.json", names)
+
+    def test_whoami(self):
+        me = self.client(token="hf_alice").whoami()
+        self.assertEqual(me, {"name": "alice", "fullname": "Alice Liddell", "type": "user",
+                              "orgs": [{"name": "hubfetch"}, {"name": "wonderland"}],
+                              "auth": {"accessToken": {"displayName": "alice-laptop",
+                                                       "role": "read"}}})
+        self.assertEqual(hubfetch.whoami("hf_alice", **self.kwargs())["name"], "alice")
+        with self.assertRaises(hubfetch.LocalTokenNotFoundError) as cm:
+            self.client(token=False).whoami()
+        self.assertEqual((cm.exception.code, cm.exception.http_status), (-9, 0))
+        with self.assertRaises(hubfetch.AuthenticationError) as cm:
+            self.client(token="hf_nobody").whoami()
+        self.assertIsInstance(cm.exception, hubfetch.HfHubHTTPError)
+        self.assertEqual(cm.exception.http_status, 401)
+
+    def test_huggingface_hub_agrees(self):
+        if not HFHUB_SRC:
+            self.skipTest("HUB_TEST_HFHUB_SRC not set")
+        code = (HFHUB_ENTRY +
+                "import json, sys\n"
+                "from huggingface_hub import HfApi\n"
+                "api = HfApi(endpoint=sys.argv[1], token=False)\n"
+                "out = {}\n"
+                "for k, kw in [('root', {}), ('rec', {'recursive': True}),"
+                " ('exp', {'recursive': True, 'expand': True}),"
+                " ('onnx', {'path_in_repo': 'onnx'}), ('v1', {'revision': 'v1.0',"
+                " 'recursive': True})]:\n"
+                "    out[k] = [ent(e) for e in api.list_repo_tree(sys.argv[2], **kw)]\n"
+                "out['info'] = [ent(e) for e in api.get_paths_info(sys.argv[2],"
+                " ['config.json', 'nope', 'onnx', 'model.safetensors'])]\n"
+                "out['info_exp'] = [ent(e) for e in api.get_paths_info(sys.argv[2],"
+                " ['tokenizer.json', 'docs'], expand=True)]\n"
+                "out['me'] = HfApi(endpoint=sys.argv[1], token='hf_alice').whoami()\n"
+                "print(json.dumps(out))\n")
+        hf = run_hfhub(code, self.hub.url, DEMO)
+        c = self.client()
+        kws = {"root": {}, "rec": {"recursive": True},
+               "exp": {"recursive": True, "expand": True}, "onnx": {"path_in_repo": "onnx"},
+               "v1": {"revision": "v1.0", "recursive": True}}
+        for k, kw in kws.items():
+            with self.subTest(listing=k):
+                path = kw.pop("path_in_repo", None)
+                self.assertEqual([mine_entry(e) for e in c.list_repo_tree(DEMO, path, **kw)],
+                                 hf[k])
+        self.assertEqual([mine_entry(e) for e in c.get_paths_info(
+            DEMO, ["config.json", "nope", "onnx", "model.safetensors"])], hf["info"])
+        self.assertEqual([mine_entry(e) for e in c.get_paths_info(
+            DEMO, ["tokenizer.json", "docs"], expand=True)], hf["info_exp"])
+        me = self.client(token="hf_alice").whoami()
+        for key, value in me.items():  # every key we give, as the hub's dict has it
+            if key == "orgs":
+                self.assertEqual(value, [{"name": o["name"]} for o in hf["me"]["orgs"]])
+            elif key == "auth":
+                tok = hf["me"]["auth"]["accessToken"]
+                self.assertEqual(value["accessToken"], {k: tok[k] for k in value["accessToken"]})
+            else:
+                self.assertEqual(value, hf["me"][key], key)
+
+
+class TokenTest(unittest.TestCase):
+    """save_token / remove_token / get_token_path in an isolated HF_HOME."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="hubfetch-tok-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.home = os.path.join(self.tmp, "hf home")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+        env["HF_HOME"] = self.home
+        patcher = unittest.mock.patch.dict(os.environ, env, clear=True)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def test_save_and_remove(self):
+        path = hubfetch.get_token_path()
+        self.assertEqual(path, os.path.join(self.home, "token"))
+        self.assertFalse(hubfetch.remove_token())
+        hubfetch.save_token("  hf_alice\n")
+        with open(path) as fh:
+            self.assertEqual(fh.read(), "hf_alice")
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+        hubfetch.save_token("hf_bob", name="bob-token")
+        hubfetch.save_token("hf_alice", name="alice-laptop")
+        stored = os.path.join(self.home, "stored_tokens")
+        with open(stored) as fh:
+            text = fh.read()
+        self.assertIn("[alice-laptop]", text)
+        self.assertIn("[bob-token]", text)
+        with open(path) as fh:
+            self.assertEqual(fh.read(), "hf_alice")
+        if HFHUB_SRC:
+            hf = run_hfhub("import json\n"
+                           "from huggingface_hub import constants, get_token\n"
+                           "from huggingface_hub.utils._auth import get_stored_tokens\n"
+                           "print(json.dumps([constants.HF_TOKEN_PATH, get_token(),"
+                           " get_stored_tokens()]))\n", env=os.environ)
+            self.assertEqual(hf, [path, "hf_alice",
+                                  {"alice-laptop": "hf_alice", "bob-token": "hf_bob"}])
+        with self.assertRaises(hubfetch.InvalidArgumentError):
+            hubfetch.save_token("")
+        with self.assertRaises(hubfetch.InvalidArgumentError):
+            hubfetch.save_token("hf_x", name="a\nb")
+        self.assertTrue(hubfetch.remove_token())
+        self.assertFalse(os.path.exists(path))
+        self.assertFalse(os.path.exists(stored))
+        os.environ["HF_TOKEN_PATH"] = os.path.join(self.tmp, "elsewhere")
+        self.assertEqual(hubfetch.get_token_path(), os.path.join(self.tmp, "elsewhere"))
+
+
+class WeightsTest(unittest.TestCase):
+    """parse_safetensors_file / read_gguf_file on tests/fixtures/gen_weights.py's
+    files, with the C suite's expectations (tests/unit/test_weights.c), and
+    huggingface_hub's header parser when HUB_TEST_HFHUB_SRC is set."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="hubfetch-weights-")
+        cls.addClassCleanup(shutil.rmtree, cls.dir, True)
+        subprocess.run([sys.executable, os.path.join(SOURCE, "tests", "fixtures",
+                                                     "gen_weights.py"), cls.dir],
+                       check=True, env=native_env(os.environ))
+
+    def f(self, name):
+        return os.path.join(self.dir, name)
+
+    def test_single_safetensors(self):
+        m = hubfetch.parse_safetensors_file(self.f("single.safetensors"))
+        self.assertIsInstance(m, hubfetch.SafetensorsFileMetadata)
+        self.assertEqual(len(m.tensors), 25)
+        self.assertEqual(len(m.parameter_count), 22)
+        self.assertEqual(m.parameter_count["F32"], 9)
+        self.assertEqual(m.parameter_count["BF16"], 136)
+        self.assertEqual(m.parameter_count["F6_E2M3"], 16)
+        self.assertEqual(m.parameter_count["F4"], 8)
+        self.assertEqual(sum(m.parameter_count.values()), 321)
+        self.assertEqual(m.metadata, {"format": "pt", "note": "caf\u00e9",
+                                      "total_parameters": "321"})
+        self.assertEqual(list(m.metadata), ["format", "note", "total_parameters"])
+        t = m.tensors["model.bool.weight"]
+        self.assertEqual((t.dtype, t.shape, t.data_offsets, t.parameter_count),
+                         ("BOOL", [2, 4], (0, 8), 8))
+        self.assertEqual(m.tensors["model.f4.weight"].data_offsets[1]
+                         - m.tensors["model.f4.weight"].data_offsets[0], 4)
+        self.assertEqual((m.tensors["model.scalar"].shape,
+                          m.tensors["model.scalar"].parameter_count), ([], 1))
+        e = m.tensors["model.empty"]
+        self.assertEqual((e.shape, e.parameter_count), ([0, 3], 0))
+        self.assertEqual(e.data_offsets[0], e.data_offsets[1])
+        size = os.path.getsize(self.f("single.safetensors"))
+        self.assertEqual(m.data_offset, 8 + m.header_size)
+        self.assertEqual(m.data_offset + m.data_size, size)
+
+    def test_sharded_safetensors(self):
+        r = hubfetch.parse_safetensors_file(self.f("sharded/model.safetensors.index.json"))
+        self.assertIsInstance(r, hubfetch.SafetensorsRepoMetadata)
+        self.assertTrue(r.sharded)
+        s1, s2 = "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"
+        self.assertEqual(r.shards, [s2, s1])
+        self.assertEqual(r.parameter_count, {"BF16": 3072, "F32": 16})
+        self.assertEqual(r.metadata, {"total_size": 6208})
+        self.assertEqual((r.total_size, r.data_size), (6208, 6208))
+        with open(self.f("sharded/model.safetensors.index.json")) as fh:
+            self.assertEqual(r.weight_map, json.load(fh)["weight_map"])
+        self.assertEqual(set(r.files_metadata), {s1, s2})
+        self.assertEqual(set(r.files_metadata[s2].tensors),
+                         {"model.layers.1.mlp.weight", "model.norm.weight", "lm_head.weight"})
+        self.assertEqual(r.files_metadata[s1].metadata, {"format": "pt"})
+        self.assertEqual(r.files_metadata[s1].parameter_count, {"BF16": 1536})
+
+    def test_safetensors_errors(self):
+        bad = self.f("bad.safetensors")
+        with open(bad, "wb") as fh:
+            fh.write(b"\x10\0\0\0\0\0\0\0{\"a\":1}        ")
+        with self.assertRaises(hubfetch.SafetensorsParsingError) as cm:
+            hubfetch.parse_safetensors_file(bad)
+        self.assertIsInstance(cm.exception, ValueError)
+        self.assertEqual(cm.exception.error_name, "EFORMAT")
+        self.assertIn("bad.safetensors", str(cm.exception))
+        with self.assertRaises(hubfetch.CacheError):
+            hubfetch.parse_safetensors_file(self.f("absent.safetensors"))
+
+    def check_llama(self, g):
+        self.assertEqual(g.version, 3)
+        self.assertEqual(len(g.metadata), 26)
+        self.assertEqual(len(g.tensors), 14)
+        self.assertEqual((g.architecture, g.name, g.file_type, g.file_type_name),
+                         ("llama", "Tiny Llama", 15, "Q4_K_M"))
+        self.assertEqual((g.context_length, g.embedding_length, g.block_count),
+                         (4096, 256, 2))
+        self.assertEqual((g.parameter_count, g.alignment), (577281, 32))
+        self.assertTrue(g.header_size <= g.data_offset and g.data_offset % 32 == 0)
+        md = g.metadata
+        tokens = md["tokenizer.ggml.tokens"]
+        self.assertEqual((len(tokens), tokens[1], tokens[100]), (101, "<s>", "\u00e9t\u00e9"))
+        self.assertEqual(md["tokenizer.ggml.scores"][5], -5.0)
+        self.assertEqual(md["tokenizer.ggml.token_type"][:3], [2, 3, 3])
+        self.assertEqual(md["tokenizer.ggml.token_type"][100], 1)
+        self.assertEqual({k: md[k] for k in md if k.startswith("test.")}, {
+            "test.u8": 200, "test.i8": -100, "test.u16": 60000, "test.i16": -30000,
+            "test.u32": 4000000000, "test.i32": -2000000000, "test.f32": 0.5,
+            "test.bool": True, "test.string": "hello", "test.u64": 2 ** 63 + 5,
+            "test.i64": -(2 ** 62), "test.f64": -2.25,
+            "test.nested": [[1, 2, 3], ["a", "bc"], [[True, False]]], "test.empty": []})
+        self.assertEqual(md["llama.rope.freq_base"], 10000.0)
+        self.assertEqual(g.metadata_types["test.u8"], "UINT8")
+        self.assertEqual(g.metadata_types["test.nested"], "ARRAY")
+        t = g.tensors[0]
+        self.assertEqual((t.name, t.type_name, t.shape, t.offset, t.parameter_count),
+                         ("token_embd.weight", "Q4_K", (256, 101), 0, 25856))
+        self.assertEqual(g.tensors[2].type_name, "Q8_0")
+        self.assertEqual(g.tensors[2].offset, 15584)
+        self.assertEqual(len(g.tensors[13].shape), 4)
+
+    def test_gguf(self):
+        g = hubfetch.read_gguf_file(self.f("llama-v3.gguf"))
+        self.check_llama(g)
+        self.assertFalse(g.big_endian)
+        be = hubfetch.read_gguf_file(self.f("llama-v3-be.gguf"))
+        self.check_llama(be)
+        self.assertTrue(be.big_endian)
+        self.assertEqual(be.metadata, g.metadata)
+        self.assertEqual(be.tensors, g.tensors)
+        short = hubfetch.read_gguf_file(self.f("llama-v3.gguf"), max_array_values=100)
+        self.assertEqual(short.metadata["tokenizer.ggml.tokens"],
+                         hubfetch.GGUFArraySummary(type="STRING", length=101))
+        self.assertEqual(short.metadata["test.nested"], g.metadata["test.nested"])
+        gem = hubfetch.read_gguf_file(self.f("gemma-v2.gguf"))
+        self.assertEqual((gem.version, gem.architecture, gem.file_type_name),
+                         (2, "gemma", "F16"))
+        self.assertEqual((gem.context_length, gem.embedding_length, gem.block_count,
+                          gem.parameter_count), (8192, 128, 1, 17024))
+        self.assertEqual(gem.tensors[1].type_name, "BF16")
+        with self.assertRaises(hubfetch.FileFormatError):
+            hubfetch.read_gguf_file(self.f("old-v1.gguf"))
+        with self.assertRaises(hubfetch.CacheError):
+            hubfetch.read_gguf_file(self.f("absent.gguf"))
+        self.assertEqual(hubfetch.ggml_type_name(12), "Q4_K")
+        self.assertIsNone(hubfetch.ggml_type_name(4))
+
+    def test_huggingface_hub_header_parser_agrees(self):
+        if not HFHUB_SRC:
+            self.skipTest("HUB_TEST_HFHUB_SRC not set")
+        code = (
+            "import json, os, struct, sys\n"
+            "from huggingface_hub.hf_api import _parse_safetensors_header\n"
+            "from huggingface_hub.utils import SafetensorsRepoMetadata\n"
+            "def parse(p):\n"
+            "    with open(p, 'rb') as fh:\n"
+            "        n = struct.unpack('<Q', fh.read(8))[0]\n"
+            "        return _parse_safetensors_header(fh.read(n), os.path.basename(p), 'x')\n"
+            "def dump(m):\n"
+            "    return {'metadata': m.metadata, 'parameter_count': m.parameter_count,"
+            " 'tensors': {k: [t.dtype, t.shape, list(t.data_offsets), t.parameter_count]"
+            " for k, t in m.tensors.items()}}\n"
+            "single = dump(parse(sys.argv[1]))\n"
+            "d = os.path.dirname(sys.argv[2])\n"
+            "index = json.load(open(sys.argv[2]))\n"
+            "files = {f: parse(os.path.join(d, f)) for f in set(index['weight_map'].values())}\n"
+            "r = SafetensorsRepoMetadata(metadata=index.get('metadata'), sharded=True,"
+            " weight_map=index['weight_map'], files_metadata=files)\n"
+            "print(json.dumps({'single': single, 'repo': {'metadata': r.metadata,"
+            " 'sharded': r.sharded, 'weight_map': r.weight_map,"
+            " 'parameter_count': r.parameter_count,"
+            " 'files': {f: dump(m) for f, m in r.files_metadata.items()}}}))\n")
+        hf = run_hfhub(code, self.f("single.safetensors"),
+                       self.f("sharded/model.safetensors.index.json"))
+
+        def dump(m):
+            return {"metadata": m.metadata, "parameter_count": m.parameter_count,
+                    "tensors": {k: [t.dtype, t.shape, list(t.data_offsets),
+                                    t.parameter_count] for k, t in m.tensors.items()}}
+        self.assertEqual(dump(hubfetch.parse_safetensors_file(self.f("single.safetensors"))),
+                         hf["single"])
+        r = hubfetch.parse_safetensors_file(self.f("sharded/model.safetensors.index.json"))
+        self.assertEqual({"metadata": r.metadata, "sharded": r.sharded,
+                          "weight_map": r.weight_map, "parameter_count": r.parameter_count,
+                          "files": {f: dump(m) for f, m in r.files_metadata.items()}},
+                         hf["repo"])
+
+
 OLD = 1_000_000_000  # 2001: older than any age asked for
 
 
@@ -1376,6 +1807,13 @@ class AbiTest(unittest.TestCase):
                              for i, n in enumerate(_lib.CACHE_OP_KINDS)},
                           **{f"HUB_CACHE_OP_{n.upper()}": i
                              for i, n in enumerate(_lib.CACHE_OP_STATES)}})
+        self.assertEqual(self.c["HUB_LIST_OPTIONS_VERSION"], _lib.LIST_OPTIONS_VERSION)
+        self.assertEqual(self.c["HUB_HEADER_OPTIONS_VERSION"], _lib.HEADER_OPTIONS_VERSION)
+        self.assertEqual(self.c["HUB_LIST_DONE"], _lib.LIST_DONE)
+        self.assertEqual(self.c["HUB_ENTRY_FILE"], _lib.ENTRY_FILE)
+        self.assertEqual(self.c["HUB_ENTRY_DIRECTORY"], _lib.ENTRY_DIRECTORY)
+        self.assertEqual({k: v for k, v in self.c.items() if k.startswith("HUB_GGUF_")},
+                         {f"HUB_GGUF_{n}": i for i, n in enumerate(_lib.GGUF_TYPES)})
         self.assertEqual(self.c["HUB_AUTO"], _lib.AUTO)
         self.assertEqual(self.c["HUB_CLIENT_IGNORE_ENV"], _lib.CLIENT_IGNORE_ENV)
         self.assertGreaterEqual(self.c["HUB_VERSION_NUM"], _lib.MIN_LIBRARY_VERSION)
@@ -1399,7 +1837,8 @@ class AbiTest(unittest.TestCase):
 
 
 ENUMS = ("hub_phase", "hub_repo_type", "hub_file_status", "hub_kind",
-         "hub_cache_op_kind", "hub_cache_op_state", "hub_verify_status")
+         "hub_cache_op_kind", "hub_cache_op_state", "hub_verify_status",
+         "hub_entry_type", "hub_gguf_type")
 
 
 def abi_program():
@@ -1423,10 +1862,14 @@ def abi_program():
                   "HUB_CACHE_PRUNE_OPTIONS_VERSION", "HUB_CACHE_SCAN_NO_FILES",
                   "HUB_CACHE_VERIFY_OPTIONS_VERSION", "HUB_CACHE_VERIFY_REMOTE",
                   "HUB_CACHE_VERIFY_FAIL_ON_MISSING",
+                  "HUB_LIST_OPTIONS_VERSION", "HUB_HEADER_OPTIONS_VERSION",
+                  "HUB_LIST_DONE", "HUB_ENTRY_FILE", "HUB_ENTRY_DIRECTORY",
                   "HUB_AUTO", "HUB_CLIENT_IGNORE_ENV", "HUB_VERSION_NUM"):
         emit(const, const)
     for name in _lib.CACHE_OP_KINDS + _lib.CACHE_OP_STATES:
         emit(f"HUB_CACHE_OP_{name.upper()}", f"HUB_CACHE_OP_{name.upper()}")
+    for name in _lib.GGUF_TYPES:
+        emit(f"HUB_GGUF_{name}", f"HUB_GGUF_{name}")
     for name in _lib.VERIFY_STATUSES.values():
         emit(f"HUB_VERIFY_{name.upper()}", f"HUB_VERIFY_{name.upper()}")
     for e in Phase:

@@ -14,16 +14,26 @@ and Job for downloads in the background; scan_cache_dir() lists what the
 cache holds (HFCacheInfo.delete_revisions() plans deletions, as
 huggingface_hub's), delete_cache_targets(), prune_cache() and
 verify_cache() are `hubfetch cache rm`, `prune` and `verify`.
+Client.list_repo_tree(), get_paths_info() and whoami() ask the hub
+without downloading; save_token() / remove_token() are login / logout;
+parse_safetensors_file() and read_gguf_file() read local weight headers.
 """
 
 from ._cache import (CachedFileInfo, CachedRepoInfo, CachedRevisionInfo, CacheOperation,
                      CacheVerification, DeleteCacheStrategy, HFCacheInfo, VerifyItem,
                      VerifySummary)
 from ._core import (Client, FileInfo, FileStatus, Job, LogLevel, Phase, Progress,
-                    Result, cache_lookup, delete_cache_targets, hf_hub_download,
-                    library_version, prune_cache, scan_cache_dir, snapshot_download,
-                    try_to_load_from_cache, verify_cache)
-from .errors import (CacheError, CacheNotFound, ChecksumError, ClientBusyError,
+                    Result, cache_lookup, delete_cache_targets, get_paths_info,
+                    get_token_path, ggml_type_name, hf_hub_download, library_version,
+                    list_repo_tree, parse_safetensors_file, prune_cache, read_gguf_file,
+                    remove_token, save_token, scan_cache_dir, snapshot_download,
+                    try_to_load_from_cache, verify_cache, whoami)
+from ._remote import (BlobLfsInfo, LastCommitInfo, RepoFile, RepoFolder,
+                      RepoTreeIterator)
+from ._weights import (GGUFArraySummary, GGUFFile, GGUFTensorInfo,
+                       SafetensorsFileMetadata, SafetensorsRepoMetadata, TensorInfo)
+from .errors import (AuthenticationError, FileFormatError, LocalTokenNotFoundError,
+                     SafetensorsParsingError, CacheError, CacheNotFound, ChecksumError, ClientBusyError,
                      CorruptedCacheException, DownloadCancelled, EntryNotFoundError,
                      GatedRepoError, HfHubError, HfHubHTTPError, HubfetchError,
                      InvalidArgumentError, LocalEntryNotFoundError, NetworkError,
@@ -43,4 +53,11 @@ __all__ = [
     "LocalEntryNotFoundError", "NetworkError", "ChecksumError",
     "DownloadCancelled", "CacheError", "ClientBusyError", "InvalidArgumentError",
     "CacheNotFound", "CorruptedCacheException",
+    "list_repo_tree", "get_paths_info", "RepoFile", "RepoFolder", "BlobLfsInfo",
+    "LastCommitInfo", "RepoTreeIterator", "whoami", "get_token_path", "save_token",
+    "remove_token", "parse_safetensors_file", "SafetensorsFileMetadata",
+    "SafetensorsRepoMetadata", "TensorInfo", "read_gguf_file", "GGUFFile",
+    "GGUFTensorInfo", "GGUFArraySummary", "ggml_type_name",
+    "AuthenticationError", "LocalTokenNotFoundError", "FileFormatError",
+    "SafetensorsParsingError",
 ]

@@ -18,9 +18,10 @@ import threading
 import time
 import weakref
 
-from . import _cache, _lib
+from . import _cache, _lib, _remote, _weights
 from ._lib import AUTO, E, UINT64_MAX
-from .errors import CacheNotFound, HfHubError, error_class
+from .errors import (CacheNotFound, HfHubError, LocalTokenNotFoundError,
+                     error_class)
 
 lib = _lib.load()
 if lib.hub_version_num() < _lib.MIN_LIBRARY_VERSION:
@@ -307,6 +308,7 @@ class Client:
         self._ptr = None
         self._lock = threading.RLock()
         self._jobs = weakref.WeakSet()
+        self._listings = weakref.WeakSet()  # RepoTreeIterators holding a hub_list
         if proxy is None and proxies:
             proxy = proxies.get("https") or proxies.get("http") or proxies.get("all")
 
@@ -363,6 +365,8 @@ class Client:
         with self._lock:
             for job in list(self._jobs):
                 job.close()
+            for listing in list(self._listings):
+                listing._client_closing()  # a hub_list must go before its client
             if self._ptr:
                 lib.hub_client_free(self._ptr)
                 self._ptr = None
@@ -614,6 +618,92 @@ class Client:
         if not dry_run:
             strategy.execute(client=self)
         return strategy
+
+    # -- the hub's tree, paths-info and whoami ------------------------------
+
+    @staticmethod
+    def _list_options(repo_type, revision, recursive=False, expand=False):
+        if repo_type not in _REPO_TYPES:
+            raise ValueError(f"repo_type must be one of model, dataset, space: {repo_type!r}")
+        o = _lib.hub_list_options()
+        if lib.hub_list_options_init(ctypes.byref(o), _lib.LIST_OPTIONS_VERSION):
+            raise _last_error()
+        o.repo_type = _REPO_TYPES[repo_type]
+        revision = _utf8(revision)
+        o.revision = revision
+        o.recursive = int(bool(recursive))
+        o.expand = int(bool(expand))
+        return o, revision  # the bytes live as long as the caller keeps them
+
+    def list_repo_tree(self, repo_id, path_in_repo=None, *, recursive=False,
+                       expand=False, revision=None, repo_type=None):
+        """huggingface_hub's HfApi.list_repo_tree(): the files (RepoFile)
+        and folders (RepoFolder) of `path_in_repo` (default: the root) at a
+        revision, recursively or not; expand=True adds each entry's
+        last_commit (the hub then sends pages of 50). Nothing is
+        downloaded and the cache is not used.
+
+        Returns a RepoTreeIterator, a lazy iterator that asks for the next
+        page when the previous one is used up (hub_list_next); nothing is
+        requested before the first next(), where a missing repository,
+        revision or folder raises (RepositoryNotFoundError,
+        RevisionNotFoundError, EntryNotFoundError). close() it (or use it
+        in a `with`) to stop early; it is also freed when exhausted or
+        collected. Naming a file lists that file alone."""
+        o, keep = self._list_options(repo_type, revision, recursive, expand)
+        path = _utf8(path_in_repo or None)
+        self._handle()
+        return _remote.RepoTreeIterator(self, lib, _last_error, _utf8(repo_id), path,
+                                        o, keep)
+
+    def get_paths_info(self, repo_id, paths, *, expand=False, revision=None,
+                       repo_type=None):
+        """huggingface_hub's HfApi.get_paths_info(): a RepoFile or RepoFolder
+        for each of `paths` (one string or a list) that exists at the
+        revision, in the order given; missing paths are left out, as
+        huggingface_hub does. One hub_stat() (a paths-info POST) per path."""
+        if isinstance(paths, (str, bytes)):
+            paths = [paths]
+        o, _keep = self._list_options(repo_type, revision, False, expand)
+        out = []
+        for p in paths:
+            entry = ctypes.POINTER(_lib.hub_entry)()
+            with self._lock:
+                rc = lib.hub_stat(ctypes.byref(entry), self._handle(), _utf8(repo_id),
+                                  _utf8(p), ctypes.byref(o))
+                error = _last_error() if rc != E.OK else None
+            if rc == E.ENOENTRY:
+                continue
+            if error is not None:
+                raise error
+            try:
+                out.append(_remote.entry_from_c(entry.contents))
+            finally:
+                lib.hub_entry_free(entry)
+        return out
+
+    def whoami(self):
+        """huggingface_hub's HfApi.whoami(): who the client's token belongs
+        to (GET /api/whoami-v2, to the client's first endpoint only), as a
+        dict with the keys the library reads: name, fullname, type,
+        orgs ([{"name"}]), auth ({"accessToken": {"displayName", "role"}}).
+        The hub sends more (id, email, avatarUrl, isPro, orgs' details,
+        the token's fine-grained scopes): not kept by the library.
+        Raises LocalTokenNotFoundError without a token, AuthenticationError
+        (an HfHubHTTPError, http_status 401) when the hub refuses it."""
+        out = ctypes.POINTER(_lib.hub_whoami_info)()
+        with self._lock:
+            rc = lib.hub_whoami(ctypes.byref(out), self._handle())
+            error = _last_error() if rc != E.OK else None
+        if error is not None:
+            if error.code == E.EAUTH and not error.http_status:
+                raise LocalTokenNotFoundError(error.message, code=error.code,
+                                              http_status=0, error_name=error.error_name)
+            raise error
+        try:
+            return _remote.whoami_dict(out.contents)
+        finally:
+            lib.hub_whoami_info_free(out)
 
     def start_job(self, repo_id, *, progress=None, **options):
         """Start a download on a thread of its own; returns a Job. Options as
@@ -896,6 +986,84 @@ def verify_cache(targets=None, cache_dir=None, *, remote=False, fail_on_missing=
                               threads=threads, progress=progress)
 
 
+def list_repo_tree(repo_id, path_in_repo=None, *, recursive=False, expand=False,
+                   revision=None, repo_type=None, token=None, endpoint=None,
+                   cache_dir=None, **client_options):
+    """Client.list_repo_tree() with a client of its own, freed with the
+    iterator."""
+    c = _client(endpoint, token, cache_dir, client_options)
+    return c.list_repo_tree(repo_id, path_in_repo, recursive=recursive, expand=expand,
+                            revision=revision, repo_type=repo_type)
+
+
+def get_paths_info(repo_id, paths, *, expand=False, revision=None, repo_type=None,
+                   token=None, endpoint=None, cache_dir=None, **client_options):
+    """Client.get_paths_info() with a temporary client."""
+    with _client(endpoint, token, cache_dir, client_options) as c:
+        return c.get_paths_info(repo_id, paths, expand=expand, revision=revision,
+                                repo_type=repo_type)
+
+
+def whoami(token=None, *, endpoint=None, cache_dir=None, **client_options):
+    """Client.whoami() with a temporary client (token: a string, or None for
+    HF_TOKEN, then the token file)."""
+    with _client(endpoint, token, cache_dir, client_options) as c:
+        return c.whoami()
+
+
+def get_token_path():
+    """huggingface_hub's constants.HF_TOKEN_PATH, from the environment as
+    it reads it ($HF_TOKEN_PATH, $HF_HOME/token, ...; hub_token_path()).
+    The file need not exist."""
+    out = ctypes.c_void_p()
+    if lib.hub_token_path(ctypes.byref(out)) != E.OK:
+        raise _last_error()
+    return _take_string(out)
+
+
+def save_token(token, name=None):
+    """Save a token as huggingface_hub's login() does (without checking it
+    with the hub: call whoami() first): the token file holds it, and with
+    a `name` it is also stored under that name in `stored_tokens` (what
+    `hf auth list` / `switch` read). Both files are written with mode 0600
+    and renamed into place."""
+    if lib.hub_token_save(_utf8(token), _utf8(name)) != E.OK:
+        raise _last_error()
+
+
+def remove_token():
+    """huggingface_hub's logout(): remove the token file and
+    stored_tokens. Returns True if a token file was there. A token in
+    $HF_TOKEN still applies afterwards."""
+    removed = ctypes.c_int(0)
+    if lib.hub_token_remove(ctypes.byref(removed)) != E.OK:
+        raise _last_error()
+    return bool(removed.value)
+
+
+def parse_safetensors_file(path, *, max_header_bytes=None):
+    """The header of a local safetensors file as huggingface_hub's
+    SafetensorsFileMetadata (metadata, tensors: {name: TensorInfo},
+    parameter_count: {dtype: n}); for a `*.safetensors.index.json`, a
+    SafetensorsRepoMetadata of the shards beside it. Reads the headers
+    only. Raises FileFormatError (SafetensorsParsingError) for a malformed
+    file, CacheError when it cannot be read."""
+    return _weights.parse_safetensors_file(lib, _last_error, path, max_header_bytes)
+
+
+def read_gguf_file(path, *, max_array_values=None, max_header_bytes=None):
+    """The header of a local GGUF file (v2 or v3, either byte order): a
+    GGUFFile with its facts, metadata and tensor infos. Arrays longer than
+    max_array_values (default: keep all) become a GGUFArraySummary."""
+    return _weights.read_gguf_file(lib, _last_error, path, max_array_values,
+                                   max_header_bytes)
+
+
+def ggml_type_name(type_number):
+    """The name of a ggml tensor type ("Q4_K"), or None."""
+    return _weights.ggml_type_name(lib, int(type_number))
+
+
 def try_to_load_from_cache(repo_id, filename, cache_dir=None, revision=None,
                            repo_type=None, **client_options):
     """The cached path of `filename`, or None; never uses the network."""
@@ -908,4 +1076,6 @@ __all__ = ["Client", "Job", "Progress", "Phase", "FileStatus", "FileInfo",
            "Result", "LogLevel", "hf_hub_download", "snapshot_download",
            "cache_lookup", "try_to_load_from_cache", "scan_cache_dir",
            "delete_cache_targets", "prune_cache", "verify_cache", "library_version",
-           "HfHubError"]
+           "list_repo_tree", "get_paths_info", "whoami", "get_token_path",
+           "save_token", "remove_token", "parse_safetensors_file", "read_gguf_file",
+           "ggml_type_name", "HfHubError"]

@@ -18,6 +18,8 @@ DOWNLOAD_OPTIONS_VERSION = 2
 CACHE_SCAN_OPTIONS_VERSION = 1
 CACHE_PRUNE_OPTIONS_VERSION = 1
 CACHE_VERIFY_OPTIONS_VERSION = 1
+LIST_OPTIONS_VERSION = 1
+HEADER_OPTIONS_VERSION = 1
 
 # The oldest library (HUB_VERSION_NUM) whose ABI this binding can drive:
 # 0.4.0, the first release with the cache management API (the cache
@@ -40,6 +42,12 @@ CACHE_VERIFY_FAIL_ON_MISSING = 2
 VERIFY_STATUSES = {1: "mismatch", 2: "unreadable", 3: "broken", 4: "defect",
                    5: "missing", 6: "extra", 7: "remote_differs", 8: "unverifiable",
                    9: "unindexed"}
+
+LIST_DONE = 1  # hub_list_next(): no entry left
+ENTRY_FILE, ENTRY_DIRECTORY = 0, 1  # enum hub_entry_type
+# enum hub_gguf_type, by value: the names gguf-py's GGUFValueType uses
+GGUF_TYPES = ("UINT8", "INT8", "UINT16", "INT16", "UINT32", "INT32", "FLOAT32",
+              "BOOL", "STRING", "ARRAY", "UINT64", "INT64", "FLOAT64")
 
 # The error table of HUB_ERROR_MAP: name -> code. Pinned by the header.
 ERRORS = {
@@ -279,6 +287,160 @@ class hub_cache_verify_options(ctypes.Structure):
     ]
 
 
+# Remote listing (0.4). Entries are read through pointers the library
+# hands out: fields a newer library appends are never read.
+class hub_entry(ctypes.Structure):
+    _fields_ = [
+        ("type", ctypes.c_int),  # enum hub_entry_type
+        ("path", ctypes.c_char_p),
+        ("size", ctypes.c_uint64),
+        ("oid", ctypes.c_char_p),
+        ("lfs_sha256", ctypes.c_char_p),
+        ("lfs_size", ctypes.c_uint64),
+        ("lfs_pointer_size", ctypes.c_uint64),
+        ("xet_hash", ctypes.c_char_p),
+        ("last_commit_id", ctypes.c_char_p),
+        ("last_commit_title", ctypes.c_char_p),
+        ("last_commit_date", ctypes.c_char_p),
+    ]
+
+
+class hub_list_options(ctypes.Structure):
+    _fields_ = [
+        ("version", ctypes.c_uint),
+        ("repo_type", ctypes.c_int),  # enum hub_repo_type
+        ("revision", ctypes.c_char_p),
+        ("recursive", ctypes.c_int),
+        ("expand", ctypes.c_int),
+    ]
+
+
+# Authentication (0.4)
+class hub_whoami_info(ctypes.Structure):
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("fullname", ctypes.c_char_p),
+        ("type", ctypes.c_char_p),
+        ("orgs", STR_ARRAY),
+        ("org_count", ctypes.c_size_t),
+        ("token_name", ctypes.c_char_p),
+        ("token_role", ctypes.c_char_p),
+    ]
+
+
+# Weight file headers (0.4)
+class hub_header_options(ctypes.Structure):
+    _fields_ = [
+        ("version", ctypes.c_uint),
+        ("flags", ctypes.c_uint),
+        ("max_header_bytes", ctypes.c_uint64),
+        ("max_array_values", ctypes.c_uint64),
+    ]
+
+
+class hub_safetensors_tensor(ctypes.Structure):
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("dtype", ctypes.c_char_p),
+        ("shape", ctypes.POINTER(ctypes.c_uint64)),
+        ("ndim", ctypes.c_size_t),
+        ("offset_begin", ctypes.c_uint64),
+        ("offset_end", ctypes.c_uint64),
+        ("parameters", ctypes.c_uint64),
+        ("file", ctypes.c_char_p),
+    ]
+
+
+class hub_dtype_count(ctypes.Structure):
+    _fields_ = [
+        ("dtype", ctypes.c_char_p),
+        ("parameters", ctypes.c_uint64),
+    ]
+
+
+class hub_safetensors_info(ctypes.Structure):
+    _fields_ = [
+        ("tensors", ctypes.POINTER(hub_safetensors_tensor)),
+        ("tensor_count", ctypes.c_size_t),
+        ("dtypes", ctypes.POINTER(hub_dtype_count)),
+        ("dtype_count", ctypes.c_size_t),
+        ("parameter_total", ctypes.c_uint64),
+        ("metadata_keys", STR_ARRAY),
+        ("metadata_values", STR_ARRAY),
+        ("metadata_count", ctypes.c_size_t),
+        ("header_size", ctypes.c_uint64),
+        ("data_offset", ctypes.c_uint64),
+        ("data_size", ctypes.c_uint64),
+        ("sharded", ctypes.c_int),
+        ("shards", STR_ARRAY),
+        ("shard_count", ctypes.c_size_t),
+        ("total_size", ctypes.c_uint64),
+    ]
+
+
+class hub_gguf_value(ctypes.Structure):
+    pass  # self-referential (items): fields set below
+
+
+hub_gguf_value._fields_ = [
+    ("type", ctypes.c_int),  # enum hub_gguf_type
+    ("u", ctypes.c_uint64),
+    ("i", ctypes.c_int64),
+    ("f", ctypes.c_double),
+    # STRING bytes may hold a NUL: read with string_at(str, len)
+    ("str", ctypes.c_void_p),
+    ("len", ctypes.c_size_t),
+    ("elem_type", ctypes.c_int),  # enum hub_gguf_type
+    ("count", ctypes.c_uint64),
+    ("kept", ctypes.c_int),
+    ("data", ctypes.c_void_p),
+    ("strings", ctypes.POINTER(ctypes.c_void_p)),
+    ("lengths", ctypes.POINTER(ctypes.c_size_t)),
+    ("items", ctypes.POINTER(hub_gguf_value)),
+]
+
+
+class hub_gguf_kv(ctypes.Structure):
+    _fields_ = [
+        ("key", ctypes.c_char_p),
+        ("value", hub_gguf_value),
+    ]
+
+
+class hub_gguf_tensor(ctypes.Structure):
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("n_dims", ctypes.c_uint32),
+        ("dims", ctypes.POINTER(ctypes.c_uint64)),
+        ("type", ctypes.c_uint32),
+        ("type_name", ctypes.c_char_p),
+        ("offset", ctypes.c_uint64),
+        ("parameters", ctypes.c_uint64),
+    ]
+
+
+class hub_gguf_info(ctypes.Structure):
+    _fields_ = [
+        ("version", ctypes.c_uint32),
+        ("big_endian", ctypes.c_int),
+        ("tensor_count", ctypes.c_uint64),
+        ("kv_count", ctypes.c_uint64),
+        ("kvs", ctypes.POINTER(hub_gguf_kv)),
+        ("tensors", ctypes.POINTER(hub_gguf_tensor)),
+        ("alignment", ctypes.c_uint32),
+        ("header_size", ctypes.c_uint64),
+        ("data_offset", ctypes.c_uint64),
+        ("parameters", ctypes.c_uint64),
+        ("architecture", ctypes.c_char_p),
+        ("name", ctypes.c_char_p),
+        ("file_type", ctypes.c_int64),
+        ("file_type_name", ctypes.c_char_p),
+        ("context_length", ctypes.c_uint64),
+        ("embedding_length", ctypes.c_uint64),
+        ("block_count", ctypes.c_uint64),
+    ]
+
+
 # Every struct the ABI shares, by C name (the layout test walks this).
 STRUCTS = {
     "hub_error_info": hub_error_info,
@@ -295,6 +457,17 @@ STRUCTS = {
     "hub_cache_verify_item": hub_cache_verify_item,
     "hub_cache_verify_summary": hub_cache_verify_summary,
     "hub_cache_verify_options": hub_cache_verify_options,
+    "hub_entry": hub_entry,
+    "hub_list_options": hub_list_options,
+    "hub_whoami_info": hub_whoami_info,
+    "hub_header_options": hub_header_options,
+    "hub_safetensors_tensor": hub_safetensors_tensor,
+    "hub_dtype_count": hub_dtype_count,
+    "hub_safetensors_info": hub_safetensors_info,
+    "hub_gguf_value": hub_gguf_value,
+    "hub_gguf_kv": hub_gguf_kv,
+    "hub_gguf_tensor": hub_gguf_tensor,
+    "hub_gguf_info": hub_gguf_info,
 }
 
 
@@ -397,6 +570,29 @@ def _declare(lib):
         "hub_cache_verify_result_item": (P(hub_cache_verify_item), [c_void_p, c_size_t]),
         "hub_cache_verify_item_failed": (c_int, [c_void_p, P(hub_cache_verify_item)]),
         "hub_cache_verify_result_free": (None, [c_void_p]),
+        "hub_list_options_init": (c_int, [P(hub_list_options), ctypes.c_uint]),
+        "hub_list_open": (c_int, [P(c_void_p), c_void_p, c_char_p, c_char_p,
+                                  P(hub_list_options)]),
+        "hub_list_next": (c_int, [c_void_p, P(P(hub_entry))]),
+        "hub_list_endpoint": (c_char_p, [c_void_p]),
+        "hub_list_free": (None, [c_void_p]),
+        "hub_stat": (c_int, [P(P(hub_entry)), c_void_p, c_char_p, c_char_p,
+                             P(hub_list_options)]),
+        "hub_entry_free": (None, [P(hub_entry)]),
+        "hub_whoami": (c_int, [P(P(hub_whoami_info)), c_void_p]),
+        "hub_whoami_info_free": (None, [P(hub_whoami_info)]),
+        "hub_token_path": (c_int, [P(c_void_p)]),
+        "hub_token_save": (c_int, [c_char_p, c_char_p]),
+        "hub_token_remove": (c_int, [P(c_int)]),
+        "hub_header_options_init": (c_int, [P(hub_header_options), ctypes.c_uint]),
+        "hub_safetensors_info_file": (c_int, [P(P(hub_safetensors_info)), c_char_p,
+                                              P(hub_header_options)]),
+        "hub_safetensors_info_free": (None, [P(hub_safetensors_info)]),
+        "hub_gguf_info_file": (c_int, [P(P(hub_gguf_info)), c_char_p,
+                                       P(hub_header_options)]),
+        "hub_gguf_info_get": (P(hub_gguf_kv), [P(hub_gguf_info), c_char_p]),
+        "hub_ggml_type_name": (c_char_p, [ctypes.c_uint32]),
+        "hub_gguf_info_free": (None, [P(hub_gguf_info)]),
     }
     for name, (restype, argtypes) in protos.items():
         fn = getattr(lib, name)

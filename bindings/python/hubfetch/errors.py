@@ -11,6 +11,8 @@ which names the repository, file and status concerned.
     |   |   +-- GatedRepoError          EGATED (as in huggingface_hub)
     |   +-- RevisionNotFoundError       ENOREV
     |   +-- EntryNotFoundError          ENOENTRY
+    |   +-- AuthenticationError         EAUTH (no token, or the hub refused it)
+    |       +-- LocalTokenNotFoundError whoami() without a token (also OSError)
     +-- LocalEntryNotFoundError         ENOTCACHED (also a FileNotFoundError)
     |   +-- CacheNotFound               scan_cache_dir(): no cache folder
     +-- NetworkError                    ENET, ETLS, ETIMEOUT, EPROXY (ConnectionError)
@@ -19,6 +21,9 @@ which names the repository, file and status concerned.
     +-- CacheError                      EIO, ENOSPC, ELOCKED (OSError)
     +-- ClientBusyError                 EBUSY
     +-- InvalidArgumentError            EINVAL, EVERSION (ValueError)
+    +-- FileFormatError                 EFORMAT: a malformed safetensors or
+                                        GGUF header (ValueError; alias
+                                        SafetensorsParsingError)
 
 CorruptedCacheException is no failure: scan_cache_dir() lists them in
 HFCacheInfo.warnings, as huggingface_hub does.
@@ -64,6 +69,11 @@ class EntryNotFoundError(HfHubHTTPError):
     """No such file in the repository at that revision."""
 
 
+class AuthenticationError(HfHubHTTPError):
+    """The call needs a token and there is none, or the hub refused it
+    (401). `http_status` is 0 when no token was there to send."""
+
+
 # OSError subclasses come second in the bases: Python picks their layout,
 # as huggingface_hub does for LocalEntryNotFoundError.
 class LocalEntryNotFoundError(HfHubError, FileNotFoundError):
@@ -95,6 +105,11 @@ class CorruptedCacheException(Exception):
         return self.message
 
 
+class LocalTokenNotFoundError(AuthenticationError, OSError):
+    """whoami() on a client without a token (huggingface_hub raises its
+    LocalTokenNotFoundError, an EnvironmentError, there)."""
+
+
 class NetworkError(HfHubError, ConnectionError):
     """The hub (or proxy, or CDN) could not be reached or talked to."""
 
@@ -119,12 +134,20 @@ class InvalidArgumentError(HfHubError, ValueError):
     """A bad argument or an option struct version the library refuses."""
 
 
+class FileFormatError(HfHubError, ValueError):
+    """A safetensors or GGUF header is malformed; the message names the
+    file, the tensor or key and what is wrong."""
+
+
+SafetensorsParsingError = FileFormatError  # huggingface_hub's name
+
+
 _CLASSES = {
     E.ENOREPO: RepositoryNotFoundError,
     E.EGATED: GatedRepoError,
     E.ENOREV: RevisionNotFoundError,
     E.ENOENTRY: EntryNotFoundError,
-    E.EAUTH: HfHubHTTPError,
+    E.EAUTH: AuthenticationError,
     E.ERATELIMIT: HfHubHTTPError,
     E.EHTTP: HfHubHTTPError,
     E.EPROTO: HfHubHTTPError,
@@ -141,6 +164,7 @@ _CLASSES = {
     E.EBUSY: ClientBusyError,
     E.EINVAL: InvalidArgumentError,
     E.EVERSION: InvalidArgumentError,
+    E.EFORMAT: FileFormatError,
 }
 
 

@@ -28,6 +28,10 @@ use std::ptr;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, Once};
 
+use crate::remote::{Entry, EntryType, LastCommit, LfsInfo, WhoAmI};
+use crate::weights::{
+    GgufInfo, GgufTensor, GgufType, GgufValue, SafetensorsInfo, SafetensorsTensor,
+};
 use crate::{
     CacheInfo, CacheOp, CacheOpKind, CacheOpState, CacheVerification, CachedFile, CachedRepo,
     CachedRevision, DownloadResult, Error, FileInfo, FileStatus, LogLevel, Phase, Progress,
@@ -47,6 +51,11 @@ pub const HUB_CACHE_VERIFY_REMOTE: c_uint = 1;
 pub const HUB_CACHE_VERIFY_FAIL_ON_MISSING: c_uint = 2;
 pub const HUB_AUTO: c_int = -1;
 pub const HUB_CLIENT_IGNORE_ENV: c_uint = 0x1;
+pub const HUB_LIST_OPTIONS_VERSION: c_uint = 1;
+pub const HUB_HEADER_OPTIONS_VERSION: c_uint = 1;
+pub const HUB_LIST_DONE: c_int = 1;
+pub const HUB_ENTRY_FILE: hub_enum = 0;
+pub const HUB_ENTRY_DIRECTORY: hub_enum = 1;
 /// The oldest library (HUB_VERSION_NUM) this crate can drive: 0.4.0, the
 /// first with the cache management API (its cache structs are the only
 /// ones ever released).
@@ -267,7 +276,147 @@ pub struct hub_cache_verify_options {
     pub progress_payload: *mut c_void,
 }
 
+/// One entry of hub_list_next() / hub_stat() (0.4).
+#[repr(C)]
+pub struct hub_entry {
+    pub type_: hub_enum, // hub_entry_type
+    pub path: *const c_char,
+    pub size: u64,
+    pub oid: *const c_char,
+    pub lfs_sha256: *const c_char,
+    pub lfs_size: u64,
+    pub lfs_pointer_size: u64,
+    pub xet_hash: *const c_char,
+    pub last_commit_id: *const c_char,
+    pub last_commit_title: *const c_char,
+    pub last_commit_date: *const c_char,
+}
+
+#[repr(C)]
+pub struct hub_list_options {
+    pub version: c_uint,
+    pub repo_type: hub_enum,
+    pub revision: *const c_char,
+    pub recursive: c_int,
+    pub expand: c_int,
+}
+
+#[repr(C)]
+pub struct hub_whoami_info {
+    pub name: *const c_char,
+    pub fullname: *const c_char,
+    pub type_: *const c_char,
+    pub orgs: *const *const c_char,
+    pub org_count: usize,
+    pub token_name: *const c_char,
+    pub token_role: *const c_char,
+}
+
+#[repr(C)]
+pub struct hub_header_options {
+    pub version: c_uint,
+    pub flags: c_uint,
+    pub max_header_bytes: u64,
+    pub max_array_values: u64,
+}
+
+#[repr(C)]
+pub struct hub_safetensors_tensor {
+    pub name: *const c_char,
+    pub dtype: *const c_char,
+    pub shape: *const u64,
+    pub ndim: usize,
+    pub offset_begin: u64,
+    pub offset_end: u64,
+    pub parameters: u64,
+    pub file: *const c_char,
+}
+
+#[repr(C)]
+pub struct hub_dtype_count {
+    pub dtype: *const c_char,
+    pub parameters: u64,
+}
+
+#[repr(C)]
+pub struct hub_safetensors_info {
+    pub tensors: *const hub_safetensors_tensor,
+    pub tensor_count: usize,
+    pub dtypes: *const hub_dtype_count,
+    pub dtype_count: usize,
+    pub parameter_total: u64,
+    pub metadata_keys: *const *const c_char,
+    pub metadata_values: *const *const c_char,
+    pub metadata_count: usize,
+    pub header_size: u64,
+    pub data_offset: u64,
+    pub data_size: u64,
+    pub sharded: c_int,
+    pub shards: *const *const c_char,
+    pub shard_count: usize,
+    pub total_size: u64,
+}
+
+#[repr(C)]
+pub struct hub_gguf_value {
+    pub type_: hub_enum, // hub_gguf_type
+    pub u: u64,
+    pub i: i64,
+    pub f: f64,
+    pub str_: *const c_char,
+    pub len: usize,
+    pub elem_type: hub_enum,
+    pub count: u64,
+    pub kept: c_int,
+    pub data: *const c_void,
+    pub strings: *const *const c_char,
+    pub lengths: *const usize,
+    pub items: *const hub_gguf_value,
+}
+
+#[repr(C)]
+pub struct hub_gguf_kv {
+    pub key: *const c_char,
+    pub value: hub_gguf_value,
+}
+
+#[repr(C)]
+pub struct hub_gguf_tensor {
+    pub name: *const c_char,
+    pub n_dims: u32,
+    pub dims: *const u64,
+    pub type_: u32,
+    pub type_name: *const c_char,
+    pub offset: u64,
+    pub parameters: u64,
+}
+
+#[repr(C)]
+pub struct hub_gguf_info {
+    pub version: u32,
+    pub big_endian: c_int,
+    pub tensor_count: u64,
+    pub kv_count: u64,
+    pub kvs: *const hub_gguf_kv,
+    pub tensors: *const hub_gguf_tensor,
+    pub alignment: u32,
+    pub header_size: u64,
+    pub data_offset: u64,
+    pub parameters: u64,
+    pub architecture: *const c_char,
+    pub name: *const c_char,
+    pub file_type: i64,
+    pub file_type_name: *const c_char,
+    pub context_length: u64,
+    pub embedding_length: u64,
+    pub block_count: u64,
+}
+
 /// Opaque handles.
+#[repr(C)]
+pub struct hub_list {
+    _private: [u8; 0],
+}
 #[repr(C)]
 pub struct hub_client {
     _private: [u8; 0],
@@ -415,6 +564,48 @@ extern "C" {
         item: *const hub_cache_verify_item,
     ) -> c_int;
     pub fn hub_cache_verify_result_free(result: *mut hub_cache_verify_result);
+
+    pub fn hub_list_options_init(opts: *mut hub_list_options, version: c_uint) -> c_int;
+    pub fn hub_list_open(
+        out: *mut *mut hub_list,
+        client: *mut hub_client,
+        repo_id: *const c_char,
+        path: *const c_char,
+        opts: *const hub_list_options,
+    ) -> c_int;
+    pub fn hub_list_next(it: *mut hub_list, entry: *mut *const hub_entry) -> c_int;
+    pub fn hub_list_endpoint(it: *const hub_list) -> *const c_char;
+    pub fn hub_list_free(it: *mut hub_list);
+    pub fn hub_stat(
+        out: *mut *mut hub_entry,
+        client: *mut hub_client,
+        repo_id: *const c_char,
+        path: *const c_char,
+        opts: *const hub_list_options,
+    ) -> c_int;
+    pub fn hub_entry_free(entry: *mut hub_entry);
+
+    pub fn hub_whoami(out: *mut *mut hub_whoami_info, client: *mut hub_client) -> c_int;
+    pub fn hub_whoami_info_free(info: *mut hub_whoami_info);
+    pub fn hub_token_path(out: *mut *mut c_char) -> c_int;
+    pub fn hub_token_save(token: *const c_char, name: *const c_char) -> c_int;
+    pub fn hub_token_remove(removed: *mut c_int) -> c_int;
+
+    pub fn hub_header_options_init(opts: *mut hub_header_options, version: c_uint) -> c_int;
+    pub fn hub_safetensors_info_file(
+        out: *mut *mut hub_safetensors_info,
+        path: *const c_char,
+        opts: *const hub_header_options,
+    ) -> c_int;
+    pub fn hub_safetensors_info_free(info: *mut hub_safetensors_info);
+    pub fn hub_gguf_info_file(
+        out: *mut *mut hub_gguf_info,
+        path: *const c_char,
+        opts: *const hub_header_options,
+    ) -> c_int;
+    pub fn hub_gguf_info_get(info: *const hub_gguf_info, key: *const c_char) -> *const hub_gguf_kv;
+    pub fn hub_ggml_type_name(type_: u32) -> *const c_char;
+    pub fn hub_gguf_info_free(info: *mut hub_gguf_info);
 }
 
 pub const HUB_OK: c_int = 0;
@@ -1426,4 +1617,386 @@ impl Drop for RawJob {
             }
         }
     }
+}
+
+// ---- remote listing, whoami, tokens (0.4) ------------------------------------------
+
+/// `hub_list_options` for a call; `revision` must outlive its use.
+pub(crate) fn list_options(
+    repo_type: c_int,
+    revision: &Option<CString>,
+    recursive: bool,
+    expand: bool,
+) -> Result<hub_list_options, Error> {
+    // SAFETY: a zeroed struct is a valid target for the init function.
+    let mut o: hub_list_options = unsafe { std::mem::zeroed() };
+    // SAFETY: o is a live, properly sized struct.
+    if unsafe { hub_list_options_init(&mut o, HUB_LIST_OPTIONS_VERSION) } != HUB_OK {
+        return Err(last_error());
+    }
+    o.repo_type = repo_type;
+    o.revision = ptr_or_null(revision);
+    o.recursive = recursive as c_int;
+    o.expand = expand as c_int;
+    Ok(o)
+}
+
+fn copy_entry(e: &hub_entry) -> Entry {
+    let last_commit = opt_owned(e.last_commit_id).map(|id| LastCommit {
+        id,
+        title: owned(e.last_commit_title),
+        date: owned(e.last_commit_date),
+    });
+    let lfs = opt_owned(e.lfs_sha256).map(|sha256| LfsInfo {
+        sha256,
+        size: e.lfs_size,
+        pointer_size: e.lfs_pointer_size,
+    });
+    Entry {
+        kind: if e.type_ == HUB_ENTRY_DIRECTORY {
+            EntryType::Directory
+        } else {
+            EntryType::File
+        },
+        path: owned(e.path),
+        size: e.size,
+        oid: opt_owned(e.oid),
+        lfs,
+        xet_hash: opt_owned(e.xet_hash),
+        last_commit,
+    }
+}
+
+/// An owned `hub_list *`, with the client it needs (freed after it).
+pub(crate) struct RawList {
+    ptr: *mut hub_list,
+    endpoint: String,
+    _client: Arc<RawClient>,
+}
+
+impl RawList {
+    pub(crate) fn open(
+        client: Arc<RawClient>,
+        repo: &CStr,
+        path: &Option<CString>,
+        opts: &hub_list_options,
+    ) -> Result<RawList, Error> {
+        let mut ptr = ptr::null_mut();
+        // SAFETY: live client, strings and options for the call; ptr
+        // receives an iterator we own.
+        if unsafe { hub_list_open(&mut ptr, client.ptr, repo.as_ptr(), ptr_or_null(path), opts) }
+            != HUB_OK
+        {
+            return Err(last_error());
+        }
+        // SAFETY: valid until hub_list_free; copied.
+        let endpoint = owned(unsafe { hub_list_endpoint(ptr) });
+        Ok(RawList {
+            ptr,
+            endpoint,
+            _client: client,
+        })
+    }
+
+    pub(crate) fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The next entry, None when done; an error once (the caller stops).
+    pub(crate) fn next(&mut self) -> Option<Result<Entry, Error>> {
+        let mut e: *const hub_entry = ptr::null();
+        // SAFETY: a live iterator; the entry is valid until the next call
+        // on it, and is copied before that.
+        let rc = unsafe { hub_list_next(self.ptr, &mut e) };
+        if rc == HUB_OK {
+            // SAFETY: HUB_OK comes with a valid entry.
+            return unsafe { e.as_ref() }.map(|e| Ok(copy_entry(e)));
+        }
+        if rc == HUB_LIST_DONE {
+            return None;
+        }
+        Some(Err(last_error()))
+    }
+}
+
+impl Drop for RawList {
+    fn drop(&mut self) {
+        // SAFETY: we own it; the client (an Arc field) is dropped after.
+        unsafe { hub_list_free(self.ptr) }
+    }
+}
+
+pub(crate) fn stat(
+    client: &RawClient,
+    repo: &CStr,
+    path: &CStr,
+    opts: &hub_list_options,
+) -> Result<Entry, Error> {
+    let mut e = ptr::null_mut();
+    // SAFETY: live arguments; e receives an entry we own.
+    if unsafe { hub_stat(&mut e, client.ptr, repo.as_ptr(), path.as_ptr(), opts) } != HUB_OK {
+        return Err(last_error());
+    }
+    // SAFETY: a valid entry until hub_entry_free, copied before it.
+    unsafe {
+        let out = copy_entry(&*e);
+        hub_entry_free(e);
+        Ok(out)
+    }
+}
+
+pub(crate) fn whoami(client: &RawClient) -> Result<WhoAmI, Error> {
+    let mut w = ptr::null_mut();
+    // SAFETY: a live client; w receives an answer we own.
+    if unsafe { hub_whoami(&mut w, client.ptr) } != HUB_OK {
+        return Err(last_error());
+    }
+    // SAFETY: valid until hub_whoami_info_free, copied before it.
+    unsafe {
+        let i = &*w;
+        let out = WhoAmI {
+            name: owned(i.name),
+            fullname: opt_owned(i.fullname),
+            type_: opt_owned(i.type_),
+            orgs: strings(i.orgs, i.org_count),
+            token_name: opt_owned(i.token_name),
+            token_role: opt_owned(i.token_role),
+        };
+        hub_whoami_info_free(w);
+        Ok(out)
+    }
+}
+
+pub(crate) fn token_path() -> Result<std::path::PathBuf, Error> {
+    global_init()?;
+    let mut p = ptr::null_mut();
+    // SAFETY: p receives a string we free with hub_free after copying.
+    unsafe {
+        if hub_token_path(&mut p) != HUB_OK {
+            return Err(last_error());
+        }
+        let out = path(p);
+        hub_free(p as *mut c_void);
+        Ok(out)
+    }
+}
+
+pub(crate) fn token_save(token: &CStr, name: &Option<CString>) -> Result<(), Error> {
+    global_init()?;
+    // SAFETY: NUL-terminated strings alive for the call.
+    if unsafe { hub_token_save(token.as_ptr(), ptr_or_null(name)) } != HUB_OK {
+        return Err(last_error());
+    }
+    Ok(())
+}
+
+pub(crate) fn token_remove() -> Result<bool, Error> {
+    global_init()?;
+    let mut removed: c_int = 0;
+    // SAFETY: a live int.
+    if unsafe { hub_token_remove(&mut removed) } != HUB_OK {
+        return Err(last_error());
+    }
+    Ok(removed != 0)
+}
+
+// ---- weight file headers (0.4) -------------------------------------------------------
+
+pub(crate) fn header_options(
+    max_header_bytes: u64,
+    max_array_values: u64,
+) -> Result<hub_header_options, Error> {
+    global_init()?;
+    // SAFETY: a zeroed struct is a valid target for the init function.
+    let mut o: hub_header_options = unsafe { std::mem::zeroed() };
+    // SAFETY: o is a live, properly sized struct.
+    if unsafe { hub_header_options_init(&mut o, HUB_HEADER_OPTIONS_VERSION) } != HUB_OK {
+        return Err(last_error());
+    }
+    o.max_header_bytes = max_header_bytes;
+    o.max_array_values = max_array_values;
+    Ok(o)
+}
+
+/// `count` elements of a C array (empty when NULL).
+///
+/// SAFETY: `p` points to `count` valid elements, or is NULL.
+unsafe fn slice<'a, T>(p: *const T, count: usize) -> &'a [T] {
+    if p.is_null() || count == 0 {
+        &[]
+    } else {
+        std::slice::from_raw_parts(p, count)
+    }
+}
+
+pub(crate) fn safetensors_info_file(
+    file: &CStr,
+    opts: &hub_header_options,
+) -> Result<SafetensorsInfo, Error> {
+    let mut out = ptr::null_mut();
+    // SAFETY: live path and options; out receives a result we own.
+    if unsafe { hub_safetensors_info_file(&mut out, file.as_ptr(), opts) } != HUB_OK {
+        return Err(last_error());
+    }
+    // SAFETY: everything read belongs to `out`, copied before it is freed.
+    unsafe {
+        let i = &*out;
+        let keys = strings(i.metadata_keys, i.metadata_count);
+        let values = strings(i.metadata_values, i.metadata_count);
+        let info = SafetensorsInfo {
+            tensors: slice(i.tensors, i.tensor_count)
+                .iter()
+                .map(|t| SafetensorsTensor {
+                    name: owned(t.name),
+                    dtype: owned(t.dtype),
+                    shape: slice(t.shape, t.ndim).to_vec(),
+                    data_offsets: (t.offset_begin, t.offset_end),
+                    parameters: t.parameters,
+                    file: opt_owned(t.file),
+                })
+                .collect(),
+            parameter_count: slice(i.dtypes, i.dtype_count)
+                .iter()
+                .map(|d| (owned(d.dtype), d.parameters))
+                .collect(),
+            parameter_total: i.parameter_total,
+            metadata: keys.into_iter().zip(values).collect(),
+            header_size: i.header_size,
+            data_offset: i.data_offset,
+            data_size: i.data_size,
+            sharded: i.sharded != 0,
+            shards: strings(i.shards, i.shard_count),
+            total_size: if i.total_size == u64::MAX {
+                None
+            } else {
+                Some(i.total_size)
+            },
+        };
+        hub_safetensors_info_free(out);
+        Ok(info)
+    }
+}
+
+/// SAFETY: `p` points to `len` bytes (NUL-terminated), or is NULL.
+unsafe fn gguf_string(p: *const c_char, len: usize) -> String {
+    String::from_utf8_lossy(slice(p as *const u8, len)).into_owned()
+}
+
+/// SAFETY: `v` and everything it points to are valid.
+unsafe fn gguf_value(v: &hub_gguf_value) -> GgufValue {
+    let t = GgufType::from_raw(v.type_);
+    match t {
+        GgufType::Uint8 => GgufValue::U8(v.u as u8),
+        GgufType::Int8 => GgufValue::I8(v.i as i8),
+        GgufType::Uint16 => GgufValue::U16(v.u as u16),
+        GgufType::Int16 => GgufValue::I16(v.i as i16),
+        GgufType::Uint32 => GgufValue::U32(v.u as u32),
+        GgufType::Int32 => GgufValue::I32(v.i as i32),
+        GgufType::Uint64 => GgufValue::U64(v.u),
+        GgufType::Int64 => GgufValue::I64(v.i),
+        GgufType::Float32 => GgufValue::F32(v.f as f32),
+        GgufType::Float64 => GgufValue::F64(v.f),
+        GgufType::Bool => GgufValue::Bool(v.u != 0),
+        GgufType::String => GgufValue::Str(gguf_string(v.str_, v.len)),
+        GgufType::Array => {
+            let et = GgufType::from_raw(v.elem_type);
+            let n = v.count as usize;
+            let values = if v.kept == 0 {
+                None
+            } else {
+                Some(gguf_array(v, et, n))
+            };
+            GgufValue::Array {
+                elem_type: et,
+                len: v.count,
+                values,
+            }
+        }
+        GgufType::Unknown(_) => GgufValue::Unknown(t),
+    }
+}
+
+/// SAFETY: as gguf_value; `v` is a kept ARRAY of `n` elements of `et`.
+unsafe fn gguf_array(v: &hub_gguf_value, et: GgufType, n: usize) -> Vec<GgufValue> {
+    fn nums<T: Copy>(d: *const c_void, n: usize, f: impl Fn(T) -> GgufValue) -> Vec<GgufValue> {
+        // SAFETY: the caller's: `d` holds `n` elements of T.
+        unsafe { slice(d as *const T, n) }.iter().map(|&x| f(x)).collect()
+    }
+    let d = v.data;
+    match et {
+        GgufType::Uint8 => nums::<u8>(d, n, GgufValue::U8),
+        GgufType::Int8 => nums::<i8>(d, n, GgufValue::I8),
+        GgufType::Uint16 => nums::<u16>(d, n, GgufValue::U16),
+        GgufType::Int16 => nums::<i16>(d, n, GgufValue::I16),
+        GgufType::Uint32 => nums::<u32>(d, n, GgufValue::U32),
+        GgufType::Int32 => nums::<i32>(d, n, GgufValue::I32),
+        GgufType::Uint64 => nums::<u64>(d, n, GgufValue::U64),
+        GgufType::Int64 => nums::<i64>(d, n, GgufValue::I64),
+        GgufType::Float32 => nums::<f32>(d, n, GgufValue::F32),
+        GgufType::Float64 => nums::<f64>(d, n, GgufValue::F64),
+        GgufType::Bool => nums::<u8>(d, n, |b| GgufValue::Bool(b != 0)),
+        GgufType::String => {
+            let lens = slice(v.lengths, n);
+            slice(v.strings, n)
+                .iter()
+                .zip(lens)
+                .map(|(&p, &l)| GgufValue::Str(gguf_string(p, l)))
+                .collect()
+        }
+        GgufType::Array => slice(v.items, n).iter().map(|x| gguf_value(x)).collect(),
+        GgufType::Unknown(_) => Vec::new(),
+    }
+}
+
+pub(crate) fn gguf_info_file(file: &CStr, opts: &hub_header_options) -> Result<GgufInfo, Error> {
+    let mut out = ptr::null_mut();
+    // SAFETY: live path and options; out receives a result we own.
+    if unsafe { hub_gguf_info_file(&mut out, file.as_ptr(), opts) } != HUB_OK {
+        return Err(last_error());
+    }
+    // SAFETY: everything read belongs to `out`, copied before it is freed.
+    unsafe {
+        let i = &*out;
+        let info = GgufInfo {
+            version: i.version,
+            big_endian: i.big_endian != 0,
+            alignment: i.alignment,
+            header_size: i.header_size,
+            data_offset: i.data_offset,
+            parameters: i.parameters,
+            architecture: opt_owned(i.architecture),
+            name: opt_owned(i.name),
+            file_type: if i.file_type < 0 {
+                None
+            } else {
+                Some(i.file_type)
+            },
+            file_type_name: opt_owned(i.file_type_name),
+            context_length: i.context_length,
+            embedding_length: i.embedding_length,
+            block_count: i.block_count,
+            metadata: slice(i.kvs, i.kv_count as usize)
+                .iter()
+                .map(|kv| (owned(kv.key), gguf_value(&kv.value)))
+                .collect(),
+            tensors: slice(i.tensors, i.tensor_count as usize)
+                .iter()
+                .map(|t| GgufTensor {
+                    name: owned(t.name),
+                    dims: slice(t.dims, t.n_dims as usize).to_vec(),
+                    type_: t.type_,
+                    type_name: opt_owned(t.type_name),
+                    offset: t.offset,
+                    parameters: t.parameters,
+                })
+                .collect(),
+        };
+        hub_gguf_info_free(out);
+        Ok(info)
+    }
+}
+
+pub(crate) fn ggml_type_name(t: u32) -> Option<String> {
+    // SAFETY: a static string or NULL.
+    opt_owned(unsafe { hub_ggml_type_name(t) })
 }

@@ -41,6 +41,18 @@
 
 #[allow(unsafe_code)]
 pub mod ffi;
+mod remote;
+mod weights;
+
+pub use remote::{
+    remove_token, save_token, token_path, Entry, EntryType, LastCommit, LfsInfo, ListIter,
+    ListOptions, WhoAmI,
+};
+pub use weights::{
+    ggml_type_name, gguf_info_file, gguf_info_file_with, safetensors_info_file,
+    safetensors_info_file_with, GgufInfo, GgufTensor, GgufType, GgufValue, HeaderOptions,
+    SafetensorsInfo, SafetensorsTensor,
+};
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
@@ -1451,6 +1463,10 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
+    pub(crate) fn raw_arc(&self) -> Arc<ffi::RawClient> {
+        Arc::clone(&self.raw)
+    }
+
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }

@@ -10,7 +10,7 @@ use std::mem::{size_of, MaybeUninit};
 use std::process::Command;
 
 use hubfetch::ffi::*;
-use hubfetch::{CacheOpKind, CacheOpState, ErrorKind, VerifyStatus};
+use hubfetch::{CacheOpKind, CacheOpState, ErrorKind, GgufType, VerifyStatus};
 
 /// offsetof without core::mem::offset_of! (Rust 1.77): Debian's rustc is 1.63.
 macro_rules! offset {
@@ -190,6 +190,113 @@ fn rust_layouts() -> Vec<Layout> {
             progress_cb,
             progress_payload,
         }),
+        layout!(hub_entry {
+            type_ = "type",
+            path,
+            size,
+            oid,
+            lfs_sha256,
+            lfs_size,
+            lfs_pointer_size,
+            xet_hash,
+            last_commit_id,
+            last_commit_title,
+            last_commit_date,
+        }),
+        layout!(hub_list_options {
+            version,
+            repo_type,
+            revision,
+            recursive,
+            expand
+        }),
+        layout!(hub_whoami_info {
+            name,
+            fullname,
+            type_ = "type",
+            orgs,
+            org_count,
+            token_name,
+            token_role,
+        }),
+        layout!(hub_header_options {
+            version,
+            flags,
+            max_header_bytes,
+            max_array_values
+        }),
+        layout!(hub_safetensors_tensor {
+            name,
+            dtype,
+            shape,
+            ndim,
+            offset_begin,
+            offset_end,
+            parameters,
+            file,
+        }),
+        layout!(hub_dtype_count { dtype, parameters }),
+        layout!(hub_safetensors_info {
+            tensors,
+            tensor_count,
+            dtypes,
+            dtype_count,
+            parameter_total,
+            metadata_keys,
+            metadata_values,
+            metadata_count,
+            header_size,
+            data_offset,
+            data_size,
+            sharded,
+            shards,
+            shard_count,
+            total_size,
+        }),
+        layout!(hub_gguf_value {
+            type_ = "type",
+            u,
+            i,
+            f,
+            str_ = "str",
+            len,
+            elem_type,
+            count,
+            kept,
+            data,
+            strings,
+            lengths,
+            items,
+        }),
+        layout!(hub_gguf_kv { key, value }),
+        layout!(hub_gguf_tensor {
+            name,
+            n_dims,
+            dims,
+            type_ = "type",
+            type_name,
+            offset,
+            parameters,
+        }),
+        layout!(hub_gguf_info {
+            version,
+            big_endian,
+            tensor_count,
+            kv_count,
+            kvs,
+            tensors,
+            alignment,
+            header_size,
+            data_offset,
+            parameters,
+            architecture,
+            name,
+            file_type,
+            file_type_name,
+            context_length,
+            embedding_length,
+            block_count,
+        }),
         layout!(hub_cache_prune_options {
             version,
             flags,
@@ -230,6 +337,13 @@ const CONSTANTS: &[(&str, i64)] = &[
         HUB_CACHE_VERIFY_FAIL_ON_MISSING as i64,
     ),
     ("sizeof(hub_verify_status)", size_of::<hub_enum>() as i64),
+    ("HUB_LIST_OPTIONS_VERSION", HUB_LIST_OPTIONS_VERSION as i64),
+    ("HUB_HEADER_OPTIONS_VERSION", HUB_HEADER_OPTIONS_VERSION as i64),
+    ("HUB_LIST_DONE", HUB_LIST_DONE as i64),
+    ("HUB_ENTRY_FILE", HUB_ENTRY_FILE as i64),
+    ("HUB_ENTRY_DIRECTORY", HUB_ENTRY_DIRECTORY as i64),
+    ("sizeof(hub_entry_type)", size_of::<hub_enum>() as i64),
+    ("sizeof(hub_gguf_type)", size_of::<hub_enum>() as i64),
     ("HUB_AUTO", HUB_AUTO as i64),
     ("HUB_CLIENT_IGNORE_ENV", HUB_CLIENT_IGNORE_ENV as i64),
     ("sizeof(hub_phase)", size_of::<hub_enum>() as i64),
@@ -278,6 +392,22 @@ const VERIFY_STATUSES: &[(&str, VerifyStatus)] = &[
     ("HUB_VERIFY_UNVERIFIABLE", VerifyStatus::Unverifiable),
 ];
 
+const GGUF_TYPES: &[(&str, GgufType)] = &[
+    ("HUB_GGUF_UINT8", GgufType::Uint8),
+    ("HUB_GGUF_INT8", GgufType::Int8),
+    ("HUB_GGUF_UINT16", GgufType::Uint16),
+    ("HUB_GGUF_INT16", GgufType::Int16),
+    ("HUB_GGUF_UINT32", GgufType::Uint32),
+    ("HUB_GGUF_INT32", GgufType::Int32),
+    ("HUB_GGUF_FLOAT32", GgufType::Float32),
+    ("HUB_GGUF_BOOL", GgufType::Bool),
+    ("HUB_GGUF_STRING", GgufType::String),
+    ("HUB_GGUF_ARRAY", GgufType::Array),
+    ("HUB_GGUF_UINT64", GgufType::Uint64),
+    ("HUB_GGUF_INT64", GgufType::Int64),
+    ("HUB_GGUF_FLOAT64", GgufType::Float64),
+];
+
 /// Compile and run the C side; None without a compiler.
 fn c_report() -> Option<HashMap<String, i64>> {
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
@@ -299,6 +429,7 @@ fn c_report() -> Option<HashMap<String, i64>> {
     }
     let op_names = OP_KINDS.iter().map(|(n, _)| n);
     let op_names = op_names.chain(OP_STATES.iter().map(|(n, _)| n));
+    let op_names = op_names.chain(GGUF_TYPES.iter().map(|(n, _)| n));
     for name in op_names.chain(VERIFY_STATUSES.iter().map(|(n, _)| n)) {
         line(name.to_string(), name.to_string());
     }
@@ -365,6 +496,9 @@ fn layouts_constants_and_errors_match_the_header() {
     for (name, state) in OP_STATES {
         assert_eq!(CacheOpState::from_raw(c[*name] as i32), *state, "{name}");
     }
+    for (name, t) in GGUF_TYPES {
+        assert_eq!(GgufType::from_raw(c[*name] as i32), *t, "{name}");
+    }
     for (name, status) in VERIFY_STATUSES {
         assert_eq!(VerifyStatus::from_raw(c[*name] as i32), *status, "{name}");
     }
@@ -387,6 +521,7 @@ fn layouts_constants_and_errors_match_the_header() {
         assert_eq!(kind.code(), code);
     }
     assert_eq!(n, 26, "the error table changed");
+    assert_eq!(ErrorKind::from_code(-25), ErrorKind::Format);
     assert!(matches!(ErrorKind::from_code(-26), ErrorKind::Unknown(-26)));
 }
 

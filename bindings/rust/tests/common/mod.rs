@@ -3,6 +3,8 @@
 //! drive the fake's /_control endpoint and read its request log.
 #![allow(dead_code)]
 
+pub mod json;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
