@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Union
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "bindings"))
+from common import sanitized_library_skip  # noqa: E402
 FUNCS = ("_get_safetensors_metadata_size", "_parse_safetensors_header",
          "parse_local_safetensors_file_metadata", "get_local_safetensors_metadata")
 
@@ -125,6 +127,7 @@ def main():
         print("huggingface_hub not available (set HUB_TEST_HFHUB_SRC): skipped")
         return 77
     parse_file, parse_repo = funcs
+    sanitized_library_skip()  # an ASan library needs its runtime preloaded
     lib = ctypes.CDLL(os.environ["HUBFETCH_LIB"])
     lib.hub_safetensors_info_file.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
     lib.hub_safetensors_info_free.argtypes = [ctypes.POINTER(Info)]
