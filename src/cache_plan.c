@@ -419,6 +419,19 @@ static size_t repo_index(const hub_cache_info *info, const hub__crepo *r)
     return SIZE_MAX;
 }
 
+/* The end of making a plan: hand it out, or free it. */
+static int
+plan_done(hub_cache_plan *p, repo_sel *sel, int rc, hub_cache_plan **out)
+{
+    sel_free(sel, p->info->nrepos);
+    if (rc != HUB_OK) {
+        hub_cache_plan_free(p);
+        return rc == HUB_ENOMEM ? hub__error_oom() : rc;
+    }
+    *out = p;
+    return HUB_OK;
+}
+
 static int check_info(const hub_cache_info *info)
 {
     if (!info->files)
@@ -517,13 +530,7 @@ int hub_cache_plan_delete(hub_cache_plan **out,
         whole_if_all(info, sel);
         rc = plan_finish(p, sel, NULL, 0);
     }
-    sel_free(sel, info->nrepos);
-    if (rc != HUB_OK) {
-        hub_cache_plan_free(p);
-        return rc == HUB_ENOMEM ? hub__error_oom() : rc;
-    }
-    *out = p;
-    return HUB_OK;
+    return plan_done(p, sel, rc, out);
 }
 
 typedef struct lru_item {
@@ -645,13 +652,7 @@ int hub_cache_plan_prune(hub_cache_plan **out,
         }
         rc = plan_finish(p, sel, &o, now);
     }
-    sel_free(sel, info->nrepos);
-    if (rc != HUB_OK) {
-        hub_cache_plan_free(p);
-        return rc == HUB_ENOMEM ? hub__error_oom() : rc;
-    }
-    *out = p;
-    return HUB_OK;
+    return plan_done(p, sel, rc, out);
 }
 
 /* --------------------------------------------------------------------- */
