@@ -270,6 +270,31 @@ class CacheLsTest(CliTestCase):
         ex = jsr[("model", "org/example")]
         self.assertEqual((ex["size"], ex["filesCount"]), (6000, 3))
 
+    def test_a_cache_written_by_the_js_client(self):
+        """@huggingface/hub's snapshotDownload writes the cache: it lists
+        with no warning, verifies, and its revision can be deleted."""
+        if not js_available():
+            if os.environ.get("CI"):
+                self.fail("node or @huggingface/hub missing in CI")
+            self.skipTest("node or @huggingface/hub missing")
+        out = subprocess.run(
+            ["node", os.path.join(JS_DIR, "download.mjs"), self.hub.url,
+             self.cache, "gpt2"],
+            capture_output=True, text=True, cwd=JS_DIR, timeout=120)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        snap = out.stdout.strip().splitlines()[-1]
+        repos, err = self.ls_json("--revisions")
+        self.assertEqual(err, "")
+        [r] = repos
+        self.assertEqual((r["repo_id"], r["warnings"]), ("gpt2", []))
+        want = expected_numbers(r["repo_path"])
+        self.assertEqual((r["size_on_disk"], r["nb_files"]),
+                         (want["size_on_disk"], want["nb_files"]))
+        self.assertEqual(r["revisions"][0]["snapshot_path"], snap)
+        self.run_cli("cache", "verify", check=0)
+        self.run_cli("cache", "rm", "gpt2@main", "-y", check=0)
+        self.assertEqual(self.ls_json()[0], [])
+
     def test_huggingface_hub_scan_cache_dir_agrees(self):
         if not HFHUB_SRC:
             self.skipTest("HUB_TEST_HFHUB_SRC not set")
