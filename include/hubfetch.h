@@ -1625,6 +1625,29 @@ HUB_EXTERN int hub_safetensors_info_file(hub_safetensors_info **out,
 /** Free a safetensors result. NULL is fine. */
 HUB_EXTERN void hub_safetensors_info_free(hub_safetensors_info *info);
 
+/**
+ * The header of a safetensors file of a repository on the hub, or of
+ * every shard a `*.safetensors.index.json` names (shards beside the
+ * index), read with ranged requests (hub_read()) and never the tensor
+ * data: first the 8 length bytes and a read-ahead of 100,000 bytes (the
+ * whole header for most files), then exactly the 8 + N bytes the header
+ * needs. An index is read whole, then each shard's header in turn, on the
+ * client's connections (sequentially). A file the cache holds at that
+ * revision is read from disk with no request (each shard on its own).
+ * The checks are those of hub_safetensors_info_file().
+ *
+ * @param ropts repository type, revision and #HUB_READ_NO_CACHE, or NULL
+ *   (#HUB_READ_VERIFY is ignored: only the header is read).
+ * @param hopts header options, or NULL.
+ * @return #HUB_OK, #HUB_EFORMAT, or the errors of hub_read().
+ */
+HUB_EXTERN int hub_safetensors_info_remote(hub_safetensors_info **out,
+                                           hub_client *client,
+                                           const char *repo_id,
+                                           const char *path,
+                                           const hub_read_options *ropts,
+                                           const hub_header_options *hopts);
+
 /** GGUF metadata value types (pinned by the GGUF format). */
 typedef enum hub_gguf_type {
     HUB_GGUF_UINT8 = 0,
@@ -1730,6 +1753,21 @@ typedef struct hub_gguf_info {
 HUB_EXTERN int hub_gguf_info_file(hub_gguf_info **out,
                                   const char *path,
                                   const hub_header_options *opts);
+
+/**
+ * The header of a GGUF file of a repository on the hub, read with ranged
+ * requests: the first 2 MiB, then chunks of at least 2 MiB (or what the
+ * parser needs, if more) until the tensor infos end, so that at most 2 MiB
+ * past the header is transferred. From the cache, with no request, when
+ * it holds the file. Checks as hub_gguf_info_file().
+ * @return as hub_safetensors_info_remote().
+ */
+HUB_EXTERN int hub_gguf_info_remote(hub_gguf_info **out,
+                                    hub_client *client,
+                                    const char *repo_id,
+                                    const char *path,
+                                    const hub_read_options *ropts,
+                                    const hub_header_options *hopts);
 
 /** The pair with this key, or NULL. */
 HUB_EXTERN const hub_gguf_kv *hub_gguf_info_get(const hub_gguf_info *info,
