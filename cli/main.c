@@ -15,6 +15,8 @@ static void usage(FILE *fp)
           "commands:\n"
           "  download REPO_ID [FILES...]   fetch a file or a whole snapshot\n"
           "  ls REPO_ID [PATH]             list a revision's files on the hub\n"
+          "  cat REPO_ID FILE              a file's bytes (or a range) to "
+          "stdout\n"
           "  cache ls                      list what the cache holds\n"
           "  cache verify                  check the cache against checksums\n"
           "  auth login|logout|whoami      save, remove or check a token\n"
@@ -67,6 +69,8 @@ int main(int argc, char **argv)
         rc = cmd_auth(argc - 1, argv + 1);
     } else if (strcmp(cmd, "ls") == 0) {
         rc = cmd_remote_ls(argc - 1, argv + 1);
+    } else if (strcmp(cmd, "cat") == 0) {
+        rc = cmd_cat(argc - 1, argv + 1);
     } else {
         cli_err("unknown command '%s'; see 'hubfetch --help'", cmd);
         rc = EXIT_USAGE;

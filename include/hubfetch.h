@@ -1074,6 +1074,123 @@ HUB_EXTERN int hub_stat(hub_entry **out,
 /** Free an entry of hub_stat(). NULL is fine. */
 HUB_EXTERN void hub_entry_free(hub_entry *entry);
 
+/* ------------------------------------------------------------------------ */
+/* Remote reads                                                             */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Bytes of a file of a repository, without downloading it into the cache:
+ * a range (or the whole file) streamed to a callback as it arrives. One
+ * GET of the file's resolve URL with `Range: bytes=a-b`, following the
+ * redirect to the CDN (which keeps the range). Everything goes through
+ * the client: endpoint failover, proxies, TLS settings, retries with
+ * backoff, the stall timeout, hub_client_cancel(); the token only to the
+ * origin it is for, never to the CDN; a redirect from https:// to http://
+ * is refused (#HUB_ETLS). A retry resumes after the last byte delivered:
+ * no byte reaches the callback twice, and a file that changes on the hub
+ * meanwhile (another etag or size) fails with #HUB_EPROTO.
+ *
+ * When the file is in the cache at that revision (the revision resolves
+ * offline, through `refs/`, as hub_cache_lookup() resolves it), it is
+ * read from disk and no request is made. An offline client reads only
+ * the cache (#HUB_ENOTCACHED otherwise). Hugging Face hubs only
+ * (#HUB_EUNSUPPORTED on a ModelScope client). Since 0.4.
+ */
+
+/* Version 1 is the layout below. */
+#define HUB_READ_OPTIONS_VERSION 1
+
+/** hub_read_options.flags: hash the bytes as they stream (sha256 for LFS
+ * files, git blob sha1 for the others) and compare with the etag the hub
+ * gives; a mismatch is #HUB_ECHECKSUM after the last byte was delivered.
+ * Only for a whole file (offset 0, length UINT64_MAX): else #HUB_EINVAL.
+ * A file read from the cache is not hashed again (its blob was verified
+ * when it was written; hub_cache_verify() checks blobs). */
+#define HUB_READ_VERIFY 0x1u
+/** hub_read_options.flags: ask the hub even when the cache holds it. */
+#define HUB_READ_NO_CACHE 0x2u
+
+/** Options of hub_read() and of the remote header readers. */
+typedef struct hub_read_options {
+    unsigned int version;    /**< #HUB_READ_OPTIONS_VERSION */
+    hub_repo_type repo_type; /**< default #HUB_REPO_MODEL */
+    /** Branch, tag, full or short commit, or "refs/pr/N". NULL: "main". */
+    const char *revision;
+    unsigned int flags; /**< HUB_READ_* flags */
+} hub_read_options;
+
+#define HUB_READ_OPTIONS_INIT                                                  \
+    {                                                                          \
+        HUB_READ_OPTIONS_VERSION, HUB_REPO_MODEL, NULL, 0                      \
+    }
+
+/** Initialise `opts` to defaults. @return #HUB_OK or #HUB_EVERSION. */
+HUB_EXTERN int hub_read_options_init(hub_read_options *opts,
+                                     unsigned int version);
+
+/** What a read learnt about the file. Filled as far as known, also on
+ * failure. Its layout is fixed: later versions add a new struct. */
+typedef struct hub_read_info {
+    /** Size of the whole file, or UINT64_MAX if the server did not say. */
+    uint64_t size;
+    /** The file's etag as the hub gives it: sha256 (LFS, 64 hex) or git
+     * blob sha1 (40 hex); "" if unknown. */
+    char etag[65];
+    /** The commit read (40 hex), or "" if unknown. */
+    char commit[41];
+    /** 1: read from the cache, no request made. */
+    int from_cache;
+    /** Body bytes received over the network (retries included). */
+    uint64_t bytes_fetched;
+    /** Bytes delivered to the callback. */
+    uint64_t bytes_read;
+} hub_read_info;
+
+/** Receives the bytes of hub_read() in order; nonzero stops the read
+ * (#HUB_ECANCELLED). */
+typedef int (*hub_read_cb)(const void *data, size_t len, void *payload);
+
+/**
+ * Read bytes [offset, offset + length) of a file of a repository into
+ * `on_data`, in order, as they arrive. A range reaching past the end is
+ * cut at the end of the file (as HTTP does); a range starting at the end
+ * reads nothing; one starting past it fails with #HUB_EINVAL, the message
+ * giving the file's size.
+ *
+ * @param info receives what was learnt (size, etag, commit), or NULL.
+ * @param length bytes to read; UINT64_MAX: to the end of the file.
+ * @param opts options or NULL for defaults.
+ * @return #HUB_OK; #HUB_ECHECKSUM (#HUB_READ_VERIFY: every byte was
+ *   delivered, and they do not hash to the etag); #HUB_ECANCELLED
+ *   (hub_client_cancel(), or `on_data` returned nonzero); #HUB_ENOTCACHED
+ *   (offline client, not cached); #HUB_EINVAL (bad names, a range past
+ *   the end, #HUB_READ_VERIFY on a part); else the errors of
+ *   hub_download_file() (#HUB_ENOENTRY, #HUB_ENOREPO, #HUB_EGATED, ...).
+ */
+HUB_EXTERN int hub_read(hub_read_info *info,
+                        hub_client *client,
+                        const char *repo_id,
+                        const char *path,
+                        uint64_t offset,
+                        uint64_t length,
+                        const hub_read_options *opts,
+                        hub_read_cb on_data,
+                        void *payload);
+
+/**
+ * hub_read() into a caller's buffer: bytes [offset, offset + length) into
+ * `buf` (at least `length` bytes); `*got` receives how many were read
+ * (fewer at the end of the file).
+ */
+HUB_EXTERN int hub_read_buf(size_t *got,
+                            void *buf,
+                            hub_client *client,
+                            const char *repo_id,
+                            const char *path,
+                            uint64_t offset,
+                            size_t length,
+                            const hub_read_options *opts);
+
 /*
  * Verifying the cache: does every file still hold what its name says?
  *
@@ -1508,6 +1625,29 @@ HUB_EXTERN int hub_safetensors_info_file(hub_safetensors_info **out,
 /** Free a safetensors result. NULL is fine. */
 HUB_EXTERN void hub_safetensors_info_free(hub_safetensors_info *info);
 
+/**
+ * The header of a safetensors file of a repository on the hub, or of
+ * every shard a `*.safetensors.index.json` names (shards beside the
+ * index), read with ranged requests (hub_read()) and never the tensor
+ * data: first the 8 length bytes and a read-ahead of 100,000 bytes (the
+ * whole header for most files), then exactly the 8 + N bytes the header
+ * needs. An index is read whole, then each shard's header in turn, on the
+ * client's connections (sequentially). A file the cache holds at that
+ * revision is read from disk with no request (each shard on its own).
+ * The checks are those of hub_safetensors_info_file().
+ *
+ * @param ropts repository type, revision and #HUB_READ_NO_CACHE, or NULL
+ *   (#HUB_READ_VERIFY is ignored: only the header is read).
+ * @param hopts header options, or NULL.
+ * @return #HUB_OK, #HUB_EFORMAT, or the errors of hub_read().
+ */
+HUB_EXTERN int hub_safetensors_info_remote(hub_safetensors_info **out,
+                                           hub_client *client,
+                                           const char *repo_id,
+                                           const char *path,
+                                           const hub_read_options *ropts,
+                                           const hub_header_options *hopts);
+
 /** GGUF metadata value types (pinned by the GGUF format). */
 typedef enum hub_gguf_type {
     HUB_GGUF_UINT8 = 0,
@@ -1613,6 +1753,21 @@ typedef struct hub_gguf_info {
 HUB_EXTERN int hub_gguf_info_file(hub_gguf_info **out,
                                   const char *path,
                                   const hub_header_options *opts);
+
+/**
+ * The header of a GGUF file of a repository on the hub, read with ranged
+ * requests: the first 2 MiB, then chunks of at least 2 MiB (or what the
+ * parser needs, if more) until the tensor infos end, so that at most 2 MiB
+ * past the header is transferred. From the cache, with no request, when
+ * it holds the file. Checks as hub_gguf_info_file().
+ * @return as hub_safetensors_info_remote().
+ */
+HUB_EXTERN int hub_gguf_info_remote(hub_gguf_info **out,
+                                    hub_client *client,
+                                    const char *repo_id,
+                                    const char *path,
+                                    const hub_read_options *ropts,
+                                    const hub_header_options *hopts);
 
 /** The pair with this key, or NULL. */
 HUB_EXTERN const hub_gguf_kv *hub_gguf_info_get(const hub_gguf_info *info,

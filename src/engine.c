@@ -2129,6 +2129,15 @@ int hub__meta_fetch(hub_xfer *x, hub_http *http, const hub__meta_req *req)
         xr.body_sink = req->body;
         xr.post = req->post;
         xr.post_len = req->post_len;
+        xr.on_headers = req->on_headers;
+        xr.on_data = req->on_data;
+        xr.payload = req->payload;
+        uint64_t had = req->delivered ? *req->delivered : 0;
+        if (req->ranged) {
+            xr.ranged = true;
+            xr.range_start = req->range_start + had;
+            xr.range_end = req->range_end;
+        }
         if (req->body)
             hub__buf_reset(req->body);
         if ((error = hub__xfer_start(x, &xr)) < 0)
@@ -2159,6 +2168,12 @@ int hub__meta_fetch(hub_xfer *x, hub_http *http, const hub__meta_req *req)
             while ((d = hub__http_next_done(http, &result)) != NULL)
                 if (d == x)
                     done = d;
+            if (req->delivered && *req->delivered != had) {
+                /* data flows: the deadline is for answers, not bodies */
+                had = *req->delivered;
+                deadline = hub__now_ms() + budget;
+                attempt = 0;
+            }
         }
         if (error < 0)
             break;
@@ -2181,12 +2196,14 @@ int hub__meta_fetch(hub_xfer *x, hub_http *http, const hub__meta_req *req)
             if (asked >= 0)
                 deadline += d;
             attempt++;
+            /* host and path only: a CDN link's query signs it */
+            where_of(url, host, sizeof(host));
             if (result < 0)
                 hub__log(req->log, HUB_LOG_INFO, "%s: %s; retrying in %.1f s",
-                         url, hub_error_last()->message, (double)d / 1000.0);
+                         host, hub_error_last()->message, (double)d / 1000.0);
             else
                 hub__log(req->log, HUB_LOG_INFO,
-                         "%s: HTTP %ld; retrying in %.1f s", url, r->status,
+                         "%s: HTTP %ld; retrying in %.1f s", host, r->status,
                          (double)d / 1000.0);
             error = wait_ms(req->progress, d);
             continue;
@@ -2209,7 +2226,7 @@ int hub__meta_fetch(hub_xfer *x, hub_http *http, const hub__meta_req *req)
                 error = downgrade_error(r->status, url, r->location);
                 break;
             }
-            if (relative || hub_host(req, r->location)) {
+            if (relative || req->follow_any || hub_host(req, r->location)) {
                 hops++;
                 char *next = hub__strdup(r->location);
                 if (!next) {

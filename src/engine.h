@@ -151,6 +151,24 @@ typedef struct hub__meta_req {
     long retry_base_ms;
     const hub_logger *log;
     hub__progress *progress; /* to honour cancel while waiting */
+
+    /* A data read (read.c) instead of metadata: the 2xx body streams to
+     * on_data (the caller's code from it ends the request as is), and
+     * on_headers sees the headers of every response, redirects included.
+     * NULL: the body goes to `body`. */
+    hub_xfer_headers_cb on_headers;
+    hub_xfer_data_cb on_data;
+    void *payload;
+    /* Range: bytes=range_start + *delivered - range_end (inclusive,
+     * UINT64_MAX: open), so that a retry resumes after what was
+     * delivered; progress there renews the retries and the deadline (a
+     * long body is not a slow answer: the stall timeout guards it). */
+    bool ranged;
+    uint64_t range_start, range_end;
+    const uint64_t *delivered; /* or NULL */
+    /* Follow absolute redirects to any host (the CDN a file is served
+     * from): the token stays with its origins, https is never left. */
+    bool follow_any;
 } hub__meta_req;
 
 int hub__meta_fetch(hub_xfer *x, hub_http *http, const hub__meta_req *req);

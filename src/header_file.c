@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* header_file.c: safetensors and GGUF headers of local files, read in
  * growing chunks and handed to the byte parsers (safetensors.c, gguf.c). */
+#include "header_file.h"
+
 #include "alloc.h"
 #include "gguf.h"
 #include "safetensors.h"
@@ -14,9 +16,6 @@
 
 /* First read; then at least twice what was read, or what the parser asks. */
 #define FIRST_CHUNK (64u * 1024)
-#define GGUF_DEFAULT_CAP (256u * 1024 * 1024)
-/* an index of a large MoE reaches tens of MB */
-#define INDEX_CAP (256u * 1024 * 1024)
 
 int hub_header_options_init(hub_header_options *opts, unsigned int version)
 {
@@ -41,6 +40,34 @@ static int check_options(const hub_header_options *o)
                               "%#x",
                               o->flags);
     return HUB_OK;
+}
+
+int hub__header_options_take(hub_header_options *dst,
+                             const hub_header_options *src)
+{
+    hub_header_options d = HUB_HEADER_OPTIONS_INIT;
+    *dst = d;
+    if (src) {
+        int error = check_options(src);
+        if (error < 0)
+            return error;
+        *dst = *src;
+    }
+    return HUB_OK;
+}
+
+uint64_t hub__header_st_cap(const hub_header_options *o)
+{
+    return o->max_header_bytes ? o->max_header_bytes
+                               : 8 + (uint64_t)HUB_SAFETENSORS_MAX_HEADER;
+}
+
+void hub__header_gguf_limits(const hub_header_options *o, hub__gguf_limits *lim)
+{
+    memset(lim, 0, sizeof(*lim));
+    lim->max_header =
+        o->max_header_bytes ? o->max_header_bytes : HUB__GGUF_DEFAULT_CAP;
+    lim->max_array_values = o->max_array_values;
 }
 
 /* An open regular file and its size. */
@@ -85,27 +112,20 @@ read_more(int fd, const char *path, uint8_t **buf, size_t *len, size_t want)
     return HUB_OK;
 }
 
-typedef int (*parse_fn)(void *out,
-                        const uint8_t *buf,
-                        size_t len,
-                        uint64_t file_size,
-                        const void *ctx,
-                        const char *what,
-                        uint64_t *need);
-
 /*
  * Read a prefix of `path` until `parse` is satisfied: never more than the
  * header (what the parser asks for, or twice the last read, bounded by the
  * file and `cap`), never the tensor data.
  */
-static int read_header(
-    const char *path, uint64_t cap, parse_fn parse, const void *ctx, void *out)
+int hub__header_read_fd(int fd,
+                        uint64_t size,
+                        const char *path,
+                        uint64_t cap,
+                        hub__header_parse_fn parse,
+                        const void *ctx,
+                        void *out)
 {
-    int fd;
-    uint64_t size;
-    int error = open_file(path, &fd, &size);
-    if (error < 0)
-        return error;
+    int error = HUB_OK;
     uint8_t *buf = NULL;
     size_t len = 0;
     uint64_t limit = size < cap ? size : cap;
@@ -133,17 +153,32 @@ static int read_header(
             want = limit;
     }
     hub__free(buf);
+    return error;
+}
+
+static int read_header(const char *path,
+                       uint64_t cap,
+                       hub__header_parse_fn parse,
+                       const void *ctx,
+                       void *out)
+{
+    int fd;
+    uint64_t size;
+    int error = open_file(path, &fd, &size);
+    if (error < 0)
+        return error;
+    error = hub__header_read_fd(fd, size, path, cap, parse, ctx, out);
     close(fd);
     return error;
 }
 
-static int st_parse(void *out,
-                    const uint8_t *buf,
-                    size_t len,
-                    uint64_t file_size,
-                    const void *ctx,
-                    const char *what,
-                    uint64_t *need)
+int hub__header_parse_st(void *out,
+                         const uint8_t *buf,
+                         size_t len,
+                         uint64_t file_size,
+                         const void *ctx,
+                         const char *what,
+                         uint64_t *need)
 {
     (void)ctx;
     return hub__safetensors_parse(out, buf, len, file_size, what, need);
@@ -155,14 +190,10 @@ static bool ends_with(const char *s, const char *tail)
     return n >= k && strcmp(s + n - k, tail) == 0;
 }
 
-/* The whole (small) index file. */
-static int read_index(const char *path, uint64_t cap, hub__st_index *index)
+int hub__header_read_index_fd(
+    int fd, uint64_t size, const char *path, uint64_t cap, hub__st_index *index)
 {
-    int fd;
-    uint64_t size;
-    int error = open_file(path, &fd, &size);
-    if (error < 0)
-        return error;
+    int error = HUB_OK;
     uint8_t *buf = NULL;
     size_t len = 0;
     if (size > cap)
@@ -174,6 +205,18 @@ static int read_index(const char *path, uint64_t cap, hub__st_index *index)
         error =
             hub__safetensors_parse_index(index, (const char *)buf, len, path);
     hub__free(buf);
+    return error;
+}
+
+/* The whole (small) index file. */
+static int read_index(const char *path, uint64_t cap, hub__st_index *index)
+{
+    int fd;
+    uint64_t size;
+    int error = open_file(path, &fd, &size);
+    if (error < 0)
+        return error;
+    error = hub__header_read_index_fd(fd, size, path, cap, index);
     close(fd);
     return error;
 }
@@ -182,7 +225,7 @@ static int
 sharded_info(hub_safetensors_info **out, const char *path, uint64_t cap)
 {
     hub__st_index index;
-    int error = read_index(path, INDEX_CAP, &index);
+    int error = read_index(path, HUB__INDEX_CAP, &index);
     if (error < 0)
         return error;
     hub_safetensors_info **parts = NULL;
@@ -200,7 +243,7 @@ sharded_info(hub_safetensors_info **out, const char *path, uint64_t cap)
             error = HUB_ENOMEM;
             break;
         }
-        error = read_header(shard, cap, st_parse, NULL, &parts[i]);
+        error = read_header(shard, cap, hub__header_parse_st, NULL, &parts[i]);
         hub__free(shard);
         if (error < 0)
             break;
@@ -223,28 +266,23 @@ int hub_safetensors_info_file(hub_safetensors_info **out,
     HUB_ASSERT_ARG(out);
     *out = NULL;
     HUB_ASSERT_ARG(path);
-    hub_header_options o = HUB_HEADER_OPTIONS_INIT;
-    if (opts) {
-        int error = check_options(opts);
-        if (error < 0)
-            return error;
-        o = *opts;
-    }
-    uint64_t cap = o.max_header_bytes
-                       ? o.max_header_bytes
-                       : 8 + (uint64_t)HUB_SAFETENSORS_MAX_HEADER;
+    hub_header_options o;
+    int error = hub__header_options_take(&o, opts);
+    if (error < 0)
+        return error;
+    uint64_t cap = hub__header_st_cap(&o);
     if (ends_with(path, ".json"))
         return sharded_info(out, path, cap);
-    return read_header(path, cap, st_parse, NULL, out);
+    return read_header(path, cap, hub__header_parse_st, NULL, out);
 }
 
-static int gguf_parse(void *out,
-                      const uint8_t *buf,
-                      size_t len,
-                      uint64_t file_size,
-                      const void *ctx,
-                      const char *what,
-                      uint64_t *need)
+int hub__header_parse_gguf(void *out,
+                           const uint8_t *buf,
+                           size_t len,
+                           uint64_t file_size,
+                           const void *ctx,
+                           const char *what,
+                           uint64_t *need)
 {
     hub__gguf_limits lim = *(const hub__gguf_limits *)ctx;
     lim.file_size = file_size;
@@ -258,16 +296,11 @@ int hub_gguf_info_file(hub_gguf_info **out,
     HUB_ASSERT_ARG(out);
     *out = NULL;
     HUB_ASSERT_ARG(path);
-    hub_header_options o = HUB_HEADER_OPTIONS_INIT;
-    if (opts) {
-        int error = check_options(opts);
-        if (error < 0)
-            return error;
-        o = *opts;
-    }
+    hub_header_options o;
+    int error = hub__header_options_take(&o, opts);
+    if (error < 0)
+        return error;
     hub__gguf_limits lim;
-    memset(&lim, 0, sizeof(lim));
-    lim.max_header = o.max_header_bytes ? o.max_header_bytes : GGUF_DEFAULT_CAP;
-    lim.max_array_values = o.max_array_values;
-    return read_header(path, lim.max_header, gguf_parse, &lim, out);
+    hub__header_gguf_limits(&o, &lim);
+    return read_header(path, lim.max_header, hub__header_parse_gguf, &lim, out);
 }

@@ -7,9 +7,8 @@
  * page is asked on the client's endpoints in order (failover while one is
  * down), the next ones follow the hub's opaque Link cursor on the endpoint
  * that gave it, and only there. A stat is one paths-info POST. Requests go
- * through hub__meta_fetch (engine.c), as the download's metadata does:
- * the same redirects rule (relative or hub hosts only; a POST re-sent only
- * for 307/308), retries, deadline, token origins and cancel. Entries come
+ * through the request context of request.c (hub__meta_fetch: relative or
+ * hub hosts only; a POST re-sent only for 307/308). Entries come
  * from the one tree parser (hub_hf.c) and are copied into the iterator's
  * page, their server text cleaned.
  */
@@ -18,6 +17,7 @@
 #include "hub_hf.h"
 #include "path.h"
 #include "progress.h"
+#include "request.h"
 #include "str.h"
 
 #include <stdio.h>
@@ -26,21 +26,8 @@
 #define REMOTE_BODY_MAX (64u * 1024 * 1024)
 #define REMOTE_MAX_PAGES 100000
 
-/* What one request context needs: the client, the repository on the
- * endpoint in use, a connection set and the cancel point. */
-typedef struct rq {
-    hub_client *c;
-    hub__repo repo;
-    const char *revision;
-    hub_http *http;
-    hub_xfer *meta;
-    hub__progress progress;
-    size_t ep;
-    bool told_withheld;
-} rq;
-
 struct hub_list {
-    rq q;
+    hub__rq q;
     char *repo_id;
     char *revision;
     char *path;
@@ -105,141 +92,6 @@ static int entry_copy(hub_entry *dst, const hub__tree_item *it)
         return HUB_ENOMEM;
     }
     return HUB_OK;
-}
-
-/* ---- requests ------------------------------------------------------------ */
-
-static bool has_token(const rq *q)
-{
-    return q->c->token && q->c->token[0];
-}
-
-static bool sends_token(const rq *q)
-{
-    return has_token(q) && hub__client_token_for(q->c, q->repo.endpoint);
-}
-
-static int rq_init(rq *q, hub_client *c, hub_repo_type type, const char *id)
-{
-    memset(q, 0, sizeof(*q));
-    q->c = c;
-    q->repo.type = type;
-    q->repo.id = id;
-    q->repo.endpoint = c->endpoint;
-    hub__progress_init(&q->progress, NULL, NULL);
-    q->progress.cancel_also = &c->cancel;
-    hub_http_config cfg;
-    hub__client_http_config(c, &cfg);
-    int error = hub__http_new(&q->http, &cfg);
-    if (error == HUB_OK)
-        error = hub__xfer_new(&q->meta, q->http);
-    return error;
-}
-
-static void rq_free(rq *q)
-{
-    hub__xfer_free(q->meta);
-    hub__http_free(q->http);
-    hub__progress_free(&q->progress);
-    q->meta = NULL;
-    q->http = NULL;
-}
-
-static int rq_send(rq *q, const char *url, const char *post, hub_buf *body)
-{
-    if (has_token(q) && !sends_token(q) && !q->told_withheld) {
-        q->told_withheld = true;
-        hub__log(&q->c->log, HUB_LOG_INFO,
-                 "token not sent to %s: it goes only to the endpoint it is "
-                 "for (--send-token-to-mirrors sends it to mirrors too)",
-                 q->c->shown[q->ep]);
-    }
-    hub__meta_req req = {0};
-    req.url = url;
-    req.token = q->c->token;
-    req.endpoints = (const char *const *)q->c->endpoints;
-    req.nendpoints = q->c->nendpoints;
-    req.token_endpoints = (const char *const *)q->c->token_endpoints;
-    req.ntoken_endpoints = q->c->ntoken_endpoints;
-    req.body = body;
-    req.post = post;
-    req.post_len = post ? strlen(post) : 0;
-    req.max_retries = q->c->max_retries;
-    req.retry_base_ms = q->c->retry_base_ms;
-    req.log = &q->c->log;
-    req.progress = &q->progress;
-    int error = hub__meta_fetch(q->meta, q->http, &req);
-    if (error == HUB_ECANCELLED)
-        error = hub__error_set(HUB_ECANCELLED, "listing cancelled");
-    return error;
-}
-
-static bool endpoint_down(rq *q, int error)
-{
-    if (error == HUB_ENET || error == HUB_ETIMEOUT)
-        return true;
-    return error == HUB_OK && hub__xfer_resp(q->meta)->status >= 500;
-}
-
-static bool next_endpoint(rq *q, int error)
-{
-    if (q->ep + 1 >= q->c->nendpoints)
-        return false;
-    char why[300];
-    if (error < 0)
-        snprintf(why, sizeof(why), "%s", hub_error_last()->message);
-    else
-        snprintf(why, sizeof(why), "HTTP %ld", hub__xfer_resp(q->meta)->status);
-    q->ep++;
-    q->repo.endpoint = q->c->endpoints[q->ep];
-    hub__log(&q->c->log, HUB_LOG_WARN, "endpoint %s failed (%s); trying %s",
-             q->c->shown[q->ep - 1], why, q->c->shown[q->ep]);
-    return true;
-}
-
-typedef char *(*build_fn)(const rq *q, const void *arg);
-
-/* A request on the current endpoint, moving on to the next ones while an
- * endpoint is down. */
-static int rq_failover(
-    rq *q, build_fn build, const void *arg, const char *post, hub_buf *body)
-{
-    for (;;) {
-        char *url = build(q, arg);
-        if (!url)
-            return HUB_ENOMEM;
-        int error = rq_send(q, url, post, body);
-        hub__free(url);
-        if (!endpoint_down(q, error) || !next_endpoint(q, error))
-            return error;
-    }
-}
-
-static int not_found(const rq *q, const char *path, long status)
-{
-    return hub__error_set_http(
-        HUB_ENOENTRY, status,
-        "no '%s' in %s '%s' at revision '%s'; check the path (paths are "
-        "case-sensitive) and list its folder to see what is there",
-        path, hub__repo_type_name(q->repo.type), q->repo.id, q->revision);
-}
-
-/* The error of a response that is not 200 (`path`: what was asked). */
-static int rq_error(const rq *q, const char *path)
-{
-    const hub_http_resp *r = hub__xfer_resp(q->meta);
-    if (r->status >= 400) {
-        hub__what what = {q->revision, path, sends_token(q),
-                          has_token(q) && !sends_token(q)};
-        int error = hub__backend_hf.map_error(&q->repo, &what, r,
-                                              hub__xfer_body(q->meta));
-        if (error == HUB_ENOENTRY && path)
-            error = not_found(q, path, r->status);
-        return error;
-    }
-    return hub__error_set_http(HUB_EPROTO, r->status,
-                               "unexpected HTTP %ld listing %s '%s'", r->status,
-                               hub__repo_type_name(q->repo.type), q->repo.id);
 }
 
 /* ---- options ------------------------------------------------------------- */
@@ -338,7 +190,7 @@ typedef struct tree_arg {
     bool recursive, expand;
 } tree_arg;
 
-static char *build_tree(const rq *q, const void *arg)
+static char *build_tree(const hub__rq *q, const void *arg)
 {
     const tree_arg *a = arg;
     return hub__hf_tree_url_at(&q->repo, q->revision, a->path, a->recursive,
@@ -388,7 +240,7 @@ static int keep_match(const hub__tree_item *item, void *payload)
     return error;
 }
 
-static char *build_paths_info(const rq *q, const void *arg)
+static char *build_paths_info(const hub__rq *q, const void *arg)
 {
     HUB_UNUSED(arg);
     return hub__hf_paths_info_url(&q->repo, q->revision);
@@ -396,17 +248,20 @@ static char *build_paths_info(const rq *q, const void *arg)
 
 /* paths-info for `o->path` into `o->out`; `o->found` says whether the hub
  * knew it (a missing path is simply absent from the answer). */
-static int stat_into(rq *q, one_entry *o, bool expand)
+static int stat_into(hub__rq *q, one_entry *o, bool expand)
 {
     const char *path = o->path;
     char *post = hub__hf_paths_info_body(path, expand);
     if (!post)
         return HUB_ENOMEM;
     hub_buf body = HUB_BUF_INIT(REMOTE_BODY_MAX);
-    int error = rq_failover(q, build_paths_info, NULL, post, &body);
+    hub__meta_req req = {0};
+    req.post = post;
+    req.body = &body;
+    int error = hub__rq_failover(q, build_paths_info, NULL, &req);
     hub__free(post);
     if (error == HUB_OK && hub__xfer_resp(q->meta)->status != 200)
-        error = rq_error(q, path);
+        error = hub__rq_error(q, path);
     if (error == HUB_OK)
         error = hub__hf_parse_tree_items(body.ptr, body.len, keep_match, o);
     hub__buf_free(&body);
@@ -476,13 +331,15 @@ int hub_list_open(hub_list **out,
             error = HUB_ENOMEM;
     }
     if (error == HUB_OK)
-        error = rq_init(&it->q, c, o.repo_type, it->repo_id);
+        error = hub__rq_init(&it->q, c, o.repo_type, it->repo_id, "listing");
     if (error == HUB_OK) {
         it->q.revision = it->revision;
         tree_arg a = {it->path, it->recursive, it->expand};
-        error = rq_failover(&it->q, build_tree, &a, NULL, &body);
+        hub__meta_req req = {0};
+        req.body = &body;
+        error = hub__rq_failover(&it->q, build_tree, &a, &req);
         if (error == HUB_OK && hub__xfer_resp(it->q.meta)->status != 200) {
-            error = rq_error(&it->q, it->path);
+            error = hub__rq_error(&it->q, it->path);
             if (error == HUB_ENOENTRY && it->path)
                 error = list_single_file(it, error);
         } else if (error == HUB_OK) {
@@ -525,9 +382,12 @@ int hub_list_next(hub_list *it, const hub_entry **entry)
         page_clear(it);
         hub_buf body = HUB_BUF_INIT(REMOTE_BODY_MAX);
         /* the next pages follow their cursor on the endpoint that gave it */
-        error = rq_send(&it->q, it->next_url, NULL, &body);
+        hub__meta_req req = {0};
+        req.url = it->next_url;
+        req.body = &body;
+        error = hub__rq_send(&it->q, &req);
         if (error == HUB_OK && hub__xfer_resp(it->q.meta)->status != 200)
-            error = rq_error(&it->q, NULL);
+            error = hub__rq_error(&it->q, NULL);
         if (error == HUB_OK)
             error = take_page(it, &body);
         hub__buf_free(&body);
@@ -553,7 +413,7 @@ void hub_list_free(hub_list *it)
         return;
     page_clear(it);
     hub__free(it->page);
-    rq_free(&it->q);
+    hub__rq_free(&it->q);
     hub__free(it->next_url);
     hub__free(it->repo_id);
     hub__free(it->revision);
@@ -582,7 +442,7 @@ int hub_stat(hub_entry **out,
     if ((error = hub__client_enter(c)) < 0)
         return error;
     hub_entry *e = NULL;
-    rq q;
+    hub__rq q;
     bool have_q = false;
     error = check_call(c, repo_id, path);
     if (error == HUB_OK) {
@@ -591,7 +451,7 @@ int hub_stat(hub_entry **out,
             error = HUB_ENOMEM;
     }
     if (error == HUB_OK) {
-        error = rq_init(&q, c, o.repo_type, repo_id);
+        error = hub__rq_init(&q, c, o.repo_type, repo_id, "listing");
         have_q = true;
     }
     if (error == HUB_OK) {
@@ -599,10 +459,10 @@ int hub_stat(hub_entry **out,
         one_entry one = {path, e, false};
         error = stat_into(&q, &one, o.expand != 0);
         if (error == HUB_OK && !one.found)
-            error = not_found(&q, path, 200);
+            error = hub__rq_not_found(&q, path, 200);
     }
     if (have_q)
-        rq_free(&q);
+        hub__rq_free(&q);
     hub__client_leave(c);
     if (error < 0) {
         hub_entry_free(e);

@@ -342,6 +342,7 @@ class Fixtures:
         if flavour not in ("hf", "ms"):
             raise ValueError(f"unknown fixture flavour {flavour!r}")
         self.flavour = flavour
+        self.directory = directory
         self.repos = {}
         self.tokens = {}
         self.users = {}  # token -> its "user" entry of tokens.json (whoami-v2)
@@ -459,7 +460,13 @@ class Fixtures:
                     yield RepoFile(path, BytesContent(data), False, self._lfs_objects)
             return
         path = fspec["path"]
-        if "lfs" in fspec:
+        if "lfs" in fspec and "file" in fspec["lfs"]:
+            # real bytes stored with LFS (weights headers): read from a file beside the fixtures
+            with open(os.path.join(self.directory, fspec["lfs"]["file"]), "rb") as fh:
+                content = BytesContent(fh.read())
+            content.seed = "file:" + content.sha256()
+            f = RepoFile(path, content, True, self._lfs_objects)
+        elif "lfs" in fspec:
             content = self._lfs_content(int(fspec["lfs"]["size"]), fspec["lfs"]["seed"])
             f = RepoFile(path, content, True, self._lfs_objects)
             f.xet = bool(fspec["lfs"].get("xet", False))

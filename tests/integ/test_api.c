@@ -7,6 +7,8 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -1310,8 +1312,245 @@ static void test_list_and_stat(void)
     stop(c);
 }
 
+typedef struct collect {
+    unsigned char *buf;
+    size_t len, cap;
+} collect;
+
+static int collect_cb(const void *data, size_t len, void *payload)
+{
+    collect *k = payload;
+    if (len > k->cap - k->len)
+        return 1;
+    memcpy(k->buf + k->len, data, len);
+    k->len += len;
+    return 0;
+}
+
+static void test_remote_read(void)
+{
+    start();
+    hub_client *c = client_with(NULL, 0);
+    /* the whole LFS file, verified, to compare the ranges with */
+    size_t size = 1024 * 1024;
+    collect all = {malloc(size), 0, size};
+    hub_read_options ro;
+    ASSERT_OK(hub_read_options_init(&ro, HUB_READ_OPTIONS_VERSION));
+    ro.flags = HUB_READ_VERIFY;
+    hub_read_info info;
+    ASSERT_OK(hub_read(&info, c, DEMO, "onnx/model.onnx", 0, UINT64_MAX, &ro,
+                       collect_cb, &all));
+    ASSERT_EQ_INT((long long)all.len, (long long)size);
+    ASSERT_EQ_INT((long long)info.size, (long long)size);
+    ASSERT_EQ_INT((int)strlen(info.etag), 64);
+    ASSERT_EQ_STR(info.commit, DEMO_MAIN);
+    ASSERT_EQ_INT(info.from_cache, 0);
+    /* ranges into a buffer: start, middle, end, past the end */
+    unsigned char buf[4096];
+    size_t got = 0;
+    ASSERT_OK(
+        hub_read_buf(&got, buf, c, DEMO, "onnx/model.onnx", 0, 100, NULL));
+    ASSERT_EQ_INT((long long)got, 100);
+    ASSERT(memcmp(buf, all.buf, 100) == 0);
+    ASSERT_OK(hub_read_buf(&got, buf, c, DEMO, "onnx/model.onnx", 500000,
+                           sizeof(buf), NULL));
+    ASSERT_EQ_INT((long long)got, (long long)sizeof(buf));
+    ASSERT(memcmp(buf, all.buf + 500000, sizeof(buf)) == 0);
+    ASSERT_OK(hub_read_buf(&got, buf, c, DEMO, "onnx/model.onnx", size - 10,
+                           sizeof(buf), NULL));
+    ASSERT_EQ_INT((long long)got, 10);
+    ASSERT(memcmp(buf, all.buf + size - 10, 10) == 0);
+    ASSERT_OK(
+        hub_read_buf(&got, buf, c, DEMO, "onnx/model.onnx", size, 10, NULL));
+    ASSERT_EQ_INT((long long)got, 0);
+    ASSERT_EQ_INT(
+        hub_read_buf(&got, buf, c, DEMO, "onnx/model.onnx", size + 1, 10, NULL),
+        HUB_EINVAL);
+    ASSERT(strstr(hub_error_last()->message, "1048576 bytes") != NULL);
+    ASSERT_EQ_INT(hub_read_buf(&got, buf, c, DEMO, "no/such.bin", 0, 10, NULL),
+                  HUB_ENOENTRY);
+    ro.flags = HUB_READ_VERIFY;
+    ASSERT_EQ_INT(hub_read(NULL, c, DEMO, "onnx/model.onnx", 1, UINT64_MAX, &ro,
+                           collect_cb, &all),
+                  HUB_EINVAL);
+    /* a git file through the 307 to the resolve cache */
+    ASSERT_OK(
+        hub_read_buf(&got, buf, c, DEMO, "config.json", 0, sizeof(buf), NULL));
+    ASSERT(got > 10 && buf[0] == '{');
+    /* a retry resumes after the bytes delivered: none twice */
+    fakehub_control(&fh, "{\"faults\": [{\"match\": \"/repos/\", \"server\": "
+                         "\"cdn\", \"times\": 1, \"action\": "
+                         "{\"drop_after\": 300000}}]}");
+    collect again = {malloc(size), 0, size};
+    ASSERT_OK(hub_read(&info, c, DEMO, "onnx/model.onnx", 0, UINT64_MAX, &ro,
+                       collect_cb, &again));
+    ASSERT_EQ_INT((long long)again.len, (long long)size);
+    ASSERT(memcmp(again.buf, all.buf, size) == 0);
+    ASSERT_EQ_INT(
+        fakehub_count(&fh, "\"range\": \"bytes=300000-\"", "cdn", NULL), 1);
+    free(again.buf);
+    /* cached: read from disk, no request */
+    char *path = NULL;
+    ASSERT_OK(hub_download_file(&path, c, DEMO, "onnx/model.onnx", NULL));
+    hub_free(path);
+    size_t before = fakehub_count(&fh, "\"server\"", NULL);
+    ASSERT_OK(hub_read_buf(&got, buf, c, DEMO, "onnx/model.onnx", 500000,
+                           sizeof(buf), NULL));
+    ASSERT(memcmp(buf, all.buf + 500000, sizeof(buf)) == 0);
+    ASSERT_EQ_INT(fakehub_count(&fh, "\"server\"", NULL), before);
+    free(all.buf);
+    hub_client_free(c);
+    /* the token goes to the hub, never to the CDN */
+    c = client_with("hf_alice", 0);
+    ASSERT_OK(hub_read_buf(&got, buf, c, "hubfetch/private-model",
+                           "model.safetensors", 0, 64, NULL));
+    ASSERT_EQ_INT((long long)got, 64);
+    ASSERT(fakehub_count(&fh, "private-model", "\"auth\": true", NULL) >= 1);
+    ASSERT(fakehub_count(&fh, "\"server\": \"cdn\"", NULL) >= 1);
+    ASSERT_EQ_INT(
+        fakehub_count(&fh, "\"server\": \"cdn\"", "\"auth\": true", NULL), 0);
+    stop(c);
+}
+
+/* A fixture directory with hubfetch/weights (tests/fixtures/weights_repo.py)
+ * and the fake serving it. */
+static const char *weights_start(void)
+{
+    static char dir[1024], arg[1100];
+    const char *src = getenv("HUB_SOURCE_DIR");
+    if (!src)
+        test_skip("HUB_SOURCE_DIR is not set");
+    snprintf(dir, sizeof(dir), "%s/weights", test_tmpdir());
+    char cmd[2400];
+    snprintf(cmd, sizeof(cmd),
+             "python3 '%s/tests/fixtures/weights_repo.py' '%s' </dev/null", src,
+             dir);
+    if (system(cmd) != 0)
+        test_fail(__FILE__, __LINE__, "weights_repo.py failed");
+    ASSERT_OK(hub_global_init());
+    snprintf(arg, sizeof(arg), "--fixtures=%s", dir);
+    fakehub_start(&fh, arg);
+    return dir;
+}
+
+/* Bytes of file data the fake sent since its log was cleared. */
+static unsigned long long data_bytes(void)
+{
+    return fakehub_bytes(&fh, "\"status\": 206", NULL) +
+           fakehub_bytes(&fh, "\"status\": 200", NULL);
+}
+
+static void same_st(const hub_safetensors_info *a,
+                    const hub_safetensors_info *b)
+{
+    ASSERT_EQ_INT((long long)a->tensor_count, (long long)b->tensor_count);
+    ASSERT_EQ_INT((long long)a->parameter_total, (long long)b->parameter_total);
+    ASSERT_EQ_INT((long long)a->header_size, (long long)b->header_size);
+    ASSERT_EQ_INT((long long)a->data_offset, (long long)b->data_offset);
+    ASSERT_EQ_INT((long long)a->data_size, (long long)b->data_size);
+    ASSERT_EQ_INT(a->sharded, b->sharded);
+    ASSERT_EQ_INT((long long)a->dtype_count, (long long)b->dtype_count);
+    ASSERT_EQ_INT((long long)a->metadata_count, (long long)b->metadata_count);
+    for (size_t i = 0; i < a->tensor_count; i++) {
+        ASSERT_EQ_STR(a->tensors[i].name, b->tensors[i].name);
+        ASSERT_EQ_STR(a->tensors[i].dtype, b->tensors[i].dtype);
+        ASSERT_EQ_INT((long long)a->tensors[i].offset_begin,
+                      (long long)b->tensors[i].offset_begin);
+        ASSERT_EQ_INT((long long)a->tensors[i].parameters,
+                      (long long)b->tensors[i].parameters);
+        if (a->tensors[i].file || b->tensors[i].file)
+            ASSERT_EQ_STR(a->tensors[i].file, b->tensors[i].file);
+    }
+}
+
+static void test_remote_headers(void)
+{
+    const char *dir = weights_start();
+    hub_client *c = client_with(NULL, 0);
+    char local[1200];
+    const char *st_files[] = {"single.safetensors", "big.safetensors"};
+    for (size_t i = 0; i < 2; i++) {
+        hub_safetensors_info *remote = NULL, *file = NULL;
+        snprintf(local, sizeof(local), "%s/files/%s", dir, st_files[i]);
+        ASSERT_OK(hub_safetensors_info_file(&file, local, NULL));
+        fakehub_control(&fh, "{\"clear_log\": true}");
+        ASSERT_OK(hub_safetensors_info_remote(&remote, c, "hubfetch/weights",
+                                              st_files[i], NULL, NULL));
+        same_st(remote, file);
+        unsigned long long got = data_bytes();
+        printf("    %s: header %llu bytes, %llu bytes transferred in %zu "
+               "requests\n",
+               st_files[i], (unsigned long long)file->data_offset, got,
+               fakehub_count(&fh, "\"server\": \"cdn\"", NULL));
+        ASSERT(got <= file->data_offset + 2 * 1024 * 1024);
+        ASSERT(got >= file->data_offset ||
+               got == file->data_offset + file->data_size);
+        hub_safetensors_info_free(remote);
+        hub_safetensors_info_free(file);
+    }
+    /* big.safetensors: the read-ahead, then exactly 8 + N */
+    ASSERT_EQ_INT(fakehub_count(&fh, "\"server\": \"cdn\"", NULL), 2);
+    /* sharded: the index, then every shard's header */
+    hub_safetensors_info *remote = NULL, *file = NULL;
+    snprintf(local, sizeof(local),
+             "%s/files/sharded/model.safetensors.index.json", dir);
+    ASSERT_OK(hub_safetensors_info_file(&file, local, NULL));
+    fakehub_control(&fh, "{\"clear_log\": true}");
+    ASSERT_OK(hub_safetensors_info_remote(
+        &remote, c, "hubfetch/weights", "sharded/model.safetensors.index.json",
+        NULL, NULL));
+    same_st(remote, file);
+    ASSERT_EQ_INT((long long)remote->shard_count, 2);
+    ASSERT_EQ_INT(fakehub_count(&fh, "\"server\": \"cdn\"", NULL), 2);
+    hub_safetensors_info_free(remote);
+    hub_safetensors_info_free(file);
+    /* GGUF: 2 MiB steps, at most 2 MiB past the header */
+    const char *gg_files[] = {"llama-v3.gguf", "big.gguf"};
+    for (size_t i = 0; i < 2; i++) {
+        hub_gguf_info *g = NULL, *gf = NULL;
+        snprintf(local, sizeof(local), "%s/files/%s", dir, gg_files[i]);
+        ASSERT_OK(hub_gguf_info_file(&gf, local, NULL));
+        fakehub_control(&fh, "{\"clear_log\": true}");
+        ASSERT_OK(hub_gguf_info_remote(&g, c, "hubfetch/weights", gg_files[i],
+                                       NULL, NULL));
+        ASSERT_EQ_INT((long long)g->kv_count, (long long)gf->kv_count);
+        ASSERT_EQ_INT((long long)g->tensor_count, (long long)gf->tensor_count);
+        ASSERT_EQ_INT((long long)g->parameters, (long long)gf->parameters);
+        ASSERT_EQ_INT((long long)g->header_size, (long long)gf->header_size);
+        ASSERT_EQ_INT((long long)g->data_offset, (long long)gf->data_offset);
+        ASSERT_EQ_STR(g->architecture, gf->architecture);
+        unsigned long long got = data_bytes();
+        printf("    %s: header %llu bytes, %llu bytes transferred in %zu "
+               "requests\n",
+               gg_files[i], (unsigned long long)gf->header_size, got,
+               fakehub_count(&fh, "\"server\": \"cdn\"", NULL));
+        ASSERT(got <= gf->header_size + 2 * 1024 * 1024);
+        hub_gguf_info_free(g);
+        hub_gguf_info_free(gf);
+    }
+    /* a cached file: answered from disk, no request */
+    char *path = NULL;
+    ASSERT_OK(hub_download_file(&path, c, "hubfetch/weights",
+                                "single.safetensors", NULL));
+    hub_free(path);
+    size_t before = fakehub_count(&fh, "\"server\"", NULL);
+    ASSERT_OK(hub_safetensors_info_remote(&remote, c, "hubfetch/weights",
+                                          "single.safetensors", NULL, NULL));
+    ASSERT_EQ_INT((long long)remote->tensor_count, 25);
+    hub_safetensors_info_free(remote);
+    ASSERT_EQ_INT(fakehub_count(&fh, "\"server\"", NULL), before);
+    /* not a safetensors file */
+    ASSERT_EQ_INT(hub_safetensors_info_remote(&remote, c, "hubfetch/weights",
+                                              "llama-v3.gguf", NULL, NULL),
+                  HUB_EFORMAT);
+    ASSERT(remote == NULL);
+    stop(c);
+}
+
 static const test_case api_tests[] = {
     {"list_and_stat", test_list_and_stat},
+    {"remote_read", test_remote_read},
+    {"remote_headers", test_remote_headers},
     {"cache_plan_delete", test_cache_plan_delete},
     {"client_cancel_stops_a_server_asked_wait",
      test_client_cancel_stops_a_server_asked_wait},
