@@ -33,7 +33,7 @@ sanitized_library_skip()
 import hubfetch  # noqa: E402
 from hubfetch import Phase, FileStatus  # noqa: E402
 from hubfetch import _lib  # noqa: E402
-from harness import DEFAULT_MS_FIXTURES, FakeHubTestCase  # noqa: E402
+from harness import DEFAULT_FIXTURES, DEFAULT_MS_FIXTURES, FakeHubTestCase  # noqa: E402
 
 DEMO = "hubfetch/demo-model"
 DEMO_MAIN = "336de85ded21fb397e9153c318fe74ccdaa1f6e9"
@@ -1436,6 +1436,250 @@ class WeightsTest(unittest.TestCase):
                          hf["repo"])
 
 
+def weights_fixtures(out):
+    """tests/fixtures/weights_repo.py's hubfetch/weights plus the default
+    fixtures, and two repositories huggingface_hub's
+    get_safetensors_metadata() recognises: hubfetch/st-single (a root
+    model.safetensors) and hubfetch/st-sharded (a root index and shards)."""
+    subprocess.run([sys.executable, os.path.join(SOURCE, "tests", "fixtures",
+                                                 "weights_repo.py"), out],
+                   check=True, env=native_env(os.environ))
+    for name in os.listdir(DEFAULT_FIXTURES):
+        if name.endswith(".json") and name != "tokens.json":
+            shutil.copy(os.path.join(DEFAULT_FIXTURES, name), out)
+    with open(os.path.join(out, "files", "sharded", "model.safetensors.index.json"),
+              encoding="utf-8") as fh:
+        index = fh.read()
+    shards = sorted(set(json.loads(index)["weight_map"].values()))
+    repos = {
+        "st-single": [{"path": "model.safetensors",
+                       "lfs": {"file": "files/single.safetensors"}}],
+        "st-sharded": [{"path": "model.safetensors.index.json", "text": index}]
+        + [{"path": s, "lfs": {"file": "files/sharded/" + s}} for s in shards],
+        "st-none": [{"path": "README.md", "text": "no weights\n"}],
+    }
+    for name, files in repos.items():
+        with open(os.path.join(out, name + ".json"), "w", encoding="utf-8") as fh:
+            json.dump({"type": "model", "id": "hubfetch/" + name,
+                       "commits": [{"refs": ["main"], "files": files}]}, fh)
+    return out
+
+
+WEIGHTS = "hubfetch/weights"
+
+
+def st_dump(m):
+    """A SafetensorsFileMetadata as plain values, huggingface_hub's fields."""
+    return {"metadata": m.metadata, "parameter_count": m.parameter_count,
+            "tensors": {k: [t.dtype, list(t.shape), list(t.data_offsets),
+                            t.parameter_count] for k, t in m.tensors.items()}}
+
+
+def st_repo_dump(r):
+    return {"metadata": r.metadata, "sharded": r.sharded, "weight_map": r.weight_map,
+            "parameter_count": r.parameter_count,
+            "files": {f: st_dump(m) for f, m in r.files_metadata.items()}}
+
+
+class ReadTest(BindingTestCase):
+    """Client.read / read_into and the remote header readers against the
+    fake serving tests/fixtures/weights_repo.py's repository; the remote
+    headers equal the local files'; huggingface_hub's own
+    get_safetensors_metadata on the same fake when HUB_TEST_HFHUB_SRC is
+    set."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fixdir = tempfile.mkdtemp(prefix="hubfetch-read-")
+        cls.addClassCleanup(shutil.rmtree, cls.fixdir, True)
+        cls.fakehub_fixtures = weights_fixtures(cls.fixdir)
+        super().setUpClass()
+
+    def local(self, name):
+        return os.path.join(self.fixdir, "files", name)
+
+    def requests(self):
+        self.hub.settle()
+        return self.hub.log()
+
+    def test_ranges_and_whole_files(self):
+        c = self.client()
+        onnx = self.fixture("onnx/model.onnx").read()
+        n = len(onnx)
+        for (off, length), want in [((0, 100), onnx[:100]),
+                                    ((500000, 4096), onnx[500000:504096]),
+                                    ((n - 10, 10), onnx[-10:]), ((n - 10, None), onnx[-10:]),
+                                    ((n - 10, 1000), onnx[-10:]), ((n, None), b""),
+                                    ((0, None), onnx), ((n, 5), b"")]:
+            with self.subTest(offset=off, length=length):
+                self.assertEqual(c.read(DEMO, "onnx/model.onnx", off, length), want)
+        self.assertIn("bytes=500000-504095",
+                      [r.get("range") for r in self.requests() if r["server"] == "cdn"])
+        with self.assertRaises(hubfetch.InvalidArgumentError) as cm:
+            c.read(DEMO, "onnx/model.onnx", n + 1, 10)
+        self.assertIn(str(n), str(cm.exception))
+        self.assertEqual(c.read(DEMO, "config.json"), self.fixture("config.json").read())
+        self.assertEqual(c.read(DEMO, "config.json", revision="v1.0"),
+                         self.fixture("config.json", rev="v1.0").read())
+        self.assertEqual(c.read(DEMO, "config.json", verify=True),
+                         self.fixture("config.json").read())
+        self.assertEqual(c.read("hubfetch/demo-data", "data/train.csv", repo_type="dataset"),
+                         self.hub.fixtures.repo("hubfetch/demo-data", "dataset")
+                         .resolve("main").files["data/train.csv"].read())
+        with open(self.local("big.gguf"), "rb") as fh:
+            big = fh.read()
+        self.assertEqual(hubfetch.read(WEIGHTS, "big.gguf", 3 * MiB, 2 * MiB,
+                                       **self.kwargs()), big[3 * MiB:5 * MiB])
+        self.assertFalse(os.path.exists(self.cache))  # nothing cached
+
+    def test_read_into_streams_and_cancels(self):
+        c = self.client()
+        onnx = self.fixture("onnx/model.onnx").read()
+        chunks = []
+        info = c.read_into(DEMO, "onnx/model.onnx", chunks.append, verify=True)
+        self.assertEqual(b"".join(chunks), onnx)
+        self.assertEqual((info.size, info.bytes_read, info.from_cache),
+                         (len(onnx), len(onnx), False))
+        self.assertEqual(info.etag, self.fixture("onnx/model.onnx").sha256)
+        self.assertEqual(len(info.commit), 40)
+        got = []
+        with self.assertRaises(hubfetch.DownloadCancelled):
+            c.read_into(DEMO, "onnx/model.onnx", lambda b: got.append(b) or True)
+        self.assertEqual(len(got), 1)
+
+        def boom(_chunk):
+            raise KeyError("from on_data")
+        with self.assertRaises(KeyError) as cm:
+            c.read_into(DEMO, "onnx/model.onnx", boom)
+        self.assertIsInstance(cm.exception.__context__, hubfetch.DownloadCancelled)
+        with self.assertRaises(hubfetch.InvalidArgumentError):
+            c.read_into(DEMO, "onnx/model.onnx", chunks.append, 10, 10, verify=True)
+        self.assertEqual(c.read(DEMO, "config.json"), self.fixture("config.json").read())
+
+    def test_errors(self):
+        c = self.client()
+        with self.assertRaises(hubfetch.EntryNotFoundError):
+            c.read(DEMO, "no/such.bin")
+        with self.assertRaises(hubfetch.RepositoryNotFoundError):
+            c.read("hubfetch/nope", "config.json", 0, 10)
+        with self.assertRaises(hubfetch.RevisionNotFoundError):
+            c.read(DEMO, "config.json", revision="no-such-branch")
+        self.hub.faults([{"match": "/repos/", "server": "cdn", "times": 1,
+                          "action": {"corrupt": True}}])
+        with self.assertRaises(hubfetch.ChecksumError):
+            c.read(DEMO, "onnx/model.onnx", verify=True)
+        with self.assertRaises(hubfetch.LocalEntryNotFoundError):
+            self.client(offline=True).read(DEMO, "config.json")
+        with self.assertRaises(hubfetch.SafetensorsParsingError):
+            c.parse_safetensors_file_metadata(WEIGHTS, "llama-v3.gguf")
+        with self.assertRaises(hubfetch.FileFormatError):
+            c.read_gguf(WEIGHTS, "single.safetensors")
+        with self.assertRaises(hubfetch.EntryNotFoundError):
+            c.read_gguf(WEIGHTS, "absent.gguf")
+        with self.assertRaises(hubfetch.NotASafetensorsRepoError) as cm:
+            c.get_safetensors_metadata("hubfetch/st-none")
+        self.assertIsInstance(cm.exception, hubfetch.EntryNotFoundError)
+        with self.assertRaises(hubfetch.RepositoryNotFoundError):
+            c.get_safetensors_metadata("hubfetch/nope")
+
+    def test_a_cached_file_is_read_with_no_request(self):
+        c = self.client()
+        c.hf_hub_download(WEIGHTS, "single.safetensors")
+        c.hf_hub_download(DEMO, "onnx/model.onnx")
+        self.requests()
+        self.hub.control({"clear_log": True})
+        onnx = self.fixture("onnx/model.onnx").read()
+        chunks = []
+        info = c.read_into(DEMO, "onnx/model.onnx", chunks.append, 100, 50)
+        self.assertEqual(b"".join(chunks), onnx[100:150])
+        self.assertTrue(info.from_cache)
+        self.assertEqual(info.bytes_fetched, 0)
+        self.assertEqual(c.read(DEMO, "onnx/model.onnx", 7, 9), onnx[7:16])
+        m = c.parse_safetensors_file_metadata(WEIGHTS, "single.safetensors")
+        self.assertEqual(len(m.tensors), 25)
+        self.assertEqual(self.requests(), [])
+        self.assertEqual(c.read(DEMO, "onnx/model.onnx", 7, 9, no_cache=True), onnx[7:16])
+        self.assertNotEqual(self.requests(), [])
+        off = self.client(offline=True)
+        self.assertEqual(off.read(DEMO, "onnx/model.onnx", 0, 4), onnx[:4])
+
+    def test_remote_headers_equal_the_local_files(self):
+        c = self.client()
+        for name in ("single.safetensors", "big.safetensors"):
+            with self.subTest(file=name):
+                self.hub.control({"clear_log": True})
+                remote = c.parse_safetensors_file_metadata(WEIGHTS, name)
+                self.assertEqual(remote, hubfetch.parse_safetensors_file(self.local(name)))
+                sent = sum(r.get("bytes", 0) for r in self.requests()
+                           if r["server"] == "cdn")
+                self.assertLess(sent, remote.data_offset + 2 * MiB)
+        index = "sharded/model.safetensors.index.json"
+        r = c.parse_safetensors_file_metadata(WEIGHTS, index)
+        self.assertEqual(r, hubfetch.parse_safetensors_file(self.local(index)))
+        for name in ("llama-v3.gguf", "gemma-v2.gguf", "big.gguf"):
+            with self.subTest(file=name):
+                self.assertEqual(c.read_gguf(WEIGHTS, name),
+                                 hubfetch.read_gguf_file(self.local(name)))
+        self.assertEqual(c.read_gguf(WEIGHTS, "big.gguf", max_array_values=10),
+                         hubfetch.read_gguf_file(self.local("big.gguf"),
+                                                 max_array_values=10))
+        self.assertEqual(hubfetch.read_gguf(WEIGHTS, "llama-v3.gguf", **self.kwargs()),
+                         hubfetch.read_gguf_file(self.local("llama-v3.gguf")))
+        self.assertEqual(hubfetch.parse_safetensors_file_metadata(
+            WEIGHTS, "single.safetensors", **self.kwargs()),
+            hubfetch.parse_safetensors_file(self.local("single.safetensors")))
+
+    def test_get_safetensors_metadata(self):
+        c = self.client()
+        single = c.get_safetensors_metadata("hubfetch/st-single")
+        local = hubfetch.parse_safetensors_file(self.local("single.safetensors"))
+        self.assertEqual((single.metadata, single.sharded), (None, False))
+        self.assertEqual(single.files_metadata, {"model.safetensors": local})
+        self.assertEqual(single.weight_map, {k: "model.safetensors" for k in local.tensors})
+        self.assertEqual(single.parameter_count, local.parameter_count)
+        sharded = hubfetch.get_safetensors_metadata("hubfetch/st-sharded", **self.kwargs())
+        index = hubfetch.parse_safetensors_file(
+            self.local("sharded/model.safetensors.index.json"))
+        self.assertTrue(sharded.sharded)
+        self.assertEqual(st_repo_dump(sharded), st_repo_dump(index))
+        self.assertEqual((sharded.shards, sharded.total_size, sharded.data_size),
+                         (index.shards, index.total_size, index.data_size))
+
+    def test_huggingface_hub_get_safetensors_metadata_agrees(self):
+        if not HFHUB_SRC:
+            self.skipTest("HUB_TEST_HFHUB_SRC not set")
+        code = (
+            "import json, sys\n"
+            "from huggingface_hub import HfApi\n"
+            "api = HfApi(endpoint=sys.argv[1], token=False)\n"
+            "def dump(m):\n"
+            "    return {'metadata': m.metadata, 'parameter_count': m.parameter_count,"
+            " 'tensors': {k: [t.dtype, t.shape, list(t.data_offsets), t.parameter_count]"
+            " for k, t in m.tensors.items()}}\n"
+            "out = {}\n"
+            "for repo in sys.argv[2:]:\n"
+            "    r = api.get_safetensors_metadata(repo)\n"
+            "    out[repo] = {'metadata': r.metadata, 'sharded': r.sharded,"
+            " 'weight_map': r.weight_map, 'parameter_count': r.parameter_count,"
+            " 'files': {f: dump(m) for f, m in r.files_metadata.items()}}\n"
+            "out['file'] = dump(api.parse_safetensors_file_metadata(sys.argv[2],"
+            " 'model.safetensors'))\n"
+            "out['big'] = dump(api.parse_safetensors_file_metadata('hubfetch/weights',"
+            " 'big.safetensors'))\n"
+            "print(json.dumps(out))\n")
+        repos = ["hubfetch/st-single", "hubfetch/st-sharded"]
+        env = dict(os.environ, HF_HOME=os.path.join(self.tmp, "hf-home"))
+        hf = run_hfhub(code, self.hub.url, *repos, env=env)
+        c = self.client()
+        for repo in repos:
+            with self.subTest(repo=repo):
+                self.assertEqual(st_repo_dump(c.get_safetensors_metadata(repo)), hf[repo])
+        self.assertEqual(st_dump(c.parse_safetensors_file_metadata(
+            repos[0], "model.safetensors")), hf["file"])
+        self.assertEqual(st_dump(c.parse_safetensors_file_metadata(
+            WEIGHTS, "big.safetensors")), hf["big"])
+
+
 OLD = 1_000_000_000  # 2001: older than any age asked for
 
 
@@ -1810,6 +2054,9 @@ class AbiTest(unittest.TestCase):
         self.assertEqual(self.c["HUB_LIST_OPTIONS_VERSION"], _lib.LIST_OPTIONS_VERSION)
         self.assertEqual(self.c["HUB_HEADER_OPTIONS_VERSION"], _lib.HEADER_OPTIONS_VERSION)
         self.assertEqual(self.c["HUB_LIST_DONE"], _lib.LIST_DONE)
+        self.assertEqual(self.c["HUB_READ_OPTIONS_VERSION"], _lib.READ_OPTIONS_VERSION)
+        self.assertEqual(self.c["HUB_READ_VERIFY"], _lib.READ_VERIFY)
+        self.assertEqual(self.c["HUB_READ_NO_CACHE"], _lib.READ_NO_CACHE)
         self.assertEqual(self.c["HUB_ENTRY_FILE"], _lib.ENTRY_FILE)
         self.assertEqual(self.c["HUB_ENTRY_DIRECTORY"], _lib.ENTRY_DIRECTORY)
         self.assertEqual({k: v for k, v in self.c.items() if k.startswith("HUB_GGUF_")},
@@ -1864,6 +2111,7 @@ def abi_program():
                   "HUB_CACHE_VERIFY_FAIL_ON_MISSING",
                   "HUB_LIST_OPTIONS_VERSION", "HUB_HEADER_OPTIONS_VERSION",
                   "HUB_LIST_DONE", "HUB_ENTRY_FILE", "HUB_ENTRY_DIRECTORY",
+                  "HUB_READ_OPTIONS_VERSION", "HUB_READ_VERIFY", "HUB_READ_NO_CACHE",
                   "HUB_AUTO", "HUB_CLIENT_IGNORE_ENV", "HUB_VERSION_NUM"):
         emit(const, const)
     for name in _lib.CACHE_OP_KINDS + _lib.CACHE_OP_STATES:

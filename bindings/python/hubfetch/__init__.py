@@ -16,18 +16,23 @@ huggingface_hub's), delete_cache_targets(), prune_cache() and
 verify_cache() are `hubfetch cache rm`, `prune` and `verify`.
 Client.list_repo_tree(), get_paths_info() and whoami() ask the hub
 without downloading; save_token() / remove_token() are login / logout;
-parse_safetensors_file() and read_gguf_file() read local weight headers.
+parse_safetensors_file() and read_gguf_file() read local weight headers;
+Client.read() / read_into() read bytes of a repository's file without
+caching it, and get_safetensors_metadata(),
+parse_safetensors_file_metadata() and read_gguf() read remote headers.
 """
 
 from ._cache import (CachedFileInfo, CachedRepoInfo, CachedRevisionInfo, CacheOperation,
                      CacheVerification, DeleteCacheStrategy, HFCacheInfo, VerifyItem,
                      VerifySummary)
 from ._core import (Client, FileInfo, FileStatus, Job, LogLevel, Phase, Progress,
-                    Result, cache_lookup, delete_cache_targets, get_paths_info,
-                    get_token_path, ggml_type_name, hf_hub_download, library_version,
-                    list_repo_tree, parse_safetensors_file, prune_cache, read_gguf_file,
-                    remove_token, save_token, scan_cache_dir, snapshot_download,
-                    try_to_load_from_cache, verify_cache, whoami)
+                    ReadInfo, Result, cache_lookup, delete_cache_targets, get_paths_info,
+                    get_safetensors_metadata, get_token_path, ggml_type_name,
+                    hf_hub_download, library_version, list_repo_tree,
+                    parse_safetensors_file, parse_safetensors_file_metadata, prune_cache,
+                    read, read_gguf, read_gguf_file, read_into, remove_token, save_token,
+                    scan_cache_dir, snapshot_download, try_to_load_from_cache,
+                    verify_cache, whoami)
 from ._remote import (BlobLfsInfo, LastCommitInfo, RepoFile, RepoFolder,
                       RepoTreeIterator)
 from ._weights import (GGUFArraySummary, GGUFFile, GGUFTensorInfo,
@@ -37,6 +42,7 @@ from .errors import (AuthenticationError, FileFormatError, LocalTokenNotFoundErr
                      CorruptedCacheException, DownloadCancelled, EntryNotFoundError,
                      GatedRepoError, HfHubError, HfHubHTTPError, HubfetchError,
                      InvalidArgumentError, LocalEntryNotFoundError, NetworkError,
+                     NotASafetensorsRepoError,
                      RepositoryNotFoundError, RevisionNotFoundError)
 
 __version__ = "0.4.0"
@@ -59,5 +65,7 @@ __all__ = [
     "SafetensorsRepoMetadata", "TensorInfo", "read_gguf_file", "GGUFFile",
     "GGUFTensorInfo", "GGUFArraySummary", "ggml_type_name",
     "AuthenticationError", "LocalTokenNotFoundError", "FileFormatError",
-    "SafetensorsParsingError",
+    "SafetensorsParsingError", "read", "read_into", "ReadInfo",
+    "get_safetensors_metadata", "parse_safetensors_file_metadata", "read_gguf",
+    "NotASafetensorsRepoError",
 ]

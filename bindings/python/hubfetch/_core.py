@@ -12,16 +12,19 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import enum
+import json
 import os
+import posixpath
 import signal
 import threading
 import time
 import weakref
+from typing import Optional
 
 from . import _cache, _lib, _remote, _weights
 from ._lib import AUTO, E, UINT64_MAX
-from .errors import (CacheNotFound, HfHubError, LocalTokenNotFoundError,
-                     error_class)
+from .errors import (CacheNotFound, FileFormatError, HfHubError,
+                     LocalTokenNotFoundError, NotASafetensorsRepoError, error_class)
 
 lib = _lib.load()
 if lib.hub_version_num() < _lib.MIN_LIBRARY_VERSION:
@@ -254,6 +257,49 @@ class _SigintToCancel:
     def __exit__(self, *exc):
         if self.saved is not None:
             signal.signal(signal.SIGINT, self.saved)
+
+
+_READ_BUF_MAX = 64 << 20  # read(): ranges up to this go through one buffer
+_SAFETENSORS_SINGLE = "model.safetensors"  # huggingface_hub's constants
+_SAFETENSORS_INDEX = "model.safetensors.index.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadInfo:
+    """What Client.read_into() learnt about the file (hub_read_info)."""
+    size: Optional[int]  # of the whole file; None if the server did not say
+    etag: Optional[str]  # sha256 (LFS) or git blob sha1; None if unknown
+    commit: Optional[str]  # the commit read; None if unknown
+    from_cache: bool  # read from the cache, no request made
+    bytes_fetched: int  # body bytes received (retries included)
+    bytes_read: int  # bytes handed to on_data
+
+    @classmethod
+    def _from_c(cls, i):
+        return cls(size=None if i.size == UINT64_MAX else i.size,
+                   etag=i.etag.decode() or None, commit=i.commit.decode() or None,
+                   from_cache=bool(i.from_cache), bytes_fetched=i.bytes_fetched,
+                   bytes_read=i.bytes_read)
+
+
+class _ReadBridge(_ProgressBridge):
+    """hub_read's callback around on_data(chunk: bytes): a truthy return
+    cancels; an exception cancels and is re-raised by reraise()."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.error = None
+        self.interrupted = False
+        self.c_func = _lib.READ_CB(self._data)
+
+    def _data(self, data, length, _payload):
+        if self.error is not None or self.interrupted:
+            return 1
+        try:
+            return 1 if self.fn(ctypes.string_at(data, length) if length else b"") else 0
+        except BaseException as e:  # noqa: B036 -- re-raised by reraise()
+            self.error = e
+            return 1
 
 
 def _seconds_to_ms(name, s, forever=False):
@@ -705,6 +751,195 @@ class Client:
         finally:
             lib.hub_whoami_info_free(out)
 
+    # -- remote reads -------------------------------------------------------
+
+    @staticmethod
+    def _read_options(repo_type, revision, verify=False, no_cache=False):
+        """(hub_read_options, the revision's bytes: keep them alive with it)."""
+        if repo_type not in _REPO_TYPES:
+            raise ValueError(f"repo_type must be one of model, dataset, space: {repo_type!r}")
+        o = _lib.hub_read_options()
+        if lib.hub_read_options_init(ctypes.byref(o), _lib.READ_OPTIONS_VERSION):
+            raise _last_error()
+        o.repo_type = _REPO_TYPES[repo_type]
+        revision = _utf8(revision)
+        o.revision = revision
+        o.flags = ((_lib.READ_VERIFY if verify else 0)
+                   | (_lib.READ_NO_CACHE if no_cache else 0))
+        return o, revision
+
+    def read_into(self, repo_id, path, on_data, offset=0, length=None, *, revision=None,
+                  repo_type=None, verify=False, no_cache=False):
+        """Stream bytes [offset, offset + length) of a file of a repository
+        (length None: to the end) to on_data(chunk: bytes), in order, as
+        they arrive (hub_read); nothing is written to the cache. A truthy
+        return from on_data stops the read (DownloadCancelled); an exception
+        it raises stops it too and is re-raised here. A range reaching past
+        the end is cut there; one starting past it raises
+        InvalidArgumentError. verify=True (whole files only) hashes the
+        bytes against the hub's etag: ChecksumError after the last chunk.
+        A file the cache holds at that revision is read from disk with no
+        request, unless no_cache. Returns a ReadInfo (size, etag, commit,
+        from_cache, bytes_fetched, bytes_read)."""
+        if offset < 0 or (length is not None and length < 0):
+            raise ValueError("offset and length must not be negative")
+        o, _keep = self._read_options(repo_type, revision, verify, no_cache)
+        bridge = _ReadBridge(on_data)
+        info = _lib.hub_read_info()
+        with self._lock, _SigintToCancel(bridge):
+            rc = lib.hub_read(ctypes.byref(info), self._handle(), _utf8(repo_id),
+                              _utf8(path), int(offset),
+                              UINT64_MAX if length is None else int(length),
+                              ctypes.byref(o), bridge.c_func, None)
+            error = _last_error() if rc != E.OK else None
+        if bridge.error is not None or bridge.interrupted:
+            try:
+                if error is not None:
+                    raise error
+            finally:
+                bridge.reraise()
+        if error is not None:
+            raise error
+        return ReadInfo._from_c(info)
+
+    def read(self, repo_id, path, offset=0, length=None, *, revision=None,
+             repo_type=None, verify=False, no_cache=False):
+        """The bytes [offset, offset + length) of a file of a repository
+        (length None: to the end), without downloading it into the cache:
+        one ranged GET (hub_read_buf for a range, hub_read for the rest of
+        the file), or no request when the cache holds the file at that
+        revision (unless no_cache). Fewer bytes than asked at the end of
+        the file. Errors as read_into(); a missing file raises
+        EntryNotFoundError, an offline client without the file cached
+        LocalEntryNotFoundError."""
+        if offset < 0 or (length is not None and length < 0):
+            raise ValueError("offset and length must not be negative")
+        if length is not None and length <= _READ_BUF_MAX and not verify:
+            o, _keep = self._read_options(repo_type, revision, verify, no_cache)
+            buf = ctypes.create_string_buffer(max(int(length), 1))
+            got = ctypes.c_size_t(0)
+            with self._lock:
+                rc = lib.hub_read_buf(ctypes.byref(got), buf, self._handle(),
+                                      _utf8(repo_id), _utf8(path), int(offset),
+                                      int(length), ctypes.byref(o))
+                error = _last_error() if rc != E.OK else None
+            if error is not None:
+                raise error
+            return buf.raw[:got.value]
+        chunks = []
+        self.read_into(repo_id, path, chunks.append, offset, length, revision=revision,
+                       repo_type=repo_type, verify=verify, no_cache=no_cache)
+        return b"".join(chunks)
+
+    def _header_call(self, fn, repo_id, revision, repo_type, no_cache):
+        """fetch(&out, &header_options) for _weights: one remote header read
+        of `path` under the client's lock."""
+        o, keep = self._read_options(repo_type, revision, False, no_cache)
+        repo = _utf8(repo_id)
+
+        def fetch_path(path):
+            def fetch(out, hopts):
+                _keep = keep  # noqa: F841 -- the revision bytes outlive the call
+                with self._lock:
+                    return fn(out, self._handle(), repo, _utf8(path), ctypes.byref(o), hopts)
+            return fetch
+        return fetch_path
+
+    def parse_safetensors_file_metadata(self, repo_id, filename, *, revision=None,
+                                        repo_type=None, no_cache=False,
+                                        max_header_bytes=None):
+        """huggingface_hub's HfApi.parse_safetensors_file_metadata(): the
+        header of a safetensors file of a repository, read with ranged
+        requests (never the tensor data; from the cache, with no request,
+        when it holds the file): a SafetensorsFileMetadata. For a
+        `*.safetensors.index.json`, a SafetensorsRepoMetadata of the shards
+        beside it (huggingface_hub would fail to parse the index). Raises
+        SafetensorsParsingError (FileFormatError) for a malformed header,
+        EntryNotFoundError for a missing file."""
+        fetch_path = self._header_call(lib.hub_safetensors_info_remote, repo_id, revision,
+                                       repo_type, no_cache)
+        hopts = _weights._header_options(lib, _last_error, max_header_bytes)
+        folder = posixpath.dirname(filename)
+        return _weights.parse_safetensors(
+            lib, _last_error, hopts, fetch_path(filename),
+            lambda shard: fetch_path(posixpath.join(folder, shard)))
+
+    def _file_exists(self, repo_id, filename, revision, repo_type):
+        o, _keep = self._list_options(repo_type, revision)
+        entry = ctypes.POINTER(_lib.hub_entry)()
+        with self._lock:
+            rc = lib.hub_stat(ctypes.byref(entry), self._handle(), _utf8(repo_id),
+                              _utf8(filename), ctypes.byref(o))
+            error = _last_error() if rc not in (E.OK, E.ENOENTRY) else None
+        if error is not None:
+            raise error
+        if rc != E.OK:
+            return False
+        try:
+            return entry.contents.type == _lib.ENTRY_FILE
+        finally:
+            lib.hub_entry_free(entry)
+
+    def get_safetensors_metadata(self, repo_id, *, revision=None, repo_type=None,
+                                 no_cache=False, max_header_bytes=None):
+        """huggingface_hub's HfApi.get_safetensors_metadata(): with a
+        `model.safetensors` at the root (asked with hub_stat, as
+        huggingface_hub asks file_exists), its header as a
+        SafetensorsRepoMetadata (metadata None, sharded False); else with a
+        `model.safetensors.index.json`, the index (read whole, not cached)
+        and the header of every shard its weight_map names (metadata: the
+        index's `metadata`). Raises NotASafetensorsRepoError with neither;
+        unlike huggingface_hub, a missing repository or revision raises
+        RepositoryNotFoundError / RevisionNotFoundError rather than
+        NotASafetensorsRepoError."""
+        if self._file_exists(repo_id, _SAFETENSORS_SINGLE, revision, repo_type):
+            meta = self.parse_safetensors_file_metadata(
+                repo_id, _SAFETENSORS_SINGLE, revision=revision, repo_type=repo_type,
+                no_cache=no_cache, max_header_bytes=max_header_bytes)
+            return _weights.SafetensorsRepoMetadata(
+                metadata=None, sharded=False,
+                weight_map={name: _SAFETENSORS_SINGLE for name in meta.tensors},
+                files_metadata={_SAFETENSORS_SINGLE: meta},
+                shards=[_SAFETENSORS_SINGLE], data_size=meta.data_size,
+                header_size=meta.header_size)
+        if not self._file_exists(repo_id, _SAFETENSORS_INDEX, revision, repo_type):
+            raise NotASafetensorsRepoError(
+                f"'{repo_id}' is not a safetensors repo. Couldn't find "
+                f"'{_SAFETENSORS_INDEX}' or '{_SAFETENSORS_SINGLE}' files.",
+                code=E.ENOENTRY, error_name="ENOENTRY")
+        raw = self.read(repo_id, _SAFETENSORS_INDEX, revision=revision,
+                        repo_type=repo_type, no_cache=no_cache)
+        try:
+            index = json.loads(raw)
+        except ValueError as e:
+            raise FileFormatError(f"{repo_id}/{_SAFETENSORS_INDEX}: not JSON: {e}",
+                                  code=E.EFORMAT, error_name="EFORMAT") from None
+        weight_map = index.get("weight_map", {})
+        shards = list(dict.fromkeys(weight_map.values()))  # first appearance
+        files = {}
+        for shard in shards:
+            files[shard] = self.parse_safetensors_file_metadata(
+                repo_id, shard, revision=revision, repo_type=repo_type,
+                no_cache=no_cache, max_header_bytes=max_header_bytes)
+        metadata = index.get("metadata", None)
+        total = metadata.get("total_size") if isinstance(metadata, dict) else None
+        return _weights.SafetensorsRepoMetadata(
+            metadata=metadata, sharded=True, weight_map=weight_map, files_metadata=files,
+            shards=shards, total_size=total if isinstance(total, int) else None,
+            data_size=sum(m.data_size for m in files.values()),
+            header_size=sum(m.header_size for m in files.values()))
+
+    def read_gguf(self, repo_id, filename, *, revision=None, repo_type=None,
+                  no_cache=False, max_array_values=None, max_header_bytes=None):
+        """The header of a GGUF file of a repository, read with ranged
+        requests (2 MiB steps; at most 2 MiB past the header), or from the
+        cache with no request: the GGUFFile read_gguf_file() returns."""
+        fetch_path = self._header_call(lib.hub_gguf_info_remote, repo_id, revision,
+                                       repo_type, no_cache)
+        hopts = _weights._header_options(lib, _last_error, max_header_bytes,
+                                         max_array_values)
+        return _weights.read_gguf(lib, _last_error, hopts, fetch_path(filename))
+
     def start_job(self, repo_id, *, progress=None, **options):
         """Start a download on a thread of its own; returns a Job. Options as
         download(). `progress` runs on the job's thread."""
@@ -1011,6 +1246,49 @@ def whoami(token=None, *, endpoint=None, cache_dir=None, **client_options):
         return c.whoami()
 
 
+def read(repo_id, path, offset=0, length=None, *, revision=None, repo_type=None,
+         verify=False, no_cache=False, token=None, endpoint=None, cache_dir=None,
+         **client_options):
+    """Client.read() with a temporary client: bytes of a file of a
+    repository, without downloading it into the cache."""
+    with _client(endpoint, token, cache_dir, client_options) as c:
+        return c.read(repo_id, path, offset, length, revision=revision,
+                      repo_type=repo_type, verify=verify, no_cache=no_cache)
+
+
+def read_into(repo_id, path, on_data, offset=0, length=None, *, revision=None,
+              repo_type=None, verify=False, no_cache=False, token=None, endpoint=None,
+              cache_dir=None, **client_options):
+    """Client.read_into() with a temporary client; returns a ReadInfo."""
+    with _client(endpoint, token, cache_dir, client_options) as c:
+        return c.read_into(repo_id, path, on_data, offset, length, revision=revision,
+                           repo_type=repo_type, verify=verify, no_cache=no_cache)
+
+
+def get_safetensors_metadata(repo_id, *, revision=None, repo_type=None, token=None,
+                             endpoint=None, cache_dir=None, **client_options):
+    """Client.get_safetensors_metadata() with a temporary client."""
+    with _client(endpoint, token, cache_dir, client_options) as c:
+        return c.get_safetensors_metadata(repo_id, revision=revision, repo_type=repo_type)
+
+
+def parse_safetensors_file_metadata(repo_id, filename, *, revision=None, repo_type=None,
+                                    token=None, endpoint=None, cache_dir=None,
+                                    **client_options):
+    """Client.parse_safetensors_file_metadata() with a temporary client."""
+    with _client(endpoint, token, cache_dir, client_options) as c:
+        return c.parse_safetensors_file_metadata(repo_id, filename, revision=revision,
+                                                 repo_type=repo_type)
+
+
+def read_gguf(repo_id, filename, *, revision=None, repo_type=None, max_array_values=None,
+              token=None, endpoint=None, cache_dir=None, **client_options):
+    """Client.read_gguf() with a temporary client."""
+    with _client(endpoint, token, cache_dir, client_options) as c:
+        return c.read_gguf(repo_id, filename, revision=revision, repo_type=repo_type,
+                           max_array_values=max_array_values)
+
+
 def get_token_path():
     """huggingface_hub's constants.HF_TOKEN_PATH, from the environment as
     it reads it ($HF_TOKEN_PATH, $HF_HOME/token, ...; hub_token_path()).
@@ -1078,4 +1356,5 @@ __all__ = ["Client", "Job", "Progress", "Phase", "FileStatus", "FileInfo",
            "delete_cache_targets", "prune_cache", "verify_cache", "library_version",
            "list_repo_tree", "get_paths_info", "whoami", "get_token_path",
            "save_token", "remove_token", "parse_safetensors_file", "read_gguf_file",
-           "ggml_type_name", "HfHubError"]
+           "ggml_type_name", "HfHubError", "read", "read_into", "ReadInfo",
+           "get_safetensors_metadata", "parse_safetensors_file_metadata", "read_gguf"]

@@ -20,6 +20,7 @@ CACHE_PRUNE_OPTIONS_VERSION = 1
 CACHE_VERIFY_OPTIONS_VERSION = 1
 LIST_OPTIONS_VERSION = 1
 HEADER_OPTIONS_VERSION = 1
+READ_OPTIONS_VERSION = 1
 
 # The oldest library (HUB_VERSION_NUM) whose ABI this binding can drive:
 # 0.4.0, the first release with the cache management API (the cache
@@ -44,6 +45,7 @@ VERIFY_STATUSES = {1: "mismatch", 2: "unreadable", 3: "broken", 4: "defect",
                    9: "unindexed"}
 
 LIST_DONE = 1  # hub_list_next(): no entry left
+READ_VERIFY, READ_NO_CACHE = 0x1, 0x2  # hub_read_options.flags
 ENTRY_FILE, ENTRY_DIRECTORY = 0, 1  # enum hub_entry_type
 # enum hub_gguf_type, by value: the names gguf-py's GGUFValueType uses
 GGUF_TYPES = ("UINT8", "INT8", "UINT16", "INT16", "UINT32", "INT32", "FLOAT32",
@@ -441,6 +443,33 @@ class hub_gguf_info(ctypes.Structure):
     ]
 
 
+# Remote reads (0.4)
+class hub_read_options(ctypes.Structure):
+    _fields_ = [
+        ("version", ctypes.c_uint),
+        ("repo_type", ctypes.c_int),  # enum hub_repo_type
+        ("revision", ctypes.c_char_p),
+        ("flags", ctypes.c_uint),
+    ]
+
+
+# Filled by the caller's struct: its layout is fixed (a later version adds
+# another struct), so every field is always there.
+class hub_read_info(ctypes.Structure):
+    _fields_ = [
+        ("size", ctypes.c_uint64),
+        ("etag", ctypes.c_char * 65),
+        ("commit", ctypes.c_char * 41),
+        ("from_cache", ctypes.c_int),
+        ("bytes_fetched", ctypes.c_uint64),
+        ("bytes_read", ctypes.c_uint64),
+    ]
+
+
+# hub_read_cb: (const void *data, size_t len, void *payload) -> int
+READ_CB = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p)
+
+
 # Every struct the ABI shares, by C name (the layout test walks this).
 STRUCTS = {
     "hub_error_info": hub_error_info,
@@ -468,6 +497,8 @@ STRUCTS = {
     "hub_gguf_kv": hub_gguf_kv,
     "hub_gguf_tensor": hub_gguf_tensor,
     "hub_gguf_info": hub_gguf_info,
+    "hub_read_options": hub_read_options,
+    "hub_read_info": hub_read_info,
 }
 
 
@@ -593,6 +624,18 @@ def _declare(lib):
         "hub_gguf_info_get": (P(hub_gguf_kv), [P(hub_gguf_info), c_char_p]),
         "hub_ggml_type_name": (c_char_p, [ctypes.c_uint32]),
         "hub_gguf_info_free": (None, [P(hub_gguf_info)]),
+        "hub_read_options_init": (c_int, [P(hub_read_options), ctypes.c_uint]),
+        "hub_read": (c_int, [P(hub_read_info), c_void_p, c_char_p, c_char_p,
+                             ctypes.c_uint64, ctypes.c_uint64, P(hub_read_options),
+                             READ_CB, c_void_p]),
+        "hub_read_buf": (c_int, [P(c_size_t), c_void_p, c_void_p, c_char_p, c_char_p,
+                                 ctypes.c_uint64, c_size_t, P(hub_read_options)]),
+        "hub_safetensors_info_remote": (c_int, [P(P(hub_safetensors_info)), c_void_p,
+                                                c_char_p, c_char_p, P(hub_read_options),
+                                                P(hub_header_options)]),
+        "hub_gguf_info_remote": (c_int, [P(P(hub_gguf_info)), c_void_p, c_char_p,
+                                         c_char_p, P(hub_read_options),
+                                         P(hub_header_options)]),
     }
     for name, (restype, argtypes) in protos.items():
         fn = getattr(lib, name)

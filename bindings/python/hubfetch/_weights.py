@@ -112,11 +112,16 @@ def _header_options(lib, last_error, max_header_bytes=None, max_array_values=Non
     return o
 
 
-def _safetensors_raw(lib, last_error, path, opts):
-    """(the copied fields, list of tensors) of one hub_safetensors_info_file()."""
+def _local_safetensors(lib, path):
+    return lambda out, opts: lib.hub_safetensors_info_file(out, os.fsencode(path), opts)
+
+
+def _safetensors_raw(lib, last_error, fetch, opts):
+    """(the copied fields, list of tensors) of one hub_safetensors_info_file()
+    or hub_safetensors_info_remote(): fetch(&out, &opts) -> rc makes the call
+    (it raises itself when it must copy the error out under a lock)."""
     out = ctypes.POINTER(_lib.hub_safetensors_info)()
-    if lib.hub_safetensors_info_file(ctypes.byref(out), os.fsencode(path),
-                                     ctypes.byref(opts)) != E.OK:
+    if fetch(ctypes.byref(out), ctypes.byref(opts)) != E.OK:
         raise last_error()
     try:
         i = out.contents
@@ -152,17 +157,26 @@ def _file_metadata(info, tensors):
 
 def parse_safetensors_file(lib, last_error, path, max_header_bytes=None):
     opts = _header_options(lib, last_error, max_header_bytes)
-    info, tensors = _safetensors_raw(lib, last_error, path, opts)
+    folder = os.path.dirname(os.fspath(path))
+    return parse_safetensors(
+        lib, last_error, opts, _local_safetensors(lib, path),
+        lambda shard: _local_safetensors(lib, os.path.join(folder, shard)))
+
+
+def parse_safetensors(lib, last_error, opts, fetch, fetch_shard):
+    """A SafetensorsFileMetadata, or for an index a SafetensorsRepoMetadata:
+    fetch makes the call for the file, fetch_shard(name) the one for a
+    shard named in the index (local or remote alike)."""
+    info, tensors = _safetensors_raw(lib, last_error, fetch, opts)
     if not info["sharded"]:
         return _file_metadata(info, tensors)
     # The index's result holds the first shard's __metadata__ only: each
     # shard is read again on its own for its exact SafetensorsFileMetadata
     # (the library checked that the names are plain relative paths).
-    folder = os.path.dirname(os.fspath(path))
     files = {}
     for shard in info["shards"]:
         files[shard] = _file_metadata(*_safetensors_raw(
-            lib, last_error, os.path.join(folder, shard), opts))
+            lib, last_error, fetch_shard(shard), opts))
     return SafetensorsRepoMetadata(
         metadata={} if info["total_size"] is None else {"total_size": info["total_size"]},
         sharded=True,
@@ -268,9 +282,15 @@ def _gguf_value(v):
 
 def read_gguf_file(lib, last_error, path, max_array_values=None, max_header_bytes=None):
     opts = _header_options(lib, last_error, max_header_bytes, max_array_values)
+    return read_gguf(lib, last_error, opts, lambda out, o: lib.hub_gguf_info_file(
+        out, os.fsencode(path), o))
+
+
+def read_gguf(lib, last_error, opts, fetch):
+    """The GGUFFile of hub_gguf_info_file() or hub_gguf_info_remote():
+    fetch(&out, &opts) -> rc makes the call."""
     out = ctypes.POINTER(_lib.hub_gguf_info)()
-    if lib.hub_gguf_info_file(ctypes.byref(out), os.fsencode(path),
-                              ctypes.byref(opts)) != E.OK:
+    if fetch(ctypes.byref(out), ctypes.byref(opts)) != E.OK:
         raise last_error()
     try:
         i = out.contents

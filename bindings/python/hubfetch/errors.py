@@ -11,6 +11,8 @@ which names the repository, file and status concerned.
     |   |   +-- GatedRepoError          EGATED (as in huggingface_hub)
     |   +-- RevisionNotFoundError       ENOREV
     |   +-- EntryNotFoundError          ENOENTRY
+    |   |   +-- NotASafetensorsRepoError get_safetensors_metadata(): neither
+    |   |                               model.safetensors nor its index
     |   +-- AuthenticationError         EAUTH (no token, or the hub refused it)
     |       +-- LocalTokenNotFoundError whoami() without a token (also OSError)
     +-- LocalEntryNotFoundError         ENOTCACHED (also a FileNotFoundError)
@@ -140,6 +142,12 @@ class FileFormatError(HfHubError, ValueError):
 
 
 SafetensorsParsingError = FileFormatError  # huggingface_hub's name
+
+
+class NotASafetensorsRepoError(EntryNotFoundError):
+    """get_safetensors_metadata(): the revision has neither
+    `model.safetensors` nor `model.safetensors.index.json`
+    (huggingface_hub's name; code ENOENTRY)."""
 
 
 _CLASSES = {
