@@ -28,6 +28,7 @@ use std::ptr;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, Once};
 
+use crate::read::ReadInfo;
 use crate::remote::{Entry, EntryType, LastCommit, LfsInfo, WhoAmI};
 use crate::weights::{
     GgufInfo, GgufTensor, GgufType, GgufValue, SafetensorsInfo, SafetensorsTensor,
@@ -53,6 +54,9 @@ pub const HUB_AUTO: c_int = -1;
 pub const HUB_CLIENT_IGNORE_ENV: c_uint = 0x1;
 pub const HUB_LIST_OPTIONS_VERSION: c_uint = 1;
 pub const HUB_HEADER_OPTIONS_VERSION: c_uint = 1;
+pub const HUB_READ_OPTIONS_VERSION: c_uint = 1;
+pub const HUB_READ_VERIFY: c_uint = 0x1;
+pub const HUB_READ_NO_CACHE: c_uint = 0x2;
 pub const HUB_LIST_DONE: c_int = 1;
 pub const HUB_ENTRY_FILE: hub_enum = 0;
 pub const HUB_ENTRY_DIRECTORY: hub_enum = 1;
@@ -413,6 +417,30 @@ pub struct hub_gguf_info {
 }
 
 /// Opaque handles.
+// Remote reads (0.4)
+#[repr(C)]
+pub struct hub_read_options {
+    pub version: c_uint,
+    pub repo_type: hub_enum,
+    pub revision: *const c_char,
+    pub flags: c_uint,
+}
+
+/// Filled in the caller's memory; its layout is fixed (a later version
+/// adds another struct).
+#[repr(C)]
+pub struct hub_read_info {
+    pub size: u64,
+    pub etag: [c_char; 65],
+    pub commit: [c_char; 41],
+    pub from_cache: c_int,
+    pub bytes_fetched: u64,
+    pub bytes_read: u64,
+}
+
+pub type hub_read_cb =
+    Option<unsafe extern "C" fn(data: *const c_void, len: usize, payload: *mut c_void) -> c_int>;
+
 #[repr(C)]
 pub struct hub_list {
     _private: [u8; 0],
@@ -606,6 +634,45 @@ extern "C" {
     pub fn hub_gguf_info_get(info: *const hub_gguf_info, key: *const c_char) -> *const hub_gguf_kv;
     pub fn hub_ggml_type_name(type_: u32) -> *const c_char;
     pub fn hub_gguf_info_free(info: *mut hub_gguf_info);
+
+    pub fn hub_read_options_init(opts: *mut hub_read_options, version: c_uint) -> c_int;
+    pub fn hub_read(
+        info: *mut hub_read_info,
+        client: *mut hub_client,
+        repo_id: *const c_char,
+        path: *const c_char,
+        offset: u64,
+        length: u64,
+        opts: *const hub_read_options,
+        on_data: hub_read_cb,
+        payload: *mut c_void,
+    ) -> c_int;
+    pub fn hub_read_buf(
+        got: *mut usize,
+        buf: *mut c_void,
+        client: *mut hub_client,
+        repo_id: *const c_char,
+        path: *const c_char,
+        offset: u64,
+        length: usize,
+        opts: *const hub_read_options,
+    ) -> c_int;
+    pub fn hub_safetensors_info_remote(
+        out: *mut *mut hub_safetensors_info,
+        client: *mut hub_client,
+        repo_id: *const c_char,
+        path: *const c_char,
+        ropts: *const hub_read_options,
+        hopts: *const hub_header_options,
+    ) -> c_int;
+    pub fn hub_gguf_info_remote(
+        out: *mut *mut hub_gguf_info,
+        client: *mut hub_client,
+        repo_id: *const c_char,
+        path: *const c_char,
+        ropts: *const hub_read_options,
+        hopts: *const hub_header_options,
+    ) -> c_int;
 }
 
 pub const HUB_OK: c_int = 0;
@@ -1838,6 +1905,33 @@ pub(crate) fn safetensors_info_file(
     if unsafe { hub_safetensors_info_file(&mut out, file.as_ptr(), opts) } != HUB_OK {
         return Err(last_error());
     }
+    // SAFETY: a result the library just gave us.
+    Ok(unsafe { take_safetensors(out) })
+}
+
+pub(crate) fn safetensors_info_remote(
+    client: &RawClient,
+    repo: &CStr,
+    path: &CStr,
+    ropts: &hub_read_options,
+    hopts: &hub_header_options,
+) -> Result<SafetensorsInfo, Error> {
+    let mut out = ptr::null_mut();
+    // SAFETY: live client, strings and options; out receives a result we own.
+    let rc = unsafe {
+        hub_safetensors_info_remote(&mut out, client.ptr, repo.as_ptr(), path.as_ptr(), ropts, hopts)
+    };
+    if rc != HUB_OK {
+        return Err(last_error());
+    }
+    // SAFETY: a result the library just gave us.
+    Ok(unsafe { take_safetensors(out) })
+}
+
+/// Copy a safetensors result and free it.
+///
+/// SAFETY: `out` is a live result from the library, not used afterwards.
+unsafe fn take_safetensors(out: *mut hub_safetensors_info) -> SafetensorsInfo {
     // SAFETY: everything read belongs to `out`, copied before it is freed.
     unsafe {
         let i = &*out;
@@ -1873,7 +1967,7 @@ pub(crate) fn safetensors_info_file(
             },
         };
         hub_safetensors_info_free(out);
-        Ok(info)
+        info
     }
 }
 
@@ -1954,6 +2048,33 @@ pub(crate) fn gguf_info_file(file: &CStr, opts: &hub_header_options) -> Result<G
     if unsafe { hub_gguf_info_file(&mut out, file.as_ptr(), opts) } != HUB_OK {
         return Err(last_error());
     }
+    // SAFETY: a result the library just gave us.
+    Ok(unsafe { take_gguf(out) })
+}
+
+pub(crate) fn gguf_info_remote(
+    client: &RawClient,
+    repo: &CStr,
+    path: &CStr,
+    ropts: &hub_read_options,
+    hopts: &hub_header_options,
+) -> Result<GgufInfo, Error> {
+    let mut out = ptr::null_mut();
+    // SAFETY: live client, strings and options; out receives a result we own.
+    let rc = unsafe {
+        hub_gguf_info_remote(&mut out, client.ptr, repo.as_ptr(), path.as_ptr(), ropts, hopts)
+    };
+    if rc != HUB_OK {
+        return Err(last_error());
+    }
+    // SAFETY: a result the library just gave us.
+    Ok(unsafe { take_gguf(out) })
+}
+
+/// Copy a GGUF result and free it.
+///
+/// SAFETY: `out` is a live result from the library, not used afterwards.
+unsafe fn take_gguf(out: *mut hub_gguf_info) -> GgufInfo {
     // SAFETY: everything read belongs to `out`, copied before it is freed.
     unsafe {
         let i = &*out;
@@ -1992,11 +2113,141 @@ pub(crate) fn gguf_info_file(file: &CStr, opts: &hub_header_options) -> Result<G
                 .collect(),
         };
         hub_gguf_info_free(out);
-        Ok(info)
+        info
     }
 }
 
 pub(crate) fn ggml_type_name(t: u32) -> Option<String> {
     // SAFETY: a static string or NULL.
     opt_owned(unsafe { hub_ggml_type_name(t) })
+}
+
+// ---- remote reads (0.4) ---------------------------------------------------------
+
+pub(crate) fn read_options(
+    repo_type: c_int,
+    revision: &Option<CString>,
+    flags: c_uint,
+) -> Result<hub_read_options, Error> {
+    // SAFETY: a zeroed struct is a valid target for the init function.
+    let mut o: hub_read_options = unsafe { std::mem::zeroed() };
+    // SAFETY: o is a live, properly sized struct.
+    if unsafe { hub_read_options_init(&mut o, HUB_READ_OPTIONS_VERSION) } != HUB_OK {
+        return Err(last_error());
+    }
+    o.repo_type = repo_type;
+    o.revision = ptr_or_null(revision);
+    o.flags = flags;
+    Ok(o)
+}
+
+pub(crate) type ReadFn<'a> = dyn FnMut(&[u8]) -> bool + 'a;
+
+/// What the read trampoline's payload points to.
+struct ReadState<'f, 'a> {
+    f: &'f mut ReadFn<'a>,
+    panic: Option<Box<dyn Any + Send>>,
+}
+
+unsafe extern "C" fn read_trampoline(data: *const c_void, len: usize, payload: *mut c_void) -> c_int {
+    // SAFETY: payload is the ReadState of the hub_read() running on this
+    // thread; data holds len bytes for the duration of the call.
+    let state = &mut *(payload as *mut ReadState);
+    if state.panic.is_some() {
+        return 1;
+    }
+    let bytes = slice(data as *const u8, len);
+    // A panic must not unwind through C: catch it, stop the read, and
+    // resume it once hub_read() returned.
+    match catch_unwind(AssertUnwindSafe(|| (state.f)(bytes))) {
+        Ok(stop) => stop as c_int,
+        Err(panic) => {
+            state.panic = Some(panic);
+            1
+        }
+    }
+}
+
+fn fixed_text(chars: &[c_char]) -> Option<String> {
+    let bytes: Vec<u8> = chars.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
+    if bytes.is_empty() {
+        None
+    } else {
+        Some(String::from_utf8_lossy(&bytes).into_owned())
+    }
+}
+
+/// hub_read() into `f`; a panic of `f` is resumed after the call.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn read(
+    client: &RawClient,
+    repo: &CStr,
+    path: &CStr,
+    offset: u64,
+    length: u64,
+    opts: &hub_read_options,
+    f: &mut ReadFn,
+) -> Result<ReadInfo, Error> {
+    let mut state = ReadState { f, panic: None };
+    // SAFETY: a zeroed hub_read_info is valid (integers and char arrays).
+    let mut info: hub_read_info = unsafe { std::mem::zeroed() };
+    // SAFETY: live arguments; state outlives the call, and the callback is
+    // only called during it, on this thread.
+    let rc = unsafe {
+        hub_read(
+            &mut info,
+            client.ptr,
+            repo.as_ptr(),
+            path.as_ptr(),
+            offset,
+            length,
+            opts,
+            Some(read_trampoline),
+            &mut state as *mut ReadState as *mut c_void,
+        )
+    };
+    let error = if rc == HUB_OK { None } else { Some(last_error()) };
+    if let Some(panic) = state.panic {
+        std::panic::resume_unwind(panic);
+    }
+    match error {
+        Some(e) => Err(e),
+        None => Ok(ReadInfo {
+            size: if info.size == u64::MAX { None } else { Some(info.size) },
+            etag: fixed_text(&info.etag),
+            commit: fixed_text(&info.commit),
+            from_cache: info.from_cache != 0,
+            bytes_fetched: info.bytes_fetched,
+            bytes_read: info.bytes_read,
+        }),
+    }
+}
+
+/// hub_read_buf() into `buf`; returns how many bytes were read.
+pub(crate) fn read_buf(
+    client: &RawClient,
+    repo: &CStr,
+    path: &CStr,
+    offset: u64,
+    buf: &mut [u8],
+    opts: &hub_read_options,
+) -> Result<usize, Error> {
+    let mut got = 0usize;
+    // SAFETY: buf holds buf.len() writable bytes; live strings and options.
+    let rc = unsafe {
+        hub_read_buf(
+            &mut got,
+            buf.as_mut_ptr() as *mut c_void,
+            client.ptr,
+            repo.as_ptr(),
+            path.as_ptr(),
+            offset,
+            buf.len(),
+            opts,
+        )
+    };
+    if rc != HUB_OK {
+        return Err(last_error());
+    }
+    Ok(got.min(buf.len()))
 }

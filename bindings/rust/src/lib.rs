@@ -41,9 +41,11 @@
 
 #[allow(unsafe_code)]
 pub mod ffi;
+mod read;
 mod remote;
 mod weights;
 
+pub use read::{ReadInfo, ReadOptions};
 pub use remote::{
     remove_token, save_token, token_path, Entry, EntryType, LastCommit, LfsInfo, ListIter,
     ListOptions, WhoAmI,

@@ -79,6 +79,12 @@ impl HeaderOptions {
     }
 }
 
+impl HeaderOptions {
+    pub(crate) fn to_c(&self) -> Result<ffi::hub_header_options> {
+        ffi::header_options(self.max_header_bytes, self.max_array_values)
+    }
+}
+
 fn c_path(path: &Path) -> Result<std::ffi::CString> {
     ffi::cstring("path", ffi::path_bytes(path))
 }

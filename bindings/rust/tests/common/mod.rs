@@ -72,13 +72,18 @@ pub struct FakeHub {
 
 impl FakeHub {
     pub fn start() -> FakeHub {
+        FakeHub::start_with(&source_dir().join("tests/fixtures/hub"))
+    }
+
+    /// A fake serving the repositories of another fixture directory.
+    pub fn start_with(fixtures: &Path) -> FakeHub {
         let src = source_dir();
         let tmp = TempDir::new("fakehub");
         let log = tmp.path().join("requests.jsonl");
         let mut child = Command::new(python())
             .arg(src.join("tests/fakehub/fakehub.py"))
             .arg("--fixtures")
-            .arg(src.join("tests/fixtures/hub"))
+            .arg(fixtures)
             .arg("--log")
             .arg(&log)
             .stdin(Stdio::piped())
