@@ -1919,7 +1919,14 @@ pub(crate) fn safetensors_info_remote(
     let mut out = ptr::null_mut();
     // SAFETY: live client, strings and options; out receives a result we own.
     let rc = unsafe {
-        hub_safetensors_info_remote(&mut out, client.ptr, repo.as_ptr(), path.as_ptr(), ropts, hopts)
+        hub_safetensors_info_remote(
+            &mut out,
+            client.ptr,
+            repo.as_ptr(),
+            path.as_ptr(),
+            ropts,
+            hopts,
+        )
     };
     if rc != HUB_OK {
         return Err(last_error());
@@ -2014,7 +2021,10 @@ unsafe fn gguf_value(v: &hub_gguf_value) -> GgufValue {
 unsafe fn gguf_array(v: &hub_gguf_value, et: GgufType, n: usize) -> Vec<GgufValue> {
     fn nums<T: Copy>(d: *const c_void, n: usize, f: impl Fn(T) -> GgufValue) -> Vec<GgufValue> {
         // SAFETY: the caller's: `d` holds `n` elements of T.
-        unsafe { slice(d as *const T, n) }.iter().map(|&x| f(x)).collect()
+        unsafe { slice(d as *const T, n) }
+            .iter()
+            .map(|&x| f(x))
+            .collect()
     }
     let d = v.data;
     match et {
@@ -2062,7 +2072,14 @@ pub(crate) fn gguf_info_remote(
     let mut out = ptr::null_mut();
     // SAFETY: live client, strings and options; out receives a result we own.
     let rc = unsafe {
-        hub_gguf_info_remote(&mut out, client.ptr, repo.as_ptr(), path.as_ptr(), ropts, hopts)
+        hub_gguf_info_remote(
+            &mut out,
+            client.ptr,
+            repo.as_ptr(),
+            path.as_ptr(),
+            ropts,
+            hopts,
+        )
     };
     if rc != HUB_OK {
         return Err(last_error());
@@ -2149,7 +2166,11 @@ struct ReadState<'f, 'a> {
     panic: Option<Box<dyn Any + Send>>,
 }
 
-unsafe extern "C" fn read_trampoline(data: *const c_void, len: usize, payload: *mut c_void) -> c_int {
+unsafe extern "C" fn read_trampoline(
+    data: *const c_void,
+    len: usize,
+    payload: *mut c_void,
+) -> c_int {
     // SAFETY: payload is the ReadState of the hub_read() running on this
     // thread; data holds len bytes for the duration of the call.
     let state = &mut *(payload as *mut ReadState);
@@ -2169,7 +2190,11 @@ unsafe extern "C" fn read_trampoline(data: *const c_void, len: usize, payload: *
 }
 
 fn fixed_text(chars: &[c_char]) -> Option<String> {
-    let bytes: Vec<u8> = chars.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
+    let bytes: Vec<u8> = chars
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8)
+        .collect();
     if bytes.is_empty() {
         None
     } else {
@@ -2206,14 +2231,22 @@ pub(crate) fn read(
             &mut state as *mut ReadState as *mut c_void,
         )
     };
-    let error = if rc == HUB_OK { None } else { Some(last_error()) };
+    let error = if rc == HUB_OK {
+        None
+    } else {
+        Some(last_error())
+    };
     if let Some(panic) = state.panic {
         std::panic::resume_unwind(panic);
     }
     match error {
         Some(e) => Err(e),
         None => Ok(ReadInfo {
-            size: if info.size == u64::MAX { None } else { Some(info.size) },
+            size: if info.size == u64::MAX {
+                None
+            } else {
+                Some(info.size)
+            },
             etag: fixed_text(&info.etag),
             commit: fixed_text(&info.commit),
             from_cache: info.from_cache != 0,

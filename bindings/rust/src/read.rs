@@ -54,7 +54,11 @@ impl ReadOptions {
             .map(|r| ffi::cstring("revision", r.clone().into_bytes()))
             .transpose()?;
         let flags = if self.verify { ffi::HUB_READ_VERIFY } else { 0 }
-            | if self.no_cache { ffi::HUB_READ_NO_CACHE } else { 0 };
+            | if self.no_cache {
+                ffi::HUB_READ_NO_CACHE
+            } else {
+                0
+            };
         let repo_type = match self.repo_type {
             RepoType::Model => 0,
             RepoType::Dataset => 1,
@@ -182,7 +186,12 @@ impl Client {
     /// The header of a GGUF file of a repository, read with ranged requests
     /// (at most 2 MiB past the header), or from the cache with no request:
     /// the same [`GgufInfo`] as [`gguf_info_file`](crate::gguf_info_file).
-    pub fn gguf_info_remote(&self, repo_id: &str, path: &str, opts: &ReadOptions) -> Result<GgufInfo> {
+    pub fn gguf_info_remote(
+        &self,
+        repo_id: &str,
+        path: &str,
+        opts: &ReadOptions,
+    ) -> Result<GgufInfo> {
         self.gguf_info_remote_with(repo_id, path, opts, &HeaderOptions::new())
     }
 
