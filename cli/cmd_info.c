@@ -83,8 +83,8 @@ static void help(FILE *fp)
         "\n"
         "exit codes: 0 shown, 2 usage or a FILE that is no safetensors or\n"
         "GGUF file, 15 repository not found, 16 revision not found, 17 no\n"
-        "such file, 19 not authorized, 22 network error, 23 malformed\n"
-        "header, 31 interrupted; all in docs/CLI.md\n",
+        "such file, 18 gated, 19 not authorized, 22 network error, 35\n"
+        "malformed header, 31 interrupted; all in docs/CLI.md\n",
         fp);
 }
 
