@@ -18,14 +18,64 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from cli_util import SOURCE, CliTestCase, FakeHub  # noqa: E402
 
-sys.path.insert(0, os.path.join(SOURCE, "bindings", "python"))
-import hubfetch  # noqa: E402
+sys.path.insert(0, os.path.join(SOURCE, "tests", "bindings"))
+from common import asan_runtime, is_sanitized  # noqa: E402
 
 REPO = "hubfetch/weights"
 MIB2 = 2 * 1024 * 1024
 HFHUB_SRC = os.environ.get("HUB_TEST_HFHUB_SRC", "")
 WEIGHTS = ["big.gguf", "big.safetensors", "gemma-v2.gguf", "llama-v3.gguf",
            "sharded/model.safetensors.index.json", "single.safetensors"]
+
+
+# The local-file readers, through the Python binding, in a child python:
+# a sanitized library (make check-asan) needs the ASan runtime preloaded
+# there, which the hubfetch program run by the tests must not get.
+LOCAL_CODE = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import hubfetch
+kind, path = sys.argv[2], sys.argv[3]
+if kind == "st":
+    m = hubfetch.parse_safetensors_file(path)
+    if hasattr(m, "files_metadata"):
+        out = {"parameter_count": m.parameter_count, "shards": m.shards,
+               "names": sorted(n for f in m.files_metadata.values() for n in f.tensors)}
+    else:
+        out = {"parameter_count": m.parameter_count, "metadata": m.metadata,
+               "header_size": m.header_size, "names": sorted(m.tensors),
+               "tensors": {n: [t.dtype, list(t.shape), list(t.data_offsets)]
+                           for n, t in m.tensors.items()}}
+else:
+    g = hubfetch.read_gguf_file(path)
+    out = {"parameter_count": g.parameter_count, "tensor_count": len(g.tensors),
+           "header_size": g.header_size, "metadata": g.metadata,
+           "keys": list(g.metadata)}
+print(json.dumps(out))
+"""
+
+
+def local(kind, path):
+    env = dict(os.environ)
+    if is_sanitized():
+        rt = asan_runtime()
+        if rt is None:
+            raise unittest.SkipTest("sanitized libhubfetch and no ASan runtime to preload")
+        env["LD_PRELOAD"] = " ".join(filter(None, [rt, env.get("LD_PRELOAD")]))
+        env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS"),
+                                                     "detect_leaks=0"]))
+    p = subprocess.run([sys.executable, "-c", LOCAL_CODE,
+                        os.path.join(SOURCE, "bindings", "python"), kind, path],
+                       capture_output=True, text=True, env=env, check=True)
+    return json.loads(p.stdout)
+
+
+def local_st(path):
+    return local("st", path)
+
+
+def local_gguf(path):
+    return local("gguf", path)
 
 
 class InfoTest(CliTestCase):
@@ -131,24 +181,21 @@ class InfoTest(CliTestCase):
                            "sharded/model.safetensors.index.json", "--tensors")
         for f in d["files"]:
             with self.subTest(path=f["path"]):
-                local = hubfetch.parse_safetensors_file(os.path.join(self.files, f["path"]))
-                self.assertEqual(f["parameter_count"], local.parameter_count)
-                self.assertEqual(f["parameters"], sum(local.parameter_count.values()))
+                local = local_st( os.path.join(self.files, f["path"]))
+                self.assertEqual(f["parameter_count"], local["parameter_count"])
+                self.assertEqual(f["parameters"], sum(local["parameter_count"].values()))
+                names = set(local["names"])
                 if f["path"].endswith(".index.json"):
                     self.assertTrue(f["sharded"])
-                    self.assertEqual(f["shards"], local.shards)
-                    names = {n for m in local.files_metadata.values() for n in m.tensors}
+                    self.assertEqual(f["shards"], local["shards"])
                     self.assertEqual(f["metadata"], {"format": "pt"})
                 else:
                     self.assertFalse(f["sharded"])
-                    self.assertEqual(f["metadata"], local.metadata)
-                    self.assertEqual(f["header_size"], local.header_size)
-                    names = set(local.tensors)
+                    self.assertEqual(f["metadata"], local["metadata"])
+                    self.assertEqual(f["header_size"], local["header_size"])
                     for t in f["tensors"]:
-                        lt = local.tensors[t["name"]]
-                        self.assertEqual(t["dtype"], lt.dtype)
-                        self.assertEqual(t["shape"], list(lt.shape))
-                        self.assertEqual(t["data_offsets"], list(lt.data_offsets))
+                        self.assertEqual([t["dtype"], t["shape"], t["data_offsets"]],
+                                         local["tensors"][t["name"]])
                 self.assertEqual(f["tensor_count"], len(names))
                 self.assertEqual({t["name"] for t in f["tensors"]}, names)
         single = d["files"][0]
@@ -183,18 +230,18 @@ class InfoTest(CliTestCase):
         self.assertEqual(m["tokenizer.ggml.tokens"], {"array": "string", "length": 101})
         for f in d["files"]:
             with self.subTest(path=f["path"]):
-                local = hubfetch.read_gguf_file(os.path.join(self.files, f["path"]))
-                self.assertEqual(f["parameters"], local.parameter_count)
-                self.assertEqual(f["tensor_count"], len(local.tensors))
-                self.assertEqual(f["header_size"], local.header_size)
-                self.assertEqual(list(f["metadata"]), list(local.metadata))
-                for k, v in local.metadata.items():
+                local = local_gguf(os.path.join(self.files, f["path"]))
+                self.assertEqual(f["parameters"], local["parameter_count"])
+                self.assertEqual(f["tensor_count"], local["tensor_count"])
+                self.assertEqual(f["header_size"], local["header_size"])
+                self.assertEqual(list(f["metadata"]), local["keys"])
+                for k, v in local["metadata"].items():
                     if not isinstance(v, list) or len(v) <= 16:
                         self.assertEqual(f["metadata"][k], v, k)
         # --all: every value
         d = self.info_json("llama-v3.gguf", "--all")
-        local = hubfetch.read_gguf_file(os.path.join(self.files, "llama-v3.gguf"))
-        self.assertEqual(d["files"][0]["metadata"], local.metadata)
+        local = local_gguf(os.path.join(self.files, "llama-v3.gguf"))
+        self.assertEqual(d["files"][0]["metadata"], local["metadata"])
         out, _ = self.info("llama-v3.gguf")
         self.assertIn("tokenizer.ggml.tokens = [string x 101]", out)
         self.assertIn("file type         Q4_K_M (15)", out)
@@ -210,8 +257,7 @@ class InfoTest(CliTestCase):
             header_end[f["path"]] = f["header_size"] + (8 if f["format"] == "safetensors" else 0)
         for p in ("sharded/model-00001-of-00002.safetensors",
                   "sharded/model-00002-of-00002.safetensors"):
-            header_end[p] = hubfetch.parse_safetensors_file(
-                os.path.join(self.files, p)).header_size + 8
+            header_end[p] = local_st(os.path.join(self.files, p))["header_size"] + 8
         by_sha = {}
         for p in header_end:
             with open(os.path.join(self.files, p), "rb") as fh:
