@@ -54,6 +54,7 @@ bool cli_interrupted(void);
 int cmd_download(int argc, char **argv);
 int cmd_remote_ls(int argc, char **argv); /* hubfetch ls */
 int cmd_cat(int argc, char **argv);
+int cmd_info(int argc, char **argv); /* hubfetch info */
 int cmd_cache(int argc, char **argv);
 int cmd_cache_rm(int argc, char **argv);
 int cmd_cache_prune(int argc, char **argv);

@@ -17,6 +17,8 @@ static void usage(FILE *fp)
           "  ls REPO_ID [PATH]             list a revision's files on the hub\n"
           "  cat REPO_ID FILE              a file's bytes (or a range) to "
           "stdout\n"
+          "  info REPO_ID [FILES...]       a repo's facts and its weights' "
+          "headers\n"
           "  cache ls                      list what the cache holds\n"
           "  cache verify                  check the cache against checksums\n"
           "  auth login|logout|whoami      save, remove or check a token\n"
@@ -71,6 +73,8 @@ int main(int argc, char **argv)
         rc = cmd_remote_ls(argc - 1, argv + 1);
     } else if (strcmp(cmd, "cat") == 0) {
         rc = cmd_cat(argc - 1, argv + 1);
+    } else if (strcmp(cmd, "info") == 0) {
+        rc = cmd_info(argc - 1, argv + 1);
     } else {
         cli_err("unknown command '%s'; see 'hubfetch --help'", cmd);
         rc = EXIT_USAGE;

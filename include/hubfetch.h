@@ -1074,6 +1074,41 @@ HUB_EXTERN int hub_stat(hub_entry **out,
 /** Free an entry of hub_stat(). NULL is fine. */
 HUB_EXTERN void hub_entry_free(hub_entry *entry);
 
+/** What the hub says of a repository at a revision (its repo info API).
+ * Strings are valid until hub_repo_info_free(); server text is cleaned
+ * of control characters. Fields may be appended in later versions. */
+typedef struct hub_repo_info_result {
+    const char *id;  /**< the repository id as the hub spells it */
+    const char *sha; /**< the commit the revision resolves to (40 hex) */
+    /** The revision's last commit date as the hub writes it (ISO 8601),
+     * or NULL if the hub gave none. */
+    const char *last_modified;
+    int is_private; /**< 1: a private repository */
+    /** NULL: not gated; else the hub's mode, "auto" or "manual" (another
+     * string the hub may add is kept as it comes). */
+    const char *gated;
+} hub_repo_info_result;
+
+/**
+ * A repository's facts at a revision: one GET of the hub's repo info API
+ * (`/api/{type}s/{id}/revision/{rev}`), through the client as hub_stat()
+ * is (endpoints with failover, token, retries, cancel, redirects of a
+ * renamed repository followed). Since 0.4.
+ * @param out receives the result (free with hub_repo_info_free()).
+ * @param opts repository type and revision, or NULL (`recursive` and
+ *   `expand` are ignored).
+ * @return #HUB_OK, or the errors of hub_list_open() (#HUB_ENOREPO,
+ *   #HUB_ENOREV, #HUB_EGATED, ...); #HUB_EPROTO when the answer has no
+ *   valid `sha`.
+ */
+HUB_EXTERN int hub_repo_info(hub_repo_info_result **out,
+                             hub_client *client,
+                             const char *repo_id,
+                             const hub_list_options *opts);
+
+/** Free a result of hub_repo_info(). NULL is fine. */
+HUB_EXTERN void hub_repo_info_free(hub_repo_info_result *info);
+
 /* ------------------------------------------------------------------------ */
 /* Remote reads                                                             */
 /* ------------------------------------------------------------------------ */

@@ -31,6 +31,8 @@ struct hub_http {
     char *ca_dir;
     long connect_timeout_ms;
     long stall_timeout_ms;
+    int running; /* transfers running after the last curl_multi_perform,
+                    plus those added since */
 };
 
 struct hub_xfer {
@@ -776,6 +778,7 @@ int hub__xfer_start(hub_xfer *x, const hub_xfer_req *req)
         return hub__error_set(HUB_ERROR, "cannot start request for %s: %s",
                               x->url, curl_multi_strerror(mc));
     x->in_multi = true;
+    hp->running++; /* its end shows as a drop below this count */
     return HUB_OK;
 }
 
@@ -783,10 +786,17 @@ int hub__http_poll(hub_http *http, long timeout_ms)
 {
     int still = 0;
     CURLMcode mc = curl_multi_perform(http->multi, &still);
-    if (mc == CURLM_OK && timeout_ms > 0)
+    /* A transfer that this perform finished (fewer running than before)
+     * is there to be read now: do not wait for the sockets first (a whole
+     * poll timeout per short request otherwise: 100 ms for each header
+     * read of `info`). With nothing finished, the poll is also the wait
+     * for the caller's next timer. */
+    if (mc == CURLM_OK && timeout_ms > 0 && still >= http->running) {
         mc = curl_multi_poll(http->multi, NULL, 0, (int)timeout_ms, NULL);
-    if (mc == CURLM_OK)
-        mc = curl_multi_perform(http->multi, &still);
+        if (mc == CURLM_OK)
+            mc = curl_multi_perform(http->multi, &still);
+    }
+    http->running = still;
     if (mc != CURLM_OK)
         return hub__error_set(HUB_ERROR, "transfer engine failure: %s",
                               curl_multi_strerror(mc));

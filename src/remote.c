@@ -15,6 +15,7 @@
 #include "alloc.h"
 #include "client.h"
 #include "hub_hf.h"
+#include "json.h"
 #include "path.h"
 #include "progress.h"
 #include "request.h"
@@ -478,4 +479,110 @@ void hub_entry_free(hub_entry *entry)
         return;
     entry_strings_free(entry);
     hub__free(entry);
+}
+
+/* ---- hub_repo_info ------------------------------------------------------- */
+
+static char *build_revision(const hub__rq *q, const void *arg)
+{
+    HUB_UNUSED(arg);
+    return hub__hf_revision_url(&q->repo, q->revision);
+}
+
+void hub_repo_info_free(hub_repo_info_result *info)
+{
+    if (!info)
+        return;
+    hub__free((char *)info->id);
+    hub__free((char *)info->sha);
+    hub__free((char *)info->last_modified);
+    hub__free((char *)info->gated);
+    hub__free(info);
+}
+
+/* The fields of the repo info JSON `body` into `r`. */
+static int parse_repo_info(const hub_buf *body,
+                           const char *repo_id,
+                           hub_repo_info_result *r)
+{
+    hub_json *root = NULL;
+    int error = hub__json_parse(&root, body->ptr, body->len, "repository info");
+    if (error < 0)
+        return error;
+    bool oom = false;
+    const char *sha = hub__json_string(hub__json_get(root, "sha"));
+    const char *id = hub__json_string(hub__json_get(root, "id"));
+    bool b = false;
+    if (!sha || !hub__str_is_commit(sha)) {
+        error = hub__error_set(HUB_EPROTO,
+                               "repository info of '%s' has no valid commit "
+                               "'sha'",
+                               repo_id);
+    } else {
+        r->sha = dup_or_null(sha, &oom);
+        r->id = dup_clean(
+            id && hub__hf_check_repo_id(id) == HUB_OK ? id : repo_id, &oom);
+        hub__error_clear();
+        r->last_modified = dup_clean(
+            hub__json_string(hub__json_get(root, "lastModified")), &oom);
+        r->is_private =
+            hub__json_bool(hub__json_get(root, "private"), &b) && b ? 1 : 0;
+        const hub_json *g = hub__json_get(root, "gated");
+        if (hub__json_string(g))
+            r->gated = dup_clean(hub__json_string(g), &oom);
+        else if (hub__json_bool(g, &b) && b)
+            r->gated = dup_or_null("auto", &oom);
+        error = oom ? HUB_ENOMEM : HUB_OK;
+    }
+    hub__json_free(root);
+    return error;
+}
+
+int hub_repo_info(hub_repo_info_result **out,
+                  hub_client *c,
+                  const char *repo_id,
+                  const hub_list_options *opts)
+{
+    if (!out)
+        return hub__error_set(HUB_EINVAL, "invalid argument: out");
+    *out = NULL;
+    if (!repo_id)
+        return hub__error_set(HUB_EINVAL, "invalid argument: repo_id");
+    hub_list_options o;
+    int error = take_options(&o, opts);
+    if (error < 0)
+        return error;
+    if ((error = hub__client_enter(c)) < 0)
+        return error;
+    hub_repo_info_result *r = NULL;
+    hub__rq q;
+    bool have_q = false;
+    error = check_call(c, repo_id, NULL);
+    if (error == HUB_OK && !(r = hub__calloc(1, sizeof(*r))))
+        error = HUB_ENOMEM;
+    if (error == HUB_OK) {
+        error = hub__rq_init(&q, c, o.repo_type, repo_id, "repository info");
+        have_q = true;
+    }
+    if (error == HUB_OK) {
+        q.revision = o.revision ? o.revision : "main";
+        hub_buf body = HUB_BUF_INIT(REMOTE_BODY_MAX);
+        hub__meta_req req = {0};
+        req.body = &body;
+        error = hub__rq_failover(&q, build_revision, NULL, &req);
+        if (error == HUB_OK && hub__xfer_resp(q.meta)->status != 200)
+            error = hub__rq_error(&q, NULL);
+        if (error == HUB_OK)
+            error = parse_repo_info(&body, repo_id, r);
+        hub__buf_free(&body);
+    }
+    if (have_q)
+        hub__rq_free(&q);
+    hub__client_leave(c);
+    if (error < 0) {
+        hub_repo_info_free(r);
+        return error;
+    }
+    *out = r;
+    return HUB_OK;
 }
