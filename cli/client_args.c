@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 bool cli_parse_int(const char *s, int min, int max, int *out)
 {
@@ -69,4 +70,38 @@ void cli_client_args_free(cli_client_args *a)
 {
     free(a->fallbacks);
     a->fallbacks = NULL;
+}
+
+int cli_parse_repo_type(const char *s, hub_repo_type *out)
+{
+    static const struct {
+        const char *name;
+        hub_repo_type type;
+    } types[] = {{"model", HUB_REPO_MODEL},
+                 {"dataset", HUB_REPO_DATASET},
+                 {"space", HUB_REPO_SPACE}};
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        if (strcmp(s, types[i].name) == 0) {
+            *out = types[i].type;
+            return EXIT_OK;
+        }
+    }
+    return cli_usage("--repo-type must be model, dataset or space, not '%s'",
+                     s);
+}
+
+static void on_log(int level, const char *msg, void *payload)
+{
+    int max = *(const int *)payload;
+    if (level <= max)
+        cli_err("%s%s", level <= HUB_LOG_WARN ? "warning: " : "", msg);
+}
+
+void cli_client_log(hub_client_options *o, int *level, bool quiet, int verbose)
+{
+    *level = quiet ? HUB_LOG_ERROR
+                   : (verbose ? HUB_LOG_INFO + verbose - 1 : HUB_LOG_WARN);
+    o->log_cb = on_log;
+    o->log_payload = level;
+    o->log_level = *level;
 }

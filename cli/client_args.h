@@ -45,6 +45,14 @@ int cli_client_args_init(cli_client_args *a, hub_client_options *o, int argc);
 int cli_client_arg(cli_client_args *a, int id, const char *arg);
 void cli_client_args_free(cli_client_args *a);
 
+/* "model", "dataset" or "space" into `*out`: EXIT_OK, or the usage
+ * error's exit code after saying why. */
+int cli_parse_repo_type(const char *s, hub_repo_type *out);
+
+/* The library's log lines on stderr ("hubfetch: warning: ..."), up to
+ * the level -q / -v ask for: `*level` must outlive the client. */
+void cli_client_log(hub_client_options *o, int *level, bool quiet, int verbose);
+
 /* strtol within [min, max], the whole string. */
 bool cli_parse_int(const char *s, int min, int max, int *out);
 

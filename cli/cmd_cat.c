@@ -77,13 +77,6 @@ static void help(FILE *fp)
         fp);
 }
 
-static void on_log(int level, const char *msg, void *payload)
-{
-    int max = *(const int *)payload;
-    if (level <= max)
-        cli_err("%s%s", level <= HUB_LOG_WARN ? "warning: " : "", msg);
-}
-
 static bool parse_u64(const char *s, size_t n, uint64_t *out)
 {
     if (n == 0 || n > 20)
@@ -183,18 +176,8 @@ int cmd_cat(int argc, char **argv)
             }
             break;
         case O_TYPE:
-            if (strcmp(st.arg, "model") == 0)
-                ropts.repo_type = HUB_REPO_MODEL;
-            else if (strcmp(st.arg, "dataset") == 0)
-                ropts.repo_type = HUB_REPO_DATASET;
-            else if (strcmp(st.arg, "space") == 0)
-                ropts.repo_type = HUB_REPO_SPACE;
-            else {
-                rc = cli_usage(
-                    "--repo-type must be model, dataset or space, not '%s'",
-                    st.arg);
+            if ((rc = cli_parse_repo_type(st.arg, &ropts.repo_type)) != EXIT_OK)
                 goto done;
-            }
             break;
         case O_REVISION:
             ropts.revision = st.arg;
@@ -230,11 +213,7 @@ int cmd_cat(int argc, char **argv)
     /* the whole file, however it was asked for, is checked */
     if (offset == 0 && length == UINT64_MAX)
         ropts.flags |= HUB_READ_VERIFY;
-    log_level = quiet ? HUB_LOG_ERROR
-                      : (verbose ? HUB_LOG_INFO + verbose - 1 : HUB_LOG_WARN);
-    copts.log_cb = on_log;
-    copts.log_payload = &log_level;
-    copts.log_level = log_level;
+    cli_client_log(&copts, &log_level, quiet, verbose);
 
     int err = hub_client_new(&client, &copts);
     if (err != HUB_OK) {

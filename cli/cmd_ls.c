@@ -85,13 +85,6 @@ static void help(FILE *fp)
         fp);
 }
 
-static void on_log(int level, const char *msg, void *payload)
-{
-    int max = *(const int *)payload;
-    if (level <= max)
-        cli_err("%s%s", level <= HUB_LOG_WARN ? "warning: " : "", msg);
-}
-
 static const char *storage(const hub_entry *e)
 {
     if (e->type == HUB_ENTRY_DIRECTORY)
@@ -215,18 +208,8 @@ int cmd_remote_ls(int argc, char **argv)
             }
             break;
         case O_TYPE:
-            if (strcmp(st.arg, "model") == 0)
-                lopts.repo_type = HUB_REPO_MODEL;
-            else if (strcmp(st.arg, "dataset") == 0)
-                lopts.repo_type = HUB_REPO_DATASET;
-            else if (strcmp(st.arg, "space") == 0)
-                lopts.repo_type = HUB_REPO_SPACE;
-            else {
-                rc = cli_usage(
-                    "--repo-type must be model, dataset or space, not '%s'",
-                    st.arg);
+            if ((rc = cli_parse_repo_type(st.arg, &lopts.repo_type)) != EXIT_OK)
                 goto done;
-            }
             break;
         case O_REVISION:
             lopts.revision = st.arg;
@@ -255,11 +238,7 @@ int cmd_remote_ls(int argc, char **argv)
         rc = cli_usage("missing REPO_ID; see 'hubfetch ls --help'");
         goto done;
     }
-    log_level = quiet ? HUB_LOG_ERROR
-                      : (verbose ? HUB_LOG_INFO + verbose - 1 : HUB_LOG_WARN);
-    copts.log_cb = on_log;
-    copts.log_payload = &log_level;
-    copts.log_level = log_level;
+    cli_client_log(&copts, &log_level, quiet, verbose);
 
     int err = hub_client_new(&client, &copts);
     if (err != HUB_OK) {
