@@ -316,19 +316,8 @@ int cmd_download(int argc, char **argv)
                 files[nfiles++] = st.positional;
             break;
         case O_TYPE:
-            if (strcmp(st.arg, "model") == 0)
-                dopts.repo_type = HUB_REPO_MODEL;
-            else if (strcmp(st.arg, "dataset") == 0)
-                dopts.repo_type = HUB_REPO_DATASET;
-            else if (strcmp(st.arg, "space") == 0)
-                dopts.repo_type = HUB_REPO_SPACE;
-            else {
-                rc = cli_usage(
-                    "--repo-type must be model, dataset or space, not "
-                    "'%s'",
-                    st.arg);
+            if ((rc = cli_parse_repo_type(st.arg, &dopts.repo_type)) != EXIT_OK)
                 goto done;
-            }
             break;
         case O_REVISION:
             dopts.revision = st.arg;
