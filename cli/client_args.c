@@ -21,6 +21,9 @@ int cli_client_args_init(cli_client_args *a, hub_client_options *o, int argc)
 {
     a->o = o;
     a->nfallbacks = 0;
+    a->quiet = false;
+    a->verbose = 0;
+    a->log_level = HUB_LOG_WARN;
     /* every argument could be an --endpoint */
     a->fallbacks = calloc((size_t)argc + 1, sizeof(*a->fallbacks));
     return a->fallbacks ? EXIT_OK : cli_error("out of memory");
@@ -61,6 +64,12 @@ int cli_client_arg(cli_client_args *a, int id, const char *arg)
         if (!cli_parse_int(arg, 0, 100, &o->max_retries))
             return cli_usage("--retries needs a number from 0 to 100");
         return EXIT_OK;
+    case CLI_CO_QUIET:
+        a->quiet = true;
+        return EXIT_OK;
+    case CLI_CO_VERBOSE:
+        a->verbose++;
+        return EXIT_OK;
     default:
         return cli_usage("internal: unknown client option %d", id);
     }
@@ -97,11 +106,12 @@ static void on_log(int level, const char *msg, void *payload)
         cli_err("%s%s", level <= HUB_LOG_WARN ? "warning: " : "", msg);
 }
 
-void cli_client_log(hub_client_options *o, int *level, bool quiet, int verbose)
+void cli_client_log(cli_client_args *a)
 {
-    *level = quiet ? HUB_LOG_ERROR
-                   : (verbose ? HUB_LOG_INFO + verbose - 1 : HUB_LOG_WARN);
-    o->log_cb = on_log;
-    o->log_payload = level;
-    o->log_level = *level;
+    a->log_level = a->quiet     ? HUB_LOG_ERROR
+                   : a->verbose ? HUB_LOG_INFO + a->verbose - 1
+                                : HUB_LOG_WARN;
+    a->o->log_cb = on_log;
+    a->o->log_payload = &a->log_level;
+    a->o->log_level = a->log_level;
 }

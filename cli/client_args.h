@@ -16,9 +16,19 @@ enum {
     CLI_CO_NO_PROXY,
     CLI_CO_CA_BUNDLE,
     CLI_CO_HUB,
-    CLI_CO_RETRIES
+    CLI_CO_RETRIES,
+    CLI_CO_QUIET,
+    CLI_CO_VERBOSE
 };
-#define CLI_IS_CLIENT_OPT(id) ((id) >= CLI_CO_TOKEN && (id) <= CLI_CO_RETRIES)
+#define CLI_IS_CLIENT_OPT(id) ((id) >= CLI_CO_TOKEN && (id) <= CLI_CO_VERBOSE)
+
+/* -q / -v: how much of the library's log goes to stderr (cli_client_log);
+ * for commands with no display of their own. */
+#define CLI_LOG_OPTIONS                                                        \
+    {"quiet", 'q', false, CLI_CO_QUIET},                                       \
+    {                                                                          \
+        "verbose", 'v', false, CLI_CO_VERBOSE                                  \
+    }
 
 /* Entries for a command's option table. */
 #define CLI_CLIENT_OPTIONS                                                     \
@@ -36,6 +46,9 @@ typedef struct cli_client_args {
     hub_client_options *o;
     const char **fallbacks; /* --endpoint after the first */
     size_t nfallbacks;
+    bool quiet;    /* -q */
+    int verbose;   /* -v, repeatable */
+    int log_level; /* what cli_client_log set */
 } cli_client_args;
 
 /* EXIT_OK, or the exit code after saying why. */
@@ -50,8 +63,8 @@ void cli_client_args_free(cli_client_args *a);
 int cli_parse_repo_type(const char *s, hub_repo_type *out);
 
 /* The library's log lines on stderr ("hubfetch: warning: ..."), up to
- * the level -q / -v ask for: `*level` must outlive the client. */
-void cli_client_log(hub_client_options *o, int *level, bool quiet, int verbose);
+ * the level -q / -v asked for; `a` must outlive the client. */
+void cli_client_log(cli_client_args *a);
 
 /* strtol within [min, max], the whole string. */
 bool cli_parse_int(const char *s, int min, int max, int *out);

@@ -17,8 +17,6 @@ enum {
     O_TYPE,
     O_REVISION,
     O_NO_CACHE,
-    O_QUIET,
-    O_VERBOSE,
 };
 
 static const cli_opt options[] = {
@@ -29,8 +27,7 @@ static const cli_opt options[] = {
     {"revision", 0, true, O_REVISION},
     {"no-cache", 0, false, O_NO_CACHE},
     CLI_CLIENT_OPTIONS,
-    {"quiet", 'q', false, O_QUIET},
-    {"verbose", 'v', false, O_VERBOSE},
+    CLI_LOG_OPTIONS,
     {NULL, 0, false, 0},
 };
 
@@ -141,9 +138,7 @@ int cmd_cat(int argc, char **argv)
     hub_read_options_init(&ropts, HUB_READ_OPTIONS_VERSION);
     cli_client_args ca;
     const char *repo_id = NULL, *path = NULL;
-    bool quiet = false;
     uint64_t offset = 0, length = UINT64_MAX;
-    int verbose = 0, log_level = HUB_LOG_WARN;
     int rc = EXIT_OK;
     hub_client *client = NULL;
     if (cli_client_args_init(&ca, &copts, argc) != EXIT_OK)
@@ -185,12 +180,6 @@ int cmd_cat(int argc, char **argv)
         case O_NO_CACHE:
             ropts.flags |= HUB_READ_NO_CACHE;
             break;
-        case O_QUIET:
-            quiet = true;
-            break;
-        case O_VERBOSE:
-            verbose++;
-            break;
         case CLI_OPT_UNKNOWN:
             rc = cli_usage("unknown option '%s'; see 'hubfetch cat --help'",
                            st.bad);
@@ -213,7 +202,7 @@ int cmd_cat(int argc, char **argv)
     /* the whole file, however it was asked for, is checked */
     if (offset == 0 && length == UINT64_MAX)
         ropts.flags |= HUB_READ_VERIFY;
-    cli_client_log(&copts, &log_level, quiet, verbose);
+    cli_client_log(&ca);
 
     int err = hub_client_new(&client, &copts);
     if (err != HUB_OK) {

@@ -24,8 +24,6 @@ enum {
     O_TENSORS,
     O_ALL,
     O_NO_CACHE,
-    O_QUIET,
-    O_VERBOSE,
 };
 
 static const cli_opt options[] = {
@@ -38,8 +36,7 @@ static const cli_opt options[] = {
     {"all", 0, false, O_ALL},
     {"no-cache", 0, false, O_NO_CACHE},
     CLI_CLIENT_OPTIONS,
-    {"quiet", 'q', false, O_QUIET},
-    {"verbose", 'v', false, O_VERBOSE},
+    CLI_LOG_OPTIONS,
     {NULL, 0, false, 0},
 };
 
@@ -757,8 +754,7 @@ int cmd_info(int argc, char **argv)
     const char *repo_id = NULL;
     const char **wanted = NULL;
     size_t nwanted = 0;
-    bool quiet = false, json = false, tensors = false, all = false;
-    int verbose = 0, log_level = HUB_LOG_WARN;
+    bool json = false, tensors = false, all = false;
     int rc = EXIT_OK, err = HUB_OK;
     hub_client *client = NULL;
     hub_repo_info_result *ri = NULL;
@@ -812,12 +808,6 @@ int cmd_info(int argc, char **argv)
         case O_NO_CACHE:
             ropts.flags |= HUB_READ_NO_CACHE;
             break;
-        case O_QUIET:
-            quiet = true;
-            break;
-        case O_VERBOSE:
-            verbose++;
-            break;
         case CLI_OPT_UNKNOWN:
             rc = cli_usage("unknown option '%s'; see 'hubfetch info --help'",
                            st.bad);
@@ -845,7 +835,7 @@ int cmd_info(int argc, char **argv)
         }
     if (!all)
         hopts.max_array_values = INFO_ARRAY_SHOWN;
-    cli_client_log(&copts, &log_level, quiet, verbose);
+    cli_client_log(&ca);
 
     err = hub_client_new(&client, &copts);
     if (err != HUB_OK) {

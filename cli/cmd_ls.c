@@ -17,8 +17,6 @@ enum {
     O_FORMAT,
     O_TYPE,
     O_REVISION,
-    O_QUIET,
-    O_VERBOSE,
 };
 
 static const cli_opt options[] = {
@@ -32,8 +30,7 @@ static const cli_opt options[] = {
     {"type", 0, true, O_TYPE},
     {"revision", 0, true, O_REVISION},
     CLI_CLIENT_OPTIONS,
-    {"quiet", 'q', false, O_QUIET},
-    {"verbose", 'v', false, O_VERBOSE},
+    CLI_LOG_OPTIONS,
     {NULL, 0, false, 0},
 };
 
@@ -161,8 +158,7 @@ int cmd_remote_ls(int argc, char **argv)
     hub_list_options_init(&lopts, HUB_LIST_OPTIONS_VERSION);
     cli_client_args ca;
     const char *repo_id = NULL, *path = NULL;
-    bool is_long = false, json = false, quiet = false;
-    int verbose = 0, log_level = HUB_LOG_WARN;
+    bool is_long = false, json = false;
     int rc = EXIT_OK;
     hub_client *client = NULL;
     hub_list *it = NULL;
@@ -214,12 +210,6 @@ int cmd_remote_ls(int argc, char **argv)
         case O_REVISION:
             lopts.revision = st.arg;
             break;
-        case O_QUIET:
-            quiet = true;
-            break;
-        case O_VERBOSE:
-            verbose++;
-            break;
         case CLI_OPT_UNKNOWN:
             rc = cli_usage("unknown option '%s'; see 'hubfetch ls --help'",
                            st.bad);
@@ -238,7 +228,7 @@ int cmd_remote_ls(int argc, char **argv)
         rc = cli_usage("missing REPO_ID; see 'hubfetch ls --help'");
         goto done;
     }
-    cli_client_log(&copts, &log_level, quiet, verbose);
+    cli_client_log(&ca);
 
     int err = hub_client_new(&client, &copts);
     if (err != HUB_OK) {
